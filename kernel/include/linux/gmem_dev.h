@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The gmem device API: what an accelerator driver implements and calls.
+ *
+ * A driver registers a struct gm_dev with an MMU-ops table. The core owns the
+ * logical page table (the vm_object) and decides where each block lives; the
+ * driver owns HBM and its device page table and only does what the core asks.
+ * When the device touches an address its page table does not map, the driver
+ * calls gm_dev_fault(); when it touches a mapped block it may report that with
+ * gm_dev_access() (the role of hardware access counters) so the core's and the
+ * policy's recency information stays exact.
+ *
+ * Block size: one size for the whole core (module parameter gmem.block_size),
+ * read with gm_block_size(); every dblk the core hands the driver is one block.
+ *
+ * Context: every op is called from process context with the core's migration
+ * lock held; ops may sleep but must not call back into the core.
+ */
+#ifndef _LINUX_GMEM_DEV_H
+#define _LINUX_GMEM_DEV_H
+
+#include <linux/types.h>
+#include <linux/mm_types.h>
+
+struct gm_dev;
+
+struct gm_mmu_ops {
+	/* Take one free HBM block; return its index in *dblk, or -ENOMEM when full. */
+	int (*alloc_block)(struct gm_dev *dev, u64 *dblk);
+	void (*free_block)(struct gm_dev *dev, u64 dblk);
+	/* Copy a whole block between host pages (gm_block_size()/PAGE_SIZE of them) and HBM. */
+	int (*copy_to_dev)(struct gm_dev *dev, u64 dblk, struct page **pages);
+	int (*copy_from_dev)(struct gm_dev *dev, u64 dblk, struct page **pages);
+	/*
+	 * Map block-aligned @va of @mm to HBM block @dblk in the device page table.
+	 * -ENOENT: the device has no address space for @mm (it never ran work for
+	 * it); the block stays resident and is mapped at the device's next fault.
+	 */
+	int (*map)(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, u64 dblk);
+	/* Map @va to host pages over the bus (zero-copy); optional. */
+	int (*map_remote)(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
+			  struct page **pages);
+	/* Remove the device mapping of @va (HBM or remote); no-op if none. */
+	void (*unmap)(struct gm_dev *dev, struct mm_struct *mm, unsigned long va);
+	/* Flush device TLBs for [va, va + len) after unmaps. */
+	void (*invalidate)(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
+			   unsigned long len);
+};
+
+struct gm_dev {
+	/* Set by the driver before gm_dev_register(). */
+	const struct gm_mmu_ops *ops;
+	const char *name;
+	u64 hbm_blocks;			/* HBM capacity in blocks */
+	void *drvdata;
+	/* Owned by the core. */
+	u32 id;
+	void *core;
+};
+
+int gm_dev_register(struct gm_dev *dev);
+/* Migrates every block the device holds back to the host, then forgets it. */
+void gm_dev_unregister(struct gm_dev *dev);
+
+/*
+ * The device touched @va of @mm and its page table has no mapping: make the
+ * block resident (or remotely mapped) and mapped on @dev. Sleeps.
+ * Returns 0, -EFAULT if @va is not in a gmem mapping of @mm, -ENOMEM, -EINTR.
+ */
+int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write);
+
+/* The device touched the mapped block holding @va (access-counter report). */
+void gm_dev_access(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write);
+
+unsigned long gm_block_size(void);
+
+#endif /* _LINUX_GMEM_DEV_H */

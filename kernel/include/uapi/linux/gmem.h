@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * gmem user ABI: /dev/gmem (unified memory, hints, stats, policy status,
+ * access trace) and /dev/gmem_simN (the simulated accelerator's device kernels).
+ *
+ * Every struct is fixed-size, naturally aligned and padded to 8 bytes so the
+ * same layout holds for 32- and 64-bit userspace. Reserved fields must be zero
+ * and are rejected with -EINVAL otherwise, so they can be given meaning later.
+ */
+#ifndef _UAPI_LINUX_GMEM_H
+#define _UAPI_LINUX_GMEM_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define GMEM_ABI_VERSION	1
+#define GMEM_MAX_DEVICES	8
+#define GMEM_NAME_LEN		32
+#define GMEM_EXIT_MSG_LEN	128
+
+/*
+ * A block id names one block of one vm_object without exposing a pointer:
+ * the object id in the high 32 bits, the block index in the low 32.
+ * Object ids start at 1 and are never reused while the module is loaded.
+ */
+#define GMEM_BLK_ID(obj, idx)	(((__u64)(obj) << 32) | (__u32)(idx))
+#define GMEM_BLK_OBJ(id)	((__u32)((id) >> 32))
+#define GMEM_BLK_IDX(id)	((__u32)(id))
+
+/* Where a block lives (the vm_object is the only truth for this). */
+enum gmem_block_state {
+	GMEM_BLK_NONE	= 0,	/* never touched: no host pages, no device block */
+	GMEM_BLK_HOST	= 1,	/* host pages hold the data */
+	GMEM_BLK_DEVICE	= 2,	/* a device block holds the data; host pages are stale */
+	GMEM_BLK_REMOTE	= 3,	/* on the host, and a device maps it over the bus */
+};
+
+/* Hint kinds for GMEM_IOC_ADVISE (hmadvise-style). */
+enum gmem_advice {
+	GMEM_ADV_WILLNEED	= 1,	/* migrate the range to @dev now */
+	GMEM_ADV_DONTNEED	= 2,	/* move the range off every device now */
+	GMEM_ADV_PIN		= 3,	/* migrate to @dev and never evict */
+	GMEM_ADV_UNPIN		= 4,
+	GMEM_ADV_PREFERRED	= 5,	/* preferred location: @dev, or GMEM_DEV_HOST */
+	GMEM_ADV_TAG		= 6,	/* free-form u64 tag in @value (e.g. a layer id) */
+	GMEM_ADV_HOT		= 7,	/* policies should keep it resident */
+	GMEM_ADV_COLD		= 8,	/* policies should evict it first */
+	GMEM_ADV_MAX		= GMEM_ADV_COLD,
+};
+#define GMEM_DEV_HOST		0xffffffffu
+
+struct gmem_advise {
+	__u64 addr;		/* page aligned, inside one gmem mapping of the caller */
+	__u64 len;		/* page multiple, > 0; rounded out to whole blocks */
+	__u32 advice;		/* enum gmem_advice */
+	__u32 dev;		/* device id, where the advice takes one */
+	__u64 value;		/* GMEM_ADV_TAG: the tag */
+	__u64 flags;		/* must be 0 */
+};
+
+/* Exact counters; the same layout serves an object, a device and the total. */
+struct gmem_stats {
+	__u64 cpu_faults;
+	__u64 dev_faults;
+	__u64 h2d_blocks;	/* blocks migrated host -> device (demand + prefetch + hints) */
+	__u64 d2h_blocks;	/* blocks migrated device -> host (evictions + CPU faults + hints) */
+	__u64 h2d_bytes;
+	__u64 d2h_bytes;
+	__u64 evictions;	/* blocks evicted to make room in HBM */
+	__u64 prefetch_issued;	/* blocks migrated by prefetch */
+	__u64 prefetch_used;	/* prefetched blocks a device touched before eviction */
+	__u64 prefetch_wasted;	/* prefetched blocks evicted untouched */
+	__u64 remote_maps;	/* placements as remote (zero-copy) mappings */
+	__u64 resident_host;	/* blocks with host-resident data now */
+	__u64 resident_dev;	/* blocks resident on a device now */
+	__u64 dev_accesses;	/* access notifications from devices */
+	__u64 pad[2];
+};
+
+/* GMEM_IOC_OBJ_STATS: the object containing @addr in the caller's mm, or by @id. */
+struct gmem_obj_info {
+	__u64 addr;		/* in: an address inside the object, or 0 to use @id */
+	__u32 id;		/* in/out: object id */
+	__s32 owner_pid;	/* out */
+	__u64 start;		/* out: mapping start in the owner's address space */
+	__u64 size;		/* out */
+	__u64 block_size;	/* out */
+	__u64 tag;		/* out: tag of block 0 (per-block tags via hints) */
+	struct gmem_stats stats;
+};
+
+/* GMEM_IOC_LIST_OBJECTS: ids of live objects (CAP_SYS_ADMIN sees all, others own). */
+struct gmem_obj_list {
+	__u64 ids_ptr;		/* user array of __u32 */
+	__u32 capacity;		/* in: entries in ids_ptr */
+	__u32 count;		/* out: live objects (may exceed capacity) */
+};
+
+struct gmem_dev_info {
+	__u32 id;		/* in */
+	__u32 flags;		/* out: reserved */
+	char name[GMEM_NAME_LEN];
+	__u64 hbm_bytes;
+	__u64 hbm_used_bytes;
+	__u64 block_size;
+	struct gmem_stats stats;
+};
+
+enum gmem_exit_kind {
+	GMEM_EXIT_NONE		= 0,
+	GMEM_EXIT_UNREG		= 1,	/* detached by userspace (unload, link released) */
+	GMEM_EXIT_ERROR		= 2,	/* the policy called bpf_gmem_error() */
+	GMEM_EXIT_INVALID	= 3,	/* too many invalid decisions in a window */
+	GMEM_EXIT_STALL		= 4,	/* watchdog: a hook ran longer than allowed */
+	GMEM_EXIT_MODULE	= 5,	/* the core is going away */
+};
+
+struct gmem_exit_info {
+	__u32 kind;		/* enum gmem_exit_kind */
+	__u32 pad;
+	__u64 when_ns;		/* CLOCK_REALTIME */
+	char policy[GMEM_NAME_LEN];
+	char reason[64];	/* short, fixed text for the kind */
+	char msg[GMEM_EXIT_MSG_LEN];	/* policy-provided or detail text */
+};
+
+/* Why a policy decision was ignored. */
+enum gmem_reject {
+	GMEM_REJ_VICTIM_NOT_RESIDENT = 0,
+	GMEM_REJ_VICTIM_PINNED,
+	GMEM_REJ_VICTIM_DUP,
+	GMEM_REJ_VICTIM_BUSY,		/* the block being faulted in */
+	GMEM_REJ_PREFETCH_RANGE,	/* outside the object */
+	GMEM_REJ_PREFETCH_BUDGET,	/* over the per-fault budget */
+	GMEM_REJ_PLACE_BAD,		/* unknown placement or device */
+	GMEM_REJ_BAD_ID,		/* id names no block/list */
+	GMEM_REJ_NR,
+};
+
+struct gmem_policy_status {
+	__u32 active;		/* 1 if a BPF policy is in charge, 0 for built-in */
+	__u32 flags;
+	char name[GMEM_NAME_LEN];	/* "builtin" when none */
+	__u64 since_ns;		/* CLOCK_REALTIME of attach */
+	__u64 hook_calls;
+	__u64 hook_ns;		/* total time in BPF hooks */
+	__u64 rejects[GMEM_REJ_NR];
+	__u64 fallbacks;	/* decisions completed by the built-in policy */
+	__u64 loads;		/* policies attached since module load */
+	__u64 ejections;
+	struct gmem_exit_info last_exit;
+};
+
+/* Access trace: one record per device access of a block (fault or not). */
+struct gmem_trace_rec {
+	__u32 obj;
+	__u32 idx;
+	__u16 dev;
+	__u8 kind;		/* GMEM_TRACE_ACCESS, GMEM_TRACE_FAULT */
+	__u8 write;
+	__u32 pad;
+	__u64 t_ns;		/* ktime since the trace started */
+};
+#define GMEM_TRACE_ACCESS	1
+#define GMEM_TRACE_FAULT	2
+
+struct gmem_trace_read {
+	__u64 buf_ptr;		/* user array of struct gmem_trace_rec */
+	__u32 capacity;		/* in */
+	__u32 count;		/* out */
+	__u64 dropped;		/* out: records lost to a full buffer since start */
+};
+
+#define GMEM_IOC_MAGIC		'G'
+#define GMEM_IOC_ADVISE		_IOW(GMEM_IOC_MAGIC, 1, struct gmem_advise)
+#define GMEM_IOC_OBJ_INFO	_IOWR(GMEM_IOC_MAGIC, 2, struct gmem_obj_info)
+#define GMEM_IOC_LIST_OBJECTS	_IOWR(GMEM_IOC_MAGIC, 3, struct gmem_obj_list)
+#define GMEM_IOC_DEV_INFO	_IOWR(GMEM_IOC_MAGIC, 4, struct gmem_dev_info)
+#define GMEM_IOC_GLOBAL_STATS	_IOR(GMEM_IOC_MAGIC, 5, struct gmem_stats)
+#define GMEM_IOC_POLICY_STATUS	_IOR(GMEM_IOC_MAGIC, 6, struct gmem_policy_status)
+#define GMEM_IOC_TRACE_START	_IOW(GMEM_IOC_MAGIC, 7, __u32)	/* arg: capacity, records */
+#define GMEM_IOC_TRACE_STOP	_IO(GMEM_IOC_MAGIC, 8)
+#define GMEM_IOC_TRACE_READ	_IOWR(GMEM_IOC_MAGIC, 9, struct gmem_trace_read)
+#define GMEM_IOC_NR_DEVICES	_IOR(GMEM_IOC_MAGIC, 10, __u32)
+
+/* ---------------- /dev/gmem_simN: the simulated accelerator ---------------- */
+
+enum gmem_sim_op {
+	GMEM_SIM_FILL	= 1,	/* x[i] = (u32)scalar, i < len/4 */
+	GMEM_SIM_COPY	= 2,	/* y = x, len bytes */
+	GMEM_SIM_AXPY	= 3,	/* y[i] = a*x[i] + y[i], s32 elements, a = (s32)scalar */
+	GMEM_SIM_REDUCE	= 4,	/* result = sum of u32 x[i] as u64 */
+	GMEM_SIM_TRACE	= 5,	/* replay x = user array of struct gmem_sim_access, len = count */
+	GMEM_SIM_CHECKSUM = 6,	/* result = fnv1a-64 of len bytes at x */
+};
+
+struct gmem_sim_access {
+	__u64 addr;
+	__u32 len;		/* bytes, > 0, within one block */
+	__u32 write;		/* 0 read, 1 write (writes store a counter pattern) */
+};
+
+struct gmem_sim_launch {
+	__u32 op;		/* enum gmem_sim_op */
+	__u32 flags;		/* GMEM_SIM_F_SYNC, else asynchronous */
+	__u64 x;		/* source address (or trace array for TRACE) */
+	__u64 y;		/* destination address */
+	__u64 len;		/* bytes (multiple of 4), or TRACE record count */
+	__u64 scalar;
+	__u64 compute_ns;	/* modelled compute time per block touched (for cost models) */
+	__u64 seq;		/* out: job sequence number to wait for */
+};
+#define GMEM_SIM_F_SYNC		1u
+
+struct gmem_sim_wait {
+	__u64 seq;		/* in: job to wait for */
+	__s64 status;		/* out: 0 or -errno of the job */
+	__u64 result;		/* out: REDUCE/CHECKSUM result */
+	__u64 blocks_touched;	/* out */
+};
+
+#define GMEM_SIM_IOC_MAGIC	'S'
+#define GMEM_SIM_IOC_LAUNCH	_IOWR(GMEM_SIM_IOC_MAGIC, 1, struct gmem_sim_launch)
+#define GMEM_SIM_IOC_WAIT	_IOWR(GMEM_SIM_IOC_MAGIC, 2, struct gmem_sim_wait)
+
+#endif /* _UAPI_LINUX_GMEM_H */
