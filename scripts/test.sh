@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `make test`: host unit tests, the vmtest harness self-checks, then the
+# in-guest suite. Prints every failure by name and ends with one line
+# "N passed, N failed"; exits non-zero if anything failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+pass=0 fail=0 failed=()
+
+record() { # name status(0=pass)
+	if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "PASS: $1"
+	else fail=$((fail + 1)); failed+=("$1"); echo "FAIL: $1"; fi
+}
+
+host_tests() {
+	local t out p f c
+	for t in build/tests/host/*; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		echo "== host: ${t##*/}"
+		out=$("$t" --jobs 2 2>&1); local rc=$?
+		echo "$out" | tail -n 15
+		# Criterion: "[====] Synthesis: Tested: N | Passing: P | Failing: F | Crashing: C"
+		p=$(echo "$out" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p' | tail -n1)
+		f=$(echo "$out" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p' | tail -n1)
+		c=$(echo "$out" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' | tail -n1)
+		if [ -z "$p" ]; then record "host:${t##*/} (no Criterion summary)" 1; continue; fi
+		pass=$((pass + p)); fail=$((fail + f + c))
+		[ "$rc" = 0 ] && [ $((f + c)) = 0 ] || failed+=("host:${t##*/}")
+	done
+}
+
+harness_checks() {
+	echo "== vmtest harness self-checks"
+	local out
+	out=$(bash vmtest/run.sh --no-build --timeout 300 -- uname -r 2>/dev/null)
+	[ $? = 0 ] && echo "$out" | grep -q '^6\.12\.'
+	record "harness: 'run.sh -- uname -r' prints the 6.12 release ($out)" $?
+	bash vmtest/run.sh --no-build --timeout 300 -- false >/dev/null 2>&1
+	[ $? != 0 ]
+	record "harness: 'run.sh -- false' exits non-zero" $?
+	bash vmtest/run.sh --no-build --timeout 300 --expect-splat -- \
+		insmod /gmem/modules/gmem_warn_test.ko >/dev/null 2>&1
+	record "harness: a module WARNING fails the run (log scanner)" $?
+}
+
+guest_suite() {
+	echo "== in-guest suite"
+	local log=build/vmtest/suite.out rc line p f
+	mkdir -p build/vmtest
+	bash vmtest/run.sh --no-build ${GMEM_SUITE_FILTER:+--filter "$GMEM_SUITE_FILTER"} | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep '^GMEM-SUITE: ' "$log" | tail -n1)
+	p=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	if [ -z "$p" ]; then
+		record "guest suite (no summary: guest crashed or timed out)" 1
+		return
+	fi
+	pass=$((pass + p)); fail=$((fail + f))
+	grep '^not ok ' "$log" | sed 's/^/  guest: /'
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		record "guest suite: kernel log clean and guest exit 0" 1
+	fi
+	[ "$f" = 0 ] || failed+=("guest suite")
+}
+
+case "${1:-}" in
+--harness-only) harness_checks ;;
+*)
+	host_tests
+	harness_checks
+	guest_suite
+	;;
+esac
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "failed:"; printf '  %s\n' "${failed[@]}"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,22 @@
+# tests: host unit tests (Criterion, tests/host/) and in-guest tests
+# (tests/guest/, KTAP, run by vmtest/guest/gmem-suite).
+-include tests/host/host.mk
+
+# In-guest C tests: tests/guest/test_<area>.c -> build/tests/guest/test_<area>
+GUEST_TEST_SRCS := $(wildcard tests/guest/test_*.c)
+GUEST_TESTS += $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%,$(GUEST_TEST_SRCS))
+GUEST_TEST_HDRS := $(wildcard tests/guest/*.h) kernel/include/uapi/linux/gmem.h
+$(BUILD)/tests/guest/%: tests/guest/%.c $(GUEST_TEST_HDRS) $(GUEST_TEST_DEPS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/guest -o $@ $< $(GUEST_TEST_LDLIBS) -lpthread
+
+GUEST_PAYLOAD += $(GUEST_TESTS)
+all: $(GUEST_TESTS)
+
+.PHONY: test check-harness
+# The whole suite: host tests, the harness self-checks, the in-guest suite.
+test: all $(WARN_KO)
+	$(Q)bash scripts/test.sh
+
+check-harness: guest-payload $(WARN_KO)
+	$(Q)bash scripts/test.sh --harness-only

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Boot the recorded Debian 6.12 kernel in QEMU with gmem's modules, policies,
+# tools and in-guest tests in an initramfs.
+#
+#   vmtest/run.sh                 run the whole in-guest suite
+#   vmtest/run.sh -- CMD ARGS...  load the modules, run CMD, exit with its status
+#   vmtest/run.sh --shell         interactive guest shell (make vm)
+# Options: --tcg | --kvm (default: KVM only if a probe boot works), --timeout S,
+#   --mem MB, --filter REGEX (suite programs to run), --no-build,
+#   --expect-splat (succeed only if the kernel log shows a splat: harness self-test).
+# The guest kernel log is saved to build/vmtest/logs/<stamp>.dmesg and scanned
+# for BUG:/WARNING:/Oops/...; any hit outside a deliberate test's markers fails.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$top/build
+kdir=$build/kernel
+vmdir=$build/vmtest
+accel=auto timeout_s=${GMEM_VM_TIMEOUT:-900} mem=2048 mode=suite filter="" build_first=1
+expect_splat=0
+
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--tcg) accel=tcg ;;
+	--kvm) accel=kvm ;;
+	--timeout) timeout_s=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--filter) filter=$2; shift ;;
+	--shell) mode=shell ;;
+	--no-build) build_first=0 ;;
+	--expect-splat) expect_splat=1 ;;
+	-h|--help) usage 0 ;;
+	--) shift; mode=cmd; break ;;
+	*) echo "run.sh: unknown option $1" >&2; usage ;;
+	esac
+	shift
+done
+[ "$mode" != cmd ] || [ $# -gt 0 ] || { echo "run.sh: -- needs a command" >&2; exit 2; }
+
+if [ $build_first = 1 ]; then
+	make -s -C "$top" guest-payload >&2
+fi
+[ -f "$kdir/KVER" ] || { echo "run.sh: no guest kernel; run make deps" >&2; exit 2; }
+
+# ---------------------------------------------------------------- initramfs
+root=$vmdir/root
+rm -rf "$root" && mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib64,usr/lib}
+mkdir -p "$root"/gmem/{bin,bpf,tests,modules}
+cp /bin/busybox "$root/bin/busybox"
+cp "$top/vmtest/guest/init" "$root/init"
+cp "$top/vmtest/guest/gmem-modules" "$top/vmtest/guest/gmem-suite" "$root/gmem/bin/"
+cp "$build/kmod/gmem.ko" "$build/kmod/drivers/gmem_sim/gmem_sim.ko" "$root/gmem/modules/"
+[ ! -d "$build/kmod-extra" ] || cp "$build"/kmod-extra/*.ko "$root/gmem/modules/" 2>/dev/null || true
+[ ! -d "$build/bpf" ] || cp "$build"/bpf/*.bpf.o "$root/gmem/bpf/" 2>/dev/null || true
+[ ! -d "$build/bin" ] || cp -r "$build"/bin/. "$root/gmem/bin/"
+[ ! -d "$build/tests/guest" ] || cp -r "$build"/tests/guest/. "$root/gmem/tests/"
+for t in "$top"/tests/guest/*.sh; do [ -e "$t" ] && cp "$t" "$root/gmem/tests/${t##*/}"; done
+chmod +x "$root"/gmem/tests/* 2>/dev/null || true
+[ ! -d "$build/guest-extra" ] || cp -r "$build"/guest-extra/. "$root/"
+cp "$(command -v bpftool)" "$root/gmem/bin/bpftool"
+echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+# Shared libraries of every dynamic ELF, copied as real files.
+copy_libs() {
+	local f lib
+	for f in "$@"; do
+		file -L "$f" 2>/dev/null | grep -q 'ELF.*dynamic' || continue
+		ldd "$f" 2>/dev/null | awk '/=>/ {print $3} /^\t\/lib/ {print $1}' |
+		while read -r lib; do
+			[ -n "$lib" ] && [ -e "$lib" ] || continue
+			mkdir -p "$root$(dirname "$lib")"
+			[ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
+		done
+	done
+}
+copy_libs "$root"/gmem/bin/* "$root"/gmem/tests/*
+# Debian's usrmerge: /lib -> usr/lib, /lib64 -> the loader's home.
+if [ -d "$root/lib/x86_64-linux-gnu" ]; then
+	mkdir -p "$root/usr/lib" && cp -a "$root/lib/." "$root/usr/lib/" && rm -rf "$root/lib"
+	ln -s usr/lib "$root/lib"
+fi
+
+{
+	echo "MODE=$mode"
+	[ -z "$filter" ] || printf 'SUITE_FILTER=%q\n' "$filter"
+} >"$root/gmem/job"
+: >"$root/gmem/cmd"
+for a in "$@"; do printf '%s\n' "$a" >>"$root/gmem/cmd"; done
+
+initrd=$vmdir/initramfs.cpio.gz
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+
+# ---------------------------------------------------------------- accel
+kvm_works() {
+	# Nested KVM on some hosts starts but dies on the first emulation failure:
+	# only a real boot tells. A tiny initramfs that powers off at once is booted;
+	# the verdict is cached per host boot.
+	[ -w /dev/kvm ] || return 1
+	local cache=$vmdir/kvm-probe boot out verdict=no p=$vmdir/probe
+	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo none)
+	if [ -f "$cache" ] && [ "$(head -n1 "$cache")" = "$boot" ]; then
+		[ "$(tail -n1 "$cache")" = yes ]; return
+	fi
+	rm -rf "$p" && mkdir -p "$p/bin"
+	cp /bin/busybox "$p/bin/busybox"
+	printf '#!/bin/busybox sh\n/bin/busybox echo KVM-PROBE-OK >/dev/ttyS0\n/bin/busybox poweroff -f\n' >"$p/init"
+	chmod +x "$p/init"
+	(cd "$p" && find . | cpio -o -H newc --quiet | gzip -1) >"$vmdir/probe.cpio.gz"
+	out=$(timeout -k 5 60 qemu-system-x86_64 -accel kvm -cpu host -m 512 -smp 1 -nodefaults \
+		-kernel "$kdir/vmlinuz" -initrd "$vmdir/probe.cpio.gz" -display none -no-reboot \
+		-serial stdio -append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1 || true)
+	case "$out" in *KVM-PROBE-OK*) verdict=yes ;; esac
+	printf '%s\n%s\n' "$boot" "$verdict" >"$cache"
+	[ $verdict = yes ]
+}
+if [ "$accel" = auto ]; then
+	if kvm_works; then accel=kvm; else accel=tcg; fi
+fi
+case $accel in
+kvm) accel_args=(-accel kvm -cpu host) ;;
+tcg) accel_args=(-accel tcg -cpu max) ;;
+esac
+
+# ---------------------------------------------------------------- boot
+mkdir -p "$vmdir/logs"
+stamp=$(date +%Y%m%d-%H%M%S)-$$
+dmesg_log=$vmdir/logs/$stamp.dmesg
+out_log=$vmdir/logs/$stamp.out
+qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2 -nodefaults -no-reboot
+	-display none -kernel "$kdir/vmlinuz" -initrd "$initrd"
+	-append "console=ttyS1 ignore_loglevel panic=-1 oops=panic rdinit=/init"
+	-device virtio-rng-pci)
+echo "vmtest: $(cat "$kdir/KVER") accel=$accel mode=$mode kernel log: $dmesg_log" >&2
+
+qpid=
+cleanup() { [ -z "$qpid" ] || kill -9 "$qpid" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+if [ "$mode" = shell ]; then
+	"${qemu[@]}" -serial mon:stdio -serial "file:$dmesg_log"
+	exit 0
+fi
+
+set +e
+timeout -k 10 "$timeout_s" "${qemu[@]}" -serial stdio -serial "file:$dmesg_log" \
+	</dev/null 2>&1 | tee "$out_log" | grep --line-buffered -v '^GMEM-EXIT: '
+status=${PIPESTATUS[0]}
+set -e
+qpid=
+
+guest_rc=$(sed -n 's/^GMEM-EXIT: \([0-9]*\).*/\1/p' "$out_log" | tail -n1)
+if [ -z "$guest_rc" ]; then
+	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+		echo "vmtest: guest timed out after ${timeout_s}s" >&2
+	else
+		echo "vmtest: guest died without reporting a status (qemu exit $status)" >&2
+	fi
+	guest_rc=124
+fi
+
+# ---------------------------------------------------------------- kernel log scan
+# Lines between "gmem-vmtest: expect-splat begin" and "... end" are a
+# deliberate test's and are not held against the run.
+splats=$(awk '
+	/gmem-vmtest: expect-splat begin/ { skip = 1; next }
+	/gmem-vmtest: expect-splat end/ { skip = 0; next }
+	!skip && /(BUG:|WARNING:|Oops|general protection|refcount_t|lockdep|hung_task|blocked for more than|Call Trace:|Kernel panic|RCU stall|soft lockup)/ { print }
+' "$dmesg_log" | head -n 20)
+if [ $expect_splat = 1 ]; then
+	if [ -n "$splats" ]; then
+		echo "vmtest: kernel log shows the expected splat:" >&2
+		echo "$splats" | head -n 3 | sed 's/^/vmtest:   /' >&2
+		exit 0
+	fi
+	echo "vmtest: expected a kernel splat, the log is clean: the scanner is broken" >&2
+	exit 1
+fi
+if [ -n "$splats" ]; then
+	echo "vmtest: FAIL: the guest kernel log shows a splat (full log: $dmesg_log):" >&2
+	echo "$splats" | sed 's/^/vmtest:   /' >&2
+	[ "$guest_rc" != 0 ] || guest_rc=3
+fi
+echo "vmtest: guest exit status $guest_rc; kernel log: $dmesg_log" >&2
+exit "$guest_rc"
