@@ -3,7 +3,7 @@
 # Everything the guest needs; fragments add to GUEST_PAYLOAD.
 GUEST_PAYLOAD += modules
 .PHONY: guest-payload test-guest vm check-harness
-guest-payload: $(GUEST_PAYLOAD)
+guest-payload: all $(GUEST_PAYLOAD)
 
 test-guest:
 	$(Q)bash vmtest/run.sh
