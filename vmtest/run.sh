@@ -44,8 +44,19 @@ fi
 [ -f "$kdir/KVER" ] || { echo "run.sh: no guest kernel; run make deps" >&2; exit 2; }
 
 # ---------------------------------------------------------------- initramfs
-root=$vmdir/root
-rm -rf "$root" && mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib64,usr/lib}
+# Per-run directories: several runs may share one build tree.
+mkdir -p "$vmdir"
+root=$(mktemp -d "$vmdir/root.XXXXXX")
+initrd=$root.cpio.gz
+qpid= watchdog=
+cleanup() {
+	[ -z "$qpid" ] || kill -9 "$qpid" 2>/dev/null || true
+	[ -z "$watchdog" ] || kill "$watchdog" 2>/dev/null || true
+	rm -rf "$root" "$initrd"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib64,usr/lib}
 mkdir -p "$root"/gmem/{bin,bpf,tests,modules}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/vmtest/guest/init" "$root/init"
@@ -90,7 +101,6 @@ fi
 : >"$root/gmem/cmd"
 for a in "$@"; do printf '%s\n' "$a" >>"$root/gmem/cmd"; done
 
-initrd=$vmdir/initramfs.cpio.gz
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
 
 # ---------------------------------------------------------------- accel
@@ -135,25 +145,37 @@ qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2 -nodefaults -no-reb
 	-device virtio-rng-pci)
 echo "vmtest: $(cat "$kdir/KVER") accel=$accel mode=$mode kernel log: $dmesg_log" >&2
 
-qpid=
-cleanup() { [ -z "$qpid" ] || kill -9 "$qpid" 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
 if [ "$mode" = shell ]; then
 	"${qemu[@]}" -serial mon:stdio -serial "file:$dmesg_log"
 	exit 0
 fi
 
-set +e
-timeout -k 10 "$timeout_s" "${qemu[@]}" -serial stdio -serial "file:$dmesg_log" \
-	</dev/null 2>&1 | tee "$out_log" | grep --line-buffered -v '^GMEM-EXIT: '
-status=${PIPESTATUS[0]}
-set -e
+# QEMU runs in the background so that a timeout or a signal kills exactly it;
+# its serial console goes to a file that is followed here.
+: >"$out_log"
+"${qemu[@]}" -serial "file:$out_log" -serial "file:$dmesg_log" </dev/null >"$out_log.qemu" 2>&1 &
+qpid=$!
+( t=0
+  while kill -0 "$qpid" 2>/dev/null; do
+	if [ $t -ge "$timeout_s" ]; then
+		echo "vmtest: timeout after ${timeout_s}s, killing the guest" >&2
+		kill -9 "$qpid" 2>/dev/null; break
+	fi
+	sleep 1; t=$((t + 1))
+  done ) &
+watchdog=$!
+tail --pid="$qpid" -n +1 -f "$out_log" | grep --line-buffered -v '^GMEM-EXIT: ' || true
+status=0
+wait "$qpid" 2>/dev/null || status=$?
 qpid=
+kill "$watchdog" 2>/dev/null || true
+wait "$watchdog" 2>/dev/null || true
+watchdog=
+[ "$status" = 0 ] || [ ! -s "$out_log.qemu" ] || sed 's/^/vmtest: qemu: /' "$out_log.qemu" >&2
 
 guest_rc=$(sed -n 's/^GMEM-EXIT: \([0-9]*\).*/\1/p' "$out_log" | tail -n1)
 if [ -z "$guest_rc" ]; then
-	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+	if [ "$status" = 137 ]; then
 		echo "vmtest: guest timed out after ${timeout_s}s" >&2
 	else
 		echo "vmtest: guest died without reporting a status (qemu exit $status)" >&2
