@@ -62,7 +62,7 @@ $(MODULES) &: $(KSRC) $(DEPS_STAMP)
 # One header with the kernel's and the module's types (a vmlinux.h for policies).
 $(INC_GEN)/gmem_vmlinux.h: $(KMOD)/gmem.ko
 	$(Q)mkdir -p $(INC_GEN)
-	$(Q)$(BPFTOOL) btf dump file $< --base-btf $(KDIR)/vmlinux format c > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) btf dump file $< --base-btf $(KDIR)/vmlinux format c > $@.$$$$ && mv $@.$$$$ $@
 
 include bpf/bpf.mk
 include policies/policies.mk
