@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gm_policy.c: the policy dispatcher.
+ *
+ * The core asks every placement, prefetch and eviction question here. When a
+ * BPF policy is in charge (gm_bpf.c) it is asked first; its answers are
+ * validated by the helpers below, every invalid answer is counted by reason
+ * (and counts towards ejecting the policy), and whatever it leaves undone is
+ * completed by the built-in policy (gm_builtin.c). With no BPF policy the
+ * built-in policy answers alone. The validation helpers are shared with the
+ * built-in policy, which passes count_reject == false: its own choices are
+ * filtered the same way but never counted against a BPF policy.
+ *
+ * Locking: every function here runs with gm_lock held (see gm_core.h); the
+ * counters below are protected by it.
+ */
+#include <linux/kernel.h>
+#include <linux/minmax.h>
+
+#include "gm_core.h"
+#include "gm_policy.h"
+#include "gm_bpf.h"
+
+/*
+ * Cumulative since module load; under gm_lock. A fallback is counted when a
+ * BPF hook ran and the built-in policy had to complete or replace its
+ * answer, not when the policy simply has no hook for the decision.
+ */
+static u64 gm_rejects[GMEM_REJ_NR];
+static u64 gm_fallbacks;
+
+void gm_policy_reject(enum gmem_reject why)
+{
+	lockdep_assert_held(&gm_lock);
+	if (WARN_ON_ONCE(why >= GMEM_REJ_NR))
+		return;
+	gm_rejects[why]++;
+	gm_bpf_note_reject(why);
+}
+
+/* The built-in policy completed (part of) a decision a BPF policy owned. */
+static void gm_policy_fallback(void)
+{
+	gm_fallbacks++;
+}
+
+static u32 gm_evict_want(const struct gm_evict_req *req)
+{
+	return min_t(u32, req->ctx.nr, GM_EVICT_MAX);
+}
+
+static bool gm_evict_req_has(const struct gm_evict_req *req, const struct gm_block *blk)
+{
+	u32 i;
+
+	for (i = 0; i < req->nr_victims; i++)
+		if (req->victims[i] == blk)
+			return true;
+	return false;
+}
+
+/*
+ * Append @blk to the victims of @req if it is a valid victim: not the block
+ * being brought in (nor one in flight), resident on the device that is short
+ * of HBM, not pinned, not listed already. A full request is not an error (false, not counted).
+ */
+bool gm_evict_req_add(struct gm_evict_req *req, struct gm_block *blk, bool count_reject)
+{
+	enum gmem_reject why;
+
+	lockdep_assert_held(&gm_lock);
+	if (req->nr_victims >= gm_evict_want(req))
+		return false;
+	if (blk == req->busy || (blk->flags & GM_BLK_BUSY))
+		why = GMEM_REJ_VICTIM_BUSY;
+	else if (blk->state != GMEM_BLK_DEVICE || blk->dev != req->ctx.dev)
+		why = GMEM_REJ_VICTIM_NOT_RESIDENT;
+	else if (blk->flags & GM_BLK_PINNED)
+		why = GMEM_REJ_VICTIM_PINNED;
+	else if (gm_evict_req_has(req, blk))
+		why = GMEM_REJ_VICTIM_DUP;
+	else {
+		req->victims[req->nr_victims++] = blk;
+		return true;
+	}
+	if (count_reject)
+		gm_policy_reject(why);
+	return false;
+}
+
+static bool gm_fault_req_has(const struct gm_fault_req *req, u64 blk_id)
+{
+	u32 i;
+
+	for (i = 0; i < req->nr_prefetch; i++)
+		if (req->prefetch[i] == blk_id)
+			return true;
+	return false;
+}
+
+/*
+ * Add @blk_id to the prefetch list of the fault @req. Only blocks of the
+ * faulting object count as in range. Requests that are merely redundant (the
+ * faulting block itself, a block already on the device, one already listed,
+ * one pinned or in flight elsewhere) are dropped silently: a policy that
+ * prefetches "the next N blocks" is not wrong when some are resident.
+ */
+bool gm_fault_req_add_prefetch(struct gm_fault_req *req, u64 blk_id, bool count_reject)
+{
+	struct gm_block *blk = NULL;
+
+	lockdep_assert_held(&gm_lock);
+	if (GMEM_BLK_OBJ(blk_id) == req->ctx.obj &&
+	    GMEM_BLK_IDX(blk_id) < req->ctx.nr_blocks)
+		blk = gm_block_by_id(blk_id);
+	if (!blk) {
+		if (count_reject)
+			gm_policy_reject(GMEM_REJ_PREFETCH_RANGE);
+		return false;
+	}
+	if (blk == req->blk || (blk->flags & (GM_BLK_PINNED | GM_BLK_BUSY)))
+		return false;
+	if (blk->state == GMEM_BLK_DEVICE && blk->dev == req->ctx.dev)
+		return false;
+	if (gm_fault_req_has(req, blk_id))
+		return false;
+	if (req->nr_prefetch >= GM_PREFETCH_BUDGET) {
+		if (count_reject)
+			gm_policy_reject(GMEM_REJ_PREFETCH_BUDGET);
+		return false;
+	}
+	req->prefetch[req->nr_prefetch++] = blk_id;
+	return true;
+}
+
+/* REMOTE needs the device to map host pages over the bus. */
+static bool gm_place_valid(const struct gm_fault_req *req, int place)
+{
+	struct gm_devstate *ds;
+
+	switch (place) {
+	case GMEM_PLACE_MIGRATE:
+		return true;
+	case GMEM_PLACE_REMOTE:
+		ds = req->ctx.dev < GMEM_MAX_DEVICES ? gm_devs[req->ctx.dev] : NULL;
+		return ds && ds->dev->ops->map_remote &&
+		       !(req->blk->flags & GM_BLK_PINNED);
+	default:
+		return false;
+	}
+}
+
+int gm_policy_fault(struct gm_fault_req *req)
+{
+	int place;
+
+	lockdep_assert_held(&gm_lock);
+	if (!gm_bpf_fault(req, &place))
+		return gm_builtin_fault(req);
+	if (!gm_bpf_in_charge()) {
+		/* Ejected during the call: its answer is not trusted. */
+		gm_policy_fallback();
+		return gm_builtin_fault(req);
+	}
+	if (place == GMEM_PLACE_DEFAULT)
+		return gm_builtin_fault(req);
+	if (gm_place_valid(req, place))
+		return place;
+	gm_policy_reject(GMEM_REJ_PLACE_BAD);
+	gm_policy_fallback();
+	return gm_builtin_fault(req);
+}
+
+/*
+ * A policy with a prefetch hook owns prefetching: prefetching nothing is a
+ * valid answer. The built-in policy prefetches when there is no such hook, or
+ * when the policy was ejected during the call (what it requested before that
+ * was validated and stays).
+ */
+void gm_policy_prefetch(struct gm_fault_req *req)
+{
+	lockdep_assert_held(&gm_lock);
+	if (gm_bpf_prefetch(req)) {
+		if (gm_bpf_in_charge())
+			return;
+		gm_policy_fallback();
+	}
+	gm_builtin_prefetch(req);
+}
+
+/*
+ * Victims the BPF policy nominated come first (they were validated as they
+ * were nominated); the built-in LRU tops the list up to min(nr, evictable),
+ * so HBM pressure is always resolved whatever the policy did.
+ */
+void gm_policy_evict(struct gm_evict_req *req)
+{
+	bool ran;
+
+	lockdep_assert_held(&gm_lock);
+	ran = gm_bpf_evict(req);
+	if (req->nr_victims >= gm_evict_want(req))
+		return;
+	if (ran)
+		gm_policy_fallback();
+	gm_builtin_evict(req);
+}
+
+void gm_policy_obj_init(struct gm_object *obj)
+{
+	lockdep_assert_held(&gm_lock);
+	gm_bpf_obj_init(obj);
+}
+
+/* Blocks of a dying object must not stay on a policy list (they are freed). */
+void gm_policy_obj_exit(struct gm_object *obj)
+{
+	lockdep_assert_held(&gm_lock);
+	gm_bpf_obj_exit(obj);
+	gm_plist_forget_obj(obj);
+}
+
+void gm_policy_activated(struct gm_block *blk, enum gmem_activation how)
+{
+	lockdep_assert_held(&gm_lock);
+	gm_bpf_activated(blk, how);
+}
+
+void gm_policy_accessed(struct gm_block *blk, bool write)
+{
+	lockdep_assert_held(&gm_lock);
+	gm_bpf_accessed(blk, write);
+}
+
+/* Tell the policy first, then take the block off its list: lists hold residents only. */
+void gm_policy_evicted(struct gm_block *blk)
+{
+	lockdep_assert_held(&gm_lock);
+	gm_bpf_evicted(blk);
+	gm_plist_unlink(blk);
+}
+
+void gm_policy_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 value)
+{
+	lockdep_assert_held(&gm_lock);
+	gm_bpf_advise(obj, first, nr, advice, value);
+}
+
+void gm_policy_status(struct gmem_policy_status *st)
+{
+	lockdep_assert_held(&gm_lock);
+	memset(st, 0, sizeof(*st));
+	memcpy(st->rejects, gm_rejects, sizeof(st->rejects));
+	st->fallbacks = gm_fallbacks;
+	gm_bpf_status(st);
+}
+
+int gm_policy_init(void)
+{
+	return gm_bpf_init();
+}
+
+void gm_policy_exit(void)
+{
+	gm_bpf_exit();
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gm_trace.c: the device access trace (GMEM_IOC_TRACE_START/READ/STOP).
+ *
+ * One system-wide ring of struct gmem_trace_rec. Every device fault and
+ * every reported device access appends a record; when the ring is full new
+ * records are dropped and counted, never overwritten, so a reader sees an
+ * exact prefix of the stream plus a count of what it lost. The trace shows
+ * every process's accesses, so all three ioctls need CAP_SYS_ADMIN.
+ *
+ * Locking: gm_trace_lock (spinlock) protects the ring's head, count and
+ * dropped counter against concurrent appends; recording happens under
+ * gm_lock today but does not rely on it. gm_trace_mutex serializes START,
+ * STOP and READ, so only its holder consumes records or frees the ring: a
+ * reader copies a batch out under the spinlock, copies it to user space with
+ * no lock held (the user buffer may be gmem memory whose fault takes
+ * gm_lock), and only then consumes it, so a failed copy loses nothing.
+ */
+#include <linux/capability.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "gm_internal.h"
+
+#define GM_TRACE_MAX_RECS	(1u << 22)	/* 96 MiB of records */
+#define GM_TRACE_BATCH		256		/* records per copy to user space */
+
+static DEFINE_SPINLOCK(gm_trace_lock);
+static DEFINE_MUTEX(gm_trace_mutex);
+
+static struct {
+	struct gmem_trace_rec *ring;	/* NULL when stopped */
+	u32 cap;
+	u32 head;			/* oldest record */
+	u32 count;
+	u64 dropped;
+	u64 t0;				/* ktime_get_ns() at start */
+} gm_trace;
+
+void gm_trace_record(const struct gm_block *blk, u32 dev, u8 kind, bool write)
+{
+	struct gmem_trace_rec *rec;
+	unsigned long flags;
+
+	if (!READ_ONCE(gm_trace.ring))
+		return;
+	spin_lock_irqsave(&gm_trace_lock, flags);
+	if (!gm_trace.ring) {
+		/* stopped meanwhile */
+	} else if (gm_trace.count == gm_trace.cap) {
+		gm_trace.dropped++;
+	} else {
+		rec = &gm_trace.ring[(gm_trace.head + gm_trace.count) % gm_trace.cap];
+		*rec = (struct gmem_trace_rec) {
+			.obj = blk->obj->id,
+			.idx = blk->idx,
+			.dev = dev,
+			.kind = kind,
+			.write = write,
+			.t_ns = ktime_get_ns() - gm_trace.t0,
+		};
+		gm_trace.count++;
+	}
+	spin_unlock_irqrestore(&gm_trace_lock, flags);
+}
+
+static int gm_trace_start(u32 cap)
+{
+	struct gmem_trace_rec *ring;
+
+	if (!cap || cap > GM_TRACE_MAX_RECS)
+		return -EINVAL;
+	if (gm_trace.ring)
+		return -EBUSY;
+	ring = vmalloc_array(cap, sizeof(*ring));
+	if (!ring)
+		return -ENOMEM;
+	spin_lock_irq(&gm_trace_lock);
+	gm_trace.cap = cap;
+	gm_trace.head = 0;
+	gm_trace.count = 0;
+	gm_trace.dropped = 0;
+	gm_trace.t0 = ktime_get_ns();
+	WRITE_ONCE(gm_trace.ring, ring);
+	spin_unlock_irq(&gm_trace_lock);
+	return 0;
+}
+
+static int gm_trace_stop(void)
+{
+	struct gmem_trace_rec *ring;
+
+	spin_lock_irq(&gm_trace_lock);
+	ring = gm_trace.ring;
+	WRITE_ONCE(gm_trace.ring, NULL);
+	spin_unlock_irq(&gm_trace_lock);
+	if (!ring)
+		return -ENOENT;
+	vfree(ring);
+	return 0;
+}
+
+/* Copy up to @max of the oldest records into @buf without consuming them. */
+static u32 gm_trace_peek(struct gmem_trace_rec *buf, u32 max)
+{
+	u32 i, n;
+
+	spin_lock_irq(&gm_trace_lock);
+	n = min(gm_trace.count, max);
+	for (i = 0; i < n; i++)
+		buf[i] = gm_trace.ring[(gm_trace.head + i) % gm_trace.cap];
+	spin_unlock_irq(&gm_trace_lock);
+	return n;
+}
+
+static void gm_trace_consume(u32 n)
+{
+	spin_lock_irq(&gm_trace_lock);
+	gm_trace.head = (gm_trace.head + n) % gm_trace.cap;
+	gm_trace.count -= n;
+	spin_unlock_irq(&gm_trace_lock);
+}
+
+static int gm_trace_read(void __user *uarg)
+{
+	struct gmem_trace_read rd;
+	struct gmem_trace_rec *batch;
+	struct gmem_trace_rec __user *out;
+	u32 n;
+	int ret = 0;
+
+	if (copy_from_user(&rd, uarg, sizeof(rd)))
+		return -EFAULT;
+	if (!gm_trace.ring)
+		return -ENOENT;
+	batch = kmalloc_array(GM_TRACE_BATCH, sizeof(*batch), GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+	out = u64_to_user_ptr(rd.buf_ptr);
+	rd.count = 0;
+	while (rd.count < rd.capacity) {
+		n = gm_trace_peek(batch, min(rd.capacity - rd.count, GM_TRACE_BATCH));
+		if (!n)
+			break;
+		if (copy_to_user(out + rd.count, batch, n * sizeof(*batch))) {
+			ret = -EFAULT;
+			break;
+		}
+		gm_trace_consume(n);
+		rd.count += n;
+	}
+	kfree(batch);
+	spin_lock_irq(&gm_trace_lock);
+	rd.dropped = gm_trace.dropped;
+	spin_unlock_irq(&gm_trace_lock);
+	/* Records already handed over stay consumed even if this copy fails. */
+	if (copy_to_user(uarg, &rd, sizeof(rd)))
+		ret = -EFAULT;
+	return ret;
+}
+
+long gm_trace_ioctl(unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	u32 cap;
+	long ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (cmd == GMEM_IOC_TRACE_START && get_user(cap, (u32 __user *)uarg))
+		return -EFAULT;
+	mutex_lock(&gm_trace_mutex);
+	switch (cmd) {
+	case GMEM_IOC_TRACE_START:
+		ret = gm_trace_start(cap);
+		break;
+	case GMEM_IOC_TRACE_STOP:
+		ret = gm_trace_stop();
+		break;
+	case GMEM_IOC_TRACE_READ:
+		ret = gm_trace_read(uarg);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&gm_trace_mutex);
+	return ret;
+}
+
+/* Module unload: no file is open, so no ioctl can race with this. */
+void gm_trace_exit(void)
+{
+	gm_trace_stop();
+}
