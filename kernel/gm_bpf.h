@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The BPF policy layer's private interface: shared by the dispatcher
+ * (gm_policy.c), the struct_ops glue (gm_bpf.c) and the kfuncs and policy
+ * lists (gm_bpf_kfuncs.c). The core only ever sees gm_policy.h.
+ *
+ * Locking: every function here is called with gm_lock held, except the
+ * struct_ops callbacks (.reg/.unreg/.update, process context, which take it)
+ * and gm_bpf_init()/gm_bpf_exit() (module init/exit). BPF hooks run with
+ * gm_lock held by the task that called them; the kfuncs check that (see
+ * gm_bpf_caller()) because any struct_ops program could otherwise call them.
+ *
+ * The types below that BPF programs use (struct gmem_ops, struct
+ * gmem_block_info and the enums) reach them through the module's BTF
+ * (build/include/gmem_vmlinux.h); bpf/gmem.bpf.h documents them for
+ * policy writers.
+ */
+#ifndef _GM_BPF_H
+#define _GM_BPF_H
+
+#include "gm_policy.h"
+
+struct bpf_prog;
+struct gm_block;
+struct gm_object;
+
+/*
+ * The policy's entry points. Every hook is optional; a missing one means
+ * "the built-in policy decides". Hooks run in process context with gm_lock
+ * held and must not sleep (struct_ops programs are non-sleepable); each call
+ * is timed and a call longer than gmem.watchdog_ms ejects the policy.
+ */
+struct gmem_ops {
+	/* Attach: before the policy gets any other call. <0 refuses the attach. */
+	s32 (*init)(void);
+	/* Detach or ejection: why, in @info. kfuncs no longer act here. */
+	void (*exit)(struct gmem_exit_info *info);
+	void (*obj_init)(u32 obj, u64 start, u64 size, u32 nr_blocks);
+	void (*obj_exit)(u32 obj);
+	/* A device faulted on a block: return enum gmem_place. */
+	s32 (*fault)(struct gmem_fault_ctx *ctx);
+	/* After the fault's placement: request blocks with bpf_gmem_prefetch(). */
+	void (*prefetch)(struct gmem_fault_ctx *ctx);
+	/* HBM of ctx->dev is short: nominate ctx->nr victims with bpf_gmem_evict_nominate(). */
+	void (*evict)(struct gmem_evict_ctx *ctx);
+	/* Notifications: @blk_id arrived on @dev, was touched there, left it. */
+	void (*activated)(u32 dev, u64 blk_id, u32 how);
+	void (*accessed)(u32 dev, u64 blk_id, u32 write);
+	void (*evicted)(u32 dev, u64 blk_id);
+	/* A user hint (enum gmem_advice) for blocks [first, first + nr) of @obj. */
+	void (*advise)(u32 obj, u32 first, u32 nr, u32 advice, u64 value);
+	u64 flags;			/* must be 0: reserved */
+	char name[GMEM_NAME_LEN];	/* non-empty, printable */
+};
+
+/* bpf_gmem_block_state() output; lives on the BPF program's stack. */
+struct gmem_block_info {
+	u32 state;		/* enum gmem_block_state */
+	u32 dev;		/* device when DEVICE/REMOTE, else GMEM_NO_DEV */
+	u32 flags;		/* enum gmem_block_flags */
+	s32 list;		/* policy list holding it, -1 if none */
+	u64 tag;		/* GMEM_ADV_TAG value */
+	u64 last_access;	/* core clock of the last device access */
+};
+
+/* Constants for BPF, emitted into BTF (macros do not survive into BTF). */
+enum gmem_bpf_consts {
+	GMEM_PREFETCH_BUDGET	= GM_PREFETCH_BUDGET,
+	GMEM_EVICT_MAX		= GM_EVICT_MAX,
+	GMEM_NO_DEV		= GM_NO_DEV,
+	GMEM_LISTS_MAX		= 64,	/* lists one policy may create */
+};
+
+enum gmem_block_flags {
+	GMEM_BF_PINNED		= GM_BLK_PINNED,
+	GMEM_BF_PREFETCHED	= GM_BLK_PREFETCHED,
+	GMEM_BF_HOT		= GM_BLK_HOT,
+	GMEM_BF_COLD		= GM_BLK_COLD,
+	GMEM_BF_BUSY		= GM_BLK_BUSY,
+};
+
+/* One attached struct gmem_ops (kdata), from .reg to .unreg. */
+struct gm_bpf_policy {
+	struct gmem_ops *ops;		/* valid until .unreg returns */
+	char name[GMEM_NAME_LEN];
+	bool ejected;			/* no longer in charge; waits for .unreg */
+	u64 since_ns;			/* CLOCK_REALTIME of attach */
+	struct list_head node;		/* on gm_bpf_policies */
+	struct list_head lists;		/* its struct gm_plist */
+	u32 nr_lists;
+};
+
+/* gm_policy.c: count an invalid BPF decision (may eject the policy). */
+void gm_policy_reject(enum gmem_reject why);
+
+/* gm_bpf.c: hook calls; each returns false when no BPF hook ran. */
+bool gm_bpf_fault(struct gm_fault_req *req, int *place);
+bool gm_bpf_prefetch(struct gm_fault_req *req);
+bool gm_bpf_evict(struct gm_evict_req *req);
+void gm_bpf_obj_init(struct gm_object *obj);
+void gm_bpf_obj_exit(struct gm_object *obj);
+void gm_bpf_activated(struct gm_block *blk, u32 how);
+void gm_bpf_accessed(struct gm_block *blk, bool write);
+void gm_bpf_evicted(struct gm_block *blk);
+void gm_bpf_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 value);
+bool gm_bpf_in_charge(void);
+
+/* gm_bpf.c: safety. */
+void gm_bpf_note_reject(enum gmem_reject why);
+void gm_bpf_request_eject(enum gmem_exit_kind kind, const char *msg);
+void gm_bpf_status(struct gmem_policy_status *st);
+int gm_bpf_init(void);
+void gm_bpf_exit(void);
+
+/* gm_bpf.c, for the kfuncs: the policy whose hook current is running, or NULL. */
+struct gm_bpf_policy *gm_bpf_caller(void);
+struct gm_fault_req *gm_bpf_cur_fault(void);
+struct gm_evict_req *gm_bpf_cur_evict(void);
+bool gm_bpf_prog_is_policy(const struct bpf_prog *prog);
+
+/* gm_bpf_kfuncs.c */
+int gm_bpf_kfuncs_register(void);
+void gm_plist_unlink(struct gm_block *blk);
+void gm_plist_forget_obj(struct gm_object *obj);
+void gm_plist_destroy_all(struct gm_bpf_policy *pol);
+
+#endif /* _GM_BPF_H */

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gm_bpf_kfuncs.c: the kfuncs gmem policies call, and the kernel-owned
+ * policy lists they keep resident blocks on (the cache_ext shape).
+ *
+ * kfuncs take and return ids and values, never kernel pointers: blocks are
+ * named by GMEM_BLK_ID(obj, idx), lists by the positive id
+ * bpf_gmem_list_create() returned. Each kfunc acts only when called from a
+ * gmem_ops hook the current task is running (gm_bpf_caller()); from anywhere
+ * else it returns -EPERM (or 0 for the list walkers) and changes nothing.
+ * The verifier already refuses them to programs of other struct_ops types
+ * (gm_kfunc_filter()); the runtime check also covers a hook calling them
+ * after its policy was ejected or past the watchdog limit.
+ *
+ * Lists hold blocks resident on a device. A block is on at most one list
+ * (gm_block.plist, gm_block.plist_id); the core takes it off through
+ * gm_policy_evicted() when it leaves its device, and a policy's lists are
+ * destroyed when it is ejected or detached.
+ *
+ * Locking: everything runs with gm_lock held (hooks are called under it), which
+ * protects the lists, the blocks' plist fields and gm_plists' contents;
+ * gm_plists' own lock only guards the xarray structure. BPF programs run
+ * non-sleepable, hence GFP_NOWAIT allocations.
+ */
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "gm_core.h"
+#include "gm_policy.h"
+#include "gm_bpf.h"
+
+/* A policy list: resident blocks in the order the policy keeps them. */
+struct gm_plist {
+	u32 id;
+	u32 len;
+	struct list_head head;		/* gm_block.plist, first = head */
+	struct gm_bpf_policy *owner;
+	struct list_head node;		/* on owner->lists */
+};
+
+static DEFINE_XARRAY_ALLOC1(gm_plists);	/* id -> struct gm_plist */
+
+static u64 gm_blk_id(const struct gm_block *blk)
+{
+	return GMEM_BLK_ID(blk->obj->id, blk->idx);
+}
+
+/* gm_block.plist_id is -1, or 0 in a zeroed block, when on no list. */
+static bool gm_blk_listed(const struct gm_block *blk)
+{
+	return blk->plist_id > 0;
+}
+
+static struct gm_plist *gm_plist_get(struct gm_bpf_policy *pol, s64 id)
+{
+	struct gm_plist *pl;
+
+	if (id <= 0 || id > INT_MAX)
+		return NULL;
+	pl = xa_load(&gm_plists, id);
+	return pl && pl->owner == pol ? pl : NULL;
+}
+
+static void gm_plist_link(struct gm_plist *pl, struct gm_block *blk, bool tail)
+{
+	if (tail)
+		list_add_tail(&blk->plist, &pl->head);
+	else
+		list_add(&blk->plist, &pl->head);
+	blk->plist_id = pl->id;
+	pl->len++;
+}
+
+void gm_plist_unlink(struct gm_block *blk)
+{
+	struct gm_plist *pl;
+
+	lockdep_assert_held(&gm_lock);
+	if (!gm_blk_listed(blk))
+		return;
+	pl = xa_load(&gm_plists, blk->plist_id);
+	if (!WARN_ON_ONCE(!pl))
+		pl->len--;
+	list_del_init(&blk->plist);
+	blk->plist_id = -1;
+}
+
+/* The object is going away: none of its blocks may stay linked. */
+void gm_plist_forget_obj(struct gm_object *obj)
+{
+	u32 i;
+
+	lockdep_assert_held(&gm_lock);
+	if (!obj->blocks)
+		return;
+	for (i = 0; i < obj->nr_blocks; i++)
+		gm_plist_unlink(&obj->blocks[i]);
+}
+
+void gm_plist_destroy_all(struct gm_bpf_policy *pol)
+{
+	struct gm_plist *pl, *tmp;
+	struct gm_block *blk, *next;
+
+	lockdep_assert_held(&gm_lock);
+	list_for_each_entry_safe(pl, tmp, &pol->lists, node) {
+		list_for_each_entry_safe(blk, next, &pl->head, plist) {
+			list_del_init(&blk->plist);
+			blk->plist_id = -1;
+		}
+		xa_erase(&gm_plists, pl->id);
+		list_del(&pl->node);
+		kfree(pl);
+	}
+	pol->nr_lists = 0;
+}
+
+/* A block id a policy decided on; unknown ids count as invalid decisions. */
+static struct gm_block *gm_decided_block(u64 blk_id)
+{
+	struct gm_block *blk = gm_block_by_id(blk_id);
+
+	if (!blk)
+		gm_policy_reject(GMEM_REJ_BAD_ID);
+	return blk;
+}
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_gmem_prefetch - request blocks [@blk_id, @blk_id + @nr) for the fault @ctx
+ *
+ * Only from the prefetch hook, for blocks of the faulting object, at most
+ * GMEM_PREFETCH_BUDGET per fault in total. Blocks already on the device or
+ * already requested are skipped silently.
+ * Return: blocks added, -ERANGE (outside the object; counted), -E2BIG (@nr
+ * over the budget; counted), -EINVAL (not this hook's ctx), -EPERM.
+ */
+__bpf_kfunc s32 bpf_gmem_prefetch(struct gmem_fault_ctx *ctx, u64 blk_id, u32 nr)
+{
+	struct gm_fault_req *req;
+	u32 idx = GMEM_BLK_IDX(blk_id), i;
+	s32 added = 0;
+
+	if (!gm_bpf_caller())
+		return -EPERM;
+	req = gm_bpf_cur_fault();
+	if (!req || &req->ctx != ctx)
+		return -EINVAL;
+	if (!nr || GMEM_BLK_OBJ(blk_id) != ctx->obj || idx >= ctx->nr_blocks ||
+	    nr > ctx->nr_blocks - idx) {
+		gm_policy_reject(GMEM_REJ_PREFETCH_RANGE);
+		return -ERANGE;
+	}
+	if (nr > GM_PREFETCH_BUDGET) {
+		gm_policy_reject(GMEM_REJ_PREFETCH_BUDGET);
+		return -E2BIG;
+	}
+	for (i = 0; i < nr; i++)
+		added += gm_fault_req_add_prefetch(req, blk_id + i, true);
+	return added;
+}
+
+/**
+ * bpf_gmem_evict_nominate - offer @blk_id as a victim for the evict hook's @ctx
+ *
+ * Return: victims still wanted after this one (0: enough), -ENOSPC (enough
+ * already), -ENOENT (no such block; counted), -EINVAL (invalid victim:
+ * counted by reason, or not this hook's ctx), -EPERM.
+ */
+__bpf_kfunc s32 bpf_gmem_evict_nominate(struct gmem_evict_ctx *ctx, u64 blk_id)
+{
+	struct gm_evict_req *req;
+	struct gm_block *blk;
+	u32 want;
+
+	if (!gm_bpf_caller())
+		return -EPERM;
+	req = gm_bpf_cur_evict();
+	if (!req || &req->ctx != ctx)
+		return -EINVAL;
+	want = min_t(u32, ctx->nr, GM_EVICT_MAX);
+	if (req->nr_victims >= want)
+		return -ENOSPC;
+	blk = gm_decided_block(blk_id);
+	if (!blk)
+		return -ENOENT;
+	if (!gm_evict_req_add(req, blk, true))
+		return -EINVAL;
+	return want - req->nr_victims;
+}
+
+/**
+ * bpf_gmem_list_create - a new, empty list owned by the calling policy
+ *
+ * Return: the list id (> 0), -ENOSPC past GMEM_LISTS_MAX, -ENOMEM, -EPERM.
+ */
+__bpf_kfunc s64 bpf_gmem_list_create(void)
+{
+	struct gm_bpf_policy *pol = gm_bpf_caller();
+	struct gm_plist *pl;
+	u32 id;
+	int err;
+
+	if (!pol)
+		return -EPERM;
+	if (pol->nr_lists >= GMEM_LISTS_MAX)
+		return -ENOSPC;
+	pl = kzalloc(sizeof(*pl), GFP_NOWAIT | __GFP_NOWARN);
+	if (!pl)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&pl->head);
+	pl->owner = pol;
+	err = xa_alloc(&gm_plists, &id, pl, xa_limit_31b, GFP_NOWAIT | __GFP_NOWARN);
+	if (err) {
+		kfree(pl);
+		return err;
+	}
+	pl->id = id;
+	list_add_tail(&pl->node, &pol->lists);
+	pol->nr_lists++;
+	return id;
+}
+
+/* Common part of add and move: both ids valid, the block resident. */
+static int gm_list_prepare(s64 list, u64 blk_id, struct gm_plist **plp,
+			   struct gm_block **blkp)
+{
+	struct gm_bpf_policy *pol = gm_bpf_caller();
+
+	if (!pol)
+		return -EPERM;
+	*plp = gm_plist_get(pol, list);
+	if (!*plp) {
+		gm_policy_reject(GMEM_REJ_BAD_ID);
+		return -ENOENT;
+	}
+	*blkp = gm_decided_block(blk_id);
+	if (!*blkp)
+		return -ENOENT;
+	if ((*blkp)->state != GMEM_BLK_DEVICE)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * bpf_gmem_list_add - put the resident block @blk_id on @list (at the tail if @tail)
+ *
+ * Return: 0, -EEXIST (already on a list), -EINVAL (not resident on a
+ * device), -ENOENT (unknown list or block; counted), -EPERM.
+ */
+__bpf_kfunc int bpf_gmem_list_add(s64 list, u64 blk_id, bool tail)
+{
+	struct gm_plist *pl;
+	struct gm_block *blk;
+	int err = gm_list_prepare(list, blk_id, &pl, &blk);
+
+	if (err)
+		return err;
+	if (gm_blk_listed(blk))
+		return -EEXIST;
+	gm_plist_link(pl, blk, tail);
+	return 0;
+}
+
+/**
+ * bpf_gmem_list_move - put @blk_id at the head or tail of @list, from
+ * whichever list (or none) holds it now. Return: as bpf_gmem_list_add().
+ */
+__bpf_kfunc int bpf_gmem_list_move(s64 list, u64 blk_id, bool tail)
+{
+	struct gm_plist *pl;
+	struct gm_block *blk;
+	int err = gm_list_prepare(list, blk_id, &pl, &blk);
+
+	if (err)
+		return err;
+	gm_plist_unlink(blk);
+	gm_plist_link(pl, blk, tail);
+	return 0;
+}
+
+/**
+ * bpf_gmem_list_del - take @blk_id off its list
+ *
+ * Return: 0, -ENOENT (unknown block, counted; or on no list), -EPERM.
+ */
+__bpf_kfunc int bpf_gmem_list_del(u64 blk_id)
+{
+	struct gm_block *blk;
+
+	if (!gm_bpf_caller())
+		return -EPERM;
+	blk = gm_decided_block(blk_id);
+	if (!blk || !gm_blk_listed(blk))
+		return -ENOENT;
+	gm_plist_unlink(blk);
+	return 0;
+}
+
+/**
+ * bpf_gmem_list_first - the block at the head of @list
+ *
+ * Return: its block id, or 0 (empty, unknown list, or not callable here).
+ */
+__bpf_kfunc u64 bpf_gmem_list_first(s64 list)
+{
+	struct gm_bpf_policy *pol = gm_bpf_caller();
+	struct gm_plist *pl = pol ? gm_plist_get(pol, list) : NULL;
+
+	if (!pl || list_empty(&pl->head))
+		return 0;
+	return gm_blk_id(list_first_entry(&pl->head, struct gm_block, plist));
+}
+
+/**
+ * bpf_gmem_list_next - the block after @blk_id on @list
+ *
+ * Return: its block id, or 0 at the end, or when @blk_id is not on @list.
+ */
+__bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
+{
+	struct gm_bpf_policy *pol = gm_bpf_caller();
+	struct gm_plist *pl = pol ? gm_plist_get(pol, list) : NULL;
+	struct gm_block *blk;
+
+	if (!pl)
+		return 0;
+	blk = gm_block_by_id(blk_id);
+	if (!blk || blk->plist_id != pl->id || list_is_last(&blk->plist, &pl->head))
+		return 0;
+	return gm_blk_id(list_next_entry(blk, plist));
+}
+
+/** bpf_gmem_list_len - blocks on @list, or -ENOENT, -EPERM */
+__bpf_kfunc s64 bpf_gmem_list_len(s64 list)
+{
+	struct gm_bpf_policy *pol = gm_bpf_caller();
+	struct gm_plist *pl;
+
+	if (!pol)
+		return -EPERM;
+	pl = gm_plist_get(pol, list);
+	return pl ? pl->len : -ENOENT;
+}
+
+/**
+ * bpf_gmem_block_state - fill @info (on the BPF stack) for @blk_id
+ *
+ * Return: 0, -ENOENT (no such block), -EPERM.
+ */
+__bpf_kfunc int bpf_gmem_block_state(u64 blk_id, struct gmem_block_info *info)
+{
+	struct gm_block *blk;
+
+	if (!gm_bpf_caller())
+		return -EPERM;
+	blk = gm_block_by_id(blk_id);
+	if (!blk)
+		return -ENOENT;
+	info->state = blk->state;
+	info->dev = blk->state == GMEM_BLK_DEVICE || blk->state == GMEM_BLK_REMOTE ?
+		    blk->dev : GM_NO_DEV;
+	info->flags = blk->flags;
+	info->list = gm_blk_listed(blk) ? blk->plist_id : -1;
+	info->tag = blk->tag;
+	info->last_access = blk->last_access;
+	return 0;
+}
+
+/** bpf_gmem_block_tag - the GMEM_ADV_TAG value of @blk_id, 0 if none or unknown */
+__bpf_kfunc u64 bpf_gmem_block_tag(u64 blk_id)
+{
+	struct gm_block *blk;
+
+	if (!gm_bpf_caller())
+		return 0;
+	blk = gm_block_by_id(blk_id);
+	return blk ? blk->tag : 0;
+}
+
+/**
+ * bpf_gmem_obj_range - the user range of object @obj into *@start, *@size
+ *
+ * Return: the object's block count, -ENOENT (no such live object), -EPERM.
+ */
+__bpf_kfunc s64 bpf_gmem_obj_range(u32 obj, u64 *start, u64 *size)
+{
+	struct gm_block *blk;
+
+	if (!gm_bpf_caller())
+		return -EPERM;
+	/* Every object has a block 0; gm_lock keeps a live object alive. */
+	blk = gm_block_by_id(GMEM_BLK_ID(obj, 0));
+	if (!blk)
+		return -ENOENT;
+	*start = blk->obj->start;
+	*size = blk->obj->size;
+	return blk->obj->nr_blocks;
+}
+
+static struct gm_devstate *gm_kfunc_dev(u32 dev)
+{
+	if (!gm_bpf_caller() || dev >= GMEM_MAX_DEVICES)
+		return NULL;
+	return gm_devs[dev];
+}
+
+/** bpf_gmem_dev_capacity - HBM blocks of device @dev, or -ENODEV */
+__bpf_kfunc s64 bpf_gmem_dev_capacity(u32 dev)
+{
+	struct gm_devstate *ds = gm_kfunc_dev(dev);
+
+	return ds ? ds->dev->hbm_blocks : -ENODEV;
+}
+
+/** bpf_gmem_dev_used - HBM blocks of device @dev in use, or -ENODEV */
+__bpf_kfunc s64 bpf_gmem_dev_used(u32 dev)
+{
+	struct gm_devstate *ds = gm_kfunc_dev(dev);
+
+	return ds ? ds->used_blocks : -ENODEV;
+}
+
+/**
+ * bpf_gmem_error - eject the calling policy, with @msg as the exit message
+ *
+ * The ejection takes effect when the hook returns; kfuncs stop acting at
+ * once. gmem.bpf.h's gmem_error() formats the message with bpf_snprintf().
+ */
+__bpf_kfunc void bpf_gmem_error(const char *msg, u32 msg__sz)
+{
+	char buf[GMEM_EXIT_MSG_LEN];
+	u32 len = min_t(u32, msg__sz, sizeof(buf) - 1);
+
+	if (!gm_bpf_caller())
+		return;
+	memcpy(buf, msg, len);
+	buf[len] = '\0';
+	gm_bpf_request_eject(GMEM_EXIT_ERROR, buf);
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(gm_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_gmem_prefetch)
+BTF_ID_FLAGS(func, bpf_gmem_evict_nominate)
+BTF_ID_FLAGS(func, bpf_gmem_list_create)
+BTF_ID_FLAGS(func, bpf_gmem_list_add)
+BTF_ID_FLAGS(func, bpf_gmem_list_move)
+BTF_ID_FLAGS(func, bpf_gmem_list_del)
+BTF_ID_FLAGS(func, bpf_gmem_list_first)
+BTF_ID_FLAGS(func, bpf_gmem_list_next)
+BTF_ID_FLAGS(func, bpf_gmem_list_len)
+BTF_ID_FLAGS(func, bpf_gmem_block_state)
+BTF_ID_FLAGS(func, bpf_gmem_block_tag)
+BTF_ID_FLAGS(func, bpf_gmem_obj_range)
+BTF_ID_FLAGS(func, bpf_gmem_dev_capacity)
+BTF_ID_FLAGS(func, bpf_gmem_dev_used)
+BTF_ID_FLAGS(func, bpf_gmem_error)
+BTF_KFUNCS_END(gm_kfunc_ids)
+
+/* Load time: struct_ops programs of other types do not get these kfuncs. */
+static int gm_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
+{
+	if (!btf_id_set8_contains(&gm_kfunc_ids, kfunc_id))
+		return 0;
+	return gm_bpf_prog_is_policy(prog) ? 0 : -EACCES;
+}
+
+static const struct btf_kfunc_id_set gm_kfunc_set = {
+	.owner	= THIS_MODULE,
+	.set	= &gm_kfunc_ids,
+	.filter	= gm_kfunc_filter,
+};
+
+int gm_bpf_kfuncs_register(void)
+{
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS, &gm_kfunc_set);
+}

@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_bpf: the BPF struct_ops policy interface (kernel/gm_bpf*.c).
+ *
+ * Policies come from /gmem/bpf (policies/ and tests/policies/) and are
+ * loaded here with plain libbpf. Runs on 64 KiB blocks and one device with
+ * 1 MiB of HBM (16 blocks), so every trace below is small and exact: each
+ * record touches one block, and the fault counts are derived by hand in the
+ * comments. The built-in prefetch is off unless a test turns it on, so only
+ * the policy under test moves blocks. Data is checked by content (device
+ * checksum and a CPU pattern check) after every workload.
+ */
+#include "gtest.h"
+#include "gmem_test_util.h"
+#include "gmem_bpf_test.h"
+
+/* ------------------------------------------------------------ tests */
+
+/*
+ * Eviction order. 18 blocks, HBM holds 16. A: read 0..15 (16 faults);
+ * B: read 0..3 again (hits); C: read 16, 17 (2 faults, 2 evictions).
+ * LRU evicts 4, 5; FIFO evicts 0, 1; MRU evicts 3 (the last hit), then 16.
+ * Probe 0, 1, 3: LRU has them all (0 faults); FIFO faults on 0 and 1, each
+ * evicting the oldest arrival (2, then 3), and then on 3 (3 faults); MRU
+ * has 0 and 1 and faults on 3 (1 fault).
+ */
+GT_TEST(eviction_order_follows_policy)
+{
+	static const struct { const char *pol, *name; uint64_t probe; } runs[] = {
+		{ NULL, "builtin", 0 }, { "example_fifo", "fifo", 3 }, { "mru", "mru", 1 },
+	};
+	static const uint32_t probe[] = { 0, 1, 3 };
+	unsigned int r;
+
+	for (r = 0; r < 3; r++) {
+		uint64_t before, got;
+		struct env e;
+		struct pol p;
+
+		env_open(&e, 18);
+		pol_start(&p, runs[r].pol);
+		GT_ASSERT(!strcmp(status(e.gfd).name, runs[r].name), "status name %s",
+			  status(e.gfd).name);
+		GT_ASSERT(sweep(&e, 0, 16) == 16, "A faults");
+		GT_ASSERT(sweep(&e, 0, 4) == 0, "B faults");
+		GT_ASSERT(sweep(&e, 16, 18) == 2, "C faults");
+		before = obj_stats(&e).dev_faults;
+		trace(&e, probe, 3);
+		got = obj_stats(&e).dev_faults - before;
+		gt_log("%-8s probe faults %llu (expected %llu)", runs[r].name,
+		       (unsigned long long)got, (unsigned long long)runs[r].probe);
+		GT_ASSERT(got == runs[r].probe, "%s: probe faults %llu, expected %llu",
+			  runs[r].name, (unsigned long long)got,
+			  (unsigned long long)runs[r].probe);
+		GT_ASSERT(status(e.gfd).active == (runs[r].pol != NULL), "still active");
+		check_data(&e);
+		pol_stop(&p);
+		env_close(&e);
+	}
+}
+
+/*
+ * Sequential read of 12 blocks (no eviction). Prefetching 3 ahead faults on
+ * 0, 4 and 8 only; the same policy prefetching nothing faults 12 times.
+ */
+GT_TEST(prefetch_reduces_faults)
+{
+	static const struct { uint32_t ahead; uint64_t faults, issued; } runs[] = {
+		{ 0, 12, 0 }, { 3, 3, 9 },
+	};
+	unsigned int r;
+
+	for (r = 0; r < 2; r++) {
+		struct gmem_stats s;
+		struct env e;
+		struct pol p;
+		uint64_t faults;
+
+		env_open(&e, 12);
+		pol_open(&p, "prefetch_ahead");
+		*(uint32_t *)pol_rodata(&p, "ahead") = runs[r].ahead;
+		pol_load(&p);
+		GT_ASSERT(pol_attach(&p) == 0, "attach");
+		faults = sweep(&e, 0, 12);
+		s = obj_stats(&e);
+		gt_log("ahead %u: %llu device faults, %llu prefetched, %llu used", runs[r].ahead,
+		       (unsigned long long)faults, (unsigned long long)s.prefetch_issued,
+		       (unsigned long long)s.prefetch_used);
+		GT_ASSERT(faults == runs[r].faults, "faults %llu", (unsigned long long)faults);
+		GT_ASSERT(s.prefetch_issued == runs[r].issued && s.prefetch_used == runs[r].issued,
+			  "prefetch issued %llu used %llu", (unsigned long long)s.prefetch_issued,
+			  (unsigned long long)s.prefetch_used);
+		GT_ASSERT(pol_bss(&p, "requested") == (int64_t)runs[r].issued,
+			  "policy's count");
+		check_data(&e);
+		pol_close(&p);
+		env_close(&e);
+	}
+}
+
+/*
+ * 24 blocks, HBM 16: read 0..15, pin block 0 (head of the policy's list),
+ * read 16..23: 8 evictions, each asked of the policy, which also offers a
+ * bogus id, the busy block, the last evicted block and the pinned one.
+ */
+static uint64_t bad_victims_run(struct env *e, struct gmem_policy_status *st0)
+{
+	uint64_t ev;
+
+	*st0 = status(e->gfd);
+	GT_ASSERT(sweep(e, 0, 16) == 16, "fill faults");
+	GT_ASSERT(gmt_advise(e->gfd, e->mem, BS, GMEM_ADV_PIN, e->dev, 0) == 0, "pin");
+	ev = obj_stats(e).evictions;
+	GT_ASSERT(sweep(e, 16, 24) == 8, "faults");
+	return obj_stats(e).evictions - ev;
+}
+
+GT_TEST(invalid_victims_rejected_by_reason)
+{
+	struct gmem_policy_status st0, st;
+	uint64_t ev;
+	struct env e;
+	struct pol p;
+
+	env_open(&e, 24);
+	params(0, 1000, 0);		/* no ejection: count only */
+	pol_start(&p, "bad_victims");
+	ev = bad_victims_run(&e, &st0);
+	st = status(e.gfd);
+#define REJ(r) (st.rejects[r] - st0.rejects[r])
+	gt_log("evictions %llu rejects: bad id %llu busy %llu not resident %llu pinned %llu dup %llu",
+	       (unsigned long long)ev, (unsigned long long)REJ(GMEM_REJ_BAD_ID),
+	       (unsigned long long)REJ(GMEM_REJ_VICTIM_BUSY),
+	       (unsigned long long)REJ(GMEM_REJ_VICTIM_NOT_RESIDENT),
+	       (unsigned long long)REJ(GMEM_REJ_VICTIM_PINNED),
+	       (unsigned long long)REJ(GMEM_REJ_VICTIM_DUP));
+	GT_ASSERT(ev == 8, "evictions %llu", (unsigned long long)ev);
+	GT_EXPECT(REJ(GMEM_REJ_BAD_ID) == ev, "one bad id per call");
+	GT_EXPECT(REJ(GMEM_REJ_VICTIM_BUSY) == ev, "one busy block per call");
+	GT_EXPECT(REJ(GMEM_REJ_VICTIM_PINNED) == ev, "pinned head once per call");
+	GT_EXPECT(REJ(GMEM_REJ_VICTIM_NOT_RESIDENT) == ev - 1, "last evicted, from the 2nd call");
+	GT_EXPECT(st.fallbacks == st0.fallbacks, "the policy found its victims itself");
+	GT_ASSERT(st.active && !strcmp(st.name, "bad_victims"), "policy still in charge");
+#undef REJ
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+GT_TEST(invalid_victims_eject_past_limit)
+{
+	struct gmem_policy_status st0, st;
+	struct env e;
+	struct pol p;
+
+	env_open(&e, 24);
+	params(4, 1000, 0);
+	pol_start(&p, "bad_victims");
+	bad_victims_run(&e, &st0);
+	st = status(e.gfd);
+	GT_ASSERT(!st.active && !strcmp(st.name, "builtin"), "still attached: %s", st.name);
+	GT_ASSERT(st.ejections == st0.ejections + 1, "ejections");
+	GT_ASSERT(st.last_exit.kind == GMEM_EXIT_INVALID, "exit kind %u", st.last_exit.kind);
+	GT_ASSERT(!strcmp(st.last_exit.policy, "bad_victims"), "exit policy %s",
+		  st.last_exit.policy);
+	GT_ASSERT(strstr(st.last_exit.msg, "invalid decisions"), "msg: %s", st.last_exit.msg);
+	gt_log("last_exit: %s: %s", st.last_exit.reason, st.last_exit.msg);
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+/* An evict hook that never nominates: the built-in policy picks every victim. */
+GT_TEST(no_victims_completed_by_builtin)
+{
+	struct gmem_policy_status st0, st;
+	uint64_t ev, calls;
+	struct env e;
+	struct pol p;
+	int r;
+
+	env_open(&e, 24);
+	pol_start(&p, "no_victims");
+	st0 = status(e.gfd);
+	GT_ASSERT(sweep(&e, 0, 24) == 24, "faults");
+	ev = obj_stats(&e).evictions;
+	st = status(e.gfd);
+	calls = (uint64_t)pol_bss(&p, "evict_calls");
+	GT_ASSERT(ev == 8 && calls == 8, "evictions %llu, evict calls %llu",
+		  (unsigned long long)ev, (unsigned long long)calls);
+	GT_ASSERT(st.fallbacks - st0.fallbacks == calls, "fallbacks %llu",
+		  (unsigned long long)(st.fallbacks - st0.fallbacks));
+	for (r = 0; r < GMEM_REJ_NR; r++)
+		GT_ASSERT(st.rejects[r] == st0.rejects[r], "reject %d counted", r);
+	GT_ASSERT(st.active && !strcmp(st.name, "no_victims"), "policy still in charge");
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+GT_TEST(prefetch_out_of_range_ejects)
+{
+	struct gmem_policy_status st0, st;
+	uint64_t rejects;
+	int64_t calls;
+	struct env e;
+	struct pol p;
+
+	env_open(&e, 12);
+	params(4, 1000, 0);
+	pol_start(&p, "bad_prefetch");
+	st0 = status(e.gfd);
+	GT_ASSERT(sweep(&e, 0, 12) == 12, "faults");
+	st = status(e.gfd);
+	GT_ASSERT(pol_bss(&p, "range_ret") == -ERANGE, "range ret %lld",
+		  (long long)pol_bss(&p, "range_ret"));
+	GT_ASSERT(pol_bss(&p, "wrong_hook_ret") == -EINVAL, "prefetch from the fault hook: %lld",
+		  (long long)pol_bss(&p, "wrong_hook_ret"));
+	/*
+	 * One reject per call; the 5th within a second ejects (5 unless the
+	 * run straddled a window), and no call comes after the ejection.
+	 */
+	calls = pol_bss(&p, "prefetch_calls");
+	rejects = st.rejects[GMEM_REJ_PREFETCH_RANGE] - st0.rejects[GMEM_REJ_PREFETCH_RANGE];
+	gt_log("%lld prefetch calls, %llu range rejects", (long long)calls,
+	       (unsigned long long)rejects);
+	GT_ASSERT(calls >= 5 && calls < 12 && rejects == (uint64_t)calls, "calls %lld rejects %llu",
+		  (long long)calls, (unsigned long long)rejects);
+	GT_ASSERT(!st.active && st.last_exit.kind == GMEM_EXIT_INVALID, "exit kind %u",
+		  st.last_exit.kind);
+	GT_ASSERT(strstr(st.last_exit.msg, "prefetch out of range"), "msg: %s", st.last_exit.msg);
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+GT_TEST(error_kfunc_ejects_with_message)
+{
+	struct gmem_policy_status st;
+	struct timespec t0, t1;
+	char want[128];
+	struct env e;
+	struct pol p;
+
+	env_open(&e, 24);
+	GT_ASSERT(gmt_advise(e.gfd, e.mem, BS, GMEM_ADV_TAG, 0, 42) == 0, "tag block 0");
+	clock_gettime(CLOCK_REALTIME, &t0);
+	pol_start(&p, "error_exit");
+	GT_ASSERT(pol_bss(&p, "init_list") > 0, "list from init");
+	GT_ASSERT(sweep(&e, 0, 24) == 24, "faults");
+	/* What the readers said on the first fault (block 0, host resident). */
+	GT_EXPECT(pol_bss(&p, "init_list_len") == 0, "list len");
+	GT_EXPECT(pol_bss(&p, "blk_tag") == 42 && pol_bss(&p, "ctx_tag") == 42, "tag");
+	GT_EXPECT(pol_bss(&p, "obj_blocks") == 24, "obj blocks %lld",
+		  (long long)pol_bss(&p, "obj_blocks"));
+	GT_EXPECT(pol_bss(&p, "obj_start") == (int64_t)(uintptr_t)e.mem &&
+		  pol_bss(&p, "obj_size") == (int64_t)(24 * BS), "obj range");
+	GT_EXPECT(pol_bss(&p, "dev_capacity") == HBM_BLOCKS && pol_bss(&p, "dev_used") == 0,
+		  "device %lld/%lld", (long long)pol_bss(&p, "dev_used"),
+		  (long long)pol_bss(&p, "dev_capacity"));
+	GT_EXPECT(pol_bss(&p, "bad_dev") == -ENODEV, "bad device");
+	GT_EXPECT(pol_bss(&p, "blk_state_ret") == 0 && pol_bss(&p, "blk_state") == GMEM_BLK_HOST,
+		  "block state %lld", (long long)pol_bss(&p, "blk_state"));
+	clock_gettime(CLOCK_REALTIME, &t1);
+	st = status(e.gfd);
+	snprintf(want, sizeof(want), "gave up at fault 3 of object %u", e.obj);
+	GT_ASSERT(!st.active, "still active");
+	GT_ASSERT(st.last_exit.kind == GMEM_EXIT_ERROR, "kind %u", st.last_exit.kind);
+	GT_ASSERT(!strcmp(st.last_exit.msg, want), "msg '%s'", st.last_exit.msg);
+	GT_ASSERT(!strcmp(st.last_exit.policy, "error_exit"), "policy %s", st.last_exit.policy);
+	GT_ASSERT(st.last_exit.when_ns >= (uint64_t)t0.tv_sec * 1000000000ULL + t0.tv_nsec &&
+		  st.last_exit.when_ns <= (uint64_t)t1.tv_sec * 1000000000ULL + t1.tv_nsec,
+		  "when_ns outside the run");
+	GT_ASSERT(pol_bss(&p, "faults") == 3, "fault hook ran after ejection");
+	GT_ASSERT(pol_bss(&p, "exit_calls") == 1, "exit hook calls");
+	GT_ASSERT(pol_bss(&p, "exit_kind") == GMEM_EXIT_ERROR, "exit kind");
+	GT_ASSERT(pol_bss(&p, "exit_list") == -EPERM, "kfunc in the exit hook: %lld",
+		  (long long)pol_bss(&p, "exit_list"));
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+/* A hook past the watchdog: cut off through its kfuncs, or caught on return. */
+GT_TEST(watchdog_ejects_stalled_hook)
+{
+	static const struct { bool cutoff; unsigned int wd_ms; uint32_t spins; const char *msg; }
+	runs[] = {
+		{ true, 50, 1u << 23, "still running after 50 ms" },
+		{ false, 1, 1u << 20, "ran " },
+	};
+	unsigned int r;
+
+	for (r = 0; r < 2; r++) {
+		struct gmem_policy_status st;
+		struct env e;
+		struct pol p;
+		uint64_t loops;
+
+		env_open(&e, 4);
+		params(64, runs[r].wd_ms, 0);
+		pol_open(&p, "stall");
+		*(bool *)pol_rodata(&p, "honor_cutoff") = runs[r].cutoff;
+		*(uint32_t *)pol_rodata(&p, "spins") = runs[r].spins;
+		pol_load(&p);
+		GT_ASSERT(pol_attach(&p) == 0, "attach");
+		GT_ASSERT(sweep(&e, 0, 4) == 4, "faults");
+		st = status(e.gfd);
+		loops = (uint64_t)pol_bss(&p, "loops");
+		gt_log("cutoff %d: %llu loops; %s", runs[r].cutoff, (unsigned long long)loops,
+		       st.last_exit.msg);
+		GT_ASSERT(!st.active && st.last_exit.kind == GMEM_EXIT_STALL, "kind %u",
+			  st.last_exit.kind);
+		GT_ASSERT(strstr(st.last_exit.msg, runs[r].msg), "msg: %s", st.last_exit.msg);
+		GT_ASSERT(runs[r].cutoff ? loops < runs[r].spins : loops == runs[r].spins,
+			  "loops %llu", (unsigned long long)loops);
+		check_data(&e);
+		pol_stop(&p);
+		env_close(&e);
+	}
+}
+
+GT_TEST(second_policy_gets_ebusy)
+{
+	struct pol a, b;
+	struct env e;
+	int err;
+
+	env_open(&e, 1);
+	pol_start(&a, "example_fifo");
+	pol_open(&b, "mru");
+	pol_load(&b);
+	err = pol_attach(&b);
+	GT_ASSERT(err == -EBUSY, "second attach: %d", err);
+	GT_ASSERT(!strcmp(status(e.gfd).name, "fifo"), "first one replaced");
+	pol_detach(&a);
+	GT_ASSERT(!strcmp(status(e.gfd).name, "builtin"), "detach");
+	GT_ASSERT(status(e.gfd).last_exit.kind == GMEM_EXIT_UNREG, "unreg exit kind");
+	GT_ASSERT(pol_attach(&b) == 0, "attach after detach");
+	GT_ASSERT(!strcmp(status(e.gfd).name, "mru"), "mru in charge");
+	pol_close(&b);
+	pol_close(&a);
+	env_close(&e);
+}
+
+/* An ejected policy whose link is still held blocks nobody, and its unreg harms nobody. */
+GT_TEST(ejected_policy_link_blocks_nothing)
+{
+	struct gmem_policy_status st;
+	struct pol bad, good;
+	struct env e;
+
+	env_open(&e, 8);
+	pol_start(&bad, "error_exit");
+	sweep(&e, 0, 8);
+	GT_ASSERT(status(e.gfd).last_exit.kind == GMEM_EXIT_ERROR, "not ejected");
+	pol_start(&good, "example_fifo");
+	pol_detach(&bad);
+	st = status(e.gfd);
+	GT_ASSERT(st.active && !strcmp(st.name, "fifo"), "fifo lost: %s", st.name);
+	GT_ASSERT(st.last_exit.kind == GMEM_EXIT_ERROR, "old unreg rewrote last_exit");
+	sweep(&e, 0, 8);
+	check_data(&e);
+	pol_stop(&good);
+	GT_ASSERT(status(e.gfd).last_exit.kind == GMEM_EXIT_UNREG, "fifo's unreg");
+	pol_stop(&bad);
+	env_close(&e);
+}
+
+/* Bad data members fail the attach with EINVAL and change nothing. */
+GT_TEST(ops_fields_validated)
+{
+	static const struct { const char *name; uint64_t flags; int err; } runs[] = {
+		{ "bad name", 0, -EINVAL }, { "", 0, -EINVAL },
+		{ "fifo", 1, -EINVAL }, { "fifo-2.ok_", 0, 0 },
+	};
+	struct gmem_policy_status st0;
+	unsigned int r;
+	struct env e;
+
+	env_open(&e, 1);
+	st0 = status(e.gfd);
+	for (r = 0; r < 4; r++) {
+		struct pol p;
+		int err;
+
+		pol_open(&p, "example_fifo");
+		strcpy(ops_member(&p, "name"), runs[r].name);
+		*(uint64_t *)ops_member(&p, "flags") = runs[r].flags;
+		pol_load(&p);
+		err = pol_attach(&p);
+		GT_ASSERT(err == runs[r].err, "name '%s' flags %llu: attach %d", runs[r].name,
+			  (unsigned long long)runs[r].flags, err);
+		GT_ASSERT(!strcmp(status(e.gfd).name, err ? "builtin" : runs[r].name), "status %s",
+			  status(e.gfd).name);
+		pol_close(&p);
+	}
+	GT_ASSERT(status(e.gfd).loads == st0.loads + 1, "only the valid one attached");
+	env_close(&e);
+}
+
+/* Another struct_ops type may not call gmem's kfuncs (the verifier refuses it). */
+GT_TEST(foreign_struct_ops_cannot_call_kfuncs)
+{
+	int r;
+
+	libbpf_set_print(NULL);		/* the refusal prints a verifier log */
+	for (r = 0; r < 2; r++) {
+		struct pol p;
+		int err;
+
+		memset(&p, 0, sizeof(p));
+		p.obj = bpf_object__open_file(BPF_DIR "/foreign_caller.bpf.o", NULL);
+		GT_ASSERT(p.obj, "open: %s", strerror(errno));
+		*(bool *)pol_rodata(&p, "call_gmem") = r;
+		err = bpf_object__load(p.obj);
+		GT_ASSERT(r ? err != 0 : err == 0, "call_gmem=%d: load %d", r, err);
+		bpf_object__close(p.obj);
+	}
+}
+
+/* Fill on the device, reduce, compare, until told to stop; exit 0 if all matched. */
+static void workload_child(int stop_fd)
+{
+	struct env e;
+	uint64_t sum, want, rounds = 0;
+	uint32_t v;
+	char c;
+
+	env_open(&e, 24);
+	for (v = 1; read(stop_fd, &c, 1) < 0 && errno == EAGAIN; v++, rounds++) {
+		want = (uint64_t)v * (24 * BS / 4);
+		GT_ASSERT(gmt_sim_fill(e.sfd, e.mem, 24 * BS, v) == 0, "fill");
+		GT_ASSERT(gmt_sim_reduce(e.sfd, e.mem, 24 * BS, &sum) == 0, "reduce");
+		GT_ASSERT(sum == want, "round %llu: sum %llu, want %llu", (unsigned long long)rounds,
+			  (unsigned long long)sum, (unsigned long long)want);
+		GT_ASSERT(((uint32_t *)e.mem)[v % (24 * BS / 4)] == v, "CPU view, round %u", v);
+	}
+	gt_log("workload: %llu rounds verified", (unsigned long long)rounds);
+	GT_ASSERT(rounds > 0, "no round completed");
+	GT_ASSERT(munmap(e.mem, 24 * BS) == 0, "munmap");
+	_exit(0);
+}
+
+/* Attach, swap (BPF_LINK_UPDATE) and detach 100 times while a workload runs. */
+GT_TEST(load_swap_unload_100_under_load)
+{
+	static const char *const names[] = { "example_fifo", "mru", "builtin_lru" };
+	static const char *const ops_names[] = { "fifo", "mru", "builtin_lru" };
+	struct gmem_policy_status st0, st;
+	struct pol pols[3];
+	int pipefd[2], wst, i, err;
+	struct env e;
+	pid_t child;
+
+	GT_ASSERT(pipe(pipefd) == 0, "pipe");
+	child = fork();
+	GT_ASSERT(child >= 0, "fork");
+	if (child == 0) {
+		close(pipefd[1]);
+		fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+		workload_child(pipefd[0]);
+	}
+	close(pipefd[0]);
+	env_open(&e, 1);
+	for (i = 0; i < 3; i++) {
+		pol_open(&pols[i], names[i]);
+		pol_load(&pols[i]);
+	}
+	st0 = status(e.gfd);
+	for (i = 0; i < 100; i++) {
+		struct pol *p = &pols[i % 3], *q = &pols[(i + 1) % 3];
+
+		err = pol_attach(p);
+		GT_ASSERT(!err, "attach %d: %s", i, strerror(-err));
+		if (i % 2) {
+			err = bpf_link__update_map(p->link, q->ops);
+			GT_ASSERT(!err, "swap %d: %s", i, strerror(-err));
+			GT_ASSERT(!strcmp(status(e.gfd).name, ops_names[(i + 1) % 3]),
+				  "swap %d: %s in charge", i, status(e.gfd).name);
+		}
+		pol_detach(p);
+		usleep(2000);
+	}
+	GT_ASSERT(write(pipefd[1], "x", 1) == 1, "stop");
+	GT_ASSERT(waitpid(child, &wst, 0) == child, "wait");
+	GT_ASSERT(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "workload failed (status %#x)", wst);
+	st = status(e.gfd);
+	GT_ASSERT(st.loads - st0.loads == 150, "loads %llu", (unsigned long long)(st.loads - st0.loads));
+	GT_ASSERT(st.ejections == st0.ejections, "ejections");
+	GT_ASSERT(!st.active, "a policy is left");
+	gt_log("150 attaches, 100 detaches; %llu hook calls", (unsigned long long)(st.hook_calls -
+										   st0.hook_calls));
+	for (i = 0; i < 3; i++)
+		pol_close(&pols[i]);
+	env_close(&e);
+}
+
+/* The loader tool: pin, status, unpin (bpffs unlink frees the link later). */
+GT_TEST(loader_tool_pins_and_unpins)
+{
+	struct env e;
+	int i;
+
+	env_open(&e, 1);
+	GT_ASSERT(system("gmem-policy-load -s nosuch=1 " BPF_DIR "/example_fifo.bpf.o 2>/dev/null")
+		  != 0, "unknown -s variable accepted");
+	GT_ASSERT(system("gmem-policy-load -p /sys/fs/bpf/gmem-test " BPF_DIR
+			 "/prefetch_ahead.bpf.o -s ahead=2 >/dev/null") == 0, "load");
+	GT_ASSERT(!strcmp(status(e.gfd).name, "prefetch_ahead"), "status %s", status(e.gfd).name);
+	GT_ASSERT(system("gmem-policy-load -u /sys/fs/bpf/gmem-test/prefetch_ahead_ops") == 0,
+		  "unpin");
+	for (i = 0; i < 100 && status(e.gfd).active; i++)
+		usleep(20000);
+	GT_ASSERT(!status(e.gfd).active, "still attached 2 s after unpin");
+	rmdir("/sys/fs/bpf/gmem-test");
+	env_close(&e);
+}
+
+/* The loader dies: its link is released and the built-in policy takes over. */
+GT_TEST(loader_death_detaches)
+{
+	struct gmem_policy_status st;
+	struct env e;
+	pid_t pid;
+	int i, wst;
+
+	env_open(&e, 4);
+	pid = fork();
+	GT_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(126);
+		execlp("gmem-policy-load", "gmem-policy-load", BPF_DIR "/mru.bpf.o", NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 250 && !status(e.gfd).active; i++)
+		usleep(20000);
+	GT_ASSERT(!strcmp(status(e.gfd).name, "mru"), "loader did not attach");
+	sweep(&e, 0, 4);
+	GT_ASSERT(kill(pid, SIGKILL) == 0 && waitpid(pid, &wst, 0) == pid, "kill loader");
+	for (i = 0; i < 100 && status(e.gfd).active; i++)
+		usleep(20000);
+	st = status(e.gfd);
+	GT_ASSERT(!st.active, "still attached after the loader died");
+	GT_ASSERT(st.last_exit.kind == GMEM_EXIT_UNREG && !strcmp(st.last_exit.policy, "mru"),
+		  "last exit %u %s", st.last_exit.kind, st.last_exit.policy);
+	sweep(&e, 0, 4);
+	check_data(&e);
+	env_close(&e);
+}
+
+struct lru_run {
+	double secs;
+	uint64_t faults, evictions, calls, ns;
+};
+
+/* 40 passes over 24 blocks: a hot set of 8 touched between cold sweeps. */
+static void lru_run(const char *name, struct lru_run *out)
+{
+	struct gmem_policy_status st0, st;
+	uint32_t b[64];
+	struct env e;
+	struct pol p;
+	int pass, i;
+	double t0;
+
+	env_open(&e, 24);
+	pol_start(&p, name);
+	st0 = status(e.gfd);
+	t0 = gmt_now();
+	for (pass = 0; pass < 40; pass++) {
+		for (i = 0; i < 64; i++)
+			b[i] = i % 2 ? (uint32_t)(i / 2) % 8 : 8 + (uint32_t)(i / 2 + pass * 5) % 16;
+		trace(&e, b, 64);
+	}
+	out->secs = gmt_now() - t0;
+	st = status(e.gfd);
+	out->faults = obj_stats(&e).dev_faults;
+	out->evictions = obj_stats(&e).evictions;
+	out->calls = st.hook_calls - st0.hook_calls;
+	out->ns = st.hook_ns - st0.hook_ns;
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+/*
+ * Hook overhead (reported, not asserted): the built-in LRU and the same LRU
+ * in BPF on one workload, alternating three times (best time of each). They
+ * must evict the same blocks, so fault and eviction counts must match.
+ */
+GT_TEST(hook_overhead_builtin_vs_bpf_lru)
+{
+	static const char *const pols[] = { NULL, "builtin_lru" };
+	struct lru_run best[2], run;
+	int rep, r;
+
+	for (rep = 0; rep < 3; rep++) {
+		for (r = 0; r < 2; r++) {
+			lru_run(pols[r], &run);
+			if (rep && (run.faults != best[r].faults ||
+				    run.evictions != best[r].evictions))
+				GT_ASSERT(0, "run %d of %s not deterministic", rep,
+					  pols[r] ? pols[r] : "builtin");
+			if (!rep || run.secs < best[r].secs)
+				best[r] = run;
+		}
+	}
+	gt_log("builtin:     %.3f s, %llu faults, %llu evictions", best[0].secs,
+	       (unsigned long long)best[0].faults, (unsigned long long)best[0].evictions);
+	gt_log("builtin_lru: %.3f s, %llu faults, %llu evictions, %llu hook calls, %.0f ns/call",
+	       best[1].secs, (unsigned long long)best[1].faults,
+	       (unsigned long long)best[1].evictions, (unsigned long long)best[1].calls,
+	       best[1].calls ? (double)best[1].ns / best[1].calls : 0.0);
+	gt_log("overhead ratio (BPF/C wall time, best of 3, TCG): %.3f",
+	       best[1].secs / best[0].secs);
+	GT_ASSERT(best[0].faults == best[1].faults && best[0].evictions == best[1].evictions,
+		  "the BPF LRU decided differently: faults %llu/%llu evictions %llu/%llu",
+		  (unsigned long long)best[0].faults, (unsigned long long)best[1].faults,
+		  (unsigned long long)best[0].evictions, (unsigned long long)best[1].evictions);
+	GT_ASSERT(best[0].evictions > 0, "the workload did not evict");
+}
+
+/* Last: no policy leaves the core busy; it unloads (retrying while maps are freed). */
+GT_TEST(module_unloads_after_policies)
+{
+	int i, err = -EBUSY;
+
+	GT_ASSERT(gmt_rmmod("gmem_sim") == 0, "rmmod gmem_sim");
+	for (i = 0; i < 100 && err; i++) {
+		err = gmt_rmmod("gmem");
+		if (err)
+			usleep(50000);
+	}
+	GT_ASSERT(!err, "rmmod gmem: %s", strerror(-err));
+	GT_ASSERT(system("gmem-modules load") == 0, "reload");
+}
+
+GT_MAIN()
