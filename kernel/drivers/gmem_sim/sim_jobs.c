@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmem_sim device kernels: FILL, COPY, AXPY, REDUCE, CHECKSUM and TRACE jobs
+ * launched on /dev/gmem_simN, run on the device's ordered work queue.
+ *
+ * A job walks its ranges block by block ("steps"). Each step looks the block
+ * up in the device page table of the submitting mm; a miss faults through
+ * gm_dev_fault() and retries, a hit reports gm_dev_access() (the role of
+ * hardware access counters) and touches the HBM block or, for a REMOTE
+ * entry, the host pages with kmap_local_page(). Each step adds the launch's
+ * compute_ns to the job's modelled time; nothing sleeps to model it.
+ *
+ * Locking: see gmem_sim.h. A step holds as->pt_lock only while it touches
+ * the bytes, never across a call into the core. Closing the file sets
+ * sf->closing, which stops running jobs at their next step, and waits for
+ * every job (sim_jobs_cancel()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/minmax.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "gmem_sim.h"
+
+#define SIM_MAX_TRACE		(1u << 20)	/* records per TRACE job */
+#define SIM_MAX_JOBS		1024		/* unreaped jobs per file */
+/* A step that faults this often in a row means the core never maps it. */
+#define SIM_FAULT_RETRIES	1000
+#define FNV1A_BASIS		0xcbf29ce484222325ULL
+#define FNV1A_PRIME		0x100000001b3ULL
+
+/* Visits @len bytes of one step; @off is their offset within the step. */
+typedef void (*sim_visit_fn)(struct sim_job *job, void *p, size_t len, size_t off);
+
+static void sim_fill(struct sim_job *job, void *p, size_t len, size_t off)
+{
+	u32 *w = p, v = (u32)job->args.scalar;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		w[i] = v;
+}
+
+static void sim_sum(struct sim_job *job, void *p, size_t len, size_t off)
+{
+	const u32 *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		job->result += w[i];
+}
+
+static void sim_fnv1a(struct sim_job *job, void *p, size_t len, size_t off)
+{
+	const u8 *b = p;
+	u64 h = job->result;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * FNV1A_PRIME;
+	job->result = h;
+}
+
+static void sim_load(struct sim_job *job, void *p, size_t len, size_t off)
+{
+	memcpy(job->bounce + off, p, len);
+}
+
+static void sim_store(struct sim_job *job, void *p, size_t len, size_t off)
+{
+	memcpy(p, job->bounce + off, len);
+}
+
+/* y = a*x + y on s32 with two's complement wrap-around, done in u32. */
+static void sim_axpy(struct sim_job *job, void *p, size_t len, size_t off)
+{
+	const u32 *x = (const u32 *)(job->bounce + off);
+	u32 *y = p, a = (u32)job->args.scalar;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		y[i] = a * x[i] + y[i];
+}
+
+/* Byte k of a TRACE write record r holds (u8)(r + k). */
+static void sim_pattern(struct sim_job *job, void *p, size_t len, size_t off)
+{
+	u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (u8)(job->cur + off + i);
+}
+
+/* pt_lock held: run @fn over the bytes @entry maps for [va, va + len). */
+static void sim_visit(struct sim_job *job, void *entry, u64 va, size_t len, sim_visit_fn fn)
+{
+	unsigned long boff = sim_blk_off(va);
+	struct page **remote = entry;
+	size_t done, n;
+	void *kaddr;
+
+	if (xa_is_value(entry)) {
+		fn(job, (u8 *)sim_hbm(job->sf->sdev, xa_to_value(entry)) + boff, len, 0);
+		return;
+	}
+	for (done = 0; done < len; done += n) {
+		unsigned long o = boff + done;
+
+		n = min_t(size_t, len - done, PAGE_SIZE - offset_in_page(o));
+		kaddr = kmap_local_page(remote[o >> PAGE_SHIFT]);
+		fn(job, (u8 *)kaddr + offset_in_page(o), n, done);
+		kunmap_local(kaddr);
+	}
+}
+
+static void sim_account_step(struct sim_job *job)
+{
+	u64 t;
+
+	job->touched++;
+	if (check_add_overflow(job->model_ns, job->args.compute_ns, &t))
+		t = U64_MAX;
+	job->model_ns = t;
+}
+
+/*
+ * One job step: access [va, va + len), which lies in one block. A miss
+ * faults through the core and retries; the retry may miss again if another
+ * device took the block meanwhile, which is progress for that device.
+ */
+static int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn fn)
+{
+	struct sim_dev *sdev = job->sf->sdev;
+	struct sim_as *as = job->sf->as;
+	bool faulted = false;
+	unsigned int tries;
+	void *entry;
+	int ret;
+
+	for (tries = 0; tries < SIM_FAULT_RETRIES; tries++) {
+		if (READ_ONCE(job->sf->closing))
+			return -ECANCELED;
+		mutex_lock(&as->pt_lock);
+		entry = xa_load(&as->pt, va >> sim_blk_shift);
+		if (entry)
+			sim_visit(job, entry, va, len, fn);
+		mutex_unlock(&as->pt_lock);
+		if (entry) {
+			/* A fault already told the core about this access. */
+			if (!faulted)
+				gm_dev_access(&sdev->gdev, as->mm, va, write);
+			sim_account_step(job);
+			return 0;
+		}
+		atomic64_inc(&sdev->faults);
+		ret = gm_dev_fault(&sdev->gdev, as->mm, va, write);
+		if (ret)
+			return ret;
+		faulted = true;
+		cond_resched();
+	}
+	pr_warn_ratelimited("%s: va %llx still unmapped after %u faults\n",
+			    sdev->name, va, SIM_FAULT_RETRIES);
+	return -EIO;
+}
+
+static size_t sim_blk_left(u64 addr)
+{
+	return sim_blk_size - sim_blk_off(addr);
+}
+
+static int sim_run_linear(struct sim_job *job, bool write, sim_visit_fn fn)
+{
+	u64 addr = job->args.x, len = job->args.len;
+	size_t n;
+	int ret;
+
+	for (; len; addr += n, len -= n) {
+		n = min_t(u64, len, sim_blk_left(addr));
+		ret = sim_step(job, addr, n, write, fn);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * COPY and AXPY read x into the bounce buffer, then update y: each step
+ * needs only one block mapped, so two blocks never have to be resident at
+ * once (with one-block HBM the device would otherwise fault forever).
+ */
+static int sim_run_pair(struct sim_job *job, sim_visit_fn fn_y)
+{
+	u64 x = job->args.x, y = job->args.y, len = job->args.len;
+	size_t n;
+	int ret;
+
+	for (; len; x += n, y += n, len -= n) {
+		n = min3((u64)len, (u64)sim_blk_left(x), (u64)sim_blk_left(y));
+		ret = sim_step(job, x, n, false, sim_load);
+		if (!ret)
+			ret = sim_step(job, y, n, true, fn_y);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* TRACE result: fnv1a-64 over every byte the read records saw, in order. */
+static int sim_run_trace(struct sim_job *job)
+{
+	const struct gmem_sim_access *rec;
+	int ret;
+
+	job->result = FNV1A_BASIS;
+	for (job->cur = 0; job->cur < job->args.len; job->cur++) {
+		rec = &job->recs[job->cur];
+		ret = sim_step(job, rec->addr, rec->len, rec->write,
+			       rec->write ? sim_pattern : sim_fnv1a);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int sim_job_run(struct sim_job *job)
+{
+	switch (job->args.op) {
+	case GMEM_SIM_FILL:
+		return sim_run_linear(job, true, sim_fill);
+	case GMEM_SIM_REDUCE:
+		return sim_run_linear(job, false, sim_sum);
+	case GMEM_SIM_CHECKSUM:
+		job->result = FNV1A_BASIS;
+		return sim_run_linear(job, false, sim_fnv1a);
+	case GMEM_SIM_COPY:
+		return sim_run_pair(job, sim_store);
+	case GMEM_SIM_AXPY:
+		return sim_run_pair(job, sim_axpy);
+	case GMEM_SIM_TRACE:
+		return sim_run_trace(job);
+	}
+	return -EINVAL;
+}
+
+/* ----------------------------------------------------------------- jobs */
+
+static void sim_job_put(struct sim_job *job)
+{
+	if (!refcount_dec_and_test(&job->ref))
+		return;
+	kvfree(job->recs);
+	kvfree(job->bounce);
+	kfree(job);
+}
+
+/*
+ * The mm is pinned (mm_users) only while the job runs: a job that starts
+ * after its process exited fails with -ESRCH instead of keeping the address
+ * space alive. Completing is the last touch of anything but the job itself.
+ */
+static void sim_job_work(struct work_struct *work)
+{
+	struct sim_job *job = container_of(work, struct sim_job, work);
+	struct sim_file *sf = job->sf;
+	struct sim_dev *sdev = sf->sdev;
+	struct mm_struct *mm = sf->as->mm;
+
+	if (READ_ONCE(sf->closing)) {
+		job->status = -ECANCELED;
+	} else if (!mmget_not_zero(mm)) {
+		job->status = -ESRCH;
+	} else {
+		job->status = sim_job_run(job);
+		mmput(mm);
+	}
+	atomic64_inc(&sdev->jobs_done);
+	atomic64_add(job->model_ns, &sdev->model_ns);
+	/* complete_all(): any number of waiters (SYNC launch, WAITs, release). */
+	complete_all(&job->done);
+	sim_job_put(job);
+}
+
+/* Remove a finished job from the table (once, whoever gets there first). */
+static void sim_job_reap(struct sim_file *sf, struct sim_job *job)
+{
+	if (xa_cmpxchg(&sf->jobs, job->seq, job, NULL, GFP_KERNEL) != job)
+		return;
+	atomic_dec(&sf->nr_jobs);
+	sim_job_put(job);
+}
+
+static bool sim_overlap(u64 a, u64 b, u64 len)
+{
+	return a < b + len && b < a + len;
+}
+
+static int sim_check_range(u64 addr, u64 len)
+{
+	u64 end;
+
+	if (!len || len % 4 || addr % 4 || check_add_overflow(addr, len, &end))
+		return -EINVAL;
+	return 0;
+}
+
+static int sim_check_launch(const struct gmem_sim_launch *a)
+{
+	int ret;
+
+	if (a->flags & ~GMEM_SIM_F_SYNC)
+		return -EINVAL;
+	switch (a->op) {
+	case GMEM_SIM_TRACE:
+		if (!a->len)
+			return -EINVAL;
+		return a->len > SIM_MAX_TRACE ? -E2BIG : 0;
+	case GMEM_SIM_COPY:
+	case GMEM_SIM_AXPY:
+		ret = sim_check_range(a->y, a->len);
+		if (ret)
+			return ret;
+		/* Same range is well defined (y = x, y = (a+1)y); a partial overlap is not. */
+		if (a->x != a->y && sim_overlap(a->x, a->y, a->len))
+			return -EINVAL;
+		fallthrough;
+	case GMEM_SIM_FILL:
+	case GMEM_SIM_REDUCE:
+	case GMEM_SIM_CHECKSUM:
+		return sim_check_range(a->x, a->len);
+	}
+	return -EINVAL;
+}
+
+static int sim_copy_trace(struct sim_job *job)
+{
+	const struct gmem_sim_access *rec;
+	u64 i;
+
+	job->recs = vmemdup_user(u64_to_user_ptr(job->args.x),
+				 job->args.len * sizeof(*job->recs));
+	if (IS_ERR(job->recs)) {
+		int ret = PTR_ERR(job->recs);
+
+		job->recs = NULL;
+		return ret;
+	}
+	for (i = 0; i < job->args.len; i++) {
+		rec = &job->recs[i];
+		if (!rec->len || rec->write > 1 || sim_blk_off(rec->addr) + rec->len > sim_blk_size)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static struct sim_job *sim_job_alloc(struct sim_file *sf, const struct gmem_sim_launch *args)
+{
+	struct sim_job *job;
+	int ret = 0;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&job->ref, 1);
+	init_completion(&job->done);
+	INIT_WORK(&job->work, sim_job_work);
+	job->sf = sf;
+	job->args = *args;
+	if (args->op == GMEM_SIM_TRACE) {
+		ret = sim_copy_trace(job);
+	} else if (args->op == GMEM_SIM_COPY || args->op == GMEM_SIM_AXPY) {
+		job->bounce = kvmalloc(min_t(u64, args->len, sim_blk_size), GFP_KERNEL);
+		if (!job->bounce)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		sim_job_put(job);
+		return ERR_PTR(ret);
+	}
+	return job;
+}
+
+/* Publish @job under a new seq and queue it; the table and worker get refs. */
+static int sim_job_submit(struct sim_file *sf, struct sim_job *job)
+{
+	int ret;
+
+	if (atomic_inc_return(&sf->nr_jobs) > SIM_MAX_JOBS) {
+		ret = -EAGAIN;
+		goto err;
+	}
+	job->seq = atomic64_inc_return(&sf->next_seq);
+	refcount_inc(&job->ref);
+	ret = xa_insert(&sf->jobs, job->seq, job, GFP_KERNEL);
+	if (ret) {
+		refcount_dec(&job->ref);
+		goto err;
+	}
+	refcount_inc(&job->ref);
+	queue_work(sf->sdev->wq, &job->work);
+	return 0;
+err:
+	atomic_dec(&sf->nr_jobs);
+	return ret;
+}
+
+long sim_ioctl_launch(struct sim_file *sf, struct gmem_sim_launch __user *uarg)
+{
+	struct gmem_sim_launch args;
+	struct sim_job *job;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	ret = sim_check_launch(&args);
+	if (ret)
+		return ret;
+	job = sim_job_alloc(sf, &args);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
+	ret = sim_job_submit(sf, job);
+	if (ret)
+		goto out;
+	/* The job runs even if userspace cannot learn its seq; close reaps it. */
+	if (put_user(job->seq, &uarg->seq))
+		ret = -EFAULT;
+	/* Killable, not interruptible: a restarted LAUNCH would run the job twice. */
+	else if ((args.flags & GMEM_SIM_F_SYNC) && wait_for_completion_killable(&job->done))
+		ret = -EINTR;
+out:
+	sim_job_put(job);
+	return ret;
+}
+
+long sim_ioctl_wait(struct sim_file *sf, struct gmem_sim_wait __user *uarg)
+{
+	struct gmem_sim_wait w = {};
+	struct sim_job *job;
+	int ret;
+
+	if (get_user(w.seq, &uarg->seq))
+		return -EFAULT;
+	xa_lock(&sf->jobs);
+	job = xa_load(&sf->jobs, w.seq);
+	if (job)
+		refcount_inc(&job->ref);
+	xa_unlock(&sf->jobs);
+	if (!job)
+		return -ENOENT;
+
+	ret = wait_for_completion_interruptible(&job->done);
+	if (!ret) {
+		w.status = job->status;
+		w.result = job->result;
+		w.blocks_touched = job->touched;
+		/* Reap only once the caller has the result. */
+		if (copy_to_user(uarg, &w, sizeof(w)))
+			ret = -EFAULT;
+		else
+			sim_job_reap(sf, job);
+	}
+	sim_job_put(job);
+	return ret;
+}
+
+/* Stop every job of a closing file and wait for all of them to end. */
+void sim_jobs_cancel(struct sim_file *sf)
+{
+	struct sim_job *job;
+	unsigned long seq;
+
+	WRITE_ONCE(sf->closing, true);
+	xa_for_each(&sf->jobs, seq, job) {
+		wait_for_completion(&job->done);
+		sim_job_reap(sf, job);
+	}
+	xa_destroy(&sf->jobs);
+}

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmem_sim: a simulated accelerator driven through the gmem device API.
+ *
+ * Each device has "HBM" (a vmalloc area cut into gm_block_size() blocks), a
+ * device page table per address space, and an ordered work queue that runs
+ * device kernels (sim_jobs.c) submitted through /dev/gmem_simN. The driver
+ * uses nothing but <linux/gmem_dev.h>: the core decides where every block
+ * lives and calls the MMU ops below; when a kernel touches an address its
+ * page table does not map, the device faults with gm_dev_fault() and
+ * retries, as real hardware with replayable faults does. A device touches
+ * host memory only through REMOTE entries the core created with map_remote.
+ *
+ * Address spaces: one struct sim_as per (device, mm), shared by every file of
+ * that mm that opened the device; a file is bound to its opener's mm and
+ * refuses ioctls from any other (-EBADF), so device addresses are always
+ * resolved in the caller's own mm.
+ *
+ * sysfs (/sys/class/misc/gmem_simN/): gmem_id (the core's device id),
+ * hbm_used_blocks, jobs_done, faults, model_ns (sum of compute_ns per block
+ * touched), invalidates.
+ *
+ * Locking: see gmem_sim.h. This file takes sdev->as_lock, as->pt_lock (MMU
+ * ops, under the core's gm_lock) and sdev->hbm_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include "gmem_sim.h"
+
+static unsigned int nr_devices = 2;
+module_param(nr_devices, uint, 0444);
+MODULE_PARM_DESC(nr_devices, "Simulated devices (1..8)");
+
+static unsigned int hbm_mb = 64;
+module_param(hbm_mb, uint, 0444);
+MODULE_PARM_DESC(hbm_mb, "HBM per device in MiB");
+
+static unsigned int fail_alloc_every;
+module_param(fail_alloc_every, uint, 0644);
+MODULE_PARM_DESC(fail_alloc_every, "Debug: every Nth HBM block allocation fails (0 = never)");
+
+#define SIM_MAX_HBM_MB		4096
+
+unsigned long sim_blk_size;
+unsigned int sim_blk_shift;
+unsigned long sim_blk_pages;
+
+static struct sim_dev *sim_devs[GMEM_MAX_DEVICES];
+
+static struct sim_dev *to_sdev(struct gm_dev *dev)
+{
+	return container_of(dev, struct sim_dev, gdev);
+}
+
+/* The core hands us only blocks we allocated; anything else is its bug. */
+static bool sim_dblk_ok(struct sim_dev *sdev, u64 dblk)
+{
+	return !WARN_ON_ONCE(dblk >= sdev->gdev.hbm_blocks ||
+			     !test_bit(dblk, sdev->used_map));
+}
+
+/* ---------------------------------------------------------------- HBM */
+
+static bool sim_inject_alloc_failure(struct sim_dev *sdev)
+{
+	unsigned int every = READ_ONCE(fail_alloc_every);
+
+	return every && (unsigned int)atomic_inc_return(&sdev->alloc_calls) % every == 0;
+}
+
+static int sim_alloc_block(struct gm_dev *dev, u64 *dblk)
+{
+	struct sim_dev *sdev = to_sdev(dev);
+	unsigned long bit;
+
+	if (sim_inject_alloc_failure(sdev))
+		return -ENOMEM;
+	spin_lock(&sdev->hbm_lock);
+	bit = find_first_zero_bit(sdev->used_map, dev->hbm_blocks);
+	if (bit < dev->hbm_blocks)
+		__set_bit(bit, sdev->used_map);
+	spin_unlock(&sdev->hbm_lock);
+	if (bit >= dev->hbm_blocks)
+		return -ENOMEM;
+	/* A fresh block must never show its previous owner's data. */
+	memset(sim_hbm(sdev, bit), 0, sim_blk_size);
+	*dblk = bit;
+	return 0;
+}
+
+static void sim_free_block(struct gm_dev *dev, u64 dblk)
+{
+	struct sim_dev *sdev = to_sdev(dev);
+
+	if (!sim_dblk_ok(sdev, dblk))
+		return;
+	spin_lock(&sdev->hbm_lock);
+	__clear_bit(dblk, sdev->used_map);
+	spin_unlock(&sdev->hbm_lock);
+}
+
+static int sim_copy_to_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
+{
+	struct sim_dev *sdev = to_sdev(dev);
+	char *hbm = sim_hbm(sdev, dblk);
+	unsigned long i;
+
+	if (!sim_dblk_ok(sdev, dblk))
+		return -EINVAL;
+	for (i = 0; i < sim_blk_pages; i++)
+		memcpy_from_page(hbm + i * PAGE_SIZE, pages[i], 0, PAGE_SIZE);
+	return 0;
+}
+
+static int sim_copy_from_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
+{
+	struct sim_dev *sdev = to_sdev(dev);
+	char *hbm = sim_hbm(sdev, dblk);
+	unsigned long i;
+
+	if (!sim_dblk_ok(sdev, dblk))
+		return -EINVAL;
+	for (i = 0; i < sim_blk_pages; i++)
+		memcpy_to_page(pages[i], 0, hbm + i * PAGE_SIZE, PAGE_SIZE);
+	return 0;
+}
+
+/* ------------------------------------------------------- device page table */
+
+static void sim_pte_free(void *entry)
+{
+	if (entry && !xa_is_value(entry))
+		kfree(entry);
+}
+
+/* sdev->as_lock held. */
+static struct sim_as *sim_as_find(struct sim_dev *sdev, struct mm_struct *mm)
+{
+	struct sim_as *as;
+
+	list_for_each_entry(as, &sdev->as_list, node)
+		if (as->mm == mm)
+			return as;
+	return NULL;
+}
+
+/* Install (@entry) or remove (NULL) the translation of block-aligned @va. */
+static int sim_pt_update(struct sim_dev *sdev, struct mm_struct *mm,
+			 unsigned long va, void *entry)
+{
+	struct sim_as *as;
+	void *old;
+	int ret = 0;
+
+	if (WARN_ON_ONCE(sim_blk_off(va)))
+		return -EINVAL;
+	mutex_lock(&sdev->as_lock);
+	as = sim_as_find(sdev, mm);
+	if (!as) {
+		ret = entry ? -ENOENT : 0;
+		goto out;
+	}
+	mutex_lock(&as->pt_lock);
+	old = xa_store(&as->pt, va >> sim_blk_shift, entry, GFP_KERNEL);
+	ret = xa_err(old);
+	if (!ret)
+		sim_pte_free(old);
+	mutex_unlock(&as->pt_lock);
+out:
+	mutex_unlock(&sdev->as_lock);
+	return ret;
+}
+
+static int sim_map(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, u64 dblk)
+{
+	struct sim_dev *sdev = to_sdev(dev);
+
+	if (!sim_dblk_ok(sdev, dblk))
+		return -EINVAL;
+	return sim_pt_update(sdev, mm, va, xa_mk_value(dblk));
+}
+
+static int sim_map_remote(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
+			  struct page **pages)
+{
+	struct page **copy;
+	int ret;
+
+	/* Copy the page list: the core's array may be reused once this returns. */
+	copy = kmemdup_array(pages, sim_blk_pages, sizeof(*pages), GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	ret = sim_pt_update(to_sdev(dev), mm, va, copy);
+	if (ret)
+		kfree(copy);
+	return ret;
+}
+
+static void sim_unmap(struct gm_dev *dev, struct mm_struct *mm, unsigned long va)
+{
+	sim_pt_update(to_sdev(dev), mm, va, NULL);
+}
+
+/*
+ * The page table is the device's only TLB and jobs hold pt_lock across each
+ * access, so unmap() already waited for every access through the old entry.
+ * What is left to do is a fence for callers that rely on invalidate alone:
+ * taking pt_lock once waits out an access that is still in flight.
+ */
+static void sim_invalidate(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
+			   unsigned long len)
+{
+	struct sim_dev *sdev = to_sdev(dev);
+	struct sim_as *as;
+
+	atomic64_inc(&sdev->invalidates);
+	mutex_lock(&sdev->as_lock);
+	as = sim_as_find(sdev, mm);
+	if (as) {
+		mutex_lock(&as->pt_lock);
+		mutex_unlock(&as->pt_lock);
+	}
+	mutex_unlock(&sdev->as_lock);
+}
+
+static const struct gm_mmu_ops sim_mmu_ops = {
+	.alloc_block	= sim_alloc_block,
+	.free_block	= sim_free_block,
+	.copy_to_dev	= sim_copy_to_dev,
+	.copy_from_dev	= sim_copy_from_dev,
+	.map		= sim_map,
+	.map_remote	= sim_map_remote,
+	.unmap		= sim_unmap,
+	.invalidate	= sim_invalidate,
+};
+
+/* The address space of @mm on @sdev, created on first use. */
+static struct sim_as *sim_as_get(struct sim_dev *sdev, struct mm_struct *mm)
+{
+	struct sim_as *as;
+
+	mutex_lock(&sdev->as_lock);
+	as = sim_as_find(sdev, mm);
+	if (!as) {
+		as = kzalloc(sizeof(*as), GFP_KERNEL);
+		if (!as)
+			goto out;
+		mmgrab(mm);
+		as->mm = mm;
+		mutex_init(&as->pt_lock);
+		xa_init(&as->pt);
+		list_add(&as->node, &sdev->as_list);
+	}
+	as->users++;
+out:
+	mutex_unlock(&sdev->as_lock);
+	return as;
+}
+
+/*
+ * Dropping the page table of a live mm is fine: the core still owns the HBM
+ * blocks, and its unmap of an address space we no longer have is a no-op.
+ */
+static void sim_as_put(struct sim_dev *sdev, struct sim_as *as)
+{
+	unsigned long idx;
+	void *entry;
+
+	mutex_lock(&sdev->as_lock);
+	if (--as->users) {
+		mutex_unlock(&sdev->as_lock);
+		return;
+	}
+	list_del(&as->node);
+	mutex_unlock(&sdev->as_lock);
+
+	xa_for_each(&as->pt, idx, entry)
+		sim_pte_free(entry);
+	xa_destroy(&as->pt);
+	mmdrop(as->mm);
+	kfree(as);
+}
+
+/* ----------------------------------------------------------------- files */
+
+static int sim_open(struct inode *inode, struct file *file)
+{
+	struct sim_dev *sdev = container_of(file->private_data, struct sim_dev, misc);
+	struct sim_file *sf;
+
+	if (!current->mm)
+		return -EINVAL;
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+	if (!sf)
+		return -ENOMEM;
+	sf->as = sim_as_get(sdev, current->mm);
+	if (!sf->as) {
+		kfree(sf);
+		return -ENOMEM;
+	}
+	sf->sdev = sdev;
+	xa_init(&sf->jobs);
+	file->private_data = sf;
+	return 0;
+}
+
+static int sim_release(struct inode *inode, struct file *file)
+{
+	struct sim_file *sf = file->private_data;
+
+	sim_jobs_cancel(sf);
+	sim_as_put(sf->sdev, sf->as);
+	kfree(sf);
+	return 0;
+}
+
+/* A file serves the mm that opened it only (like amdkfd): no cross-mm access. */
+static long sim_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct sim_file *sf = file->private_data;
+
+	if (current->mm != sf->as->mm)
+		return -EBADF;
+	switch (cmd) {
+	case GMEM_SIM_IOC_LAUNCH:
+		return sim_ioctl_launch(sf, (void __user *)arg);
+	case GMEM_SIM_IOC_WAIT:
+		return sim_ioctl_wait(sf, (void __user *)arg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations sim_fops = {
+	.owner		= THIS_MODULE,
+	.open		= sim_open,
+	.release	= sim_release,
+	.unlocked_ioctl	= sim_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* ----------------------------------------------------------------- sysfs */
+
+static struct sim_dev *dev_to_sdev(struct device *dev)
+{
+	struct miscdevice *misc = dev_get_drvdata(dev);
+
+	return container_of(misc, struct sim_dev, misc);
+}
+
+static ssize_t gmem_id_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dev_to_sdev(dev)->gdev.id);
+}
+static DEVICE_ATTR_RO(gmem_id);
+
+static ssize_t hbm_used_blocks_show(struct device *dev, struct device_attribute *attr,
+				    char *buf)
+{
+	struct sim_dev *sdev = dev_to_sdev(dev);
+	unsigned int used;
+
+	spin_lock(&sdev->hbm_lock);
+	used = bitmap_weight(sdev->used_map, sdev->gdev.hbm_blocks);
+	spin_unlock(&sdev->hbm_lock);
+	return sysfs_emit(buf, "%u\n", used);
+}
+static DEVICE_ATTR_RO(hbm_used_blocks);
+
+#define SIM_COUNTER_ATTR(field)							\
+static ssize_t field##_show(struct device *dev, struct device_attribute *attr,	\
+			    char *buf)						\
+{										\
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&dev_to_sdev(dev)->field)); \
+}										\
+static DEVICE_ATTR_RO(field)
+
+SIM_COUNTER_ATTR(jobs_done);
+SIM_COUNTER_ATTR(faults);
+SIM_COUNTER_ATTR(model_ns);
+SIM_COUNTER_ATTR(invalidates);
+
+static struct attribute *sim_attrs[] = {
+	&dev_attr_gmem_id.attr,
+	&dev_attr_hbm_used_blocks.attr,
+	&dev_attr_jobs_done.attr,
+	&dev_attr_faults.attr,
+	&dev_attr_model_ns.attr,
+	&dev_attr_invalidates.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(sim);
+
+/* --------------------------------------------------------------- devices */
+
+static void sim_dev_free(struct sim_dev *sdev)
+{
+	if (sdev->wq)
+		destroy_workqueue(sdev->wq);
+	bitmap_free(sdev->used_map);
+	vfree(sdev->hbm);
+	kfree(sdev);
+}
+
+static int sim_dev_create(unsigned int i)
+{
+	u64 hbm_bytes = (u64)hbm_mb << 20;
+	struct sim_dev *sdev;
+	int ret = -ENOMEM;
+
+	sdev = kzalloc(sizeof(*sdev), GFP_KERNEL);
+	if (!sdev)
+		return -ENOMEM;
+	snprintf(sdev->name, sizeof(sdev->name), "gmem_sim%u", i);
+	spin_lock_init(&sdev->hbm_lock);
+	mutex_init(&sdev->as_lock);
+	INIT_LIST_HEAD(&sdev->as_list);
+	sdev->gdev.ops = &sim_mmu_ops;
+	sdev->gdev.name = sdev->name;
+	sdev->gdev.hbm_blocks = hbm_bytes >> sim_blk_shift;
+	sdev->gdev.drvdata = sdev;
+
+	sdev->hbm = vmalloc(hbm_bytes);
+	sdev->used_map = bitmap_zalloc(sdev->gdev.hbm_blocks, GFP_KERNEL);
+	sdev->wq = alloc_ordered_workqueue("%s", 0, sdev->name);
+	if (!sdev->hbm || !sdev->used_map || !sdev->wq)
+		goto err_free;
+
+	ret = gm_dev_register(&sdev->gdev);
+	if (ret)
+		goto err_free;
+
+	sdev->misc.minor = MISC_DYNAMIC_MINOR;
+	sdev->misc.name = sdev->name;
+	sdev->misc.fops = &sim_fops;
+	sdev->misc.groups = sim_groups;
+	sdev->misc.mode = 0666;
+	ret = misc_register(&sdev->misc);
+	if (ret)
+		goto err_unregister;
+	sim_devs[i] = sdev;
+	return 0;
+
+err_unregister:
+	gm_dev_unregister(&sdev->gdev);
+err_free:
+	sim_dev_free(sdev);
+	return ret;
+}
+
+/* No file is open (each holds a module ref), so no job runs and no as exists. */
+static void sim_dev_destroy(struct sim_dev *sdev)
+{
+	unsigned int leaked;
+
+	misc_deregister(&sdev->misc);
+	/* The core moves every block we hold back to the host and frees it. */
+	gm_dev_unregister(&sdev->gdev);
+	leaked = bitmap_weight(sdev->used_map, sdev->gdev.hbm_blocks);
+	WARN(leaked, "%s: %u HBM blocks still allocated after unregister\n",
+	     sdev->name, leaked);
+	WARN_ON(!list_empty(&sdev->as_list));
+	sim_dev_free(sdev);
+}
+
+static void sim_destroy_all(void)
+{
+	int i;
+
+	for (i = GMEM_MAX_DEVICES - 1; i >= 0; i--) {
+		if (sim_devs[i])
+			sim_dev_destroy(sim_devs[i]);
+		sim_devs[i] = NULL;
+	}
+}
+
+static int __init sim_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	sim_blk_size = gm_block_size();
+	if (!nr_devices || nr_devices > GMEM_MAX_DEVICES) {
+		pr_err("nr_devices must be 1..%d\n", GMEM_MAX_DEVICES);
+		return -EINVAL;
+	}
+	if (!is_power_of_2(sim_blk_size) || sim_blk_size < PAGE_SIZE) {
+		pr_err("unusable core block size %lu\n", sim_blk_size);
+		return -EINVAL;
+	}
+	if (!hbm_mb || hbm_mb > SIM_MAX_HBM_MB || ((u64)hbm_mb << 20) < sim_blk_size) {
+		pr_err("hbm_mb must be 1..%d and hold one %lu-byte block\n",
+		       SIM_MAX_HBM_MB, sim_blk_size);
+		return -EINVAL;
+	}
+	sim_blk_shift = ilog2(sim_blk_size);
+	sim_blk_pages = sim_blk_size >> PAGE_SHIFT;
+
+	for (i = 0; i < nr_devices; i++) {
+		ret = sim_dev_create(i);
+		if (ret) {
+			sim_destroy_all();
+			return ret;
+		}
+	}
+	pr_info("%u devices, %u MiB HBM each, %lu-byte blocks\n",
+		nr_devices, hbm_mb, sim_blk_size);
+	return 0;
+}
+
+static void __exit sim_exit(void)
+{
+	sim_destroy_all();
+}
+
+module_init(sim_init);
+module_exit(sim_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("gmem simulated accelerator");

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_sim: the simulated accelerator's ABI (/dev/gmem_simN) and device
+ * kernels, checked by content against the same computation on the CPU.
+ * Runs with the default modules (2 MiB blocks, 64 MiB HBM, 2 devices).
+ */
+#include <pthread.h>
+#include "gtest.h"
+#include "gmem_test_util.h"
+
+#define BS	(2 * GMT_MiB)
+
+struct env {
+	int gfd, sfd;
+	uint8_t *mem;
+	size_t len;
+};
+
+static void env_open(struct env *e, size_t len)
+{
+	GT_ASSERT(gmt_setup(BS, 64, 2) == 0, "module reload failed");
+	/* A failed alloc_failure_injection run may have left it set. */
+	GT_ASSERT(gmt_write_str("/sys/module/gmem_sim/parameters/fail_alloc_every", "0") == 0,
+		  "reset fail_alloc_every");
+	e->gfd = gmt_open_gmem();
+	GT_ASSERT(e->gfd >= 0, "open /dev/gmem: %d", e->gfd);
+	e->sfd = gmt_sim_open(0);
+	GT_ASSERT(e->sfd >= 0, "open /dev/gmem_sim0: %d", e->sfd);
+	e->len = len;
+	e->mem = gmt_map(e->gfd, len);
+	GT_ASSERT(e->mem, "mmap %zu: %s", len, strerror(errno));
+}
+
+static void env_close_no_leak(struct env *e)
+{
+	struct gmt_live l;
+
+	GT_ASSERT(munmap(e->mem, e->len) == 0, "munmap");
+	close(e->sfd);
+	close(e->gfd);
+	GT_ASSERT(gmt_live_wait_zero(&l, 2000) == 0, "leak: objects %ld host_pages %ld dev_blocks %ld",
+		  l.objects, l.host_pages, l.dev_blocks);
+}
+
+static uint64_t sim_counter(const char *attr)
+{
+	uint64_t v = 0;
+
+	GT_ASSERT(gmt_sim_attr(0, attr, &v) == 0, "read gmem_sim0/%s", attr);
+	return v;
+}
+
+/* FILL, COPY, AXPY, REDUCE and CHECKSUM over ranges that start mid-block and span blocks. */
+GT_TEST(ops_match_cpu)
+{
+	struct env e;
+	const size_t n = (BS + BS / 2) / 4 + 37;	/* words: 1.5 blocks and a bit */
+	uint32_t *x, *y, *z, *ref;
+	uint64_t sum, h;
+	size_t i;
+
+	env_open(&e, 5 * BS);
+	x = (uint32_t *)(e.mem + 12);			/* not block aligned */
+	y = (uint32_t *)(e.mem + 2 * BS - 4096);	/* straddles a block boundary */
+	z = (uint32_t *)(e.mem + 3 * BS + 8);
+	ref = malloc(n * 4);
+	GT_ASSERT(ref, "malloc");
+	gmt_fill_pat(x, n, 1);
+	gmt_fill_pat(y, n, 2);
+
+	GT_ASSERT(gmt_sim_run(e.sfd, GMEM_SIM_AXPY, x, y, n * 4, (uint64_t)-3, NULL) == 0, "axpy");
+	for (i = 0; i < n; i++)
+		ref[i] = (uint32_t)(-3 * (int64_t)gmt_pat(1, i)) + gmt_pat(2, i);
+	GT_ASSERT(memcmp(y, ref, n * 4) == 0, "AXPY result differs on the CPU");
+	GT_ASSERT(gmt_check_pat(x, n, 1) < 0, "AXPY changed x");
+
+	GT_ASSERT(gmt_sim_reduce(e.sfd, y, n * 4, &sum) == 0, "reduce");
+	GT_ASSERT(sum == gmt_sum32(ref, n), "REDUCE %llu, CPU %llu", (unsigned long long)sum,
+		  (unsigned long long)gmt_sum32(ref, n));
+	GT_ASSERT(gmt_sim_checksum(e.sfd, y, n * 4, &h) == 0, "checksum");
+	GT_ASSERT(h == gmt_fnv1a(ref, n * 4, GMT_FNV_BASIS), "CHECKSUM differs");
+
+	GT_ASSERT(gmt_sim_run(e.sfd, GMEM_SIM_COPY, x, z, (n - 5) * 4, 0, NULL) == 0, "copy");
+	GT_ASSERT(gmt_check_pat(z, n - 5, 1) < 0, "COPY result differs");
+	GT_ASSERT(z[n - 5] == 0, "COPY wrote past its end");
+
+	GT_ASSERT(gmt_sim_fill(e.sfd, z, 64, 0xdeadbeef) == 0, "fill");
+	for (i = 0; i < 16; i++)
+		GT_ASSERT(z[i] == 0xdeadbeef, "FILL word %zu = %#x", i, z[i]);
+	GT_ASSERT(z[16] == gmt_pat(1, 16), "FILL wrote past its end");
+
+	/* AXPY with x == y is y = (a + 1) * y. */
+	GT_ASSERT(gmt_sim_run(e.sfd, GMEM_SIM_AXPY, z, z, 64, 2, NULL) == 0, "axpy x==y");
+	GT_ASSERT(z[0] == 0xdeadbeef * 3u, "x==y AXPY gave %#x", z[0]);
+	free(ref);
+	env_close_no_leak(&e);
+}
+
+/* TRACE: writes store (u8)(record + byte), the result hashes the bytes reads saw. */
+GT_TEST(trace_replay)
+{
+	struct gmem_sim_access recs[6];
+	struct env e;
+	uint8_t *shadow;
+	uint64_t h = GMT_FNV_BASIS, res;
+	unsigned int r, k;
+
+	env_open(&e, 2 * BS);
+	shadow = malloc(2 * BS);
+	GT_ASSERT(shadow, "malloc");
+	gmt_fill_pat((uint32_t *)e.mem, 2 * BS / 4, 7);
+	memcpy(shadow, e.mem, 2 * BS);
+	recs[0] = (struct gmem_sim_access){ 100, 300, 0 };
+	recs[1] = (struct gmem_sim_access){ 200, 50, 1 };
+	recs[2] = (struct gmem_sim_access){ 150, 200, 0 };	/* sees record 1's write */
+	recs[3] = (struct gmem_sim_access){ BS + 1, 7, 1 };
+	recs[4] = (struct gmem_sim_access){ BS - 3, 3, 0 };
+	recs[5] = (struct gmem_sim_access){ BS, 16, 0 };
+	for (r = 0; r < 6; r++) {
+		uint8_t *p = shadow + recs[r].addr;
+
+		if (recs[r].write)
+			for (k = 0; k < recs[r].len; k++)
+				p[k] = (uint8_t)(r + k);
+		else
+			h = gmt_fnv1a(p, recs[r].len, h);
+		recs[r].addr += (uintptr_t)e.mem;
+	}
+	GT_ASSERT(gmt_sim_run(e.sfd, GMEM_SIM_TRACE, recs, NULL, 6, 0, &res) == 0, "trace");
+	GT_ASSERT(res == h, "TRACE result %#llx, CPU %#llx", (unsigned long long)res,
+		  (unsigned long long)h);
+	GT_ASSERT(memcmp(e.mem, shadow, 2 * BS) == 0, "TRACE writes differ on the CPU");
+	free(shadow);
+	env_close_no_leak(&e);
+}
+
+struct bad_launch {
+	const char *what;
+	struct gmem_sim_launch l;
+	int err;
+};
+
+/* Bad launches fail with the documented errno and change nothing. */
+GT_TEST(launch_validation)
+{
+	struct gmem_sim_access rec = { 0, 0, 0 };
+	struct gmem_sim_launch l;
+	struct gmem_sim_wait w;
+	struct env e;
+	uint64_t jobs, faults, h, h2;
+	unsigned int i;
+
+	env_open(&e, BS);
+	gmt_fill_pat((uint32_t *)e.mem, BS / 4, 3);
+	h = gmt_fnv1a(e.mem, BS, GMT_FNV_BASIS);
+	uint64_t m = (uintptr_t)e.mem;
+	struct bad_launch bad[] = {
+		{ "op 0", { .op = 0, .x = m, .len = 4 }, EINVAL },
+		{ "op 7", { .op = 7, .x = m, .len = 4 }, EINVAL },
+		{ "flags", { .op = GMEM_SIM_FILL, .flags = 2, .x = m, .len = 4 }, EINVAL },
+		{ "len 0", { .op = GMEM_SIM_FILL, .x = m, .len = 0 }, EINVAL },
+		{ "len 6", { .op = GMEM_SIM_REDUCE, .x = m, .len = 6 }, EINVAL },
+		{ "x unaligned", { .op = GMEM_SIM_CHECKSUM, .x = m + 2, .len = 8 }, EINVAL },
+		{ "x overflow", { .op = GMEM_SIM_FILL, .x = UINT64_MAX - 3, .len = 8 }, EINVAL },
+		{ "y overflow", { .op = GMEM_SIM_COPY, .x = m, .y = UINT64_MAX - 3, .len = 8 }, EINVAL },
+		{ "y unaligned", { .op = GMEM_SIM_AXPY, .x = m, .y = m + 4098, .len = 8 }, EINVAL },
+		{ "overlap", { .op = GMEM_SIM_COPY, .x = m, .y = m + 4, .len = 8 }, EINVAL },
+		{ "trace 0", { .op = GMEM_SIM_TRACE, .x = (uintptr_t)&rec, .len = 0 }, EINVAL },
+		{ "trace 1M+1", { .op = GMEM_SIM_TRACE, .x = (uintptr_t)&rec, .len = (1 << 20) + 1 }, E2BIG },
+		{ "trace ptr", { .op = GMEM_SIM_TRACE, .x = 16, .len = 1 }, EFAULT },
+		{ "trace rec len 0", { .op = GMEM_SIM_TRACE, .x = (uintptr_t)&rec, .len = 1 }, EINVAL },
+	};
+
+	jobs = sim_counter("jobs_done");
+	faults = sim_counter("faults");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		l = bad[i].l;
+		l.seq = 0;
+		errno = 0;
+		GT_EXPECT(ioctl(e.sfd, GMEM_SIM_IOC_LAUNCH, &l) == -1 && errno == bad[i].err,
+			  "%s: errno %d, want %d", bad[i].what, errno, bad[i].err);
+		GT_EXPECT(l.seq == 0, "%s: seq written", bad[i].what);
+	}
+	/* Trace records: crossing a block, write not 0/1. */
+	rec = (struct gmem_sim_access){ m + BS - 4, 8, 0 };
+	GT_EXPECT(gmt_sim_launch(e.sfd, GMEM_SIM_TRACE, 0, &rec, NULL, 1, 0, NULL) == -EINVAL,
+		  "trace record crossing a block");
+	rec = (struct gmem_sim_access){ m, 8, 2 };
+	GT_EXPECT(gmt_sim_launch(e.sfd, GMEM_SIM_TRACE, 0, &rec, NULL, 1, 0, NULL) == -EINVAL,
+		  "trace record write=2");
+	GT_EXPECT(ioctl(e.sfd, GMEM_SIM_IOC_LAUNCH, (void *)16) == -1 && errno == EFAULT,
+		  "launch from a bad pointer: %d", errno);
+	GT_EXPECT(ioctl(e.sfd, GMEM_SIM_IOC_WAIT, (void *)16) == -1 && errno == EFAULT,
+		  "wait with a bad pointer: %d", errno);
+	GT_EXPECT(gmt_sim_wait(e.sfd, 12345, &w) == -ENOENT, "wait for an unknown seq");
+	GT_EXPECT(ioctl(e.sfd, _IO('S', 99), 0) == -1 && errno == ENOTTY, "unknown ioctl");
+
+	GT_EXPECT(sim_counter("jobs_done") == jobs, "a rejected launch ran a job");
+	GT_EXPECT(sim_counter("faults") == faults, "a rejected launch faulted");
+	h2 = gmt_fnv1a(e.mem, BS, GMT_FNV_BASIS);
+	GT_EXPECT(h2 == h, "data changed");
+	env_close_no_leak(&e);
+}
+
+/* Addresses outside the caller's gmem mappings fail the job with -EFAULT. */
+GT_TEST(bad_addresses_fail_job)
+{
+	static uint32_t plain[1024];
+	struct env e;
+	uint64_t sum;
+
+	env_open(&e, BS);
+	GT_EXPECT(gmt_sim_fill(e.sfd, plain, sizeof(plain), 1) == -EFAULT, "plain memory");
+	GT_EXPECT(gmt_sim_reduce(e.sfd, (void *)4096, 4096, &sum) == -EFAULT, "unmapped");
+	GT_EXPECT(gmt_sim_reduce(e.sfd, (void *)0xffff888000000000ULL, 4096, &sum) == -EFAULT,
+		  "kernel address");
+	/* Runs off the end of the mapping: the first block works, then -EFAULT. */
+	GT_EXPECT(gmt_sim_fill(e.sfd, e.mem + BS - 64, 128, 9) == -EFAULT, "past the end");
+	GT_EXPECT(((uint32_t *)(e.mem + BS))[-1] == 9, "in-range part not written");
+	GT_EXPECT(plain[0] == 0, "the device wrote plain memory");
+	env_close_no_leak(&e);
+}
+
+/* Asynchronous jobs complete in order, wait in any order, once each; SYNC waits in LAUNCH. */
+GT_TEST(async_and_sync)
+{
+	uint64_t seq[8], jobs, sum, h;
+	struct gmem_sim_wait w;
+	struct env e;
+	int i;
+
+	env_open(&e, 2 * BS);
+	for (i = 0; i < 8; i++) {
+		GT_ASSERT(gmt_sim_launch(e.sfd, GMEM_SIM_FILL, 0, e.mem + i * (BS / 4), NULL,
+					 BS / 4, i + 1, &seq[i]) == 0, "launch %d", i);
+		GT_ASSERT(i == 0 || seq[i] > seq[i - 1], "seq not increasing");
+	}
+	for (i = 7; i >= 0; i--) {
+		GT_ASSERT(gmt_sim_wait(e.sfd, seq[i], &w) == 0, "job %d: %lld", i, (long long)w.status);
+		GT_EXPECT(w.blocks_touched == 1, "job %d touched %llu blocks", i,
+			  (unsigned long long)w.blocks_touched);
+		GT_EXPECT(gmt_sim_wait(e.sfd, seq[i], &w) == -ENOENT, "job %d reaped twice", i);
+	}
+	for (i = 0; i < 8; i++)
+		GT_EXPECT(((uint32_t *)(e.mem + i * (BS / 4)))[5] == (uint32_t)i + 1, "range %d", i);
+
+	jobs = sim_counter("jobs_done");
+	GT_ASSERT(gmt_sim_launch(e.sfd, GMEM_SIM_REDUCE, GMEM_SIM_F_SYNC, e.mem, NULL, BS, 0,
+				 &seq[0]) == 0, "sync launch");
+	GT_EXPECT(sim_counter("jobs_done") == jobs + 1, "SYNC returned before the job ended");
+	GT_ASSERT(gmt_sim_wait(e.sfd, seq[0], &w) == 0, "wait sync job");
+	sum = (uint64_t)(BS / 16) * (1 + 2 + 3 + 4);
+	GT_EXPECT(w.result == sum, "sync REDUCE %llu want %llu", (unsigned long long)w.result,
+		  (unsigned long long)sum);
+	GT_ASSERT(gmt_sim_checksum(e.sfd, e.mem, BS, &h) == 0, "checksum");
+	GT_EXPECT(h == gmt_fnv1a(e.mem, BS, GMT_FNV_BASIS), "checksum after async fills");
+	env_close_no_leak(&e);
+}
+
+/* compute_ns is modelled, not slept: model_ns grows by compute_ns per block touched. */
+GT_TEST(modelled_time)
+{
+	struct gmem_sim_launch l = { .op = GMEM_SIM_REDUCE, .len = 3 * BS,
+				     .compute_ns = 1000000 };
+	struct gmem_sim_wait w;
+	struct env e;
+	uint64_t before, jobs;
+	double t0;
+
+	env_open(&e, 3 * BS);
+	l.x = (uintptr_t)e.mem;
+	before = sim_counter("model_ns");
+	jobs = sim_counter("jobs_done");
+	t0 = gmt_now();
+	GT_ASSERT(ioctl(e.sfd, GMEM_SIM_IOC_LAUNCH, &l) == 0, "launch");
+	GT_ASSERT(gmt_sim_wait(e.sfd, l.seq, &w) == 0, "wait");
+	GT_EXPECT(w.blocks_touched == 3, "touched %llu", (unsigned long long)w.blocks_touched);
+	GT_EXPECT(sim_counter("model_ns") - before == 3 * 1000000ULL, "model_ns +%llu",
+		  (unsigned long long)(sim_counter("model_ns") - before));
+	GT_EXPECT(sim_counter("jobs_done") == jobs + 1, "jobs_done");
+	gt_log("3 blocks, modelled 3 ms, wall %.1f ms", (gmt_now() - t0) * 1e3);
+	env_close_no_leak(&e);
+}
+
+/* A file serves only its opener's mm; another process's ranges are out of reach. */
+GT_TEST(fd_bound_to_opener)
+{
+	struct gmem_sim_wait w;
+	struct env e;
+	uint64_t h, h2;
+	int status;
+	pid_t pid;
+
+	env_open(&e, BS);
+	gmt_fill_pat((uint32_t *)e.mem, BS / 4, 11);
+	h = gmt_fnv1a(e.mem, BS, GMT_FNV_BASIS);
+	pid = fork();
+	GT_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		int fd, bad = 0;
+
+		bad |= gmt_sim_fill(e.sfd, e.mem, 64, 0) != -EBADF;
+		bad |= (gmt_sim_wait(e.sfd, 1, &w) != -EBADF) << 1;
+		fd = gmt_sim_open(0);
+		bad |= (fd < 0) << 2;
+		/* The parent's address, resolved in this process's mm. */
+		bad |= (gmt_sim_fill(fd, e.mem, 64, 0) != -EFAULT) << 3;
+		bad |= (gmt_sim_reduce(fd, e.mem, 64, &h2) != -EFAULT) << 4;
+		_exit(bad);
+	}
+	GT_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	GT_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child check mask %#x",
+		  WEXITSTATUS(status));
+	GT_ASSERT(gmt_sim_checksum(e.sfd, e.mem, BS, &h2) == 0, "checksum");
+	GT_EXPECT(h2 == h, "the parent's data changed");
+	env_close_no_leak(&e);
+}
+
+/* Two files of one process share the device's view of it. */
+GT_TEST(two_files_one_mm)
+{
+	struct env e;
+	uint64_t sum;
+	int fd2;
+
+	env_open(&e, BS);
+	fd2 = gmt_sim_open(0);
+	GT_ASSERT(fd2 >= 0, "second open");
+	GT_ASSERT(gmt_sim_fill(e.sfd, e.mem, BS, 2) == 0, "fill via fd 1");
+	GT_ASSERT(gmt_sim_reduce(fd2, e.mem, BS, &sum) == 0, "reduce via fd 2");
+	GT_EXPECT(sum == BS / 2, "sum %llu", (unsigned long long)sum);
+	close(e.sfd);
+	GT_ASSERT(gmt_sim_fill(fd2, e.mem, BS, 3) == 0, "fill after the other fd closed");
+	GT_EXPECT(((uint32_t *)e.mem)[BS / 4 - 1] == 3, "CPU view");
+	e.sfd = fd2;
+	env_close_no_leak(&e);
+}
+
+/* Closing the file with jobs queued and running cancels them and returns. */
+GT_TEST(close_with_jobs_in_flight)
+{
+	uint64_t jobs, seq;
+	struct env e;
+	double t0;
+	int i;
+
+	env_open(&e, 16 * BS);
+	jobs = sim_counter("jobs_done");
+	for (i = 0; i < 20; i++)
+		GT_ASSERT(gmt_sim_launch(e.sfd, GMEM_SIM_FILL, 0, e.mem, NULL, 16 * BS, i, &seq) == 0,
+			  "launch %d", i);
+	t0 = gmt_now();
+	close(e.sfd);
+	gt_log("close with 20 jobs queued took %.1f ms", (gmt_now() - t0) * 1e3);
+	GT_EXPECT(sim_counter("jobs_done") == jobs + 20, "close returned before its jobs ended");
+	e.sfd = gmt_sim_open(0);
+	GT_ASSERT(gmt_sim_fill(e.sfd, e.mem, 16 * BS, 77) == 0, "device usable after");
+	GT_EXPECT(((uint32_t *)(e.mem + 4 * BS))[0] == 77, "data");
+	env_close_no_leak(&e);
+}
+
+/* Injected HBM allocation failures fail or are absorbed, never corrupt data. */
+GT_TEST(alloc_failure_injection)
+{
+	const char *knob = "/sys/module/gmem_sim/parameters/fail_alloc_every";
+	struct env e;
+	uint64_t v = 0, sum = 0;
+	uint32_t *w;
+	size_t j;
+	int ret, i;
+
+	env_open(&e, 4 * BS);
+	w = (uint32_t *)e.mem;
+	gmt_fill_pat(w, 4 * BS / 4, 5);
+	GT_ASSERT(gmt_write_str(knob, "1") == 0, "set %s", knob);
+	GT_ASSERT(gmt_read_u64(knob, &v) == 0 && v == 1, "knob readback");
+	ret = gmt_sim_reduce(e.sfd, e.mem, 4 * BS, &sum);
+	gt_log("REDUCE with every allocation failing: %d", ret);
+	GT_EXPECT(ret == -ENOMEM || (ret == 0 && sum == gmt_sum32(w, 4 * BS / 4)),
+		  "status %d", ret);
+	GT_ASSERT(gmt_write_str(knob, "2") == 0, "set %s", knob);
+	for (i = 0; i < 4; i++) {
+		ret = gmt_sim_fill(e.sfd, e.mem + i * BS, BS, 0x100 + i);
+		GT_EXPECT(ret == 0 || ret == -ENOMEM, "fill %d: %d", i, ret);
+		/* A failed fault leaves the block as it was: the job stops before writing. */
+		for (j = 0; j < BS / 4; j += 997) {
+			uint32_t want = ret ? gmt_pat(5, i * (BS / 4) + j) : 0x100u + i;
+
+			GT_EXPECT(w[i * (BS / 4) + j] == want, "block %d word %zu: %#x want %#x",
+				  i, j, w[i * (BS / 4) + j], want);
+		}
+	}
+	GT_ASSERT(gmt_write_str(knob, "0") == 0, "reset %s", knob);
+	GT_ASSERT(gmt_sim_fill(e.sfd, e.mem, 4 * BS, 6) == 0, "fill with injection off");
+	GT_ASSERT(gmt_sim_reduce(e.sfd, e.mem, 4 * BS, &sum) == 0, "reduce");
+	GT_EXPECT(sum == 6ULL * BS, "sum %llu", (unsigned long long)sum);
+	env_close_no_leak(&e);
+}
+
+GT_MAIN()
