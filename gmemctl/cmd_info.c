@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/* gmemctl devices / objects / stats. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gmemctl.h"
+
+#define U(x) ((unsigned long long)(x))
+
+static int no_args(struct gmemctl *g, const char *cmd, int argc, char **argv)
+{
+	return argc > 1 ? gx_usage(g, cmd, "unexpected argument '%s'", argv[1]) : GX_OK;
+}
+
+int cmd_devices(struct gmemctl *g, int argc, char **argv)
+{
+	struct gmem_dev_info devs[GMEM_MAX_DEVICES];
+	char name[GMEM_NAME_LEN + 1], hbm[32], used[32], blk[32];
+	struct gmem_json j;
+	int i, n, ret;
+
+	ret = no_args(g, "devices", argc, argv);
+	if (ret)
+		return ret;
+	n = gmem_devices(devs, GMEM_MAX_DEVICES);
+	if (n < 0)
+		return gx_fail(g, n, "cannot list devices");
+	if (g->json) {
+		gmem_json_init(&j);
+		gmem_json_arr_begin(&j, NULL);
+		for (i = 0; i < n; i++) {
+			gmem_json_obj_begin(&j, NULL);
+			gmem_json_u64(&j, "id", devs[i].id);
+			gmem_json_str(&j, "name", gx_cstr(name, devs[i].name, sizeof(devs[i].name)));
+			gmem_json_u64(&j, "hbm_bytes", devs[i].hbm_bytes);
+			gmem_json_u64(&j, "hbm_used_bytes", devs[i].hbm_used_bytes);
+			gmem_json_u64(&j, "block_size", devs[i].block_size);
+			gmem_json_stats(&j, "stats", &devs[i].stats);
+			gmem_json_obj_end(&j);
+		}
+		gmem_json_arr_end(&j);
+		return gx_json_emit(g, &j);
+	}
+	if (!n) {
+		fprintf(g->out, "no devices registered (is gmem_sim loaded?)\n");
+		return GX_OK;
+	}
+	fprintf(g->out, "%-3s %-12s %10s %10s %8s %10s %10s %10s %10s\n", "ID", "NAME", "HBM",
+		"USED", "BLOCK", "DEV_FAULTS", "H2D_BLKS", "D2H_BLKS", "EVICTIONS");
+	for (i = 0; i < n; i++)
+		fprintf(g->out, "%-3u %-12s %10s %10s %8s %10llu %10llu %10llu %10llu\n",
+			devs[i].id, gx_cstr(name, devs[i].name, sizeof(devs[i].name)),
+			gmem_fmt_size(devs[i].hbm_bytes, hbm, sizeof(hbm)),
+			gmem_fmt_size(devs[i].hbm_used_bytes, used, sizeof(used)),
+			gmem_fmt_size(devs[i].block_size, blk, sizeof(blk)),
+			U(devs[i].stats.dev_faults), U(devs[i].stats.h2d_blocks),
+			U(devs[i].stats.d2h_blocks), U(devs[i].stats.evictions));
+	return GX_OK;
+}
+
+/* All live object ids (malloc'ed) and their count, or -errno. */
+static int object_ids(uint32_t **out)
+{
+	uint32_t *ids = NULL, *n;
+	int cap = 64, cnt;
+
+	for (;;) {
+		n = realloc(ids, (size_t)cap * sizeof(*ids));
+		if (!n) {
+			free(ids);
+			return -ENOMEM;
+		}
+		ids = n;
+		cnt = gmem_list_objects(ids, (unsigned int)cap);
+		if (cnt < 0) {
+			free(ids);
+			return cnt;
+		}
+		if (cnt <= cap)
+			break;
+		cap = cnt + 16;		/* objects appeared meanwhile: retry larger */
+	}
+	*out = ids;
+	return cnt;
+}
+
+static void object_json(struct gmem_json *j, const struct gmem_obj_info *o)
+{
+	gmem_json_obj_begin(j, NULL);
+	gmem_json_u64(j, "id", o->id);
+	gmem_json_i64(j, "owner_pid", o->owner_pid);
+	gmem_json_u64(j, "start", o->start);
+	gmem_json_u64(j, "size", o->size);
+	gmem_json_u64(j, "block_size", o->block_size);
+	gmem_json_u64(j, "tag", o->tag);
+	gmem_json_stats(j, "stats", &o->stats);
+	gmem_json_obj_end(j);
+}
+
+static void object_row(struct gmemctl *g, const struct gmem_obj_info *o)
+{
+	char size[32], blk[32];
+
+	fprintf(g->out, "%-5u %-7d 0x%-14llx %10s %8s %8llu %8llu %10llu %10llu %9llu %9llu\n",
+		o->id, o->owner_pid, U(o->start), gmem_fmt_size(o->size, size, sizeof(size)),
+		gmem_fmt_size(o->block_size, blk, sizeof(blk)), U(o->stats.resident_dev),
+		U(o->stats.resident_host), U(o->stats.dev_faults), U(o->stats.cpu_faults),
+		U(o->stats.h2d_blocks), U(o->stats.d2h_blocks));
+}
+
+int cmd_objects(struct gmemctl *g, int argc, char **argv)
+{
+	struct gmem_obj_info o;
+	struct gmem_json j;
+	uint32_t *ids;
+	int i, n, err, ret;
+
+	ret = no_args(g, "objects", argc, argv);
+	if (ret)
+		return ret;
+	n = object_ids(&ids);
+	if (n < 0)
+		return gx_fail(g, n, "cannot list objects");
+	if (g->json) {
+		gmem_json_init(&j);
+		gmem_json_arr_begin(&j, NULL);
+	} else if (n) {
+		fprintf(g->out, "%-5s %-7s %-16s %10s %8s %8s %8s %10s %10s %9s %9s\n", "ID", "PID",
+			"START", "SIZE", "BLOCK", "RES_DEV", "RES_HOST", "DEV_FAULTS",
+			"CPU_FAULTS", "H2D_BLKS", "D2H_BLKS");
+	} else {
+		fprintf(g->out, "no live objects\n");
+	}
+	for (i = 0; i < n; i++) {
+		err = gmem_obj_info(ids[i], &o);
+		if (err == -ENOENT)
+			continue;	/* unmapped since the listing */
+		if (err) {
+			free(ids);
+			if (g->json)
+				gmem_json_free(&j);
+			return gx_fail(g, err, "cannot read an object");
+		}
+		if (g->json)
+			object_json(&j, &o);
+		else
+			object_row(g, &o);
+	}
+	free(ids);
+	if (g->json) {
+		gmem_json_arr_end(&j);
+		return gx_json_emit(g, &j);
+	}
+	return GX_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+#define NR_COUNTERS (offsetof(struct gmem_stats, pad) / sizeof(__u64))
+
+static const char *const counter_names[NR_COUNTERS] = {
+	"cpu_faults", "dev_faults", "h2d_blocks", "d2h_blocks", "h2d_bytes", "d2h_bytes",
+	"evictions", "prefetch_issued", "prefetch_used", "prefetch_wasted", "remote_maps",
+	"resident_host", "resident_dev", "dev_accesses",
+};
+/* A counter added to the ABI needs its name above. */
+_Static_assert(NR_COUNTERS == 14, "struct gmem_stats changed: update counter_names");
+
+static void print_stats(struct gmemctl *g, const struct gmem_stats *st,
+			const struct gmem_stats *prev)
+{
+	const __u64 *v = (const __u64 *)st, *p = (const __u64 *)prev;
+	unsigned int i;
+
+	for (i = 0; i < NR_COUNTERS; i++) {
+		fprintf(g->out, "%-16s %20llu", counter_names[i], U(v[i]));
+		if (prev)
+			fprintf(g->out, "  %+lld", (long long)(v[i] - p[i]));
+		fputc('\n', g->out);
+	}
+}
+
+static int emit_stats(struct gmemctl *g, const struct gmem_stats *st,
+		      const struct gmem_stats *prev, bool watching)
+{
+	struct timespec now;
+	struct gmem_json j;
+	char when[64];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (g->json) {
+		gmem_json_init(&j);
+		gmem_json_obj_begin(&j, NULL);
+		gmem_json_u64(&j, "time_ns", (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+		gmem_json_stats(&j, "stats", st);
+		gmem_json_obj_end(&j);
+		return gx_json_emit(g, &j);
+	}
+	if (watching)
+		fprintf(g->out, "--- %s\n", gx_time((uint64_t)now.tv_sec * 1000000000ull,
+						    when, sizeof(when)));
+	print_stats(g, st, prev);
+	fflush(g->out);
+	return GX_OK;
+}
+
+static int parse_stats(struct gmemctl *g, int argc, char **argv, uint64_t *watch, uint64_t *count)
+{
+	const char *val;
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		if ((r = gx_opt(argc, argv, &i, "--watch", true, &val))) {
+			if (r < 0 || gmem_parse_u64(val, watch) || !*watch || *watch > 86400)
+				return gx_usage(g, "stats", "--watch needs seconds (1..86400)");
+		} else if ((r = gx_opt(argc, argv, &i, "--count", true, &val))) {
+			if (r < 0 || gmem_parse_u64(val, count) || !*count)
+				return gx_usage(g, "stats", "--count needs a positive number");
+		} else {
+			return gx_usage(g, "stats", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (*count && !*watch)
+		return gx_usage(g, "stats", "--count goes with --watch");
+	return GX_OK;
+}
+
+static volatile sig_atomic_t stop_watch;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_watch = 1;
+}
+
+int cmd_stats(struct gmemctl *g, int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
+	struct gmem_stats st, prev;
+	uint64_t watch = 0, count = 0, n;
+	struct timespec ts;
+	int err, ret;
+
+	ret = parse_stats(g, argc, argv, &watch, &count);
+	if (ret)
+		return ret;
+	err = gmem_global_stats(&st);
+	if (err)
+		return gx_fail(g, err, "cannot read the counters");
+	if (!watch)
+		return emit_stats(g, &st, NULL, false);
+
+	stop_watch = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	ret = emit_stats(g, &st, NULL, true);
+	for (n = 1; !ret && !stop_watch && (!count || n < count); n++) {
+		ts = (struct timespec){ (time_t)watch, 0 };
+		while (nanosleep(&ts, &ts) && !stop_watch)
+			;
+		if (stop_watch)
+			break;
+		prev = st;
+		err = gmem_global_stats(&st);
+		if (err) {
+			ret = gx_fail(g, err, "cannot read the counters");
+			break;
+		}
+		ret = emit_stats(g, &st, &prev, true);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return ret;
+}

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemctl load / unload.
+ *
+ * `load` without --pin behaves like the sched_ext loaders: it holds the link
+ * (so the policy is in charge exactly while gmemctl runs), waits for
+ * SIGINT/SIGTERM with those signals blocked except inside ppoll() (no lost
+ * wake-up), and reports the kernel's exit record if the policy is ejected.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "gmemctl.h"
+
+#define MAX_SETS	64
+#define LOG_TAIL_LINES	20
+
+struct load_args {
+	const char *target;
+	const char *sets[MAX_SETS];
+	int nr_sets;
+	bool pin;
+};
+
+static int parse_load(struct gmemctl *g, int argc, char **argv, struct load_args *a)
+{
+	const char *val;
+	int i, r;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		if ((r = gx_opt(argc, argv, &i, "--set", true, &val))) {
+			if (r < 0)
+				return gx_usage(g, "load", "--set needs key=value");
+			if (a->nr_sets == MAX_SETS)
+				return gx_usage(g, "load", "more than %d --set options", MAX_SETS);
+			a->sets[a->nr_sets++] = val;
+		} else if (gx_opt(argc, argv, &i, "--pin", false, NULL)) {
+			a->pin = true;
+		} else if (argv[i][0] == '-') {
+			return gx_usage(g, "load", "unknown option '%s'", argv[i]);
+		} else if (a->target) {
+			return gx_usage(g, "load", "one policy at a time ('%s' and '%s')",
+					a->target, argv[i]);
+		} else {
+			a->target = argv[i];
+		}
+	}
+	if (!a->target)
+		return gx_usage(g, "load", "which policy? (see 'gmemctl policies')");
+	return GX_OK;
+}
+
+static int open_fail(struct gmemctl *g, const char *target, int err)
+{
+	switch (-err) {
+	case ENOENT:
+		gx_err(g, "policy '%s' not found: give a path to a .bpf.o, or a name from "
+		       "'gmemctl policies' (searched $GMEM_POLICY_DIR, %s/share/gmem/policies, %s)",
+		       target, "<prefix>", GMEM_GUEST_POLICY_DIR);
+		return GX_NOPOLICY;
+	case EINVAL:
+		gx_err(g, "'%s' is not a policy name ([A-Za-z0-9_-]) or a path to a .bpf.o", target);
+		return GX_NOPOLICY;
+	case ENOTSUP:
+		gx_err(g, "'%s' is not a gmem policy: it needs one SEC(\".struct_ops.link\") "
+		       "map of type struct %s", target, GMEM_STRUCT_OPS_TYPE);
+		return GX_NOPOLICY;
+	case EACCES:
+	case EPERM:
+		gx_err(g, "cannot read policy '%s': permission denied", target);
+		return GX_PERM;
+	}
+	return gx_fail(g, err, target);
+}
+
+static void list_tunables(struct gmemctl *g, const struct gmem_policy *p)
+{
+	struct gmem_tunable_info t;
+	int i, n = gmem_policy_nr_tunables(p);
+
+	if (!n) {
+		fprintf(g->err, "gmemctl: policy '%s' has no tunables\n", gmem_policy_name(p));
+		return;
+	}
+	fprintf(g->err, "gmemctl: tunables of '%s':", gmem_policy_name(p));
+	for (i = 0; i < n; i++)
+		if (!gmem_policy_tunable(p, i, &t))
+			fprintf(g->err, " %s", t.name);
+	fputc('\n', g->err);
+}
+
+static int set_tunables(struct gmemctl *g, struct gmem_policy *p, const struct load_args *a)
+{
+	int i, err;
+
+	for (i = 0; i < a->nr_sets; i++) {
+		err = gmem_policy_set_kv(p, a->sets[i]);
+		if (!err)
+			continue;
+		if (err == -ENOENT) {
+			gx_err(g, "unknown tunable in '%s' for policy '%s'",
+			       a->sets[i], gmem_policy_name(p));
+			list_tunables(g, p);
+		} else if (err == -ERANGE) {
+			gx_err(g, "value out of range in '%s' (too large for the tunable, "
+			       "or negative for an unsigned one)", a->sets[i]);
+		} else if (!strchr(a->sets[i], '=')) {
+			gx_err(g, "--set '%s': expected key=value", a->sets[i]);
+		} else {
+			gx_err(g, "bad value in '%s': expected a number (42, 0x2a, 4K, 2M, 1G), "
+			       "a bool (true/false) or a string, per the tunable's type", a->sets[i]);
+		}
+		return GX_TUNABLE;
+	}
+	return GX_OK;
+}
+
+/* The last @lines lines of @log to g->err, indented. */
+static void print_tail(struct gmemctl *g, const char *log, int lines)
+{
+	const char *s = log + strlen(log);
+
+	while (s > log && (s[-1] == '\n' || s[-1] == ' '))
+		s--;
+	for (; s > log; s--)
+		if (s[-1] == '\n' && --lines == 0)
+			break;
+	fprintf(g->err, "%s", s);
+	if (s[0] && s[strlen(s) - 1] != '\n')
+		fputc('\n', g->err);
+}
+
+static int load_fail(struct gmemctl *g, struct gmem_policy *p, int err)
+{
+	const char *vlog = gmem_policy_verifier_log(p);
+
+	if (err == -ENODEV || ((err == -EPERM || err == -EACCES) && !vlog[0]))
+		return gx_fail(g, err, "cannot load the policy");
+	if (vlog[0]) {
+		/* The errno (EACCES, EINVAL) says nothing the log does not. */
+		gx_err(g, "the kernel verifier rejected policy '%s'; end of its log:",
+		       gmem_policy_name(p));
+		print_tail(g, vlog, LOG_TAIL_LINES);
+		return GX_VERIFIER;
+	}
+	gx_err(g, "loading policy '%s' failed: %s", gmem_policy_name(p), gmem_strerror(err));
+	print_tail(g, gmem_policy_messages(p), 3);
+	return GX_FAIL;
+}
+
+static int attach_fail(struct gmemctl *g, int err)
+{
+	struct gmem_policy_status st;
+	char name[GMEM_NAME_LEN + 1];
+
+	if (err != -EBUSY)
+		return gx_fail(g, err, "cannot attach the policy");
+	if (!gmem_policy_status(&st) && st.active)
+		gx_err(g, "another policy, '%s', is already loaded: run 'gmemctl unload' first "
+		       "(or stop the 'gmemctl load' holding it)",
+		       gx_cstr(name, st.name, sizeof(st.name)));
+	else
+		gx_err(g, "another policy is already attached: run 'gmemctl unload' first");
+	return GX_BUSY;
+}
+
+static void handle_stop(int sig)
+{
+	(void)sig;	/* only interrupts ppoll() */
+}
+
+/* Hold the policy until a signal or its ejection. */
+static int hold(struct gmemctl *g, struct gmem_policy *p)
+{
+	struct sigaction sa = { .sa_handler = handle_stop };
+	struct gmem_policy_status st;
+	sigset_t block, old, wait_mask;
+	int ret;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	wait_mask = old;
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
+
+	do
+		ret = gmem_policy_wait(p, -1, &wait_mask);
+	while (ret == 0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	if (ret == -EINTR) {
+		if (!g->json)
+			fprintf(g->out, "policy '%s' unloaded\n", gmem_policy_name(p));
+		return GX_OK;
+	}
+	if (ret < 0)
+		return gx_fail(g, ret, "lost track of the policy");
+	gx_err(g, "policy '%s' is no longer in charge", gmem_policy_name(p));
+	if (!gmem_policy_status(&st)) {
+		fprintf(g->err, "gmemctl: exit record: ");
+		gx_print_exit_info(g, g->err, &st.last_exit);
+	}
+	return GX_EJECTED;
+}
+
+static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool pinned)
+{
+	struct gmem_json j;
+
+	if (g->json) {
+		gmem_json_init(&j);
+		gmem_json_obj_begin(&j, NULL);
+		gmem_json_str(&j, "loaded", gmem_policy_name(p));
+		gmem_json_str(&j, "path", gmem_policy_path(p));
+		gmem_json_bool(&j, "pinned", pinned);
+		gmem_json_obj_end(&j);
+		gx_json_emit(g, &j);
+	} else if (pinned) {
+		fprintf(g->out, "policy '%s' loaded and pinned at %s/%s\n",
+			gmem_policy_name(p), gmem_pin_dir(), gmem_policy_name(p));
+	} else {
+		fprintf(g->out, "policy '%s' loaded; press Ctrl-C to unload it\n",
+			gmem_policy_name(p));
+	}
+	fflush(g->out);
+}
+
+int cmd_load(struct gmemctl *g, int argc, char **argv)
+{
+	struct gmem_policy *p = NULL;
+	struct load_args a;
+	int ret, err;
+
+	ret = parse_load(g, argc, argv, &a);
+	if (ret)
+		return ret;
+	err = gmem_policy_open(a.target, &p);
+	if (err)
+		return open_fail(g, a.target, err);
+	ret = set_tunables(g, p, &a);
+	if (ret)
+		goto out;
+	err = gmem_policy_load(p);
+	if (err) {
+		ret = load_fail(g, p, err);
+		goto out;
+	}
+	err = gmem_policy_attach(p);
+	if (err) {
+		ret = attach_fail(g, err);
+		goto out;
+	}
+	if (a.pin) {
+		err = gmem_policy_pin(p);
+		if (err) {
+			gx_err(g, "cannot pin the policy under %s (%s): is bpffs mounted at "
+			       "/sys/fs/bpf? The policy was not left loaded.", gmem_pin_dir(),
+			       gmem_strerror(err));
+			ret = gx_exit_code(err);
+			goto out;
+		}
+		report_loaded(g, p, true);
+		ret = GX_OK;
+		goto out;
+	}
+	report_loaded(g, p, false);
+	ret = hold(g, p);
+out:
+	gmem_policy_close(p);	/* detaches unless pinned */
+	return ret;
+}
+
+static int report_unloaded(struct gmemctl *g, int n)
+{
+	struct gmem_json j;
+
+	if (g->json) {
+		gmem_json_init(&j);
+		gmem_json_obj_begin(&j, NULL);
+		gmem_json_u64(&j, "unloaded", (uint64_t)n);
+		gmem_json_obj_end(&j);
+		return gx_json_emit(g, &j);
+	}
+	if (n)
+		fprintf(g->out, "unloaded %d pinned polic%s; the built-in policy is in charge\n",
+			n, n == 1 ? "y" : "ies");
+	else
+		fprintf(g->out, "no policy loaded; the built-in policy is in charge\n");
+	return GX_OK;
+}
+
+int cmd_unload(struct gmemctl *g, int argc, char **argv)
+{
+	struct gmem_policy_status st;
+	char name[GMEM_NAME_LEN + 1];
+	const char *which = NULL;
+	int n, err;
+
+	if (argc > 2)
+		return gx_usage(g, "unload", "unload takes at most one policy name");
+	if (argc == 2) {
+		if (argv[1][0] == '-')
+			return gx_usage(g, "unload", "unknown option '%s'", argv[1]);
+		which = argv[1];
+	}
+	n = gmem_policy_unpin(which);
+	if (n == -ENOENT) {
+		gx_err(g, "no policy named '%s' is pinned (see 'gmemctl status')", which);
+		return GX_FAIL;
+	}
+	if (n < 0)
+		return gx_fail(g, n, "cannot unload");
+	if (n > 0)
+		return report_unloaded(g, n);
+	err = gmem_policy_status(&st);
+	if (err)
+		return gx_fail(g, err, "cannot read the policy status");
+	if (st.active) {
+		gx_err(g, "policy '%s' is not pinned: it is held by a running 'gmemctl load'; "
+		       "stop that process (Ctrl-C or kill) to unload it",
+		       gx_cstr(name, st.name, sizeof(st.name)));
+		return GX_FAIL;
+	}
+	return report_unloaded(g, 0);
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/* gmemctl status / policies. */
+#include <errno.h>
+#include <string.h>
+
+#include "gmemctl.h"
+
+static void print_status(struct gmemctl *g, const struct gmem_policy_status *st,
+			 const char *pinned)
+{
+	char name[GMEM_NAME_LEN + 1], when[64];
+	unsigned int r, shown = 0;
+
+	gx_cstr(name, st->name, sizeof(st->name));
+	if (st->active)
+		fprintf(g->out, "policy:      %s (BPF)\n", name);
+	else
+		fprintf(g->out, "policy:      builtin (no BPF policy attached)\n");
+	if (st->active) {
+		fprintf(g->out, "since:       %s\n", gx_time(st->since_ns, when, sizeof(when)));
+		fprintf(g->out, "pinned:      %s%s%s\n", pinned ? gmem_pin_dir() : "no",
+			pinned ? "/" : "", pinned ? pinned : "");
+	}
+	fprintf(g->out, "hook calls:  %llu", (unsigned long long)st->hook_calls);
+	if (st->hook_calls)
+		fprintf(g->out, " (avg %llu ns)",
+			(unsigned long long)(st->hook_ns / st->hook_calls));
+	fprintf(g->out, "\nfallbacks:   %llu\nrejected:   ", (unsigned long long)st->fallbacks);
+	for (r = 0; r < GMEM_REJ_NR; r++) {
+		if (!st->rejects[r])
+			continue;
+		fprintf(g->out, " %s=%llu", gmem_reject_str(r), (unsigned long long)st->rejects[r]);
+		shown++;
+	}
+	fprintf(g->out, "%s\n", shown ? "" : " none");
+	fprintf(g->out, "loads:       %llu\nejections:   %llu\nlast exit:   ",
+		(unsigned long long)st->loads, (unsigned long long)st->ejections);
+	gx_print_exit_info(g, g->out, &st->last_exit);
+}
+
+int cmd_status(struct gmemctl *g, int argc, char **argv)
+{
+	struct gmem_policy_status st;
+	char pin[GMEM_POLICY_NAME_MAX + 256];
+	struct gmem_json j;
+	int err, pinned;
+
+	if (argc > 1)
+		return gx_usage(g, "status", "unexpected argument '%s'", argv[1]);
+	err = gmem_policy_status(&st);
+	if (err)
+		return gx_fail(g, err, "cannot read the policy status");
+	pinned = gmem_policy_pinned(pin, sizeof(pin));
+	if (g->json) {
+		gmem_json_init(&j);
+		gmem_json_obj_begin(&j, NULL);
+		gx_json_status(&j, &st);
+		if (pinned > 0)
+			gmem_json_str(&j, "pinned", pin);
+		else
+			gmem_json_null(&j, "pinned");
+		gmem_json_obj_end(&j);
+		return gx_json_emit(g, &j);
+	}
+	print_status(g, &st, pinned > 0 ? pin : NULL);
+	return GX_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+struct list_ctx {
+	struct gmemctl *g;
+	struct gmem_json *j;
+	bool verbose;
+	const char *only;
+	int shown;
+};
+
+static const char *type_name(enum gmem_tunable_type t)
+{
+	switch (t) {
+	case GMEM_TUN_INT:	return "int";
+	case GMEM_TUN_UINT:	return "uint";
+	case GMEM_TUN_BOOL:	return "bool";
+	case GMEM_TUN_STR:	return "string";
+	}
+	return "?";
+}
+
+static void show_tunables(struct list_ctx *c, const struct gmem_policy *p)
+{
+	struct gmem_tunable_info t;
+	int i, n = gmem_policy_nr_tunables(p);
+
+	if (c->j)
+		gmem_json_arr_begin(c->j, "tunables");
+	else if (!n)
+		fprintf(c->g->out, "    (no tunables)\n");
+	for (i = 0; i < n; i++) {
+		if (gmem_policy_tunable(p, i, &t))
+			continue;
+		if (!c->j) {
+			fprintf(c->g->out, "    %-24s %-6s %2u bytes  default %s\n",
+				t.name, type_name(t.type), t.size, t.value);
+			continue;
+		}
+		gmem_json_obj_begin(c->j, NULL);
+		gmem_json_str(c->j, "name", t.name);
+		gmem_json_str(c->j, "type", type_name(t.type));
+		gmem_json_u64(c->j, "size", t.size);
+		gmem_json_str(c->j, "default", t.value);
+		gmem_json_obj_end(c->j);
+	}
+	if (c->j)
+		gmem_json_arr_end(c->j);
+}
+
+static int show_policy(const char *name, const char *path, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct gmem_policy *p;
+
+	if (c->only && strcmp(c->only, name))
+		return 0;
+	/* Other BPF objects may share the folder: list policies only. */
+	if (gmem_policy_open(path, &p))
+		return 0;
+	c->shown++;
+	if (c->j) {
+		gmem_json_obj_begin(c->j, NULL);
+		gmem_json_str(c->j, "name", name);
+		gmem_json_str(c->j, "description", gmem_policy_desc(p));
+		gmem_json_str(c->j, "path", path);
+		show_tunables(c, p);
+		gmem_json_obj_end(c->j);
+	} else {
+		fprintf(c->g->out, "%-20s %s\n", name,
+			gmem_policy_desc(p)[0] ? gmem_policy_desc(p) : "(no description)");
+		if (c->verbose) {
+			fprintf(c->g->out, "    file: %s\n", path);
+			show_tunables(c, p);
+		}
+	}
+	gmem_policy_close(p);
+	return 0;
+}
+
+int cmd_policies(struct gmemctl *g, int argc, char **argv)
+{
+	struct list_ctx c = { .g = g };
+	struct gmem_json j;
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			c.verbose = true;
+		else if (argv[i][0] == '-')
+			return gx_usage(g, "policies", "unknown option '%s'", argv[i]);
+		else if (c.only)
+			return gx_usage(g, "policies", "one policy name at most");
+		else
+			c.only = argv[i];
+	}
+	c.verbose |= c.only != NULL;
+	if (g->json) {
+		gmem_json_init(&j);
+		c.j = &j;
+		gmem_json_arr_begin(&j, NULL);
+	}
+	err = gmem_policy_foreach(show_policy, &c);
+	if (err) {
+		if (c.j)
+			gmem_json_free(&j);
+		return gx_fail(g, err, "cannot list policies");
+	}
+	if (c.j) {
+		gmem_json_arr_end(&j);
+		if (c.only && !c.shown) {
+			gmem_json_free(&j);
+		} else {
+			return gx_json_emit(g, &j);
+		}
+	}
+	if (c.only && !c.shown) {
+		gx_err(g, "no policy named '%s' in the search path", c.only);
+		return GX_NOPOLICY;
+	}
+	if (!c.shown && !g->json)
+		fprintf(g->out, "no policies found (search path: $GMEM_POLICY_DIR, the install "
+			"prefix's share/gmem/policies, %s)\n", GMEM_GUEST_POLICY_DIR);
+	return GX_OK;
+}

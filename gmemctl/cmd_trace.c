@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmemctl trace record | replay: the device access trace as a file.
+ *
+ *   record FILE [--dev N] [--seconds S] [--capacity N]
+ *       GMEM_IOC_TRACE_START, drain the kernel's ring to FILE every 100 ms
+ *       until S seconds pass or SIGINT/SIGTERM, then stop. The file is the
+ *       gtrace format (bench/gtrace.h) that gmem-min and gmem-bench use; its
+ *       header records device N's block size and HBM capacity.
+ *   replay FILE [--sim N] [--len B]
+ *       Replay the recorded block accesses, in order, as GMEM_SIM_TRACE jobs
+ *       on /dev/gmem_simN, one fresh mapping per recorded object, and print
+ *       the counters the replay caused under the policy now in charge. Data
+ *       is not part of a trace: replayed blocks start out zero-filled.
+ *
+ * Single-threaded; the signal flag is the only static state and is reset
+ * on every record.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gmemctl.h"
+#include "../bench/gtrace.h"
+
+#define U(x) ((unsigned long long)(x))
+#define TRACE_DRAIN_RECS	65536u
+#define TRACE_DEFAULT_CAP	(1u << 20)
+#define REPLAY_JOB		4096u
+#define REPLAY_MAX_OBJS		256
+
+static volatile sig_atomic_t trace_stop;
+
+static void on_trace_stop(int sig)
+{
+	(void)sig;
+	trace_stop = 1;
+}
+
+static int parse_num(struct gmemctl *g, const char *opt, const char *val, uint64_t max,
+		     uint64_t *out)
+{
+	int err = gmem_parse_u64(val, out);
+
+	if (err || *out > max)
+		return gx_usage(g, "trace", "bad value '%s' for %s", val, opt);
+	return GX_OK;
+}
+
+/* Drain the kernel ring into @w. 0 or -errno. */
+static int drain(int fd, struct gtrace_writer *w, struct gmem_trace_rec *buf, uint64_t *dropped)
+{
+	for (;;) {
+		struct gmem_trace_read rd = {
+			.buf_ptr = (uintptr_t)buf, .capacity = TRACE_DRAIN_RECS,
+		};
+		int err;
+
+		if (ioctl(fd, GMEM_IOC_TRACE_READ, &rd))
+			return -errno;
+		*dropped = rd.dropped;
+		err = gtrace_append(w, buf, rd.count);
+		if (err)
+			return err;
+		if (rd.count < rd.capacity)
+			return 0;
+	}
+}
+
+static int record_loop(struct gmemctl *g, int fd, struct gtrace_writer *w, uint64_t seconds,
+		       uint64_t *dropped)
+{
+	struct sigaction sa = { .sa_handler = on_trace_stop }, old_int, old_term;
+	struct gmem_trace_rec *buf = malloc(TRACE_DRAIN_RECS * sizeof(*buf));
+	struct timespec t0, now;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	trace_stop = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!seconds)
+		fprintf(g->err, "gmemctl: recording; stop with Ctrl-C\n");
+	while (!err && !trace_stop) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		err = drain(fd, w, buf, dropped);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (seconds && (uint64_t)(now.tv_sec - t0.tv_sec) >= seconds)
+			break;
+	}
+	if (!err)
+		err = drain(fd, w, buf, dropped);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	free(buf);
+	return err;
+}
+
+static int trace_record(struct gmemctl *g, int argc, char **argv)
+{
+	uint64_t dev = 0, seconds = 0, cap = TRACE_DEFAULT_CAP, dropped = 0;
+	const char *file = NULL, *val;
+	struct gmem_dev_info di;
+	struct gtrace_writer w;
+	uint32_t cap32;
+	int i, fd, err, ret;
+
+	for (i = 2; i < argc; i++) {
+		if (gx_opt(argc, argv, &i, "--dev", true, &val) == 1)
+			ret = parse_num(g, "--dev", val, GMEM_MAX_DEVICES - 1, &dev);
+		else if (gx_opt(argc, argv, &i, "--seconds", true, &val) == 1)
+			ret = parse_num(g, "--seconds", val, 86400, &seconds);
+		else if (gx_opt(argc, argv, &i, "--capacity", true, &val) == 1)
+			ret = parse_num(g, "--capacity", val, 1u << 22, &cap);
+		else if (argv[i][0] != '-' && !file)
+			ret = (file = argv[i], GX_OK);
+		else
+			ret = gx_usage(g, "trace", "unexpected argument '%s'", argv[i]);
+		if (ret)
+			return ret;
+	}
+	if (!file)
+		return gx_usage(g, "trace", "record needs an output file");
+	if (!cap)
+		return gx_usage(g, "trace", "--capacity must be > 0");
+	err = gmem_dev_info((uint32_t)dev, &di);
+	if (err)
+		return gx_fail(g, err, "cannot read the device");
+	fd = open(gmem_dev_path(), O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return gx_fail(g, errno == ENOENT ? -ENODEV : -errno, "cannot open the device");
+	err = gtrace_create(&w, file, di.block_size, di.hbm_bytes / di.block_size);
+	if (err) {
+		close(fd);
+		gx_err(g, "%s: %s", file, strerror(-err));
+		return GX_FAIL;
+	}
+	cap32 = (uint32_t)cap;
+	if (ioctl(fd, GMEM_IOC_TRACE_START, &cap32)) {
+		err = -errno;
+		gtrace_close(&w, 0);
+		unlink(file);
+		close(fd);
+		if (err == -EBUSY)
+			gx_err(g, "a trace is already being recorded");
+		return err == -EBUSY ? GX_BUSY : gx_fail(g, err, "cannot start the trace");
+	}
+	err = record_loop(g, fd, &w, seconds, &dropped);
+	ioctl(fd, GMEM_IOC_TRACE_STOP);
+	close(fd);
+	ret = gtrace_close(&w, dropped);
+	err = err ? err : ret;
+	if (err) {
+		gx_err(g, "recording to %s: %s", file, strerror(-err));
+		return GX_FAIL;
+	}
+	fprintf(g->out, "recorded %llu accesses to %s (%llu lost to a full buffer)\n",
+		U(w.hdr.nr_records), file, U(dropped));
+	return GX_OK;
+}
+
+/* ------------------------------------------------------------------ replay */
+
+struct replay_obj {
+	uint32_t id;		/* object id in the trace */
+	uint32_t blocks;	/* highest recorded index + 1 */
+	char *base;		/* our mapping */
+};
+
+struct replay {
+	struct replay_obj objs[REPLAY_MAX_OBJS];
+	unsigned int nobjs;
+	uint64_t bs;
+	int gfd, sfd;
+};
+
+static struct replay_obj *replay_obj(struct replay *r, uint32_t id, bool add)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nobjs; i++)
+		if (r->objs[i].id == id)
+			return &r->objs[i];
+	if (!add || r->nobjs == REPLAY_MAX_OBJS)
+		return NULL;
+	r->objs[r->nobjs] = (struct replay_obj){ .id = id };
+	return &r->objs[r->nobjs++];
+}
+
+static int replay_map(struct replay *r, const struct gtrace *t)
+{
+	uint64_t i;
+
+	for (i = 0; i < t->hdr.nr_records; i++) {
+		struct replay_obj *o = replay_obj(r, t->recs[i].obj, true);
+
+		if (!o)
+			return -E2BIG;
+		if (t->recs[i].idx >= o->blocks)
+			o->blocks = t->recs[i].idx + 1;
+	}
+	for (i = 0; i < r->nobjs; i++) {
+		struct replay_obj *o = &r->objs[i];
+		void *p = mmap(NULL, (size_t)o->blocks * r->bs, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, r->gfd, 0);
+
+		if (p == MAP_FAILED)
+			return -errno;
+		o->base = p;
+	}
+	return 0;
+}
+
+static void replay_unmap(struct replay *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nobjs; i++)
+		if (r->objs[i].base)
+			munmap(r->objs[i].base, (size_t)r->objs[i].blocks * r->bs);
+}
+
+static int replay_job(struct replay *r, const struct gmem_sim_access *acc, uint32_t nr)
+{
+	struct gmem_sim_launch l = {
+		.op = GMEM_SIM_TRACE, .flags = GMEM_SIM_F_SYNC, .x = (uintptr_t)acc, .len = nr,
+	};
+	struct gmem_sim_wait w = { 0 };
+
+	if (ioctl(r->sfd, GMEM_SIM_IOC_LAUNCH, &l))
+		return -errno;
+	w.seq = l.seq;
+	if (ioctl(r->sfd, GMEM_SIM_IOC_WAIT, &w))
+		return -errno;
+	return (int)w.status;
+}
+
+static int replay_run(struct replay *r, const struct gtrace *t, uint32_t len)
+{
+	struct gmem_sim_access *acc = calloc(REPLAY_JOB, sizeof(*acc));
+	uint64_t i;
+	uint32_t n = 0;
+	int err = 0;
+
+	if (!acc)
+		return -ENOMEM;
+	for (i = 0; i < t->hdr.nr_records && !err; i++) {
+		const struct gmem_trace_rec *rec = &t->recs[i];
+		struct replay_obj *o = replay_obj(r, rec->obj, false);
+
+		acc[n++] = (struct gmem_sim_access){
+			.addr = (uintptr_t)o->base + (uint64_t)rec->idx * r->bs,
+			.len = len, .write = rec->write,
+		};
+		if (n == REPLAY_JOB || i + 1 == t->hdr.nr_records) {
+			err = replay_job(r, acc, n);
+			n = 0;
+		}
+	}
+	free(acc);
+	return err;
+}
+
+static void replay_sum(struct replay *r, struct gmem_stats *sum)
+{
+	struct gmem_obj_info oi;
+	unsigned int i;
+	size_t k;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < r->nobjs; i++) {
+		if (gmem_obj_info_addr(r->objs[i].base, &oi))
+			continue;
+		for (k = 0; k < sizeof(*sum) / sizeof(__u64); k++)
+			((__u64 *)sum)[k] += ((__u64 *)&oi.stats)[k];
+	}
+}
+
+static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace *t)
+{
+	struct gmem_stats st;
+	struct gmem_json j;
+
+	replay_sum(r, &st);
+	if (g->json) {
+		gmem_json_init(&j);
+		gmem_json_obj_begin(&j, NULL);
+		gmem_json_u64(&j, "records", t->hdr.nr_records);
+		gmem_json_u64(&j, "objects", r->nobjs);
+		gmem_json_stats(&j, "stats", &st);
+		gmem_json_obj_end(&j);
+		return gx_json_emit(g, &j);
+	}
+	fprintf(g->out, "replayed %llu accesses over %u objects: %llu device faults, %llu blocks"
+		" in, %llu out, %llu evictions, %llu prefetched (%llu wasted)\n",
+		U(t->hdr.nr_records), r->nobjs, U(st.dev_faults), U(st.h2d_blocks),
+		U(st.d2h_blocks), U(st.evictions), U(st.prefetch_issued), U(st.prefetch_wasted));
+	return GX_OK;
+}
+
+static int replay_open(struct gmemctl *g, struct replay *r, const struct gtrace *t,
+		       uint64_t sim)
+{
+	struct gmem_dev_info di;
+	char path[64];
+	int err;
+
+	err = gmem_dev_info(0, &di);
+	if (err)
+		return gx_fail(g, err, "cannot read the device");
+	if (di.block_size != t->hdr.block_size) {
+		gx_err(g, "the trace was taken with %llu-byte blocks, the core runs %llu-byte"
+		       " blocks (gmem.block_size)", U(t->hdr.block_size), U(di.block_size));
+		return GX_FAIL;
+	}
+	r->bs = di.block_size;
+	r->gfd = open(gmem_dev_path(), O_RDWR | O_CLOEXEC);
+	if (r->gfd < 0)
+		return gx_fail(g, errno == ENOENT ? -ENODEV : -errno, "cannot open the device");
+	snprintf(path, sizeof(path), "/dev/gmem_sim%llu", U(sim));
+	r->sfd = open(path, O_RDWR | O_CLOEXEC);
+	if (r->sfd < 0) {
+		gx_err(g, "%s: %s", path, strerror(errno));
+		return GX_FAIL;
+	}
+	return GX_OK;
+}
+
+static int trace_replay(struct gmemctl *g, int argc, char **argv)
+{
+	struct replay *r;
+	const char *file = NULL, *val;
+	uint64_t sim = 0, len = 64;
+	struct gtrace t;
+	int i, err, ret;
+
+	for (i = 2; i < argc; i++) {
+		if (gx_opt(argc, argv, &i, "--sim", true, &val) == 1)
+			ret = parse_num(g, "--sim", val, GMEM_MAX_DEVICES - 1, &sim);
+		else if (gx_opt(argc, argv, &i, "--len", true, &val) == 1)
+			ret = parse_num(g, "--len", val, 4096, &len);
+		else if (argv[i][0] != '-' && !file)
+			ret = (file = argv[i], GX_OK);
+		else
+			ret = gx_usage(g, "trace", "unexpected argument '%s'", argv[i]);
+		if (ret)
+			return ret;
+	}
+	if (!file || !len)
+		return gx_usage(g, "trace", file ? "--len must be > 0" : "replay needs a trace file");
+	err = gtrace_load(file, &t);
+	if (err) {
+		gx_err(g, "%s: %s", file, err == -EINVAL ? "not a valid gmem trace" : strerror(-err));
+		return GX_FAIL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		gtrace_free(&t);
+		return GX_FAIL;
+	}
+	r->gfd = r->sfd = -1;
+	ret = replay_open(g, r, &t, sim);
+	if (!ret) {
+		err = replay_map(r, &t);
+		if (!err && t.hdr.nr_records)
+			err = replay_run(r, &t, (uint32_t)len);
+		ret = err ? gx_fail(g, err, "replay failed") : replay_print(g, r, &t);
+	}
+	replay_unmap(r);
+	if (r->sfd >= 0)
+		close(r->sfd);
+	if (r->gfd >= 0)
+		close(r->gfd);
+	free(r);
+	gtrace_free(&t);
+	return ret;
+}
+
+int cmd_trace(struct gmemctl *g, int argc, char **argv)
+{
+	if (argc < 2)
+		return gx_usage(g, "trace", "record or replay?");
+	if (!strcmp(argv[1], "record"))
+		return trace_record(g, argc, argv);
+	if (!strcmp(argv[1], "replay"))
+		return trace_replay(g, argc, argv);
+	return gx_usage(g, "trace", "unknown trace command '%s'", argv[1]);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The subcommand table. Adding a command (say `trace`) is one entry here and
+ * its run function in a file of its own (declared in gmemctl.h, listed in
+ * gmemctl.mk by its wildcard). Order is the order of --help.
+ */
+#include "gmemctl.h"
+
+const struct gmemctl_cmd gmemctl_cmds[] = {
+	{
+		.name = "load",
+		.args = "<name|path.bpf.o> [--set key=value ...] [--pin]",
+		.summary = "load and attach a BPF memory policy",
+		.help =
+		"  --set key=value  set a tunable before loading (repeatable); integers take\n"
+		"                   decimal, 0x hex or sizes (4K, 2M, 1G), bools take\n"
+		"                   true/false/1/0/yes/no/on/off\n"
+		"  --pin            pin the policy under the bpffs pin dir and return; it stays\n"
+		"                   in charge until 'gmemctl unload'. Without --pin, gmemctl\n"
+		"                   keeps the policy attached until SIGINT/SIGTERM, and exits 9\n"
+		"                   with the kernel's reason if the policy is ejected.\n",
+		.run = cmd_load,
+	},
+	{
+		.name = "unload",
+		.args = "[name]",
+		.summary = "detach the pinned policy (the built-in policy takes over)",
+		.run = cmd_unload,
+	},
+	{
+		.name = "status",
+		.args = "",
+		.summary = "the policy in charge, its counters and the last exit record",
+		.run = cmd_status,
+	},
+	{
+		.name = "policies",
+		.args = "[-v] [name]",
+		.summary = "list the shipped policies (with -v or a name: their tunables)",
+		.run = cmd_policies,
+	},
+	{
+		.name = "devices",
+		.args = "",
+		.summary = "registered accelerators: HBM use and counters",
+		.run = cmd_devices,
+	},
+	{
+		.name = "objects",
+		.args = "",
+		.summary = "live unified-memory objects and their counters",
+		.run = cmd_objects,
+	},
+	{
+		.name = "stats",
+		.args = "[--watch S [--count N]]",
+		.summary = "global counters (every S seconds with --watch)",
+		.help =
+		"  --watch S   print the counters every S seconds, with the change since the\n"
+		"              previous sample, until interrupted\n"
+		"  --count N   stop after N samples\n",
+		.run = cmd_stats,
+	},
+	{
+		.name = "trace",
+		.args = "record FILE [--dev N] [--seconds S] [--capacity N] | replay FILE [--sim N]",
+		.summary = "record the device access trace to a file, or replay one on a device",
+		.help =
+		"  record: until Ctrl-C or --seconds S; --dev N names the device whose block\n"
+		"          size and HBM size go in the header (default 0); --capacity N is\n"
+		"          the kernel buffer in records (default 1M, drained every 100 ms)\n"
+		"  replay: the recorded block accesses in order on /dev/gmem_simN (default\n"
+		"          0) under the policy in charge, one fresh mapping per recorded\n"
+		"          object; --len B bytes per access (default 64). Prints counters.\n"
+		"  gmem-min FILE computes Belady's MIN (fewest possible migrations) of a trace.\n",
+		.run = cmd_trace,
+	},
+};
+
+const unsigned int gmemctl_nr_cmds = sizeof(gmemctl_cmds) / sizeof(gmemctl_cmds[0]);

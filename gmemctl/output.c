@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/* gmemctl: output helpers shared by the commands (no state, no locking). */
+#include <string.h>
+#include <time.h>
+
+#include "gmemctl.h"
+
+int gx_json_emit(struct gmemctl *g, struct gmem_json *j)
+{
+	const char *doc;
+	int err = gmem_json_finish(j, &doc);
+
+	if (err) {
+		gx_err(g, "internal error building JSON output: %s", gmem_strerror(err));
+		gmem_json_free(j);
+		return GX_FAIL;
+	}
+	fprintf(g->out, "%s\n", doc);
+	gmem_json_free(j);
+	return GX_OK;
+}
+
+const char *gx_time(uint64_t realtime_ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(realtime_ns / 1000000000ull);
+	struct tm tm;
+
+	if (!realtime_ns || !gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+const char *gx_cstr(char *dst, const char *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = '\0';		/* the kernel's fixed fields need not end in NUL */
+	return dst;
+}
+
+static void json_exit_info(struct gmem_json *j, const char *key, const struct gmem_exit_info *e)
+{
+	char buf[GMEM_EXIT_MSG_LEN + 1];
+
+	gmem_json_obj_begin(j, key);
+	gmem_json_u64(j, "kind", e->kind);
+	gmem_json_str(j, "kind_name", gmem_exit_kind_str(e->kind));
+	gmem_json_u64(j, "when_ns", e->when_ns);
+	gmem_json_str(j, "policy", gx_cstr(buf, e->policy, sizeof(e->policy)));
+	gmem_json_str(j, "reason", gx_cstr(buf, e->reason, sizeof(e->reason)));
+	gmem_json_str(j, "msg", gx_cstr(buf, e->msg, sizeof(e->msg)));
+	gmem_json_obj_end(j);
+}
+
+void gx_json_status(struct gmem_json *j, const struct gmem_policy_status *st)
+{
+	char name[GMEM_NAME_LEN + 1];
+	unsigned int r;
+
+	gmem_json_bool(j, "active", st->active);
+	gmem_json_str(j, "name", gx_cstr(name, st->name, sizeof(st->name)));
+	gmem_json_u64(j, "since_ns", st->since_ns);
+	gmem_json_u64(j, "hook_calls", st->hook_calls);
+	gmem_json_u64(j, "hook_ns", st->hook_ns);
+	gmem_json_obj_begin(j, "rejects");
+	for (r = 0; r < GMEM_REJ_NR; r++)
+		gmem_json_u64(j, gmem_reject_str(r), st->rejects[r]);
+	gmem_json_obj_end(j);
+	gmem_json_u64(j, "fallbacks", st->fallbacks);
+	gmem_json_u64(j, "loads", st->loads);
+	gmem_json_u64(j, "ejections", st->ejections);
+	json_exit_info(j, "last_exit", &st->last_exit);
+}
+
+void gx_print_exit_info(struct gmemctl *g, FILE *f, const struct gmem_exit_info *e)
+{
+	char when[64];
+
+	(void)g;
+	if (e->kind == GMEM_EXIT_NONE) {
+		fprintf(f, "none\n");
+		return;
+	}
+	fprintf(f, "policy '%.*s' %s at %s", GMEM_NAME_LEN, e->policy,
+		gmem_exit_kind_str(e->kind), gx_time(e->when_ns, when, sizeof(when)));
+	if (e->reason[0])
+		fprintf(f, ": %.*s", (int)sizeof(e->reason), e->reason);
+	if (e->msg[0])
+		fprintf(f, " (%.*s)", GMEM_EXIT_MSG_LEN, e->msg);
+	fputc('\n', f);
+}

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * libgmempolicy: userspace side of gmem.
+ *
+ *   - BPF memory policies: find a shipped policy or open a .bpf.o, set its
+ *     tunables, load it (the verifier log is captured, never printed), attach
+ *     it, pin it so it outlives the loader, detach it, query the active one.
+ *   - Unified memory: gmem_alloc()/gmem_free() on /dev/gmem mappings, hints
+ *     (gmem_advise, gmem_prefetch, gmem_tag_layer).
+ *   - Devices, objects and counters: thin wrappers over the /dev/gmem ioctls.
+ *   - Small pure helpers the CLI and tools share: number/size/bool parsing and
+ *     a JSON writer.
+ *
+ * Conventions: every function that can fail returns 0 (or a count) on success
+ * and a negative errno on failure, documented at each function; a failed call
+ * changes nothing the caller can observe. No function prints anything.
+ *
+ * Environment: GMEM_DEV overrides the device path (/dev/gmem), GMEM_POLICY_DIR
+ * (a colon-separated list) is searched first for policies by name, and
+ * GMEM_PIN_DIR overrides the bpffs folder for pinned policies (/sys/fs/bpf/gmem).
+ *
+ * Thread safety: the memory functions and the device queries may be called
+ * from any thread. A struct gmem_policy must be used by one thread at a time.
+ */
+#ifndef GMEMPOLICY_H
+#define GMEMPOLICY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/gmem.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GMEM_DEFAULT_DEV	"/dev/gmem"
+#define GMEM_DEFAULT_PIN_DIR	"/sys/fs/bpf/gmem"
+#define GMEM_GUEST_POLICY_DIR	"/gmem/bpf"
+#define GMEM_POLICY_SUFFIX	".bpf.o"
+#define GMEM_STRUCT_OPS_TYPE	"gmem_ops"
+/* .rodata char array holding a policy's one-line description (not a tunable). */
+#define GMEM_DESC_VAR		"gmem_desc"
+#define GMEM_POLICY_NAME_MAX	64
+
+/* The device path in use: $GMEM_DEV or /dev/gmem. */
+const char *gmem_dev_path(void);
+/* The bpffs folder for pinned policies: $GMEM_PIN_DIR or /sys/fs/bpf/gmem. */
+const char *gmem_pin_dir(void);
+
+/*
+ * A short, fixed explanation of a negative errno as returned by this library,
+ * phrased for gmem (-ENODEV: "gmem module not loaded", ...). Never NULL.
+ */
+const char *gmem_strerror(int err);
+
+/* ===================================================================== */
+/* Policies                                                              */
+/* ===================================================================== */
+
+struct gmem_policy;
+
+/*
+ * Resolve a policy name to a file. @name is either a path (contains '/' or
+ * ends in ".bpf.o"), used as is, or a shipped name ([A-Za-z0-9_-]+) looked up
+ * as <dir>/<name>.bpf.o in: each directory of $GMEM_POLICY_DIR, then
+ * <prefix>/share/gmem/policies, then /gmem/bpf.
+ * Errors: -EINVAL bad name, -ENOENT not found, -ENAMETOOLONG @len too small.
+ */
+int gmem_policy_find(const char *name, char *path, size_t len);
+
+/*
+ * Call @cb once per shipped policy in the search path, in search order; a name
+ * found in an earlier directory hides later ones. A non-zero return from @cb
+ * stops the walk and is returned. Missing directories are skipped.
+ * Returns 0, @cb's value, or -ENOMEM.
+ */
+int gmem_policy_foreach(int (*cb)(const char *name, const char *path, void *arg),
+			void *arg);
+
+/*
+ * Open a policy object (not loaded yet). The object must have a struct_ops map
+ * of type gmem_ops (SEC(".struct_ops.link")).
+ * Errors: -EINVAL bad name, -ENOENT no such policy or file, -ENOTSUP not a
+ * gmem policy (no gmem_ops struct_ops map, or not a BPF ELF), -ENOMEM.
+ * Any libbpf message is kept and readable with gmem_policy_messages().
+ */
+int gmem_policy_open(const char *name_or_path, struct gmem_policy **out);
+
+/*
+ * Detach (unless pinned: a pinned policy stays in charge) and free. NULL is a no-op.
+ */
+void gmem_policy_close(struct gmem_policy *p);
+
+const char *gmem_policy_name(const struct gmem_policy *p);	/* file name minus .bpf.o */
+const char *gmem_policy_path(const struct gmem_policy *p);
+/*
+ * One-line description: the policy's own `const volatile char gmem_desc[N]`
+ * in .rodata (the convention for policy authors), else the library's table
+ * of shipped policies, else "".
+ */
+const char *gmem_policy_desc(const struct gmem_policy *p);
+
+/*
+ * Tunables: the policy's `const volatile` globals in .rodata (except
+ * gmem_desc). Integer tunables take decimal, 0x hex, or a size with a binary
+ * suffix (4K, 2M, 1G, 1T; "KiB"/"KB" spellings too); bools take
+ * 1/0/true/false/yes/no/on/off; char arrays take a string that fits with its NUL.
+ */
+enum gmem_tunable_type {
+	GMEM_TUN_INT	= 1,	/* signed integer */
+	GMEM_TUN_UINT	= 2,	/* unsigned integer */
+	GMEM_TUN_BOOL	= 3,
+	GMEM_TUN_STR	= 4,	/* char array */
+};
+
+struct gmem_tunable_info {
+	char name[GMEM_POLICY_NAME_MAX];
+	enum gmem_tunable_type type;
+	unsigned int size;		/* bytes */
+	char value[128];		/* current value, formatted */
+};
+
+int gmem_policy_nr_tunables(const struct gmem_policy *p);
+/* Errors: -ERANGE @idx out of range. */
+int gmem_policy_tunable(const struct gmem_policy *p, int idx, struct gmem_tunable_info *out);
+
+/*
+ * Set tunable @key to @value before gmem_policy_load().
+ * Errors: -ENOENT no tunable @key, -EINVAL @value does not parse for its type,
+ * -ERANGE @value does not fit the tunable's size (or string too long),
+ * -EALREADY the policy is already loaded.
+ */
+int gmem_policy_set(struct gmem_policy *p, const char *key, const char *value);
+/* Same with one "key=value" argument; -EINVAL if there is no '=' or no key. */
+int gmem_policy_set_kv(struct gmem_policy *p, const char *kv);
+
+/*
+ * Load the object into the kernel. On a verifier rejection the kernel's log is
+ * in gmem_policy_verifier_log() (its tail is the reason).
+ * Errors: -ENODEV gmem module not loaded, -EPERM/-EACCES without privileges
+ * (CAP_BPF + CAP_SYS_ADMIN) or verifier rejection, -EINVAL verifier rejection
+ * or malformed object, -EALREADY already loaded, others from the kernel.
+ * Tell a rejection from the rest with gmem_policy_verifier_log()[0] != '\0'.
+ */
+int gmem_policy_load(struct gmem_policy *p);
+
+/* Kernel verifier log of the last failed load ("" if none). */
+const char *gmem_policy_verifier_log(const struct gmem_policy *p);
+/* libbpf's messages from open and load, newline-separated ("" if none). */
+const char *gmem_policy_messages(const struct gmem_policy *p);
+
+/*
+ * Attach the loaded policy; it stays in charge while @p is open (or pinned).
+ * Errors: -EINVAL not loaded, -EALREADY already attached, -EBUSY another
+ * policy is in charge (see gmem_policy_status()), -EPERM, -ENODEV.
+ */
+int gmem_policy_attach(struct gmem_policy *p);
+
+/*
+ * Pin the attached policy's link at <pin dir>/<name> so that it stays in
+ * charge after the process exits; a stale pin of the same name (its policy
+ * no longer in charge, necessarily, since @p is) is replaced.
+ * Errors: -EINVAL not attached, -ENOENT no bpffs at the pin dir's parent,
+ * -EPERM, -ENAMETOOLONG.
+ */
+int gmem_policy_pin(struct gmem_policy *p);
+
+/*
+ * Wait up to @timeout_ms (-1: forever) for the policy to stop being in
+ * charge (ejected by the kernel, detached by `gmemctl unload`, or replaced).
+ * @sigmask, if not NULL, is the signal mask during the wait (ppoll): block
+ * SIGINT/SIGTERM in the caller and pass a mask without them to be woken.
+ * Returns 1 when the policy is no longer in charge, 0 on timeout, -EINTR on a
+ * signal, -EINVAL not attached, or an error of gmem_policy_status().
+ */
+int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const sigset_t *sigmask);
+
+/*
+ * Detach every pinned gmem policy (unpin and release its link, which returns
+ * control to the built-in policy). @name, if not NULL, limits it to that pin.
+ * Returns the number of pins removed (0: none), or -EPERM, -ENOENT (@name not
+ * pinned), -EINVAL.
+ */
+int gmem_policy_unpin(const char *name);
+
+/* Name of the pinned policy into @buf; 1 if one is pinned, 0 if none, or -errno. */
+int gmem_policy_pinned(char *buf, size_t len);
+
+/* GMEM_IOC_POLICY_STATUS. Errors: -ENODEV module not loaded, -EACCES, -EFAULT. */
+int gmem_policy_status(struct gmem_policy_status *st);
+const char *gmem_exit_kind_str(uint32_t kind);		/* "none", "unregistered", ... */
+const char *gmem_reject_str(unsigned int reason);	/* "victim_not_resident", ... */
+
+/* ===================================================================== */
+/* Unified memory                                                        */
+/* ===================================================================== */
+
+/*
+ * Allocate @size bytes of unified memory aligned to @align (0: 64 bytes;
+ * else a power of two up to the largest block size, 2 MiB). Small requests
+ * are carved from 64 MiB arenas (one /dev/gmem mapping each, so no syscall
+ * per allocation); requests of half an arena or more get their own mapping.
+ * The bookkeeping lives in ordinary memory: the allocator never touches the
+ * unified memory itself, so it never causes migrations. Memory is zeroed on
+ * first touch, as /dev/gmem provides it; reused memory is not cleared.
+ * Errors: -EINVAL @size 0 or bad @align, -ENOMEM, -ENODEV module not loaded,
+ * -EACCES no permission on the device.
+ */
+int gmem_alloc(size_t size, size_t align, void **out);
+
+/* Free memory from gmem_alloc(). -EINVAL if @ptr is not a live allocation. */
+int gmem_free(void *ptr);
+
+/* Usable size of the allocation at @ptr (>= requested), or -EINVAL. */
+long gmem_alloc_size(const void *ptr);
+
+struct gmem_heap_stats {
+	uint64_t mapped_bytes;		/* in /dev/gmem mappings */
+	uint64_t used_bytes;		/* handed out (rounded sizes) */
+	uint32_t arenas;
+	uint32_t large;			/* allocations with their own mapping */
+	uint64_t allocs;		/* live allocations */
+};
+void gmem_heap_stats(struct gmem_heap_stats *out);
+
+/*
+ * Hints on [@ptr, @ptr + @len): rounded out to pages here and to blocks by
+ * the kernel, so neighbouring small allocations in the same block share them.
+ * gmem_advise: GMEM_IOC_ADVISE with @advice (enum gmem_advice), @dev and
+ * @value as the ioctl takes them.
+ * Errors: -EINVAL bad advice or device, or a range that is not inside one
+ * gmem mapping (an arena, or a large allocation's own mapping), -ENOMEM,
+ * -ENODEV.
+ */
+int gmem_advise(const void *ptr, size_t len, uint32_t advice, uint32_t dev, uint64_t value);
+/* Migrate the range to device @dev now (GMEM_ADV_WILLNEED). */
+int gmem_prefetch(const void *ptr, size_t len, uint32_t dev);
+/* Tag the range with a model layer id (GMEM_ADV_TAG) for layer-aware policies. */
+int gmem_tag_layer(const void *ptr, size_t len, uint64_t layer_id);
+
+/* ===================================================================== */
+/* Devices, objects, counters                                            */
+/* ===================================================================== */
+
+/*
+ * One more than the highest registered device id (ids may have holes after a
+ * device goes away), or -ENODEV/-EACCES.
+ */
+int gmem_nr_devices(void);
+/* One device. Errors: -ENODEV (module missing or no device @id), -EACCES. */
+int gmem_dev_info(uint32_t id, struct gmem_dev_info *out);
+/* Up to @max devices into @out; returns how many were filled, or -errno. */
+int gmem_devices(struct gmem_dev_info *out, unsigned int max);
+
+/*
+ * Live object ids (yours, or all with CAP_SYS_ADMIN) into @ids (up to @cap);
+ * returns the total number of live objects, which may exceed @cap.
+ */
+int gmem_list_objects(uint32_t *ids, unsigned int cap);
+/* Errors: -ENOENT no such object, -ENODEV, -EACCES. */
+int gmem_obj_info(uint32_t id, struct gmem_obj_info *out);
+/* The object containing @addr in this process. -ENOENT if none. */
+int gmem_obj_info_addr(const void *addr, struct gmem_obj_info *out);
+int gmem_global_stats(struct gmem_stats *out);
+
+/* ===================================================================== */
+/* Parsing helpers (pure)                                                */
+/* ===================================================================== */
+
+/*
+ * Unsigned integer: decimal or 0x hex, optional binary size suffix
+ * K/M/G/T (any case, optionally followed by "iB" or "B").
+ * Errors: -EINVAL not a number (or empty, or negative), -ERANGE overflow.
+ */
+int gmem_parse_u64(const char *s, uint64_t *out);
+/* Signed: as gmem_parse_u64 with an optional leading '-'. */
+int gmem_parse_i64(const char *s, int64_t *out);
+/* 1/0, true/false, yes/no, on/off (any case). -EINVAL otherwise. */
+int gmem_parse_bool(const char *s, bool *out);
+/*
+ * Split "key=value": copies the key into @key (NUL-terminated) and points
+ * @value into @kv. Errors: -EINVAL no '=' or empty key, -ENAMETOOLONG.
+ */
+int gmem_parse_kv(const char *kv, char *key, size_t keylen, const char **value);
+/* "1.5 GiB" style, into @buf; returns @buf. */
+const char *gmem_fmt_size(uint64_t bytes, char *buf, size_t len);
+
+/* ===================================================================== */
+/* JSON writer (pure)                                                    */
+/* ===================================================================== */
+
+/*
+ * Builds compact JSON in memory. Inside an object every value needs a key;
+ * at the top level and inside arrays, key must be NULL. Errors are sticky:
+ * after the first one (-ENOMEM, -EINVAL misuse, -E2BIG nesting beyond
+ * GMEM_JSON_MAX_DEPTH) every call is a no-op and gmem_json_finish() reports it.
+ */
+#define GMEM_JSON_MAX_DEPTH 32
+
+struct gmem_json {
+	char *buf;
+	size_t len, cap;
+	int err;
+	unsigned int depth;
+	uint32_t in_obj;	/* bit d: level d is an object (else an array) */
+	uint32_t has_items;	/* bit d: level d has a member already */
+	bool top_done;		/* one top-level value written */
+};
+
+void gmem_json_init(struct gmem_json *j);
+void gmem_json_free(struct gmem_json *j);
+void gmem_json_obj_begin(struct gmem_json *j, const char *key);
+void gmem_json_obj_end(struct gmem_json *j);
+void gmem_json_arr_begin(struct gmem_json *j, const char *key);
+void gmem_json_arr_end(struct gmem_json *j);
+void gmem_json_str(struct gmem_json *j, const char *key, const char *s);
+void gmem_json_u64(struct gmem_json *j, const char *key, uint64_t v);
+void gmem_json_i64(struct gmem_json *j, const char *key, int64_t v);
+void gmem_json_bool(struct gmem_json *j, const char *key, bool v);
+void gmem_json_null(struct gmem_json *j, const char *key);
+/* All counters of @st as an object. */
+void gmem_json_stats(struct gmem_json *j, const char *key, const struct gmem_stats *st);
+/*
+ * The finished document (NUL-terminated, owned by @j) in *@out.
+ * Errors: the sticky error, or -EINVAL if nothing was written or a container
+ * is still open.
+ */
+int gmem_json_finish(struct gmem_json *j, const char **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GMEMPOLICY_H */

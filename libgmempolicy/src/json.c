@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * A small JSON writer: compact output into a growing buffer, with the
+ * structure (object/array nesting, keys only inside objects) checked as it
+ * is written so that a caller bug gives an error instead of invalid JSON.
+ *
+ * Pure; one struct gmem_json per thread.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gmempolicy.h"
+
+void gmem_json_init(struct gmem_json *j)
+{
+	memset(j, 0, sizeof(*j));
+}
+
+void gmem_json_free(struct gmem_json *j)
+{
+	free(j->buf);
+	memset(j, 0, sizeof(*j));
+}
+
+static void put(struct gmem_json *j, const char *s, size_t n)
+{
+	size_t cap;
+	char *nb;
+
+	if (j->err)
+		return;
+	if (j->len + n + 1 > j->cap) {
+		cap = j->cap ? j->cap : 256;
+		while (j->len + n + 1 > cap)
+			cap *= 2;
+		nb = realloc(j->buf, cap);
+		if (!nb) {
+			j->err = -ENOMEM;
+			return;
+		}
+		j->buf = nb;
+		j->cap = cap;
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+}
+
+static void puts_(struct gmem_json *j, const char *s)
+{
+	put(j, s, strlen(s));
+}
+
+static void put_string(struct gmem_json *j, const char *s)
+{
+	const unsigned char *p;
+	char esc[8];
+
+	put(j, "\"", 1);
+	for (p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':  puts_(j, "\\\""); break;
+		case '\\': puts_(j, "\\\\"); break;
+		case '\n': puts_(j, "\\n"); break;
+		case '\r': puts_(j, "\\r"); break;
+		case '\t': puts_(j, "\\t"); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f) {
+				snprintf(esc, sizeof(esc), "\\u%04x", *p);
+				puts_(j, esc);
+			} else {
+				put(j, (const char *)p, 1);
+			}
+		}
+	}
+	put(j, "\"", 1);
+}
+
+static bool level_is_obj(const struct gmem_json *j)
+{
+	return j->depth && (j->in_obj & (1u << (j->depth - 1)));
+}
+
+/* The separator and key before a value; sets j->err on misuse. */
+static void begin_value(struct gmem_json *j, const char *key)
+{
+	uint32_t bit;
+
+	if (j->err)
+		return;
+	if (!j->depth) {
+		if (key || j->top_done) {
+			j->err = -EINVAL;
+			return;
+		}
+		j->top_done = true;
+		return;
+	}
+	if (level_is_obj(j) != (key != NULL)) {
+		j->err = -EINVAL;	/* key in an array, or none in an object */
+		return;
+	}
+	bit = 1u << (j->depth - 1);
+	if (j->has_items & bit)
+		put(j, ",", 1);
+	j->has_items |= bit;
+	if (key) {
+		put_string(j, key);
+		put(j, ":", 1);
+	}
+}
+
+static void open_container(struct gmem_json *j, const char *key, bool obj)
+{
+	begin_value(j, key);
+	if (j->err)
+		return;
+	if (j->depth >= GMEM_JSON_MAX_DEPTH) {
+		j->err = -E2BIG;
+		return;
+	}
+	j->depth++;
+	if (obj)
+		j->in_obj |= 1u << (j->depth - 1);
+	else
+		j->in_obj &= ~(1u << (j->depth - 1));
+	j->has_items &= ~(1u << (j->depth - 1));
+	put(j, obj ? "{" : "[", 1);
+}
+
+static void close_container(struct gmem_json *j, bool obj)
+{
+	if (j->err)
+		return;
+	if (!j->depth || level_is_obj(j) != obj) {
+		j->err = -EINVAL;
+		return;
+	}
+	j->depth--;
+	put(j, obj ? "}" : "]", 1);
+}
+
+void gmem_json_obj_begin(struct gmem_json *j, const char *key)
+{
+	open_container(j, key, true);
+}
+
+void gmem_json_obj_end(struct gmem_json *j)
+{
+	close_container(j, true);
+}
+
+void gmem_json_arr_begin(struct gmem_json *j, const char *key)
+{
+	open_container(j, key, false);
+}
+
+void gmem_json_arr_end(struct gmem_json *j)
+{
+	close_container(j, false);
+}
+
+void gmem_json_str(struct gmem_json *j, const char *key, const char *s)
+{
+	begin_value(j, key);
+	if (!s)
+		puts_(j, "null");
+	else
+		put_string(j, s);
+}
+
+void gmem_json_u64(struct gmem_json *j, const char *key, uint64_t v)
+{
+	char num[24];
+
+	begin_value(j, key);
+	snprintf(num, sizeof(num), "%" PRIu64, v);
+	puts_(j, num);
+}
+
+void gmem_json_i64(struct gmem_json *j, const char *key, int64_t v)
+{
+	char num[24];
+
+	begin_value(j, key);
+	snprintf(num, sizeof(num), "%" PRId64, v);
+	puts_(j, num);
+}
+
+void gmem_json_bool(struct gmem_json *j, const char *key, bool v)
+{
+	begin_value(j, key);
+	puts_(j, v ? "true" : "false");
+}
+
+void gmem_json_null(struct gmem_json *j, const char *key)
+{
+	begin_value(j, key);
+	puts_(j, "null");
+}
+
+void gmem_json_stats(struct gmem_json *j, const char *key, const struct gmem_stats *st)
+{
+	gmem_json_obj_begin(j, key);
+	gmem_json_u64(j, "cpu_faults", st->cpu_faults);
+	gmem_json_u64(j, "dev_faults", st->dev_faults);
+	gmem_json_u64(j, "h2d_blocks", st->h2d_blocks);
+	gmem_json_u64(j, "d2h_blocks", st->d2h_blocks);
+	gmem_json_u64(j, "h2d_bytes", st->h2d_bytes);
+	gmem_json_u64(j, "d2h_bytes", st->d2h_bytes);
+	gmem_json_u64(j, "evictions", st->evictions);
+	gmem_json_u64(j, "prefetch_issued", st->prefetch_issued);
+	gmem_json_u64(j, "prefetch_used", st->prefetch_used);
+	gmem_json_u64(j, "prefetch_wasted", st->prefetch_wasted);
+	gmem_json_u64(j, "remote_maps", st->remote_maps);
+	gmem_json_u64(j, "resident_host", st->resident_host);
+	gmem_json_u64(j, "resident_dev", st->resident_dev);
+	gmem_json_u64(j, "dev_accesses", st->dev_accesses);
+	gmem_json_obj_end(j);
+}
+
+int gmem_json_finish(struct gmem_json *j, const char **out)
+{
+	if (j->err)
+		return j->err;
+	if (j->depth || !j->top_done || !j->buf)
+		return -EINVAL;
+	*out = j->buf;
+	return 0;
+}

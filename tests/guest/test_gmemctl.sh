@@ -1,0 +1,234 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# In-guest tests of gmemctl (KTAP): loading, pinning, status, unloading,
+# holding a policy without --pin, the kernel ejecting a held policy, and
+# every error path's exit code and message. Runs with the modules loaded by
+# the suite (default parameters); one test unloads them and loads them back.
+#
+# Assets: policies in /gmem/bpf (example_fifo, error_exit), the
+# verifier-rejected policy in /gmem/tests/gmemctl_reject.bpf.o, and
+# gmem-example-layers in /gmem/bin to create objects and device faults.
+
+REJECT=/gmem/tests/gmemctl_reject.bpf.o
+PIN_DIR=/sys/fs/bpf/gmem
+n=0
+failed=0
+out=""
+rc=0
+
+echo "KTAP version 1"
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $1"
+}
+
+skip() {
+	n=$((n + 1))
+	echo "ok $n $1 # SKIP $2"
+}
+
+# run CMD...: output (stdout+stderr) in $out, status in $rc.
+run() {
+	out=$("$@" 2>&1)
+	rc=$?
+}
+
+diag() {
+	echo "# $1: exit $rc; output:"
+	echo "$out" | sed 's/^/#   /'
+}
+
+# expect NAME WANT_RC PATTERN: the last run() exited WANT_RC and printed PATTERN.
+expect() {
+	if [ "$rc" = "$2" ] && echo "$out" | grep -q -e "$3"; then
+		ok "$1"
+	else
+		diag "$1 (want exit $2 and /$3/)"
+		not_ok "$1"
+	fi
+}
+
+# Wait up to $2 seconds for file $1 to contain pattern $3.
+wait_for() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		grep -q -e "$3" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+active_policy() {
+	gmemctl --json status 2>/dev/null | grep -q "\"active\":true,\"name\":\"$1\""
+}
+
+# ---------------------------------------------------------------- load --pin
+run gmemctl load example_fifo --pin
+expect "load_pin" 0 "policy 'example_fifo' loaded and pinned at $PIN_DIR/example_fifo"
+
+run gmemctl status
+if [ $rc = 0 ] && echo "$out" | grep -q "^policy: *fifo (BPF)" &&
+   echo "$out" | grep -q "^pinned: *$PIN_DIR/example_fifo" && [ -e $PIN_DIR/example_fifo ]; then
+	ok "status_shows_pinned_policy"
+else
+	diag "status_shows_pinned_policy"
+	not_ok "status_shows_pinned_policy"
+fi
+
+run gmemctl --json status
+expect "status_json" 0 '"active":true,"name":"fifo",.*"pinned":"example_fifo"}$'
+
+# A second policy while one is in charge: EBUSY, naming the active one.
+run gmemctl load example_fifo --pin
+expect "busy_names_active_policy" 7 "another policy, 'fifo', is already loaded: run 'gmemctl unload' first"
+
+# The objects table shows a live object of a running program.
+gmem-example-layers --hold 2 2 >/tmp/hold.out 2>&1 &
+holder=$!
+if wait_for /tmp/hold.out 60 "^holding"; then
+	run gmemctl objects
+	if [ $rc = 0 ] && echo "$out" | grep -q "^[0-9][0-9]* *$holder "; then
+		ok "objects_shows_live_object"
+	else
+		diag "objects_shows_live_object (pid $holder)"
+		not_ok "objects_shows_live_object"
+	fi
+	run gmemctl --json objects
+	expect "objects_json" 0 "\"owner_pid\":$holder,"
+else
+	out=$(cat /tmp/hold.out); rc=none
+	diag "objects_shows_live_object: the holder never got ready"
+	not_ok "objects_shows_live_object"
+	not_ok "objects_json"
+fi
+kill -TERM $holder 2>/dev/null
+wait $holder
+rc=$?
+out=$(cat /tmp/hold.out)
+expect "example_under_policy_ok" 0 "OK: device and CPU results match"
+
+run gmemctl objects
+expect "objects_gone_after_exit" 0 "no live objects"
+
+run gmemctl unload
+expect "unload_pinned" 0 "unloaded 1 pinned policy"
+if active_policy fifo || [ -e $PIN_DIR/example_fifo ]; then
+	not_ok "unload_detaches"
+else
+	ok "unload_detaches"
+fi
+
+run gmemctl unload
+expect "unload_when_none" 0 "no policy loaded"
+
+# ---------------------------------------------------------------- hold without --pin
+gmemctl load example_fifo >/tmp/hold_load.out 2>&1 &
+loader=$!
+if wait_for /tmp/hold_load.out 30 "press Ctrl-C" && active_policy fifo; then
+	run gmemctl unload
+	expect "unload_refuses_held_policy" 1 "policy 'fifo' is not pinned: it is held by a running 'gmemctl load'"
+	kill -INT $loader
+	wait $loader
+	rc=$?
+	out=$(cat /tmp/hold_load.out)
+	if [ $rc = 0 ] && echo "$out" | grep -q "policy 'example_fifo' unloaded" && ! active_policy fifo; then
+		ok "sigint_unloads_held_policy"
+	else
+		diag "sigint_unloads_held_policy"
+		not_ok "sigint_unloads_held_policy"
+	fi
+else
+	out=$(cat /tmp/hold_load.out); rc=none
+	diag "held load never became active"
+	kill -9 $loader 2>/dev/null
+	not_ok "unload_refuses_held_policy"
+	not_ok "sigint_unloads_held_policy"
+fi
+
+# The kernel ejects a held policy (error_exit gives up on its third device
+# fault): gmemctl reports the exit record and exits 9.
+gmemctl load error_exit >/tmp/eject.out 2>&1 &
+loader=$!
+if wait_for /tmp/eject.out 30 "press Ctrl-C"; then
+	run gmem-example-layers 2 2
+	expect "data_intact_across_ejection" 0 "OK: device and CPU results match"
+	i=0
+	while kill -0 $loader 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -INT $loader 2>/dev/null
+	wait $loader
+	rc=$?
+	out=$(cat /tmp/eject.out)
+	expect "ejection_reported" 9 "exit record: policy 'error_exit' policy error at .*gave up at fault 3"
+else
+	out=$(cat /tmp/eject.out); rc=none
+	kill -9 $loader 2>/dev/null
+	diag "ejection_reported: error_exit never loaded"
+	not_ok "data_intact_across_ejection"
+	not_ok "ejection_reported"
+fi
+
+# ---------------------------------------------------------------- error paths
+run gmemctl load /gmem/bin/gmemctl
+expect "bad_file_not_a_policy" 5 "is not a gmem policy"
+
+run gmemctl load /gmem/bpf/nosuch.bpf.o
+expect "missing_file" 5 "not found"
+
+run gmemctl load example_fifo --set nosuch=1
+expect "unknown_tunable" 8 "unknown tunable in 'nosuch=1' for policy 'example_fifo'"
+
+if [ -e $REJECT ]; then
+	run gmemctl load $REJECT
+	expect "verifier_rejection_shows_log_tail" 6 "invalid mem access 'map_value_or_null'"
+	if active_policy gmemctl_reject; then not_ok "rejected_policy_not_active"; else ok "rejected_policy_not_active"; fi
+else
+	skip "verifier_rejection_shows_log_tail" "$REJECT not built"
+	skip "rejected_policy_not_active" "$REJECT not built"
+fi
+
+# Not root: the nobody user (busybox su needs no password when root runs it).
+# The initramfs root directory is 0700, which would stop nobody from
+# executing anything: open it up (the guest is a throwaway).
+chmod 755 /
+if su -s /bin/sh nobody -c "id -u" 2>/dev/null | grep -qx 65534; then
+	run su -s /bin/sh nobody -c "PATH=$PATH GMEM_POLICY_DIR=/gmem/bpf gmemctl load example_fifo --pin"
+	expect "non_root_permission_denied" 4 "permission denied; run as root"
+	if active_policy fifo; then not_ok "non_root_left_nothing"; else ok "non_root_left_nothing"; fi
+else
+	skip "non_root_permission_denied" "cannot switch to nobody"
+	skip "non_root_left_nothing" "cannot switch to nobody"
+fi
+
+# ---------------------------------------------------------------- module missing
+if gmem-modules unload; then
+	run gmemctl status
+	expect "no_module_status" 3 "the gmem kernel module is not loaded (/dev/gmem is missing)"
+	run gmemctl load example_fifo --pin
+	expect "no_module_load" 3 "insmod gmem.ko"
+	gmem-modules load || echo "# reloading the modules failed"
+else
+	not_ok "no_module_status"
+	not_ok "no_module_load"
+fi
+
+run gmemctl devices
+expect "devices_after_reload" 0 "^0 *gmem_sim0 *64 MiB"
+
+run gmemctl stats --watch 1 --count 2
+if [ $rc = 0 ] && [ "$(echo "$out" | grep -c '^dev_faults ')" = 2 ]; then
+	ok "stats_watch_count"
+else
+	diag "stats_watch_count"
+	not_ok "stats_watch_count"
+fi
+
+echo "1..$n"
+[ $failed = 0 ]

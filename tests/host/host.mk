@@ -1,0 +1,40 @@
+# tests/host/host.mk: host (Criterion) tests of libgmempolicy and gmemctl.
+# Included from tests/tests.mk. `make test-host` builds and runs every host
+# test program (these and the ones other fragments add to HOST_TESTS).
+
+HOST_TEST_DIR	:= $(BUILD)/tests/host
+# Compiled BPF fixtures live outside HOST_TEST_DIR: every executable there is
+# run as a test program.
+HOST_FIXTURES	:= $(BUILD)/tests/host-fixtures
+FIXTURE_OBJS	:= $(patsubst tests/host/fixtures/%.bpf.c,$(HOST_FIXTURES)/%.bpf.o,\
+			$(wildcard tests/host/fixtures/*.bpf.c))
+LIB_HOST_TESTS	:= $(addprefix $(HOST_TEST_DIR)/,test_lib_parse test_lib_json \
+			test_lib_heap test_lib_policy test_gmemctl_cli)
+HOST_TESTS	+= $(LIB_HOST_TESTS)
+all: $(LIB_HOST_TESTS)
+
+# Fixtures only need the UAPI BPF headers, not the generated kernel header,
+# so they build (and the host tests run) without the kernel modules.
+$(HOST_FIXTURES)/%.bpf.o: tests/host/fixtures/%.bpf.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror -I/usr/include/x86_64-linux-gnu -c $< -o $@
+
+HOST_TEST_CFLAGS := $(CFLAGS) -Ilibgmempolicy/src -Igmemctl \
+		    -DFIXTURE_DIR='"$(HOST_FIXTURES)"' -DGMEMCTL_BIN='"$(BIN)/gmemctl"'
+
+$(HOST_TEST_DIR)/test_lib_%: tests/host/test_lib_%.c $(LIBGMEM_A) $(FIXTURE_OBJS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_TEST_CFLAGS) -o $@ $< $(LIBGMEM_A) -lcriterion $(LIBGMEM_LDLIBS)
+
+# The CLI tests link gmemctl's objects (all but main.o) and run the binary too.
+$(HOST_TEST_DIR)/test_gmemctl_cli: tests/host/test_gmemctl_cli.c $(GMEMCTL_OBJS) \
+		$(LIBGMEM_A) $(GMEMCTL) $(FIXTURE_OBJS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_TEST_CFLAGS) -o $@ $< $(GMEMCTL_OBJS) $(LIBGMEM_A) -lcriterion \
+		$(LIBGMEM_LDLIBS)
+
+.PHONY: test-host
+test-host: $(HOST_TESTS)
+	$(Q)fail=0; for t in $(HOST_TESTS); do \
+		echo "== $$(basename $$t)"; $$t --jobs 2 || fail=1; \
+	done; exit $$fail

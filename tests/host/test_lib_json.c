@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Host tests: the JSON writer (structure checks, escaping, errors). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "gmempolicy.h"
+
+static const char *finish_ok(struct gmem_json *j)
+{
+	const char *out = NULL;
+	int err = gmem_json_finish(j, &out);
+
+	cr_assert_eq(err, 0, "finish = %d", err);
+	return out;
+}
+
+static void expect_err(struct gmem_json *j, int want)
+{
+	const char *out = NULL;
+
+	cr_expect_eq(gmem_json_finish(j, &out), want);
+	cr_expect_null(out);
+}
+
+Test(json, nested_document)
+{
+	struct gmem_json j;
+
+	gmem_json_init(&j);
+	gmem_json_obj_begin(&j, NULL);
+	gmem_json_str(&j, "name", "lru");
+	gmem_json_u64(&j, "n", 18446744073709551615ull);
+	gmem_json_i64(&j, "d", -5);
+	gmem_json_bool(&j, "on", true);
+	gmem_json_null(&j, "none");
+	gmem_json_arr_begin(&j, "list");
+	gmem_json_u64(&j, NULL, 1);
+	gmem_json_obj_begin(&j, NULL);
+	gmem_json_obj_end(&j);
+	gmem_json_arr_begin(&j, NULL);
+	gmem_json_arr_end(&j);
+	gmem_json_str(&j, NULL, NULL);
+	gmem_json_arr_end(&j);
+	gmem_json_obj_end(&j);
+	cr_expect_str_eq(finish_ok(&j),
+			 "{\"name\":\"lru\",\"n\":18446744073709551615,\"d\":-5,\"on\":true,"
+			 "\"none\":null,\"list\":[1,{},[],null]}");
+	gmem_json_free(&j);
+}
+
+Test(json, escaping)
+{
+	struct gmem_json j;
+
+	gmem_json_init(&j);
+	gmem_json_obj_begin(&j, NULL);
+	gmem_json_str(&j, "k\"ey", "a\"b\\c\nd\te\x01\x7f/");
+	gmem_json_obj_end(&j);
+	cr_expect_str_eq(finish_ok(&j),
+			 "{\"k\\\"ey\":\"a\\\"b\\\\c\\nd\\te\\u0001\\u007f/\"}");
+	gmem_json_free(&j);
+}
+
+Test(json, top_level_scalar_and_growth)
+{
+	struct gmem_json j;
+	char big[5000];
+	const char *out;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	gmem_json_init(&j);
+	gmem_json_str(&j, NULL, big);
+	out = finish_ok(&j);
+	cr_expect_eq(strlen(out), sizeof(big) - 1 + 2);
+	cr_expect_eq(out[0], '"');
+	gmem_json_free(&j);
+}
+
+Test(json, key_rules)
+{
+	struct gmem_json j;
+
+	gmem_json_init(&j);		/* key at top level */
+	gmem_json_u64(&j, "k", 1);
+	expect_err(&j, -EINVAL);
+	gmem_json_free(&j);
+
+	gmem_json_init(&j);		/* value without key in an object */
+	gmem_json_obj_begin(&j, NULL);
+	gmem_json_u64(&j, NULL, 1);
+	gmem_json_obj_end(&j);
+	expect_err(&j, -EINVAL);
+	gmem_json_free(&j);
+
+	gmem_json_init(&j);		/* key inside an array */
+	gmem_json_arr_begin(&j, NULL);
+	gmem_json_bool(&j, "k", false);
+	gmem_json_arr_end(&j);
+	expect_err(&j, -EINVAL);
+	gmem_json_free(&j);
+}
+
+Test(json, balance_rules)
+{
+	struct gmem_json j;
+
+	gmem_json_init(&j);		/* nothing written */
+	expect_err(&j, -EINVAL);
+	gmem_json_free(&j);
+
+	gmem_json_init(&j);		/* unclosed */
+	gmem_json_obj_begin(&j, NULL);
+	expect_err(&j, -EINVAL);
+	gmem_json_free(&j);
+
+	gmem_json_init(&j);		/* wrong closer */
+	gmem_json_obj_begin(&j, NULL);
+	gmem_json_arr_end(&j);
+	gmem_json_obj_end(&j);
+	expect_err(&j, -EINVAL);
+	gmem_json_free(&j);
+
+	gmem_json_init(&j);		/* two top-level values */
+	gmem_json_u64(&j, NULL, 1);
+	gmem_json_u64(&j, NULL, 2);
+	expect_err(&j, -EINVAL);
+	gmem_json_free(&j);
+
+	gmem_json_init(&j);		/* close at depth 0 */
+	gmem_json_arr_end(&j);
+	expect_err(&j, -EINVAL);
+	gmem_json_free(&j);
+}
+
+Test(json, depth_limit_is_sticky)
+{
+	struct gmem_json j;
+	int i;
+
+	gmem_json_init(&j);
+	for (i = 0; i < GMEM_JSON_MAX_DEPTH; i++)
+		gmem_json_arr_begin(&j, NULL);
+	cr_expect_eq(j.err, 0);
+	gmem_json_arr_begin(&j, NULL);
+	cr_expect_eq(j.err, -E2BIG);
+	for (i = 0; i < GMEM_JSON_MAX_DEPTH + 1; i++)
+		gmem_json_arr_end(&j);
+	expect_err(&j, -E2BIG);
+	gmem_json_free(&j);
+
+	gmem_json_init(&j);		/* exactly the limit is fine */
+	for (i = 0; i < GMEM_JSON_MAX_DEPTH; i++)
+		gmem_json_arr_begin(&j, NULL);
+	for (i = 0; i < GMEM_JSON_MAX_DEPTH; i++)
+		gmem_json_arr_end(&j);
+	cr_expect_eq(strlen(finish_ok(&j)), 2 * GMEM_JSON_MAX_DEPTH);
+	gmem_json_free(&j);
+}
+
+Test(json, stats_object_has_every_counter)
+{
+	struct gmem_stats st;
+	struct gmem_json j;
+	const char *out;
+
+	memset(&st, 0, sizeof(st));
+	st.cpu_faults = 1;
+	st.dev_faults = 2;
+	st.evictions = 3;
+	st.dev_accesses = 4;
+	gmem_json_init(&j);
+	gmem_json_stats(&j, NULL, &st);
+	out = finish_ok(&j);
+	cr_expect(strstr(out, "\"cpu_faults\":1,\"dev_faults\":2,"));
+	cr_expect(strstr(out, "\"evictions\":3,"));
+	cr_expect(strstr(out, "\"dev_accesses\":4}"));
+	cr_expect(strstr(out, "\"prefetch_wasted\":0"));
+	gmem_json_free(&j);
+}
