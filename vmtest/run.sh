@@ -131,7 +131,7 @@ if [ "$accel" = auto ]; then
 fi
 case $accel in
 kvm) accel_args=(-accel kvm -cpu host) ;;
-tcg) accel_args=(-accel tcg -cpu max) ;;
+tcg) accel_args=(-accel tcg,thread=single -cpu max) ;;
 esac
 
 # ---------------------------------------------------------------- boot
