@@ -72,7 +72,8 @@ include bench/bench.mk
 include examples/examples.mk
 include tests/tests.mk
 include vmtest/vmtest.mk
+-include docs/docs.mk
 
 clean:
-	rm -rf $(BUILD)/kmod $(BUILD)/bpf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj \
+	rm -rf $(BUILD)/kmod $(BUILD)/bpf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/bench \
 	       $(BUILD)/include $(BUILD)/tests $(BUILD)/vmtest

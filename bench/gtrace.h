@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gtrace: the on-disk format of a recorded device access trace.
+ *
+ *   struct gtrace_hdr   (64 bytes, little endian, like the records)
+ *   struct gmem_trace_rec x nr_records   (the kernel's record, 24 bytes each)
+ *
+ * The header carries what a reader needs to replay or analyse the trace on
+ * another machine: the block size the trace was taken at and the HBM capacity
+ * (in blocks) of the device, so `gmem-min trace.gt` needs no other input.
+ * Writers stream records and fix up nr_records when they close the file, so
+ * a crashed writer leaves a file that fails validation instead of a silently
+ * short trace.
+ *
+ * Pure C, no kernel access: built for the host (tests, gmem-min) and the guest.
+ */
+#ifndef GMEM_GTRACE_H
+#define GMEM_GTRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/gmem.h>
+
+#define GTRACE_MAGIC	"GMEMTRC\0"	/* 8 bytes, NUL included */
+#define GTRACE_VERSION	1
+
+struct gtrace_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t hdr_size;	/* sizeof(struct gtrace_hdr): lets v1 readers skip growth */
+	uint32_t rec_size;	/* sizeof(struct gmem_trace_rec) */
+	uint32_t flags;		/* must be 0 */
+	uint64_t block_size;	/* bytes */
+	uint64_t hbm_blocks;	/* capacity of the traced device, in blocks */
+	uint64_t nr_records;
+	uint64_t dropped;	/* records the kernel lost to a full buffer */
+	uint64_t reserved;	/* must be 0 */
+};
+
+/* An open trace being written. */
+struct gtrace_writer {
+	FILE *f;
+	struct gtrace_hdr hdr;
+};
+
+int gtrace_create(struct gtrace_writer *w, const char *path,
+		  uint64_t block_size, uint64_t hbm_blocks);
+int gtrace_append(struct gtrace_writer *w, const struct gmem_trace_rec *recs, size_t nr);
+/* Writes the final header and closes; @dropped is stored in it. */
+int gtrace_close(struct gtrace_writer *w, uint64_t dropped);
+
+/* A whole trace read into memory. */
+struct gtrace {
+	struct gtrace_hdr hdr;
+	struct gmem_trace_rec *recs;	/* hdr.nr_records entries */
+};
+
+/* 0, or -errno: -EINVAL for a malformed file, -ENOMEM, or the I/O error. */
+int gtrace_load(const char *path, struct gtrace *t);
+void gtrace_free(struct gtrace *t);
+
+/* Check a header read from disk against this version's rules. */
+int gtrace_hdr_valid(const struct gtrace_hdr *h, uint64_t file_size);
+
+/*
+ * Block keys for MIN: GMEM_BLK_ID(obj, idx) of each record of device @dev
+ * (or of every device if @dev < 0), in trace order. Returns the count, or
+ * -ENOMEM. *keys is malloc()ed (NULL when the count is 0).
+ */
+long gtrace_keys(const struct gtrace *t, int dev, uint64_t **keys);
+
+#endif /* GMEM_GTRACE_H */
