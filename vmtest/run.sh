@@ -78,7 +78,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 copy_libs() {
 	local f lib
 	for f in "$@"; do
-		file -L "$f" 2>/dev/null | grep -q 'ELF.*dynamic' || continue
+		[ -f "$f" ] || continue
 		ldd "$f" 2>/dev/null | awk '/=>/ {print $3} /^\t\/lib/ {print $1}' |
 		while read -r lib; do
 			[ -n "$lib" ] && [ -e "$lib" ] || continue
