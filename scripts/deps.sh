@@ -101,6 +101,7 @@ fetch_kernel() {
 	img=$(image_pkg_for "$kver")
 	say "guest kernel $kver ($img)"
 	tmp=$(mktemp -d)
+	chmod 755 "$tmp"	# apt downloads as _apt
 	trap 'rm -rf "$tmp"' RETURN
 	(cd "$tmp" && apt-get download -q "$img" "linux-headers-$kver" \
 		"linux-headers-$kbase-common" "linux-kbuild-$kbase" >/dev/null)

@@ -79,7 +79,7 @@ copy_libs() {
 	local f lib
 	for f in "$@"; do
 		[ -f "$f" ] || continue
-		ldd "$f" 2>/dev/null | awk '/=>/ {print $3} /^\t\/lib/ {print $1}' |
+		{ ldd "$f" 2>/dev/null || true; } | awk '/=>/ {print $3} /^\t\/lib/ {print $1}' |
 		while read -r lib; do
 			[ -n "$lib" ] && [ -e "$lib" ] || continue
 			mkdir -p "$root$(dirname "$lib")"
