@@ -76,4 +76,4 @@ include vmtest/vmtest.mk
 
 clean:
 	rm -rf $(BUILD)/kmod $(BUILD)/bpf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/bench \
-	       $(BUILD)/include $(BUILD)/tests $(BUILD)/vmtest
+	       $(BUILD)/include $(BUILD)/tests $(BUILD)/vmtest $(BUILD)/inst $(BUILD)/docs
