@@ -43,6 +43,15 @@ harness_checks() {
 	record "harness: a module WARNING fails the run (log scanner)" $?
 }
 
+# One line from the reliability programs' "# reliability: key=N ..." lines, summed per key.
+reliability_summary() {
+	local line
+	line=$(sed -n 's/^# reliability: //p' "$1" | tr ' ' '\n' | grep '=' | awk -F= '
+		!($1 in sum) { order[n++] = $1 } { sum[$1] += $2 }
+		END { for (i = 0; i < n; i++) printf "%s%s=%.0f", i ? " " : "", order[i], sum[order[i]] }')
+	[ -z "$line" ] || echo "reliability summary: $line"
+}
+
 guest_suite() {
 	echo "== in-guest suite"
 	local log=build/vmtest/suite.out rc line p f
@@ -57,6 +66,7 @@ guest_suite() {
 		return
 	fi
 	pass=$((pass + p)); fail=$((fail + f))
+	reliability_summary "$log"
 	grep '^not ok ' "$log" | sed 's/^/  guest: /'
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		record "guest suite: kernel log clean and guest exit 0" 1

@@ -1,6 +1,8 @@
 # tests: host unit tests (Criterion, tests/host/) and in-guest tests
 # (tests/guest/, KTAP, run by vmtest/guest/gmem-suite).
 -include tests/host/host.mk
+include tests/host/bench.mk
+include tests/fuzz/fuzz.mk
 
 # In-guest C tests: tests/guest/test_<area>.c -> build/tests/guest/test_<area>
 GUEST_TEST_SRCS := $(wildcard tests/guest/test_*.c)
