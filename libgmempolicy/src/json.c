@@ -54,13 +54,47 @@ static void puts_(struct gmem_json *j, const char *s)
 	put(j, s, strlen(s));
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at @p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 if it is not one.
+ */
+static int utf8_len(const unsigned char *p)
+{
+	int n, i;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0) {
+		n = 2; cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 3; cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 4; cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* A JSON string; bytes that are not UTF-8 (a policy's message may hold any) become U+FFFD. */
 static void put_string(struct gmem_json *j, const char *s)
 {
 	const unsigned char *p;
 	char esc[8];
+	int n;
 
 	put(j, "\"", 1);
-	for (p = (const unsigned char *)s; *p; p++) {
+	for (p = (const unsigned char *)s; *p; p += n) {
+		n = 1;
 		switch (*p) {
 		case '"':  puts_(j, "\\\""); break;
 		case '\\': puts_(j, "\\\\"); break;
@@ -71,8 +105,11 @@ static void put_string(struct gmem_json *j, const char *s)
 			if (*p < 0x20 || *p == 0x7f) {
 				snprintf(esc, sizeof(esc), "\\u%04x", *p);
 				puts_(j, esc);
+			} else if ((n = utf8_len(p)) > 0) {
+				put(j, (const char *)p, n);
 			} else {
-				put(j, (const char *)p, 1);
+				n = 1;
+				puts_(j, "\\ufffd");
 			}
 		}
 	}

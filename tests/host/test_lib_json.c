@@ -179,3 +179,22 @@ Test(json, stats_object_has_every_counter)
 	cr_expect(strstr(out, "\"prefetch_wasted\":0"));
 	gmem_json_free(&j);
 }
+
+/* Found by tests/fuzz/fuzz_json: bytes that are not UTF-8 must not reach the output. */
+Test(json, invalid_utf8_becomes_replacement_char)
+{
+	struct gmem_json j;
+
+	gmem_json_init(&j);
+	gmem_json_arr_begin(&j, NULL);
+	gmem_json_str(&j, NULL, "\xff");		/* never valid */
+	gmem_json_str(&j, NULL, "a\xc3");		/* truncated sequence */
+	gmem_json_str(&j, NULL, "\xc0\xaf");		/* overlong '/' */
+	gmem_json_str(&j, NULL, "\xed\xa0\x80");	/* surrogate */
+	gmem_json_str(&j, NULL, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"); /* valid */
+	gmem_json_arr_end(&j);
+	cr_expect_str_eq(finish_ok(&j),
+			 "[\"\\ufffd\",\"a\\ufffd\",\"\\ufffd\\ufffd\",\"\\ufffd\\ufffd\\ufffd\","
+			 "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]");
+	gmem_json_free(&j);
+}
