@@ -27,6 +27,7 @@
  * gm_hook.task is also read without the lock by gm_bpf_caller(), which only
  * compares it with current.
  */
+#include <linux/capability.h>
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
@@ -447,11 +448,24 @@ static int gm_bpf_start(struct gm_bpf_policy *pol)
 	return 0;
 }
 
+/*
+ * A policy decides for every process's memory: attaching one needs
+ * CAP_SYS_ADMIN of the attaching task, whoever loaded the map (an fd can be
+ * passed to an unprivileged process).
+ */
+static bool gm_bpf_may_attach(void)
+{
+	return capable(CAP_SYS_ADMIN);
+}
+
 static int gm_bpf_reg(void *kdata, struct bpf_link *link)
 {
-	struct gm_bpf_policy *pol = gm_bpf_policy_new(kdata);
+	struct gm_bpf_policy *pol;
 	int err;
 
+	if (!gm_bpf_may_attach())
+		return -EPERM;
+	pol = gm_bpf_policy_new(kdata);
 	if (!pol)
 		return -ENOMEM;
 	mutex_lock(&gm_lock);
@@ -492,10 +506,13 @@ static void gm_bpf_unreg(void *kdata, struct bpf_link *link)
 /* BPF_LINK_UPDATE: replace the policy of a link without a built-in gap. */
 static int gm_bpf_update(void *kdata, void *old_kdata, struct bpf_link *link)
 {
-	struct gm_bpf_policy *pol = gm_bpf_policy_new(kdata), *old;
+	struct gm_bpf_policy *pol, *old;
 	char msg[GMEM_EXIT_MSG_LEN];
 	int err;
 
+	if (!gm_bpf_may_attach())
+		return -EPERM;
+	pol = gm_bpf_policy_new(kdata);
 	if (!pol)
 		return -ENOMEM;
 	mutex_lock(&gm_lock);

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -356,6 +358,22 @@ int gmem_policy_set_kv(struct gmem_policy *p, const char *kv)
 	return err ? err : gmem_policy_set(p, key, value);
 }
 
+/*
+ * Does the caller hold CAP_BPF and CAP_SYS_ADMIN? Without CAP_SYS_ADMIN libbpf
+ * cannot even read module BTF and fails with a misleading -EINVAL, so a failed
+ * load is reported as -EPERM when these are missing.
+ */
+static bool have_policy_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return true;	/* cannot tell: let the kernel's answer stand */
+	return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) &&
+	       (data[CAP_TO_INDEX(CAP_BPF)].effective & CAP_TO_MASK(CAP_BPF));
+}
+
 int gmem_policy_load(struct gmem_policy *p)
 {
 	int err;
@@ -376,6 +394,8 @@ int gmem_policy_load(struct gmem_policy *p)
 	/* The module went away between the check and the load. */
 	if (!gm_dev_present() || (p->msgs && strstr(p->msgs, "not found in kernel BTF")))
 		return -ENODEV;
+	if (!have_policy_caps())
+		return -EPERM;
 	return norm_err(err);
 }
 
