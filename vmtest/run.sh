@@ -141,7 +141,7 @@ dmesg_log=$vmdir/logs/$stamp.dmesg
 out_log=$vmdir/logs/$stamp.out
 qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2 -nodefaults -no-reboot
 	-display none -kernel "$kdir/vmlinuz" -initrd "$initrd"
-	-append "console=ttyS1 ignore_loglevel panic=-1 oops=panic rdinit=/init"
+	-append "console=ttyS1 ignore_loglevel panic=-1 oops=panic no_timer_check rdinit=/init"
 	-device virtio-rng-pci)
 echo "vmtest: $(cat "$kdir/KVER") accel=$accel mode=$mode kernel log: $dmesg_log" >&2
 
