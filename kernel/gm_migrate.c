@@ -25,7 +25,9 @@
  * scratch area because gm_lock serializes its only user, gm_make_room(),
  * which is never re-entered (policy hooks cannot migrate).
  */
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "gm_internal.h"
@@ -55,9 +57,15 @@ static void gm_blk_set_state(struct gm_block *blk, u8 state, u8 dev)
 }
 
 /* First touch: zeroed host pages for the whole block; NONE -> HOST. */
+/*
+ * Host pages are charged to the memory cgroup of the object's owner, not of
+ * whoever faults first: device faults run on a driver's workqueue, and a
+ * process must not escape memory.max by letting its device touch memory.
+ */
 int gm_blk_alloc_host(struct gm_block *blk)
 {
 	unsigned long i, n = GM_BLK_PAGES;
+	struct mem_cgroup *memcg, *old_memcg;
 	struct page **pages;
 
 	lockdep_assert_held(&gm_lock);
@@ -66,11 +74,17 @@ int gm_blk_alloc_host(struct gm_block *blk)
 	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
+	memcg = get_mem_cgroup_from_mm(blk->obj->mm);
+	old_memcg = set_active_memcg(memcg);
 	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_HIGHUSER | __GFP_ZERO);
+		pages[i] = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
 		if (!pages[i])
-			goto err;
+			break;
 	}
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
+	if (i < n)
+		goto err;
 	blk->pages = pages;
 	atomic_long_add(n, &gm_live_host_pages);
 	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
