@@ -205,6 +205,36 @@ GT_TEST(policy_load_needs_cap_bpf_and_sys_admin)
 	gmem_policy_close(p);
 }
 
+/* A map root loaded, attached by a child without CAP_SYS_ADMIN: the kernel refuses. */
+static void attach_denied(enum who w, void *arg)
+{
+	struct gmem_policy *p = arg;
+	int err = gmem_policy_attach(p);
+
+	gt_log("%s: attach of root's loaded policy: %d (%s)", who_name[w], err, gmem_strerror(err));
+	GT_EXPECT(err == -EPERM, "%s: want EPERM, got %d", who_name[w], err);
+	GT_EXPECT(!pstatus().active, "%s: a policy is in charge", who_name[w]);
+	denied();
+}
+
+GT_TEST(attach_of_a_handed_over_map_needs_cap_sys_admin)
+{
+	struct gmem_policy *p;
+	int err;
+
+	rel_setup();
+	GT_ASSERT(gmem_policy_open(policy_path(), &p) == 0, "open %s", policy_path());
+	err = gmem_policy_load(p);
+	GT_ASSERT(err == 0, "root load: %s", gmem_strerror(err));
+	as(NO_SYS_ADMIN, attach_denied, p);
+	as(NOBODY_USER, attach_denied, p);
+	/* The same loaded map attaches for root: the refusals were about privilege. */
+	err = gmem_policy_attach(p);
+	GT_EXPECT(err == 0, "root attach: %s", gmem_strerror(err));
+	GT_EXPECT(pstatus().active, "root's policy is not in charge");
+	gmem_policy_close(p);
+}
+
 /* ---------------------------------------------------- other processes' memory */
 
 struct owner {
