@@ -74,21 +74,28 @@ static int gm_pin_check(struct gm_object *obj, u32 first, u32 nr, u32 devid)
 	return pinned + adding > ds->dev->hbm_blocks ? -ENOSPC : 0;
 }
 
-/* WILLNEED and PIN: migrate and map each block; no address space yet is fine. */
+/*
+ * WILLNEED and PIN: migrate and map each block; no address space yet is
+ * fine. A read copy on @devid is claimed (made DEVICE and mapped writable)
+ * without a copy; the policy already saw it arrive.
+ */
 static int gm_advise_migrate(struct gm_object *obj, u32 first, u32 nr, u32 devid, bool pin)
 {
 	struct gm_block *blk;
+	bool arrives;
 	int ret;
 	u32 i;
 
 	for (i = first; i < first + nr; i++) {
 		blk = &obj->blocks[i];
-		if (!gm_blk_resident_on(blk, devid)) {
+		if (!gm_blk_owned_by(blk, devid)) {
+			arrives = !gm_blk_resident_on(blk, devid);
 			ret = gm_migrate_to_dev(blk, devid);
 			if (ret)
 				return pin && ret == -ENOMEM ? -ENOSPC : ret;
 			gm_blk_map(blk, devid);
-			gm_policy_activated(blk, GMEM_ACT_HINT);
+			if (arrives)
+				gm_policy_activated(blk, GMEM_ACT_HINT);
 		}
 		if (pin)
 			blk->flags |= GM_BLK_PINNED;

@@ -40,14 +40,14 @@ struct gm_block {
 	struct gm_object *obj;
 	u32 idx;
 	u8 state;			/* enum gmem_block_state */
-	u8 dev;				/* device id when DEVICE or REMOTE */
+	u8 dev;				/* device id when DEVICE, BOTH or REMOTE */
 	u8 pref_dev;			/* preferred location, GM_NO_DEV if none */
 	u32 flags;
 	u64 tag;			/* GMEM_ADV_TAG value */
 	struct page **pages;		/* GM_BLK_PAGES host pages, or NULL (NONE) */
-	u64 dblk;			/* HBM block when DEVICE */
+	u64 dblk;			/* HBM block when DEVICE or BOTH */
 	u64 last_access;		/* gm_clock at the last device access */
-	struct list_head lru;		/* on dev->lru while DEVICE: built-in LRU, tail = newest */
+	struct list_head lru;		/* on dev->lru while DEVICE/BOTH: built-in LRU, tail = newest */
 	struct list_head plist;		/* on a policy list (gm_plist) or empty */
 	int plist_id;			/* which policy list, -1 if none */
 };
@@ -64,6 +64,7 @@ struct gm_object {
 	struct address_space *mapping;
 	u32 nr_blocks;
 	bool dead;			/* unmapped: no new faults, blocks being freed */
+	bool read_dup;			/* device reads make read copies (gm_object.c) */
 	struct gm_block *blocks;	/* nr_blocks entries (kvcalloc) */
 	struct gmem_stats stats;
 	struct list_head node;		/* on gm_obj_list */

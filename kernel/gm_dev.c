@@ -8,7 +8,9 @@
  * migrates (evicting through the policy), maps, then asks the policy what to
  * prefetch. The block being faulted in and the blocks prefetched by the same
  * fault are marked GM_BLK_BUSY so that making room for one of them can never
- * evict another.
+ * evict another. In an object with read copies (obj->read_dup), a read
+ * fault brings its block and its prefetches in as read copies (BOTH), and a
+ * write fault on a read copy claims it (gm_migrate.c has the state rules).
  *
  * Locking: gm_devs[] and every gm_devstate field are under gm_lock. Fault
  * and access look the object up under mmap_read_lock (gm_obj_lookup()),
@@ -174,10 +176,24 @@ static void gm_fault_req_init(struct gm_fault_req *req, struct gm_block *blk, u3
 	req->ctx.state = blk->state;
 }
 
+/* Does the fault @req bring blocks in as read copies rather than owned? */
+static bool gm_fault_dups(const struct gm_fault_req *req)
+{
+	return !req->ctx.write && req->blk->obj->read_dup;
+}
+
+/* Bring @blk to @devid for the fault @req: owned, or a read copy. */
+static int gm_fault_bring(const struct gm_fault_req *req, struct gm_block *blk, u32 devid)
+{
+	return gm_fault_dups(req) ? gm_dup_to_dev(blk, devid) : gm_migrate_to_dev(blk, devid);
+}
+
 /*
  * Migrate and map what the policy asked to prefetch. Each arrival is BUSY
  * until the fault ends so later ones cannot evict it; the first block that
  * finds no room ends prefetching (the fault itself already succeeded).
+ * Prefetches of a read fault arrive as read copies: a later device write
+ * claims them without a copy, a CPU read needs no migration back.
  */
 static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
 {
@@ -190,7 +206,7 @@ static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
 
 		if (!blk || gm_blk_resident_on(blk, devid) || (blk->flags & GM_BLK_BUSY))
 			continue;
-		if (gm_migrate_to_dev(blk, devid))
+		if (gm_fault_bring(req, blk, devid))
 			break;
 		blk->flags |= GM_BLK_PREFETCHED | GM_BLK_BUSY;
 		done[n++] = blk;
@@ -210,7 +226,7 @@ static int gm_fault_migrate(struct gm_fault_req *req, struct gm_devstate *ds)
 	u32 devid = ds->dev->id;
 	int ret;
 
-	ret = gm_migrate_to_dev(blk, devid);
+	ret = gm_fault_bring(req, blk, devid);
 	if (ret)
 		return ret;
 	gm_policy_activated(blk, GMEM_ACT_DEMAND);
@@ -234,8 +250,14 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_object *obj,
 	gm_trace_record(blk, devid, GMEM_TRACE_FAULT, write);
 	if (gm_blk_mapped_on(blk, devid)) {
 		/* Already there but not mapped, e.g. moved by a hint before the
-		 * device had an address space for this mm. */
-		if (blk->state == GMEM_BLK_DEVICE)
+		 * device had an address space for this mm, or a write to the
+		 * device's read copy: the device takes it over. */
+		if (write && blk->state == GMEM_BLK_BOTH) {
+			ret = gm_migrate_to_dev(blk, devid);
+			if (ret)
+				return ret;
+		}
+		if (gm_blk_resident_on(blk, devid))
 			gm_blk_touch(ds, blk);
 		return gm_blk_map(blk, devid);
 	}
@@ -287,7 +309,7 @@ static void gm_access_locked(struct gm_devstate *ds, struct gm_object *obj,
 	gm_clock++;
 	gm_stat_add(blk, devid, dev_accesses, 1);
 	gm_trace_record(blk, devid, GMEM_TRACE_ACCESS, write);
-	if (blk->state == GMEM_BLK_DEVICE)
+	if (gm_blk_resident_on(blk, devid))
 		gm_blk_touch(ds, blk);
 	gm_policy_accessed(blk, write);
 }

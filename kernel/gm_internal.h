@@ -51,8 +51,15 @@ static inline unsigned long gm_blk_valid_pages(const struct gm_block *blk)
 	return min_t(unsigned long, GM_BLK_PAGES, (blk->obj->size >> PAGE_SHIFT) - first);
 }
 
-/* Is @blk's data in @dev's HBM? */
+/* Is @blk's data in @dev's HBM (the only copy, or a read copy)? */
 static inline bool gm_blk_resident_on(const struct gm_block *blk, u32 dev)
+{
+	return (blk->state == GMEM_BLK_DEVICE || blk->state == GMEM_BLK_BOTH) &&
+	       blk->dev == dev;
+}
+
+/* Does @dev hold the only valid copy of @blk, writable there? */
+static inline bool gm_blk_owned_by(const struct gm_block *blk, u32 dev)
 {
 	return blk->state == GMEM_BLK_DEVICE && blk->dev == dev;
 }
@@ -60,7 +67,7 @@ static inline bool gm_blk_resident_on(const struct gm_block *blk, u32 dev)
 /* Does @dev's page table map @blk (from HBM or over the bus)? */
 static inline bool gm_blk_mapped_on(const struct gm_block *blk, u32 dev)
 {
-	return (blk->state == GMEM_BLK_DEVICE || blk->state == GMEM_BLK_REMOTE) &&
+	return (gm_blk_resident_on(blk, dev) || blk->state == GMEM_BLK_REMOTE) &&
 	       blk->dev == dev;
 }
 
@@ -80,6 +87,7 @@ int gm_blk_alloc_host(struct gm_block *blk);
 void gm_blk_release(struct gm_block *blk);
 int gm_blk_map(struct gm_block *blk, u32 dev);
 void gm_blk_discard_dev(struct gm_block *blk);
+int gm_dup_to_dev(struct gm_block *blk, u32 dev);	/* read copy: HOST -> BOTH */
 
 /* gm_dev.c */
 struct gm_devstate *gm_devstate(u32 dev);	/* gm_lock held; NULL if none */

@@ -11,8 +11,36 @@
  *           nothing (its PTEs were zapped before the copy to HBM).
  *   REMOTE  host pages hold the data and blk->dev maps them over the bus;
  *           the CPU may map them too (same memory, coherent).
+ *   BOTH    a read copy: the HBM block on blk->dev and the host pages hold
+ *           the same data; the device maps the HBM block read-only and the
+ *           CPU maps the host pages read-only.
  * Every transition keeps the resident_host/resident_dev counters exact
- * (gm_blk_set_state()) and the device LRU in step with DEVICE residency.
+ * (gm_blk_set_state()) and the device LRU in step with HBM residency
+ * (DEVICE and BOTH).
+ *
+ * Read copies (objects mapped with gmem.read_dup set, gm_object.c) follow
+ * the HMM-mirror / openEuler GMEM model of a page that two MMUs may cache
+ * as long as neither writes it:
+ *   - a device READ fault on a block that is not on that device copies it
+ *     host -> device (after zapping the CPU PTEs, which come back read-only
+ *     at the next CPU fault) and maps it read-only there: BOTH. A device
+ *     WRITE fault migrates as always: CPU zapped, DEVICE, mapped writable.
+ *   - a device write to a BOTH block hits the read-only device mapping and
+ *     faults with write set: the CPU PTEs are zapped, the block becomes
+ *     DEVICE and is mapped writable (gm_blk_claim(); no copy, HBM is valid).
+ *   - a CPU write to a BOTH block hits a read-only CPU PTE (page_mkwrite)
+ *     or faults with FAULT_FLAG_WRITE: the device copy is dropped (unmapped,
+ *     TLB flushed, HBM freed, the policy told it was evicted): HOST.
+ *   - evicting a BOTH block, or DONTNEED on it, drops the device copy the
+ *     same way: no copy back (the host pages are valid), no d2h traffic; an
+ *     eviction still counts in evictions. WILLNEED and PIN claim the block
+ *     for the device (DEVICE), as they do for a host block.
+ *   - one device at a time holds a read copy: a read fault from another
+ *     device drops it first (blk->dev names one device and one dblk).
+ * Accounting: a BOTH block occupies HBM and is on the device LRU, so it
+ * counts in resident_dev (not resident_host): resident_dev stays equal to
+ * the HBM blocks in use, and resident_host + resident_dev to the blocks
+ * that own host pages.
  *
  * Order of a move to a device: free an HBM block (evicting if needed), zap
  * the CPU PTEs, copy, then publish DEVICE. Order of a move back: unmap on
@@ -43,6 +71,7 @@ static void gm_blk_account(struct gm_block *blk, int delta)
 		gm_stat_add(blk, GM_NO_DEV, resident_host, delta);
 		break;
 	case GMEM_BLK_DEVICE:
+	case GMEM_BLK_BOTH:
 		gm_stat_add(blk, blk->dev, resident_dev, delta);
 		break;
 	}
@@ -129,13 +158,15 @@ static void gm_blk_unmap_dev(struct gm_block *blk)
 	dev->ops->invalidate(dev, blk->obj->mm, va, gm_blk_size);
 }
 
+/* (Re)map @blk on @devid: writable only when the device owns the only copy. */
 int gm_blk_map(struct gm_block *blk, u32 devid)
 {
 	struct gm_dev *dev = gm_devs[devid]->dev;
 
 	lockdep_assert_held(&gm_lock);
-	if (blk->state == GMEM_BLK_DEVICE)
-		return dev->ops->map(dev, blk->obj->mm, gm_blk_va(blk), blk->dblk);
+	if (gm_blk_resident_on(blk, devid))
+		return dev->ops->map(dev, blk->obj->mm, gm_blk_va(blk), blk->dblk,
+				     blk->state == GMEM_BLK_DEVICE);
 	return dev->ops->map_remote(dev, blk->obj->mm, gm_blk_va(blk), blk->pages);
 }
 
@@ -183,8 +214,9 @@ static void gm_blk_drop_dblk(struct gm_block *blk)
 }
 
 /*
- * DEVICE -> HOST. On a copy failure the block stays DEVICE (unmapped on the
- * device, which remaps it at its next fault) and no data is lost.
+ * DEVICE or BOTH -> HOST. A read copy is just dropped: the host pages are
+ * valid. On a copy failure the block stays DEVICE (unmapped on the device,
+ * which remaps it at its next fault) and no data is lost.
  */
 static int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 {
@@ -193,14 +225,16 @@ static int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 	int ret;
 
 	gm_blk_unmap_dev(blk);
-	ret = dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
-	if (ret) {
-		pr_err_ratelimited("gmem: %s: copy of block %u:%u to host failed: %d\n",
-				   dev->name, blk->obj->id, blk->idx, ret);
-		return ret;
+	if (blk->state == GMEM_BLK_DEVICE) {
+		ret = dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
+		if (ret) {
+			pr_err_ratelimited("gmem: %s: copy of block %u:%u to host failed: %d\n",
+					   dev->name, blk->obj->id, blk->idx, ret);
+			return ret;
+		}
+		gm_stat_add(blk, devid, d2h_blocks, 1);
+		gm_stat_add(blk, devid, d2h_bytes, gm_blk_size);
 	}
-	gm_stat_add(blk, devid, d2h_blocks, 1);
-	gm_stat_add(blk, devid, d2h_bytes, gm_blk_size);
 	if (evicting)
 		gm_stat_add(blk, devid, evictions, 1);
 	if (blk->flags & GM_BLK_PREFETCHED) {
@@ -223,12 +257,13 @@ void gm_blk_discard_dev(struct gm_block *blk)
 	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
 }
 
-/* Off every device: DEVICE is copied back, REMOTE just unmapped. */
+/* Off every device: DEVICE is copied back, BOTH and REMOTE just unmapped. */
 int gm_migrate_to_host(struct gm_block *blk)
 {
 	lockdep_assert_held(&gm_lock);
 	switch (blk->state) {
 	case GMEM_BLK_DEVICE:
+	case GMEM_BLK_BOTH:
 		return gm_blk_dev_to_host(blk, false);
 	case GMEM_BLK_REMOTE:
 		gm_blk_unmap_dev(blk);
@@ -248,26 +283,16 @@ static int gm_blk_make_host(struct gm_block *blk)
 }
 
 /*
- * Make @blk resident on @devid (not mapped there: callers map). A block on
- * another device comes through the host. Evicts through the policy when
- * HBM is full; -ENOMEM when nothing can be evicted (all pinned or busy).
+ * HOST -> @state (DEVICE or BOTH) on @ds. The CPU PTEs are zapped before
+ * the copy either way: for DEVICE the host pages go stale, for BOTH the
+ * CPU must not write them behind the copy; they come back read-only.
  */
-int gm_migrate_to_dev(struct gm_block *blk, u32 devid)
+static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 state)
 {
-	struct gm_devstate *ds = gm_devstate(devid);
-	struct gm_dev *dev;
+	struct gm_dev *dev = ds->dev;
 	u64 dblk;
 	int ret;
 
-	lockdep_assert_held(&gm_lock);
-	if (!ds)
-		return -ENODEV;
-	if (gm_blk_resident_on(blk, devid))
-		return 0;
-	dev = ds->dev;
-	ret = gm_blk_make_host(blk);
-	if (ret)
-		return ret;
 	ret = gm_dblk_alloc(ds, blk, &dblk);
 	if (ret)
 		return ret;
@@ -278,12 +303,70 @@ int gm_migrate_to_dev(struct gm_block *blk, u32 devid)
 		return ret;
 	}
 	blk->dblk = dblk;
-	gm_blk_set_state(blk, GMEM_BLK_DEVICE, devid);
+	gm_blk_set_state(blk, state, dev->id);
 	list_add_tail(&blk->lru, &ds->lru);
 	blk->last_access = gm_clock;
-	gm_stat_add(blk, devid, h2d_blocks, 1);
-	gm_stat_add(blk, devid, h2d_bytes, gm_blk_size);
+	gm_stat_add(blk, dev->id, h2d_blocks, 1);
+	gm_stat_add(blk, dev->id, h2d_bytes, gm_blk_size);
 	return 0;
+}
+
+/*
+ * BOTH -> DEVICE on the same device: the host copy is about to go stale, so
+ * the CPU's read-only PTEs go. HBM already holds the data: nothing to copy.
+ * The device mapping stays read-only until the caller maps the block again.
+ */
+static void gm_blk_claim(struct gm_block *blk)
+{
+	gm_blk_zap_cpu(blk);
+	gm_blk_set_state(blk, GMEM_BLK_DEVICE, blk->dev);
+}
+
+/*
+ * Make @blk resident on @devid and owned by it (not mapped there: callers
+ * map). A read copy on @devid is claimed; a block on another device comes
+ * through the host. Evicts through the policy when HBM is full; -ENOMEM
+ * when nothing can be evicted (all pinned or busy).
+ */
+int gm_migrate_to_dev(struct gm_block *blk, u32 devid)
+{
+	struct gm_devstate *ds = gm_devstate(devid);
+	int ret;
+
+	lockdep_assert_held(&gm_lock);
+	if (!ds)
+		return -ENODEV;
+	if (gm_blk_owned_by(blk, devid))
+		return 0;
+	if (gm_blk_resident_on(blk, devid)) {
+		gm_blk_claim(blk);
+		return 0;
+	}
+	ret = gm_blk_make_host(blk);
+	if (ret)
+		return ret;
+	return gm_blk_host_to_dev(blk, ds, GMEM_BLK_DEVICE);
+}
+
+/*
+ * Give @devid a read copy of @blk (BOTH; not mapped there: callers map).
+ * A block @devid already holds, as a copy or owned, stays as it is; one on
+ * another device comes through the host first.
+ */
+int gm_dup_to_dev(struct gm_block *blk, u32 devid)
+{
+	struct gm_devstate *ds = gm_devstate(devid);
+	int ret;
+
+	lockdep_assert_held(&gm_lock);
+	if (!ds)
+		return -ENODEV;
+	if (gm_blk_resident_on(blk, devid))
+		return 0;
+	ret = gm_blk_make_host(blk);
+	if (ret)
+		return ret;
+	return gm_blk_host_to_dev(blk, ds, GMEM_BLK_BOTH);
 }
 
 /* Map @blk's host pages on @devid over the bus (zero-copy). */
@@ -372,7 +455,7 @@ int gm_make_room(u32 devid, u32 nr, struct gm_block *busy)
 void gm_blk_release(struct gm_block *blk)
 {
 	lockdep_assert_held(&gm_lock);
-	if (blk->state == GMEM_BLK_DEVICE) {
+	if (gm_blk_resident_on(blk, blk->dev)) {
 		gm_blk_unmap_dev(blk);
 		gm_blk_drop_dblk(blk);
 	} else if (blk->state == GMEM_BLK_REMOTE) {

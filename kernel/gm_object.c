@@ -13,6 +13,14 @@
  * (gm_migrate.c), for which each object owns a window of file offsets
  * (vm_pgoff = obj->pgoff) like TTM buffer objects do.
  *
+ * Read copies (GMEM_BLK_BOTH, gm_migrate.c): an object mapped while the
+ * gmem.read_dup parameter is set lets device reads keep the host copy valid
+ * and CPU-readable. Its VMA gets gm_vm_dup_ops, whose ->page_mkwrite makes
+ * the kernel map every page read-only first (write notification, as for a
+ * file with dirty tracking) so that the first CPU write to a read copy
+ * reaches the core, which drops the device copy. Objects without read copies
+ * keep the plain ops: their CPU writes never take that extra fault.
+ *
  * /dev/gmem may be opened by anyone (mode 0666): a process only ever reaches
  * the objects of its own address space; ids of other processes' objects are
  * only visible to CAP_SYS_ADMIN (gm_obj_visible()).
@@ -29,6 +37,8 @@
  */
 #include <linux/capability.h>
 #include <linux/mman.h>
+#include <linux/moduleparam.h>
+#include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -40,11 +50,16 @@ static DEFINE_XARRAY(gm_objs);
 LIST_HEAD(gm_obj_list);
 static u32 gm_next_obj_id = 1;		/* under gm_lock; ids are never reused */
 
-static const struct vm_operations_struct gm_vm_ops;
+static bool read_dup;
+module_param(read_dup, bool, 0644);
+MODULE_PARM_DESC(read_dup,
+		 "objects mapped while set: device reads keep a CPU-readable host copy (default 0)");
+
+static const struct vm_operations_struct gm_vm_ops, gm_vm_dup_ops;
 
 bool gm_vma_is_gmem(const struct vm_area_struct *vma)
 {
-	return vma->vm_ops == &gm_vm_ops;
+	return vma->vm_ops == &gm_vm_ops || vma->vm_ops == &gm_vm_dup_ops;
 }
 
 /* May current see @obj by id? Its own objects, or any for CAP_SYS_ADMIN. */
@@ -259,7 +274,9 @@ static int gm_blk_map_cpu(struct vm_area_struct *vma, struct gm_block *blk)
  * a device-resident block is migrated back) and map all its pages. The PTEs
  * are installed under gm_lock, so a concurrent migration to a device, which
  * zaps them under gm_lock too, cannot leave a stale CPU mapping behind.
- * A REMOTE block stays where it is: its host pages are the data.
+ * A REMOTE block stays where it is: its host pages are the data. So does a
+ * read copy (BOTH) for a read: its pages are mapped read-only (the VMA has
+ * write notification); a write drops the device copy first.
  */
 static vm_fault_t gm_vm_fault(struct vm_fault *vmf)
 {
@@ -277,7 +294,8 @@ static vm_fault_t gm_vm_fault(struct vm_fault *vmf)
 	gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
 	if (blk->state == GMEM_BLK_NONE)
 		ret = gm_blk_alloc_host(blk);
-	else if (blk->state == GMEM_BLK_DEVICE)
+	else if (blk->state == GMEM_BLK_DEVICE ||
+		 (blk->state == GMEM_BLK_BOTH && (vmf->flags & FAULT_FLAG_WRITE)))
 		ret = gm_migrate_to_host(blk);
 	if (!ret)
 		ret = gm_blk_map_cpu(vma, blk);
@@ -285,10 +303,57 @@ static vm_fault_t gm_vm_fault(struct vm_fault *vmf)
 	return ret ? vmf_error(ret) : VM_FAULT_NOPAGE;
 }
 
+/*
+ * A CPU write hit a read-only PTE (gm_vm_dup_ops only): end a read copy by
+ * dropping the device's copy, then let the kernel make the PTE writable. A
+ * block that left the host since the PTE was read (its PTE is zapped by
+ * now) is retried: the retry faults through gm_vm_fault(). If the block
+ * becomes a read copy again before the PTE is upgraded, that zap makes
+ * finish_mkwrite_fault() see a changed PTE and retry as well.
+ *
+ * The page is returned locked: our pages have no ->mapping, and
+ * do_page_mkwrite() would take an unlocked one for truncated and retry
+ * forever. The folio lock is taken after gm_lock is dropped: no nesting.
+ */
+static vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct gm_object *obj = vma->vm_private_data;
+	struct gm_block *blk;
+	vm_fault_t ret = 0;
+
+	mutex_lock(&gm_lock);
+	blk = &obj->blocks[(vmf->address - vma->vm_start) >> gm_blk_shift];
+	if (obj->dead) {
+		ret = VM_FAULT_SIGBUS;
+	} else if (blk->state == GMEM_BLK_BOTH) {
+		gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
+		if (gm_migrate_to_host(blk))
+			ret = VM_FAULT_SIGBUS;	/* cannot happen: a copy is just dropped */
+	} else if (blk->state != GMEM_BLK_HOST && blk->state != GMEM_BLK_REMOTE) {
+		ret = VM_FAULT_NOPAGE;
+	}
+	mutex_unlock(&gm_lock);
+	if (ret)
+		return ret;
+	folio_lock(page_folio(vmf->page));
+	return VM_FAULT_LOCKED;
+}
+
 static const struct vm_operations_struct gm_vm_ops = {
 	.open		= gm_vm_open,
 	.close		= gm_vm_close,
 	.fault		= gm_vm_fault,
+	.may_split	= gm_vm_may_split,
+	.mremap		= gm_vm_mremap,
+};
+
+/* Objects with read copies: ->page_mkwrite makes the core see CPU writes. */
+static const struct vm_operations_struct gm_vm_dup_ops = {
+	.open		= gm_vm_open,
+	.close		= gm_vm_close,
+	.fault		= gm_vm_fault,
+	.page_mkwrite	= gm_vm_page_mkwrite,
 	.may_split	= gm_vm_may_split,
 	.mremap		= gm_vm_mremap,
 };
@@ -319,6 +384,8 @@ int gm_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	obj = gm_obj_alloc(vma);
 	if (!obj)
 		return -ENOMEM;
+	/* Sampled once: the VMA's write notification must match for its life. */
+	obj->read_dup = READ_ONCE(read_dup);
 	mutex_lock(&gm_lock);
 	ret = gm_obj_publish(obj);
 	mutex_unlock(&gm_lock);
@@ -328,7 +395,7 @@ int gm_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	vma->vm_pgoff = obj->pgoff;
 	vma->vm_private_data = obj;
-	vma->vm_ops = &gm_vm_ops;
+	vma->vm_ops = obj->read_dup ? &gm_vm_dup_ops : &gm_vm_ops;
 	/* VM_MIXEDMAP: the fault handler inserts refcounted pages itself. */
 	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP);
 	return 0;

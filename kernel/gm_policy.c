@@ -17,7 +17,7 @@
 #include <linux/kernel.h>
 #include <linux/minmax.h>
 
-#include "gm_core.h"
+#include "gm_internal.h"
 #include "gm_policy.h"
 #include "gm_bpf.h"
 
@@ -73,7 +73,7 @@ bool gm_evict_req_add(struct gm_evict_req *req, struct gm_block *blk, bool count
 		return false;
 	if (blk == req->busy || (blk->flags & GM_BLK_BUSY))
 		why = GMEM_REJ_VICTIM_BUSY;
-	else if (blk->state != GMEM_BLK_DEVICE || blk->dev != req->ctx.dev)
+	else if (!gm_blk_resident_on(blk, req->ctx.dev))
 		why = GMEM_REJ_VICTIM_NOT_RESIDENT;
 	else if (blk->flags & GM_BLK_PINNED)
 		why = GMEM_REJ_VICTIM_PINNED;
@@ -120,7 +120,7 @@ bool gm_fault_req_add_prefetch(struct gm_fault_req *req, u64 blk_id, bool count_
 	}
 	if (blk == req->blk || (blk->flags & (GM_BLK_PINNED | GM_BLK_BUSY)))
 		return false;
-	if (blk->state == GMEM_BLK_DEVICE && blk->dev == req->ctx.dev)
+	if (gm_blk_resident_on(blk, req->ctx.dev))
 		return false;
 	if (gm_fault_req_has(req, blk_id))
 		return false;

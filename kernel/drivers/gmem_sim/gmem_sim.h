@@ -57,11 +57,34 @@ struct sim_as {
 	unsigned int users;			/* open files; under as_lock */
 	struct mutex pt_lock;
 	/*
-	 * va >> sim_blk_shift -> xa_mk_value(dblk) for an HBM block, or a
-	 * kmalloc()ed array of sim_blk_pages host pages mapped over the bus.
+	 * va >> sim_blk_shift -> an HBM entry (sim_pte_hbm()) or a kmalloc()ed
+	 * array of sim_blk_pages host pages mapped over the bus (writable).
 	 */
 	struct xarray pt;
 };
+
+/*
+ * An HBM page-table entry is an xarray value: the HBM block index above a
+ * writable bit. Read-only entries map read copies (GMEM_BLK_BOTH); a write
+ * through one is a protection fault the core resolves.
+ */
+#define SIM_PTE_WRITABLE	1UL
+
+static inline void *sim_pte_hbm(u64 dblk, bool writable)
+{
+	return xa_mk_value((unsigned long)dblk << 1 | (writable ? SIM_PTE_WRITABLE : 0));
+}
+
+static inline u64 sim_pte_dblk(void *entry)
+{
+	return xa_to_value(entry) >> 1;
+}
+
+/* May an access (a write if @write) go through @entry without a fault? */
+static inline bool sim_pte_allows(void *entry, bool write)
+{
+	return !write || !xa_is_value(entry) || (xa_to_value(entry) & SIM_PTE_WRITABLE);
+}
 
 struct sim_file {
 	struct sim_dev *sdev;

@@ -106,7 +106,7 @@ static void sim_visit(struct sim_job *job, void *entry, u64 va, size_t len, sim_
 	void *kaddr;
 
 	if (xa_is_value(entry)) {
-		fn(job, (u8 *)sim_hbm(job->sf->sdev, xa_to_value(entry)) + boff, len, 0);
+		fn(job, (u8 *)sim_hbm(job->sf->sdev, sim_pte_dblk(entry)) + boff, len, 0);
 		return;
 	}
 	for (done = 0; done < len; done += n) {
@@ -130,9 +130,10 @@ static void sim_account_step(struct sim_job *job)
 }
 
 /*
- * One job step: access [va, va + len), which lies in one block. A miss
- * faults through the core and retries; the retry may miss again if another
- * device took the block meanwhile, which is progress for that device.
+ * One job step: access [va, va + len), which lies in one block. A miss, or
+ * a write through a read-only entry, faults through the core and retries;
+ * the retry may miss again if another device took the block meanwhile,
+ * which is progress for that device.
  */
 static int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn fn)
 {
@@ -148,6 +149,8 @@ static int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_vis
 			return -ECANCELED;
 		mutex_lock(&as->pt_lock);
 		entry = xa_load(&as->pt, va >> sim_blk_shift);
+		if (entry && !sim_pte_allows(entry, write))
+			entry = NULL;		/* protection fault */
 		if (entry)
 			sim_visit(job, entry, va, len, fn);
 		mutex_unlock(&as->pt_lock);

@@ -181,13 +181,14 @@ out:
 	return ret;
 }
 
-static int sim_map(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, u64 dblk)
+static int sim_map(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, u64 dblk,
+		   bool writable)
 {
 	struct sim_dev *sdev = to_sdev(dev);
 
 	if (!sim_dblk_ok(sdev, dblk))
 		return -EINVAL;
-	return sim_pt_update(sdev, mm, va, xa_mk_value(dblk));
+	return sim_pt_update(sdev, mm, va, sim_pte_hbm(dblk, writable));
 }
 
 static int sim_map_remote(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,

@@ -32,11 +32,15 @@ struct gm_mmu_ops {
 	int (*copy_to_dev)(struct gm_dev *dev, u64 dblk, struct page **pages);
 	int (*copy_from_dev)(struct gm_dev *dev, u64 dblk, struct page **pages);
 	/*
-	 * Map block-aligned @va of @mm to HBM block @dblk in the device page table.
+	 * Map block-aligned @va of @mm to HBM block @dblk in the device page table,
+	 * replacing any mapping of @va. Without @writable the mapping is read-only
+	 * (a read copy, GMEM_BLK_BOTH): a device write through it must fault with
+	 * gm_dev_fault(..., write = true) instead of changing the block.
 	 * -ENOENT: the device has no address space for @mm (it never ran work for
 	 * it); the block stays resident and is mapped at the device's next fault.
 	 */
-	int (*map)(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, u64 dblk);
+	int (*map)(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, u64 dblk,
+		   bool writable);
 	/* Map @va to host pages over the bus (zero-copy); optional. */
 	int (*map_remote)(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
 			  struct page **pages);

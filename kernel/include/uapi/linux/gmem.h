@@ -33,6 +33,9 @@ enum gmem_block_state {
 	GMEM_BLK_HOST	= 1,	/* host pages hold the data */
 	GMEM_BLK_DEVICE	= 2,	/* a device block holds the data; host pages are stale */
 	GMEM_BLK_REMOTE	= 3,	/* on the host, and a device maps it over the bus */
+	GMEM_BLK_BOTH	= 4,	/* read copy: host pages and a device block hold the
+				 * same data, both mapped read-only; a write on
+				 * either side makes the block exclusive again */
 };
 
 /* Hint kinds for GMEM_IOC_ADVISE (hmadvise-style). */
