@@ -12,45 +12,47 @@
  * is needed farthest in the future) is optimal, and the order is easy to
  * learn from the device's accesses once ranges carry their layer id.
  *
- * Tags (GMEM_ADV_TAG values, as libgmempolicy's gmem_tag_layer() and
- * gmem-bench write them): bits 63..32 are a kind, bits 31..0 a layer id.
- *   kind 0  weights of layer <id>      (tag = layer id, so layer 0 is tag 0)
- *   kind 1  optimizer state            (not a layer)
- *   kind 2  KV cache of layer <id>     (used with that layer)
- * An untagged block also has tag 0; the policy tells it from layer 0 by the
- * ranges it saw tagged 0 through the advise hook, so tag layer 0 while the
- * policy is attached (or it is treated as untagged). Layer ids at or above
- * LLM_MAX_LAYERS count as untagged.
+ * Tags (GMEM_ADV_TAG, as gmem_tag_layer() and gmem-bench write them): bits
+ * 63..32 a kind, 31..0 a layer id. Kind 0: weights of the layer (layer 0 is
+ * tag 0, told from untagged blocks by the ranges the advise hook saw tagged
+ * 0, so tag while the policy is attached); kind 1: optimizer state; kind 2:
+ * KV cache of the layer, used with it. Ids >= LLM_MAX_LAYERS: untagged.
  *
  * Learning the order: per vm_object, accesses to weights form *visits* (a run
  * of accesses to one layer; going back to a block already touched in the
  * current run starts a new visit of the same layer, e.g. forward then
  * backward through the last layer). The last LLM_HIST visits are kept. After
- * each new visit the policy finds the previous visit with the same two-visit
- * context (same layer, same layer before it) and predicts that what followed
- * then follows now: the distance between the two is the period P, and the
- * next use of layer x is the first k in 1..P with hist[now - P + k] == x.
- * The two-visit context tells a forward from a backward pass through the
- * same layer. Until a context repeats, nothing is predicted.
+ * each new visit the policy looks for the previous visit with the same
+ * two-visit context (same layer, same layer before it; this tells a forward
+ * from a backward pass) and predicts that what followed then follows now:
+ * their distance is the period. Until a context repeats it guesses: a sweep
+ * over neighbouring layers runs on to the last layer, then the history
+ * restarts (seq_guess()). Either way seq[] holds the predicted visits and a
+ * layer's next use is its first visit in seq[].
  *
  * Eviction, per device, in this order:
  *   1. untagged blocks that are not HOT, least recently accessed first;
  *   2. layer blocks by predicted next use, farthest first (Belady on the
- *      learned cycle). Blocks of the current layer already touched in this
- *      visit are next needed at the layer's next visit; the ones not yet
- *      touched are needed now and go last. Among equal distances the most
- *      recently accessed goes first: a layer is swept in the same order each
- *      time, so its most recent block is the one it needs last. Distances of
- *      different objects are compared as fractions of their periods;
- *   3. HOT blocks (KV cache, embeddings, optimizer state: GMEM_ADV_HOT),
- *      least recently accessed first, only when nothing else can go.
- * Prefetch: on a fault in layer l, up to prefetch_blocks blocks: the rest of
- * l in sweep order, then the start of the layer predicted to come next; by
- * default only as many as HBM has free (see prefetch_evict).
+ *      predicted cycle); blocks of the current visit not touched yet are
+ *      needed now and go last. Among equals the most recently accessed goes
+ *      first: a layer is swept in the same order each time, so its most
+ *      recent block is needed last. Objects compare as fractions of their
+ *      cycles. HOT non-layer blocks (optimizer state) rank here too once
+ *      their place in the cycle was seen (hot_score());
+ *   3. the other HOT blocks (KV cache, embeddings: GMEM_ADV_HOT), least
+ *      recently accessed first, only when nothing else can go.
+ * Prefetch, on a fault: the blocks the predicted cycle uses next, nearest
+ * first, up to prefetch_blocks; in a tagged range that is not a layer, the
+ * rest of the range. Into free HBM always; into full HBM only where the
+ * victim the eviction order would take is one Belady drops before its next
+ * use anyway, so that prefetching costs no migration, plus prefetch_slack
+ * blocks per fault that trade a migration per period for fewer faults
+ * (pf_admit()).
  *
  * Maps (bpftool map dump name ...):
- *   llm_obj  per vm_object id: struct llm_obj (counters, the learned period,
- *            the visit history, each layer's predicted distance and extent)
+ *   llm_obj  per vm_object id: struct llm_obj (counters, the learnt period,
+ *            the visit history and predicted visits, each layer's predicted
+ *            distance and extent)
  */
 #include "common.bpf.h"
 
@@ -60,15 +62,13 @@ const volatile char gmem_desc[96] =
 	"layer-aware: learns the layer order, evicts the farthest next use, keeps HOT";
 
 /* Blocks one fault may prefetch (0: no prefetch; at most 32). */
-const volatile u32 prefetch_blocks = 4;
-/*
- * 0: prefetch only into free HBM. 1: also when that evicts. In a loop larger
- * than HBM every prefetch that evicts costs migrations (the blocks in flight
- * displace ones the loop keeps), so by default the policy spends no more
- * migrations than demand paging with Belady's choices, and trades faults for
- * migrations only when asked to.
- */
-const volatile u32 prefetch_evict = 0;
+const volatile u32 prefetch_blocks = 32;
+/* 0: prefetch into free HBM only. 1: also evict, as pf_admit() allows. */
+const volatile u32 prefetch_evict = 1;
+/* Evicting prefetches per fault that may cost a migration (pf_admit()). */
+const volatile u32 prefetch_slack = 2;
+/* Candidate blocks one fault looks at (resident ones are skipped). */
+const volatile u32 prefetch_scan = 1024;
 /* Longest list walk in one pass of an evict call. */
 const volatile u32 scan_max = 1 << 16;
 /* Distinct distances an evict call tries before taking any layer block. */
@@ -83,6 +83,7 @@ const volatile u32 advise_max = 1 << 14;
 #define LLM_FAR		0xffffu		/* no predicted use within the period */
 #define LLM_SCALE	4096		/* a full period, in score units */
 #define LLM_SCORE_FAR	(2 * LLM_SCALE)
+#define LLM_NO_SCORE	0xffffffffu	/* not ranked: a HOT block with no predicted use */
 
 #define LLM_KIND_LAYER	0
 #define LLM_KIND_KV	2
@@ -95,13 +96,18 @@ struct llm_obj {
 	u64 visits;		/* layer visits so far */
 	u64 victims[4];		/* nominated: untagged, layer, HOT (by enum llm_class) */
 	u64 prefetched;		/* blocks requested by the prefetch hook */
+	u64 pf_slack;		/*   of which admitted as slack (pf_admit()) */
+	u64 hot_visit;		/* visits when the latest pass over HOT non-layer blocks */
+	u64 hot_clock;		/*   began, and the core clock then (0: none yet) */
 	u32 cur_layer;		/* layer of the current visit, LLM_NO_LAYER before any */
 	u32 period;		/* learned period in visits, 0 while unknown */
+	u32 cycle;		/* visits in seq[]: the period, or the guess's length */
 	u32 nr_layers;		/* 1 + highest layer id seen */
 	u32 visit_lo;		/* weight blocks touched in the current visit: */
 	u32 visit_hi;		/*   [visit_lo, visit_hi] */
 	u32 last_idx;		/* last weight block touched */
 	u8 hist[LLM_HIST];	/* hist[v % LLM_HIST]: layer of visit v */
+	u8 seq[LLM_HIST];	/* seq[k]: layer of the visit k ahead (0: this one) */
 	u16 dist[LLM_MAX_LAYERS];	/* visits until each layer's next use, LLM_FAR */
 	u32 lo[LLM_MAX_LAYERS];	/* each layer's weights: blocks [lo, hi) */
 	u32 hi[LLM_MAX_LAYERS];
@@ -158,15 +164,10 @@ static __always_inline void extend_layer(struct llm_obj *o, u32 l, u32 first, u3
 	if (l >= LLM_MAX_LAYERS)
 		return;
 	l = gmp_idx(l, LLM_MAX_LAYERS);
-	if (o->hi[l] == 0) {
+	if (!o->hi[l] || first < o->lo[l])
 		o->lo[l] = first;
+	if (end > o->hi[l])
 		o->hi[l] = end;
-	} else {
-		if (first < o->lo[l])
-			o->lo[l] = first;
-		if (end > o->hi[l])
-			o->hi[l] = end;
-	}
 	if (l + 1 > o->nr_layers)
 		o->nr_layers = l + 1;
 }
@@ -181,10 +182,55 @@ static __always_inline u32 class_of(const struct llm_obj *o, const struct gmem_b
 
 /* ---- learning the order --------------------------------------------------- */
 
+/* The learnt cycle: visit k ahead is what followed the matching visit. */
+static __always_inline void seq_learnt(struct llm_obj *o, u64 v)
+{
+	u32 k;
+
+	bpf_for(k, 0, o->period)
+		o->seq[gmp_idx(k, LLM_HIST)] = o->hist[(v - o->period + k) & LLM_HMASK];
+	o->cycle = o->period;
+}
+
 /*
- * Find the last visit before the current one with the same two-visit
- * context; its distance is the period. Then each layer's next use is where
- * it first appears in the period that follows that earlier visit.
+ * Before a context repeated, a guess: a run of neighbouring layers (l-1 then
+ * l, or l+1 then l) goes on to the last tagged layer in its direction, then
+ * the history restarts from its first visit. Exact for a decode loop's first
+ * token and a training step's backward pass and optimizer step; wrong only
+ * where the first forward pass turns back. o->cycle counts the length as it
+ * grows (in map memory, which the verifier does not track value by value).
+ */
+static __always_inline void seq_guess(struct llm_obj *o, u64 v, u32 cur, u32 prev)
+{
+	u32 j, n = v + 1 < LLM_HIST ? v + 1 : LLM_HIST, first = v + 1 - n;
+	s32 dir = 0, x;
+
+	if (v && prev + 1 == cur)
+		dir = 1;
+	else if (v && cur + 1 == prev)
+		dir = -1;
+	o->seq[0] = cur;
+	o->cycle = 1;
+	bpf_for(j, 1, dir ? LLM_MAX_LAYERS : 1) {
+		x = (s32)cur + dir * (s32)j;
+		if (x < 0 || x >= o->nr_layers || !o->hi[gmp_idx(x, LLM_MAX_LAYERS)])
+			break;
+		o->seq[gmp_idx(o->cycle, LLM_HIST)] = x;
+		o->cycle++;
+	}
+	bpf_for(j, 0, n) {
+		if (o->cycle >= LLM_HIST)
+			break;
+		o->seq[gmp_idx(o->cycle, LLM_HIST)] = o->hist[(first + j) & LLM_HMASK];
+		o->cycle++;
+	}
+}
+
+/*
+ * After each new visit: find the last earlier visit with the same two-visit
+ * context; its distance is the period, and what followed it then is
+ * predicted to follow now (else seq_guess()). Each layer's next use is where
+ * it first appears in the predicted cycle.
  */
 static __always_inline void predict(struct llm_obj *o)
 {
@@ -192,23 +238,24 @@ static __always_inline void predict(struct llm_obj *o)
 	u32 i, k, period = 0, span = v < LLM_HIST - 2 ? (u32)v : LLM_HIST - 2;
 	u8 cur = o->hist[v & LLM_HMASK], prev = o->hist[(v - 1) & LLM_HMASK], l;
 
-	__builtin_memset(o->dist, 0xff, sizeof(o->dist));
-	if (!v)
-		goto out;
-	bpf_for(i, 1, span) {
+	bpf_for(i, 1, v ? span : 1) {
 		if (o->hist[(v - i) & LLM_HMASK] == cur &&
 		    o->hist[(v - i - 1) & LLM_HMASK] == prev) {
 			period = i;
 			break;
 		}
 	}
-	bpf_for(k, 1, period + 1) {
-		l = o->hist[(v - period + k) & LLM_HMASK];
+	o->period = period;
+	if (period)
+		seq_learnt(o, v);
+	else
+		seq_guess(o, v, cur, prev);
+	__builtin_memset(o->dist, 0xff, sizeof(o->dist));
+	bpf_for(k, 1, o->cycle + 1) {
+		l = o->seq[gmp_idx(k % o->cycle, LLM_HIST)];
 		if (l < LLM_MAX_LAYERS && o->dist[gmp_idx(l, LLM_MAX_LAYERS)] == LLM_FAR)
 			o->dist[gmp_idx(l, LLM_MAX_LAYERS)] = k;
 	}
-out:
-	o->period = period;
 }
 
 static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
@@ -236,13 +283,21 @@ static __always_inline void note_weights(struct llm_obj *o, u32 l, u32 idx)
 	o->last_idx = idx;
 }
 
+/* A HOT non-layer block was used: the first since the last weights visit starts a pass. */
+static __always_inline void note_hot(struct llm_obj *o, const struct gmem_block_info *bi)
+{
+	if (o->hot_visit == o->visits && o->hot_visit)
+		return;
+	o->hot_visit = o->visits;
+	o->hot_clock = bi->last_access;
+}
+
 /* ---- residency bookkeeping -------------------------------------------------- */
 
 /*
  * Keep @blk_id on its class's list of @dev: layer blocks most recent first
- * (the head is the first victim among equals), the others least recent first.
- * @touched: the device used it (a fault or an access), so it counts for
- * visits and recency; a prefetched arrival is not a use.
+ * (the head goes first among equals), the others least recent first.
+ * @touched: the device used it; a prefetched arrival is not a use.
  */
 static __always_inline void place(u32 dev, u64 blk_id, bool touched)
 {
@@ -260,6 +315,8 @@ static __always_inline void place(u32 dev, u64 blk_id, bool touched)
 		l = weights_layer_of(o, bi.tag, idx);
 		if (l != LLM_NO_LAYER)
 			note_weights(o, l, idx);
+		else if (class == LLM_HOT && layer_of(o, bi.tag, idx) == LLM_NO_LAYER)
+			note_hot(o, &bi);
 	}
 	/* Layer blocks: a touch goes to the head, a prefetch to the tail. */
 	if (class == LLM_LAYER)
@@ -318,8 +375,30 @@ void GMEM_HOOK(llm_advise, u32 obj, u32 first, u32 nr, u32 advice, u64 value)
 /* ---- eviction ----------------------------------------------------------------- */
 
 /*
- * How far in the future @bi's block is needed, in units where one period is
- * LLM_SCALE (bigger goes first). 0: needed in the current visit.
+ * A HOT block that is not a layer's (optimizer state): such ranges are taken
+ * to be used once per cycle, where their latest pass was (the optimizer step
+ * after each backward pass). A block used in that pass is needed a cycle
+ * later, after that visit's weights (the half visit); one the ongoing pass
+ * has yet to use is needed now (0). Anything else is not predicted
+ * (LLM_NO_SCORE: evicted last, as HOT asks).
+ */
+static __always_inline u32 hot_score(const struct llm_obj *o, const struct gmem_block_info *bi)
+{
+	s64 d;
+
+	if (!o->cycle || !o->hot_visit)
+		return LLM_NO_SCORE;
+	if (bi->last_access < o->hot_clock || (bi->flags & GMEM_BF_PREFETCHED))
+		return o->hot_visit == o->visits ? 0 : LLM_NO_SCORE;
+	d = (s64)(o->hot_visit + o->cycle) - (s64)o->visits;
+	if (d < 0 || d > o->cycle)
+		return LLM_NO_SCORE;
+	return (2 * (u32)d + 1) * LLM_SCALE / (2 * o->cycle);
+}
+
+/*
+ * How far ahead @bi's block is needed, LLM_SCALE per cycle (bigger goes
+ * first); 0: in the current visit; LLM_NO_SCORE: a HOT block, unpredicted.
  */
 static __always_inline u32 score(const struct gmem_block_info *bi, u64 id)
 {
@@ -327,49 +406,22 @@ static __always_inline u32 score(const struct gmem_block_info *bi, u64 id)
 	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(id) });
 
 	if (!o)
-		return LLM_SCORE_FAR;
+		return bi->flags & GMEM_BF_HOT ? LLM_NO_SCORE : LLM_SCORE_FAR;
 	l = layer_of(o, bi->tag, idx);
+	if (bi->flags & GMEM_BF_HOT)
+		return l == LLM_NO_LAYER ? hot_score(o, bi) : LLM_NO_SCORE;
 	if (l >= LLM_MAX_LAYERS)
 		return LLM_SCORE_FAR;
 	if (l == o->cur_layer && (bi->tag >> 32 != LLM_KIND_LAYER ||
 				  idx < o->visit_lo || idx > o->visit_hi))
 		return 0;
 	d = o->dist[gmp_idx(l, LLM_MAX_LAYERS)];
-	if (d == LLM_FAR || !o->period)
+	if (d == LLM_FAR || !o->cycle)
 		return LLM_SCORE_FAR;
-	return d * LLM_SCALE / o->period;
+	return d * LLM_SCALE / o->cycle;
 }
 
-static __always_inline void count_victim(u64 id, u32 class)
-{
-	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(id) });
-
-	if (o)
-		o->victims[gmp_idx(class, 4)]++;
-}
-
-/* Nominate valid blocks of @list in order; true once enough are chosen. */
-static __always_inline bool take_all(struct gmem_evict_ctx *ec, u32 class)
-{
-	struct gmem_block_info bi = {};
-	s64 list = gmp_list(ec->dev, class);
-	s32 left;
-	u64 id;
-
-	gmem_list_for_each(list, id, scan_max) {
-		if (!gmp_victim_ok(ec, id, &bi))
-			continue;
-		left = bpf_gmem_evict_nominate(ec, id);
-		if (left < 0)
-			continue;
-		count_victim(id, class);
-		if (left == 0)
-			return true;
-	}
-	return false;
-}
-
-/* The largest score below @below among valid layer blocks, or -1 if none. */
+/* The largest score below @below on @list, or -1 if none. */
 static __always_inline s64 next_score(struct gmem_evict_ctx *ec, s64 list, s64 below)
 {
 	struct gmem_block_info bi = {};
@@ -386,12 +438,13 @@ static __always_inline s64 next_score(struct gmem_evict_ctx *ec, s64 list, s64 b
 	return best;
 }
 
-/* Nominate layer blocks scoring @lo..@hi (most recent first); true when done. */
-static __always_inline bool take_scored(struct gmem_evict_ctx *ec, s64 list, s64 lo, s64 hi)
+/* Nominate blocks of @class scoring @lo..@hi (list order); true when done. */
+static __always_inline bool take_scored(struct gmem_evict_ctx *ec, u32 class, s64 lo, s64 hi)
 {
 	struct gmem_block_info bi = {};
+	s64 list = gmp_list(ec->dev, class), s;
+	struct llm_obj *o;
 	s32 left;
-	s64 s;
 	u64 id;
 
 	gmem_list_for_each(list, id, scan_max) {
@@ -403,95 +456,340 @@ static __always_inline bool take_scored(struct gmem_evict_ctx *ec, s64 list, s64
 		left = bpf_gmem_evict_nominate(ec, id);
 		if (left < 0)
 			continue;
-		count_victim(id, LLM_LAYER);
+		o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(id) });
+		if (o)
+			o->victims[gmp_idx(class, 4)]++;
 		if (left == 0)
 			return true;
 	}
 	return false;
 }
 
-/* Belady on the learned cycle: farthest predicted use first. */
+/* Belady on the predicted cycle: farthest first, layer before HOT among equals. */
 static __always_inline bool take_layers(struct gmem_evict_ctx *ec)
 {
-	s64 list = gmp_list(ec->dev, LLM_LAYER), below = LLM_SCORE_FAR + 1, s;
+	s64 below = LLM_SCORE_FAR + 1, s, h;
 	u32 r;
 
 	bpf_for(r, 0, evict_rounds) {
-		s = next_score(ec, list, below);
+		s = next_score(ec, gmp_list(ec->dev, LLM_LAYER), below);
+		h = next_score(ec, gmp_list(ec->dev, LLM_HOT), below);
+		if (h > s)
+			s = h;
 		if (s < 0)
 			return false;
-		if (take_scored(ec, list, s, s))
+		if (take_scored(ec, LLM_LAYER, s, s) || take_scored(ec, LLM_HOT, s, s))
 			return true;
 		below = s;
 	}
 	/* Out of rounds: whatever is left, most recent first. */
-	return take_scored(ec, list, 0, below - 1);
+	return take_scored(ec, LLM_LAYER, 0, below - 1) ||
+	       take_scored(ec, LLM_HOT, 0, below - 1);
 }
 
 void GMEM_HOOK(llm_evict, struct gmem_evict_ctx *ec)
 {
-	if (take_all(ec, LLM_OTHER) || take_layers(ec))
+	if (take_scored(ec, LLM_OTHER, 0, LLM_NO_SCORE) || take_layers(ec))
 		return;
-	take_all(ec, LLM_HOT);
+	take_scored(ec, LLM_HOT, 0, LLM_NO_SCORE);
 }
 
 /* ---- prefetch ----------------------------------------------------------------- */
 
-/* Request blocks of layer @l with tag @tag from @from up; returns budget left. */
-static __always_inline u32 prefetch_layer(struct gmem_fault_ctx *fc, struct llm_obj *o,
-					  u32 l, u64 tag, u32 from, u32 budget)
+/*
+ * Admission. A prefetch into full HBM evicts the evict hook's next victim:
+ * untagged first, then by score, farthest first. So the hook counts the
+ * victims by score bucket once per fault (pf.above[b]: victims in bucket b
+ * or above, untagged ones at the top) and admits the n-th evicting request
+ * only if n victims score above its threshold. With 128 buckets per cycle
+ * visits stay apart up to cycles of 128; beyond, admission gets stricter.
+ */
+#define LLM_BKT_SHIFT	5
+#define LLM_NR_BKT	((LLM_SCORE_FAR >> LLM_BKT_SHIFT) + 2)	/* + the "none above" slot */
+#define LLM_BKT_ARR	512					/* power of two >= LLM_NR_BKT */
+#define LLM_PF_VISITS	32		/* visits the window may look ahead */
+
+/*
+ * One prefetch call's state, in the faulting object's score units. In .bss
+ * (hooks run one at a time) because the verifier does not track map values:
+ * on the stack each budget or threshold value is a state to explore.
+ */
+struct pf_state {
+	u32 budget;		/* requests left */
+	u32 scan;		/* candidate blocks left to look at */
+	u32 free;		/* free HBM blocks left */
+	u32 evicting;		/* admitted requests that evict */
+	u32 slack;		/* admissions left under the do-no-harm rule alone */
+	u32 own;		/* next use of the candidates, as a score */
+	u32 reach;		/* latest reuse in the window so far, as a score */
+	bool known;		/* reach holds: victims above it are free */
+	bool stop;		/* a candidate was refused: later ones would be too */
+	u64 seen;		/* layers the window has looked at */
+	u32 above[LLM_BKT_ARR];	/* victims in score bucket b or above */
+};
+
+static struct pf_state pf;
+
+static __always_inline u32 bkt(u32 score)
 {
-	u32 i, end, idx;
+	return score >> LLM_BKT_SHIFT;
+}
+
+/* A victim the evict hook may take for a prefetch of @fc (see gmp_victim_ok()). */
+static __always_inline bool pf_victim_ok(const struct gmem_fault_ctx *fc, u64 id,
+					 struct gmem_block_info *bi)
+{
+	if (id == fc->blk_id || bpf_gmem_block_state(id, bi))
+		return false;
+	return bi->state == GMEM_BLK_DEVICE && bi->dev == fc->dev &&
+	       !(bi->flags & (GMEM_BF_PINNED | GMEM_BF_BUSY));
+}
+
+/* Fill pf.above[] from the untagged and layer lists of the faulting device. */
+static __always_inline void count_victims(struct gmem_fault_ctx *fc)
+{
+	struct gmem_block_info bi = {};
+	u32 b, s, others = 0;
+	u64 id;
+
+	bpf_for(b, 0, LLM_NR_BKT)
+		pf.above[gmp_idx(b, LLM_BKT_ARR)] = 0;
+	gmem_list_for_each(gmp_list(fc->dev, LLM_OTHER), id, scan_max)
+		if (pf_victim_ok(fc, id, &bi))
+			others++;
+	gmem_list_for_each(gmp_list(fc->dev, LLM_LAYER), id, scan_max)
+		if (pf_victim_ok(fc, id, &bi))
+			pf.above[gmp_idx(bkt(score(&bi, id)), LLM_BKT_ARR)]++;
+	gmem_list_for_each(gmp_list(fc->dev, LLM_HOT), id, scan_max)
+		if (pf_victim_ok(fc, id, &bi) && (s = score(&bi, id)) != LLM_NO_SCORE)
+			pf.above[gmp_idx(bkt(s), LLM_BKT_ARR)]++;
+	/* Suffix sums, top down; the last slot stays 0 (nothing above FAR). */
+	pf.above[gmp_idx(LLM_NR_BKT - 2, LLM_BKT_ARR)] += others;
+	bpf_for(b, 1, LLM_NR_BKT - 1)
+		pf.above[gmp_idx(LLM_NR_BKT - 2 - b, LLM_BKT_ARR)] +=
+			pf.above[gmp_idx(LLM_NR_BKT - 1 - b, LLM_BKT_ARR)];
+}
+
+/* Victims that score above @score. */
+static __always_inline u32 victims_above(u32 score)
+{
+	u32 b = bkt(score) + 1;
+
+	return b < LLM_NR_BKT ? pf.above[gmp_idx(b, LLM_BKT_ARR)] : 0;
+}
+
+/*
+ * May one more block be requested? Into free HBM always. Else its victim
+ * must be needed after every block the window touches before it (reach):
+ * then the eviction order would pick that victim at the block's own fault
+ * too, and evicting it early costs no migration. Failing that, up to
+ * prefetch_slack requests per fault need only a victim needed after the
+ * block itself ("do no harm"): in a loop larger than HBM each keeps one more
+ * block in flight, about one migration per cycle, and saves a fault.
+ * Returns 0 (refused), 1 (into free HBM), 2 (evicts), 3 (evicts, slack).
+ */
+static __always_inline u32 pf_admit(const struct pf_state *st)
+{
+	u32 n = st->evicting + 1;
+
+	if (st->free)
+		return 1;
+	if (!prefetch_evict)
+		return 0;
+	if (st->known && victims_above(st->reach) >= n)
+		return 2;
+	if (st->slack && victims_above(st->own) >= n)
+		return 3;
+	return 0;
+}
+
+/* Request one block; false once nothing more may be requested. */
+static __always_inline bool pf_one(struct gmem_fault_ctx *fc, struct llm_obj *o,
+				   struct pf_state *st, u64 id)
+{
+	struct gmem_block_info bi = {};
+	u32 how;
+
+	if (bpf_gmem_block_state(id, &bi) || (bi.flags & (GMEM_BF_PINNED | GMEM_BF_BUSY)) ||
+	    (bi.state == GMEM_BLK_DEVICE && bi.dev == fc->dev))
+		return true;		/* there already, or not movable now */
+	how = pf_admit(st);
+	if (!how) {
+		st->stop = true;
+		return false;
+	}
+	if (bpf_gmem_prefetch(fc, id, 1) <= 0)
+		return true;
+	o->prefetched++;
+	st->budget--;
+	if (how == 1) {
+		st->free--;
+	} else {
+		st->evicting++;
+		if (how == 3) {
+			st->slack--;
+			o->pf_slack++;
+		}
+	}
+	return st->budget > 0;
+}
+
+/* Candidates: blocks of layer @l's weights from @from on, in sweep order. */
+static __always_inline void pf_layer(struct gmem_fault_ctx *fc, struct llm_obj *o,
+				     struct pf_state *st, u32 l, u32 from)
+{
+	u32 i, n, end, nr = fc->nr_blocks, lo;
 	u64 id;
 
 	if (l >= LLM_MAX_LAYERS)
-		return budget;
+		return;
 	l = gmp_idx(l, LLM_MAX_LAYERS);
-	end = o->hi[l] < fc->nr_blocks ? o->hi[l] : fc->nr_blocks;
-	bpf_for(i, 0, GMEM_PREFETCH_BUDGET) {
-		idx = from + i;
-		if (!budget || idx >= end)
-			break;
-		id = gmem_blk_id(fc->obj, idx);
-		if (bpf_gmem_block_tag(id) != tag)
+	end = o->hi[l];
+	lo = o->lo[l];
+	/* Loaded apart: one load from either pointer is refused by the verifier. */
+	barrier_var(end);
+	barrier_var(nr);
+	if (end > nr)
+		end = nr;
+	if (from < lo)
+		from = lo;
+	if (from >= end)
+		return;
+	n = end - from < st->scan ? end - from : st->scan;
+	st->scan -= n;
+	bpf_for(i, 0, n) {
+		id = gmem_blk_id(fc->obj, from + i);
+		if (bpf_gmem_block_tag(id) != l)
 			continue;
-		if (bpf_gmem_prefetch(fc, id, 1) > 0) {
-			o->prefetched++;
-			budget--;
-		}
+		if (!pf_one(fc, o, st, id))
+			return;
 	}
-	return budget;
 }
 
+/* Layer of the predicted visit @k ahead (0: the current one); o->cycle > 0. */
+static __always_inline u32 visit_ahead(const struct llm_obj *o, u32 k)
+{
+	return o->seq[gmp_idx(k % o->cycle, LLM_HIST)];
+}
+
+/* Visits from now until layer @l, visited @k ahead, is visited again. */
+static __always_inline u32 reuse_after(const struct llm_obj *o, u32 k, u32 l)
+{
+	u32 g;
+
+	bpf_for(g, 1, o->cycle + 1)
+		if (visit_ahead(o, k + g) == l)
+			return k + g;
+	return k + o->cycle;	/* not reached: visit k + cycle is layer l again */
+}
+
+/* Score of a use @d visits ahead (score() units). */
+static __always_inline u32 pf_score(const struct llm_obj *o, u32 d)
+{
+	return d >= o->cycle ? LLM_SCALE : d * LLM_SCALE / o->cycle;
+}
+
+/*
+ * The rest of the current visit, then the layers of the visits ahead, each
+ * once. Before visit k's blocks, reach takes in visit k: its blocks, once
+ * touched, are next needed at their layer's following visit.
+ */
+static __always_inline void pf_cycle(struct gmem_fault_ctx *fc, struct llm_obj *o,
+				     struct pf_state *st, u32 cur, u32 from)
+{
+	u32 k, l, reach, visits = o->cycle < LLM_PF_VISITS ? o->cycle : LLM_PF_VISITS;
+
+	st->known = true;
+	st->seen = 1ULL << (cur & (LLM_MAX_LAYERS - 1));
+	st->own = 0;
+	st->reach = pf_score(o, reuse_after(o, 0, cur));
+	pf_layer(fc, o, st, cur, from);
+	bpf_for(k, 1, visits) {
+		if (st->stop || !st->budget || !st->scan)
+			return;
+		l = visit_ahead(o, k);
+		if (l >= LLM_MAX_LAYERS)
+			continue;
+		reach = pf_score(o, reuse_after(o, k, l));
+		if (reach > st->reach)
+			st->reach = reach;
+		if (st->seen & (1ULL << l))
+			continue;
+		st->seen |= 1ULL << l;
+		st->own = pf_score(o, k);
+		pf_layer(fc, o, st, l, 0);
+	}
+}
+
+/*
+ * A fault in a tagged range that is not a layer (optimizer state): such a
+ * range is used as a whole, so read the rest of it ahead in order. A used
+ * block of a HOT range ranks a cycle ahead (hot_score()), so only victims
+ * past that are free; a range that is not HOT gets the slack only.
+ */
+static __always_inline void pf_run(struct gmem_fault_ctx *fc, struct llm_obj *o,
+				   struct pf_state *st)
+{
+	struct gmem_block_info bi = {};
+	u32 i, n = fc->nr_blocks - fc->idx - 1;
+	u64 id;
+
+	st->known = !bpf_gmem_block_state(fc->blk_id, &bi) && (bi.flags & GMEM_BF_HOT);
+	st->own = 0;
+	st->reach = o->cycle ? (2 * o->cycle + 1) * LLM_SCALE / (2 * o->cycle) : 0;
+	if (n > st->scan)
+		n = st->scan;
+	bpf_for(i, 0, n) {
+		id = gmem_blk_id(fc->obj, fc->idx + 1 + i);
+		if (bpf_gmem_block_tag(id) != fc->tag || !pf_one(fc, o, st, id))
+			return;
+	}
+}
+
+/*
+ * On a fault: the blocks used next, nearest first, up to prefetch_blocks,
+ * each admitted by pf_admit(). A fault on weights continues its layer after
+ * the faulting block; a KV fault continues after the last weights used.
+ */
 void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 {
-	u32 budget = prefetch_blocks < GMEM_PREFETCH_BUDGET ? prefetch_blocks :
-			GMEM_PREFETCH_BUDGET;
 	struct llm_obj *o = obj_get(fc->obj);
+	struct pf_state *st = &pf;
+	u32 cur, from, kind;
 	s64 free;
-	u32 l, next;
 
 	if (!o)
 		return;
 	o->faults++;
-	if (!prefetch_evict) {
-		free = bpf_gmem_dev_capacity(fc->dev) - bpf_gmem_dev_used(fc->dev);
-		if (free < budget)
-			budget = free > 0 ? free : 0;
-	}
 	if (fc->tag >> 32 == LLM_KIND_LAYER && fc->tag)
 		extend_layer(o, (u32)fc->tag, fc->idx, fc->idx + 1);
-	l = weights_layer_of(o, fc->tag, fc->idx);
-	if (!budget || l == LLM_NO_LAYER)
+	if (!prefetch_blocks)
 		return;
-	budget = prefetch_layer(fc, o, l, fc->tag, fc->idx + 1, budget);
-	if (!budget || !o->period)
+	free = bpf_gmem_dev_capacity(fc->dev) - bpf_gmem_dev_used(fc->dev);
+	st->free = free > 0 ? free : 0;
+	st->budget = prefetch_blocks < GMEM_PREFETCH_BUDGET ? prefetch_blocks :
+			GMEM_PREFETCH_BUDGET;
+	st->scan = prefetch_scan;
+	st->slack = prefetch_slack;
+	st->evicting = 0;
+	st->known = false;
+	st->stop = false;
+	if (prefetch_evict)
+		count_victims(fc);
+	kind = fc->tag >> 32;
+	if (kind != LLM_KIND_LAYER && kind != LLM_KIND_KV) {
+		pf_run(fc, o, st);
 		return;
-	/* The layer the learned cycle visits next (maybe this one again). */
-	next = o->hist[(o->visits - o->period) & LLM_HMASK];
-	if (next < LLM_MAX_LAYERS)
-		prefetch_layer(fc, o, next, (u64)next, o->lo[gmp_idx(next, LLM_MAX_LAYERS)],
-			       budget);
+	}
+	cur = o->cur_layer;
+	if (cur >= LLM_MAX_LAYERS)
+		return;
+	from = o->last_idx + 1;
+	barrier_var(from);
+	if (weights_layer_of(o, fc->tag, fc->idx) == cur)
+		from = fc->idx + 1;
+	if (o->cycle)
+		pf_cycle(fc, o, st, cur, from);
 }
 
 void GMEM_HOOK(llm_obj_exit, u32 obj)
