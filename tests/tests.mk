@@ -15,10 +15,4 @@ $(BUILD)/tests/guest/%: tests/guest/%.c $(GUEST_TEST_HDRS) $(GUEST_TEST_DEPS)
 GUEST_PAYLOAD += $(GUEST_TESTS)
 all: $(GUEST_TESTS)
 
-.PHONY: test check-harness
-# The whole suite: host tests, the harness self-checks, the in-guest suite.
-test: all $(WARN_KO)
-	$(Q)bash scripts/test.sh
-
-check-harness: guest-payload $(WARN_KO)
-	$(Q)bash scripts/test.sh --harness-only
+# `make test` and `make check-harness` are in vmtest/vmtest.mk, after WARN_KO is defined.
