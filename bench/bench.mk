@@ -51,9 +51,10 @@ demo: all guest-payload
 	$(Q)bash bench/run-demo.sh
 
 # `gmemctl trace record|replay` (gmemctl/cmd_trace.c, owned here) reads and
-# writes the gtrace file format: link its object into gmemctl and into
+# writes the gtrace file format and compares a replay with MIN: link those
+# objects into gmemctl and into
 # whatever links GMEMCTL_OBJS (the gmemctl host tests). The extra
 # prerequisite lands in the $^ of gmemctl.mk's link rule.
-$(GMEMCTL): $(BENCH_OBJDIR)/gtrace.o
-GMEMCTL_OBJS += $(BENCH_OBJDIR)/gtrace.o
-$(GMEMCTL_OBJDIR)/cmd_trace.o: bench/gtrace.h
+$(GMEMCTL): $(BENCH_OBJDIR)/gtrace.o $(BENCH_OBJDIR)/min.o
+GMEMCTL_OBJS += $(BENCH_OBJDIR)/gtrace.o $(BENCH_OBJDIR)/min.o
+$(GMEMCTL_OBJDIR)/cmd_trace.o: bench/gtrace.h bench/min.h

@@ -231,6 +231,39 @@ static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool p
 	fflush(g->out);
 }
 
+/*
+ * Open @target, set @a's tunables (if any), load and attach it, reporting
+ * every failure the way `gmemctl load` does. On success *out is attached.
+ */
+int gx_policy_start(struct gmemctl *g, const char *target, const struct load_args *a,
+		    struct gmem_policy **out)
+{
+	struct gmem_policy *p = NULL;
+	int ret = GX_OK, err;
+
+	err = gmem_policy_open(target, &p);
+	if (err)
+		return open_fail(g, target, err);
+	if (a)
+		ret = set_tunables(g, p, a);
+	if (!ret) {
+		err = gmem_policy_load(p);
+		if (err)
+			ret = load_fail(g, p, err);
+	}
+	if (!ret) {
+		err = gmem_policy_attach(p);
+		if (err)
+			ret = attach_fail(g, err);
+	}
+	if (ret) {
+		gmem_policy_close(p);
+		return ret;
+	}
+	*out = p;
+	return GX_OK;
+}
+
 int cmd_load(struct gmemctl *g, int argc, char **argv)
 {
 	struct gmem_policy *p = NULL;
@@ -240,22 +273,9 @@ int cmd_load(struct gmemctl *g, int argc, char **argv)
 	ret = parse_load(g, argc, argv, &a);
 	if (ret)
 		return ret;
-	err = gmem_policy_open(a.target, &p);
-	if (err)
-		return open_fail(g, a.target, err);
-	ret = set_tunables(g, p, &a);
+	ret = gx_policy_start(g, a.target, &a, &p);
 	if (ret)
-		goto out;
-	err = gmem_policy_load(p);
-	if (err) {
-		ret = load_fail(g, p, err);
-		goto out;
-	}
-	err = gmem_policy_attach(p);
-	if (err) {
-		ret = attach_fail(g, err);
-		goto out;
-	}
+		return ret;
 	if (a.pin) {
 		err = gmem_policy_pin(p);
 		if (err) {

@@ -7,11 +7,15 @@
  *       until S seconds pass or SIGINT/SIGTERM, then stop. The file is the
  *       gtrace format (bench/gtrace.h) that gmem-min and gmem-bench use; its
  *       header records device N's block size and HBM capacity.
- *   replay FILE [--sim N] [--len B]
+ *   replay FILE [--sim N] [--len B] [--policy NAME|PATH] [--hbm SIZE]
  *       Replay the recorded block accesses, in order, as GMEM_SIM_TRACE jobs
  *       on /dev/gmem_simN, one fresh mapping per recorded object, and print
- *       the counters the replay caused under the policy now in charge. Data
- *       is not part of a trace: replayed blocks start out zero-filled.
+ *       the counters the replay caused beside Belady's MIN for the same
+ *       trace and HBM size. --policy attaches that policy for the replay only
+ *       (else the policy now in charge runs it). --hbm SIZE (at most the
+ *       device's HBM) shrinks the HBM the replay can use by pinning the rest
+ *       with a filler mapping, which the core never evicts. Data is not part
+ *       of a trace: replayed blocks start out zero-filled.
  *
  * Single-threaded; the signal flag is the only static state and is reset
  * on every record.
@@ -28,6 +32,7 @@
 
 #include "gmemctl.h"
 #include "../bench/gtrace.h"
+#include "../bench/min.h"
 
 #define U(x) ((unsigned long long)(x))
 #define TRACE_DRAIN_RECS	65536u
@@ -182,6 +187,8 @@ struct replay {
 	unsigned int nobjs;
 	uint64_t bs;
 	int gfd, sfd;
+	void *filler;			/* pinned HBM the replay may not use (--hbm) */
+	size_t filler_len;
 };
 
 static struct replay_obj *replay_obj(struct replay *r, uint32_t id, bool add)
@@ -221,10 +228,30 @@ static int replay_map(struct replay *r, const struct gtrace *t)
 	return 0;
 }
 
+/* Pin all but @hbm_blocks of device @dev's HBM with a filler mapping. */
+static int replay_shrink_hbm(struct replay *r, uint32_t dev, uint64_t dev_blocks,
+			     uint64_t hbm_blocks)
+{
+	void *p;
+	int err;
+
+	if (hbm_blocks >= dev_blocks)
+		return 0;
+	r->filler_len = (size_t)((dev_blocks - hbm_blocks) * r->bs);
+	p = mmap(NULL, r->filler_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->gfd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->filler = p;
+	err = gmem_advise(p, r->filler_len, GMEM_ADV_PIN, dev, 0);
+	return err;
+}
+
 static void replay_unmap(struct replay *r)
 {
 	unsigned int i;
 
+	if (r->filler)
+		munmap(r->filler, r->filler_len);
 	for (i = 0; i < r->nobjs; i++)
 		if (r->objs[i].base)
 			munmap(r->objs[i].base, (size_t)r->objs[i].blocks * r->bs);
@@ -286,7 +313,22 @@ static void replay_sum(struct replay *r, struct gmem_stats *sum)
 	}
 }
 
-static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace *t)
+/* Belady's MIN of the trace at @hbm_blocks: the fewest blocks any policy moves in. */
+static int replay_min(const struct gtrace *t, uint64_t hbm_blocks, struct min_result *min)
+{
+	uint64_t *keys;
+	long n = gtrace_keys(t, -1, &keys);
+	int err;
+
+	if (n < 0)
+		return (int)n;
+	err = min_simulate(keys, (size_t)n, hbm_blocks, min);
+	free(keys);
+	return err;
+}
+
+static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace *t,
+			const struct min_result *min, uint64_t hbm_blocks)
 {
 	struct gmem_stats st;
 	struct gmem_json j;
@@ -298,6 +340,8 @@ static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace
 		gmem_json_u64(&j, "records", t->hdr.nr_records);
 		gmem_json_u64(&j, "objects", r->nobjs);
 		gmem_json_stats(&j, "stats", &st);
+		gmem_json_u64(&j, "hbm_blocks", hbm_blocks);
+		gmem_json_u64(&j, "min_blocks_in", min->misses);
 		gmem_json_obj_end(&j);
 		return gx_json_emit(g, &j);
 	}
@@ -305,17 +349,20 @@ static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace
 		" in, %llu out, %llu evictions, %llu prefetched (%llu wasted)\n",
 		U(t->hdr.nr_records), r->nobjs, U(st.dev_faults), U(st.h2d_blocks),
 		U(st.d2h_blocks), U(st.evictions), U(st.prefetch_issued), U(st.prefetch_wasted));
+	fprintf(g->out, "Belady's MIN with %llu HBM blocks: %llu blocks in (this run: %.3fx MIN)\n",
+		U(hbm_blocks), U(min->misses),
+		min->misses ? (double)st.h2d_blocks / (double)min->misses : 0.0);
 	return GX_OK;
 }
 
 static int replay_open(struct gmemctl *g, struct replay *r, const struct gtrace *t,
-		       uint64_t sim)
+		       uint64_t sim, uint64_t *dev_blocks)
 {
 	struct gmem_dev_info di;
 	char path[64];
 	int err;
 
-	err = gmem_dev_info(0, &di);
+	err = gmem_dev_info((uint32_t)sim, &di);
 	if (err)
 		return gx_fail(g, err, "cannot read the device");
 	if (di.block_size != t->hdr.block_size) {
@@ -324,6 +371,7 @@ static int replay_open(struct gmemctl *g, struct replay *r, const struct gtrace 
 		return GX_FAIL;
 	}
 	r->bs = di.block_size;
+	*dev_blocks = di.hbm_bytes / di.block_size;
 	r->gfd = open(gmem_dev_path(), O_RDWR | O_CLOEXEC);
 	if (r->gfd < 0)
 		return gx_fail(g, errno == ENOENT ? -ENODEV : -errno, "cannot open the device");
@@ -338,9 +386,11 @@ static int replay_open(struct gmemctl *g, struct replay *r, const struct gtrace 
 
 static int trace_replay(struct gmemctl *g, int argc, char **argv)
 {
+	const char *file = NULL, *val, *policy = NULL, *hbm_arg = NULL;
+	uint64_t sim = 0, len = 64, hbm = 0, dev_blocks = 0, hbm_blocks;
+	struct gmem_policy *pol = NULL;
+	struct min_result min;
 	struct replay *r;
-	const char *file = NULL, *val;
-	uint64_t sim = 0, len = 64;
 	struct gtrace t;
 	int i, err, ret;
 
@@ -349,6 +399,10 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 			ret = parse_num(g, "--sim", val, GMEM_MAX_DEVICES - 1, &sim);
 		else if (gx_opt(argc, argv, &i, "--len", true, &val) == 1)
 			ret = parse_num(g, "--len", val, 4096, &len);
+		else if (gx_opt(argc, argv, &i, "--policy", true, &val) == 1)
+			ret = (policy = val, GX_OK);
+		else if (gx_opt(argc, argv, &i, "--hbm", true, &val) == 1)
+			ret = (hbm_arg = val, parse_num(g, "--hbm", val, UINT64_MAX, &hbm));
 		else if (argv[i][0] != '-' && !file)
 			ret = (file = argv[i], GX_OK);
 		else
@@ -358,6 +412,8 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 	}
 	if (!file || !len)
 		return gx_usage(g, "trace", file ? "--len must be > 0" : "replay needs a trace file");
+	if (hbm_arg && !hbm)
+		return gx_usage(g, "trace", "--hbm must be > 0");
 	err = gtrace_load(file, &t);
 	if (err) {
 		gx_err(g, "%s: %s", file, err == -EINVAL ? "not a valid gmem trace" : strerror(-err));
@@ -369,13 +425,30 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 		return GX_FAIL;
 	}
 	r->gfd = r->sfd = -1;
-	ret = replay_open(g, r, &t, sim);
+	ret = replay_open(g, r, &t, sim, &dev_blocks);
+	hbm_blocks = hbm ? hbm / r->bs : dev_blocks;
+	if (!ret && hbm && (hbm % r->bs || !hbm_blocks || hbm_blocks > dev_blocks)) {
+		gx_err(g, "--hbm %s: must be a multiple of the %llu-byte block size, at most the "
+		       "device's %llu blocks", hbm_arg, U(r->bs), U(dev_blocks));
+		ret = GX_USAGE;
+	}
+	if (!ret) {
+		err = replay_shrink_hbm(r, (uint32_t)sim, dev_blocks, hbm_blocks);
+		if (err)
+			ret = gx_fail(g, err, "cannot reserve HBM for --hbm");
+	}
+	if (!ret && policy)
+		ret = gx_policy_start(g, policy, NULL, &pol);
 	if (!ret) {
 		err = replay_map(r, &t);
 		if (!err && t.hdr.nr_records)
 			err = replay_run(r, &t, (uint32_t)len);
-		ret = err ? gx_fail(g, err, "replay failed") : replay_print(g, r, &t);
+		if (!err)
+			err = replay_min(&t, hbm_blocks, &min);
+		ret = err ? gx_fail(g, err, "replay failed") :
+			    replay_print(g, r, &t, &min, hbm_blocks);
 	}
+	gmem_policy_close(pol);		/* detaches: the replay's policy only */
 	replay_unmap(r);
 	if (r->sfd >= 0)
 		close(r->sfd);

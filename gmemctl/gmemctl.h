@@ -61,6 +61,11 @@ int gx_usage(struct gmemctl *g, const char *cmd, const char *fmt, ...)
  * shares (module missing, permission); the rest get gmem_strerror().
  */
 int gx_fail(struct gmemctl *g, int err, const char *what);
+struct load_args;
+struct gmem_policy;
+/* Open, set tunables (@a may be NULL), load and attach, with load's messages. */
+int gx_policy_start(struct gmemctl *g, const char *target, const struct load_args *a,
+		    struct gmem_policy **out);
 int gx_exit_code(int err);
 
 /*

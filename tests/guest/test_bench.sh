@@ -14,7 +14,7 @@
 # Runs with the suite's default module parameters.
 
 echo "KTAP version 1"
-echo "1..4"
+echo "1..5"
 n=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 nok() { n=$((n + 1)); echo "not ok $n $1"; }
@@ -95,3 +95,24 @@ diag "replay: $r"
 echo "$r" | grep -q "^replayed $(val "$t" trace_records) accesses" || bad=1
 gmemctl trace replay /nonexistent.gt >/dev/null 2>&1 && bad=1
 [ $bad = 0 ] && ok trace_file_round_trip || nok trace_file_round_trip
+
+# What-if replay: the same trace under a policy and a smaller HBM, beside MIN.
+# MIN from the replay must equal gmem-min's at that capacity; nothing moves
+# fewer blocks than MIN; the policy is attached for the replay only.
+bad=0
+r=$(gmemctl --json trace replay /tmp/tb.gt --policy lru_cold --hbm 16M 2>&1)
+diag "replay --policy lru_cold --hbm 16M: $r"
+in=$(echo "$r" | sed -n 's/.*"h2d_blocks":\([0-9]*\).*/\1/p')
+min=$(echo "$r" | sed -n 's/.*"min_blocks_in":\([0-9]*\).*/\1/p')
+cap=$(echo "$r" | sed -n 's/.*"hbm_blocks":\([0-9]*\).*/\1/p')
+bs=$(gmem-min /tmp/tb.gt | tr ' ' '\n' | sed -n 's/^block_size=//p')
+want=$(gmem-min /tmp/tb.gt --capacity "$cap" 2>/dev/null | tr ' ' '\n' | sed -n 's/^min_misses=//p')
+[ -n "$in" ] && [ -n "$min" ] && [ "$cap" = $((16 * 1048576 / bs)) ] ||
+	{ diag "replay printed no counters"; bad=1; }
+[ "$min" = "$want" ] || { diag "replay MIN $min, gmem-min --capacity $cap says $want"; bad=1; }
+[ -n "$in" ] && [ "$in" -ge "$min" ] 2>/dev/null || { diag "$in blocks in < MIN $min"; bad=1; }
+gmemctl status | grep -q '^policy: *builtin' || { diag "the replay's policy stayed attached"; bad=1; }
+gmemctl trace replay /tmp/tb.gt --hbm 1 >/dev/null 2>&1; [ $? = 2 ] || { diag "--hbm 1 not refused"; bad=1; }
+[ "$(cat /sys/kernel/debug/gmem/live)" = "$(printf 'objects 0\nhost_pages 0\ndev_blocks 0')" ] ||
+	{ diag "replay leaked: $(cat /sys/kernel/debug/gmem/live)"; bad=1; }
+[ $bad = 0 ] && ok replay_what_if_beside_min || nok replay_what_if_beside_min

@@ -257,5 +257,10 @@ run gmemctl trace replay /tmp/zipf.gt
 echo "$out" | grep -q "^replayed $(val "$traced" accesses) accesses over 1 objects"
 check trace_replays $?
 
+# What if: the same trace under another policy and half the HBM, beside MIN.
+run gmemctl trace replay /tmp/zipf.gt --policy lru_cold --hbm 32M
+echo "$out" | grep -q "^Belady's MIN with 16 HBM blocks: "
+check trace_replay_what_if $?
+
 echo "1..$n"
 [ $failed = 0 ]
