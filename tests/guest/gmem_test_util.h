@@ -194,6 +194,14 @@ static inline int gmt_live_wait_zero(struct gmt_live *l, int ms)
 	}
 }
 
+/* For gtest.h users: fail the test unless nothing is left live within 2 s. */
+#define GMT_ASSERT_NO_LEAK() do {						\
+	struct gmt_live l_;							\
+	GT_ASSERT(gmt_live_wait_zero(&l_, 2000) == 0,				\
+		  "leak: objects %ld host_pages %ld dev_blocks %ld",		\
+		  l_.objects, l_.host_pages, l_.dev_blocks);			\
+} while (0)
+
 /* ------------------------------------------------------------- /dev/gmem */
 
 static inline int gmt_open_gmem(void)

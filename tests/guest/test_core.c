@@ -13,10 +13,7 @@
 
 static void no_leak(void)
 {
-	struct gmt_live l;
-
-	GT_ASSERT(gmt_live_wait_zero(&l, 2000) == 0, "leak: objects %ld host_pages %ld dev_blocks %ld",
-		  l.objects, l.host_pages, l.dev_blocks);
+	GMT_ASSERT_NO_LEAK();
 }
 
 static uint32_t axpy_ref(int32_t a, uint64_t i)

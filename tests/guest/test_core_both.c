@@ -37,13 +37,10 @@ static void setup(const char *read_dup)
 
 static void teardown(void *p, size_t len)
 {
-	struct gmt_live l;
-
 	GT_ASSERT(munmap(p, len) == 0, "munmap");
 	close(sfd);
 	close(gfd);
-	GT_ASSERT(gmt_live_wait_zero(&l, 2000) == 0, "leak: objects %ld host_pages %ld dev_blocks %ld",
-		  l.objects, l.host_pages, l.dev_blocks);
+	GMT_ASSERT_NO_LEAK();
 }
 
 static struct gmem_stats ostats(const void *p)

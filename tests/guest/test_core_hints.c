@@ -34,15 +34,12 @@ static void open_sim(int i)
 
 static void teardown(void)
 {
-	struct gmt_live l;
-
 	if (sfd[0] >= 0)
 		close(sfd[0]);
 	if (sfd[1] >= 0)
 		close(sfd[1]);
 	close(gfd);
-	GT_ASSERT(gmt_live_wait_zero(&l, 2000) == 0, "leak: objects %ld host_pages %ld dev_blocks %ld",
-		  l.objects, l.host_pages, l.dev_blocks);
+	GMT_ASSERT_NO_LEAK();
 }
 
 static struct gmem_stats ostats(const void *p)

@@ -33,13 +33,10 @@ static void env_open(struct env *e, size_t len)
 
 static void env_close_no_leak(struct env *e)
 {
-	struct gmt_live l;
-
 	GT_ASSERT(munmap(e->mem, e->len) == 0, "munmap");
 	close(e->sfd);
 	close(e->gfd);
-	GT_ASSERT(gmt_live_wait_zero(&l, 2000) == 0, "leak: objects %ld host_pages %ld dev_blocks %ld",
-		  l.objects, l.host_pages, l.dev_blocks);
+	GMT_ASSERT_NO_LEAK();
 }
 
 static uint64_t sim_counter(const char *attr)
