@@ -38,7 +38,7 @@ $(FUZZ_DIR)/obj/lib/%.o: libgmempolicy/src/%.c $(LIB_HDRS)
 $(FUZZ_DIR)/obj/gmemctl/%.o: gmemctl/%.c gmemctl/gmemctl.h $(LIB_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
-$(FUZZ_DIR)/obj/bench/%.o: bench/%.c bench/gtrace.h
+$(FUZZ_DIR)/obj/bench/%.o: bench/%.c bench/gtrace.h bench/min.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
@@ -47,7 +47,8 @@ $(FUZZ_DIR)/fuzz_json: $(FUZZ_DIR)/obj/lib/json.o
 $(FUZZ_DIR)/fuzz_gtrace: $(FUZZ_DIR)/obj/bench/gtrace.o
 $(FUZZ_DIR)/fuzz_tunables: $(FUZZ_LIB_OBJS) $(FIXTURE_OBJS)
 $(FUZZ_DIR)/fuzz_tunables: FUZZ_LIBS := $(LIBGMEM_LDLIBS)
-$(FUZZ_DIR)/fuzz_cli: $(FUZZ_CLI_OBJS) $(FUZZ_LIB_OBJS) $(FUZZ_DIR)/obj/bench/gtrace.o $(FIXTURE_OBJS)
+$(FUZZ_DIR)/fuzz_cli: $(FUZZ_CLI_OBJS) $(FUZZ_LIB_OBJS) $(FUZZ_DIR)/obj/bench/gtrace.o \
+			$(FUZZ_DIR)/obj/bench/min.o $(FIXTURE_OBJS)
 $(FUZZ_DIR)/fuzz_cli: FUZZ_LIBS := $(LIBGMEM_LDLIBS)
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_HDRS)

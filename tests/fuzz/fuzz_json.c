@@ -55,14 +55,36 @@ struct model {
 	unsigned int depth;
 	bool obj[GMEM_JSON_MAX_DEPTH + 1];
 	bool top_done;
-	char strs[MAX_STRS][MAX_STR + 1];	/* every key and string value, in order */
+	/* every key and string value, in order, as the writer must encode it */
+	char strs[MAX_STRS][3 * MAX_STR + 1];
 	unsigned int nstr;
 };
 
+static int utf8_len(const unsigned char *p);
+
+/* The writer replaces each byte that starts no valid UTF-8 sequence with U+FFFD. */
 static void m_str(struct model *m, const char *s)
 {
-	if (m->nstr < MAX_STRS)
-		strcpy(m->strs[m->nstr], s);
+	const unsigned char *p = (const unsigned char *)s;
+	char *o;
+	int n;
+
+	if (m->nstr < MAX_STRS) {
+		o = m->strs[m->nstr];
+		while (*p) {
+			n = utf8_len(p);
+			if (n) {
+				memcpy(o, p, n);
+				o += n;
+				p += n;
+			} else {
+				memcpy(o, "\xef\xbf\xbd", 3);
+				o += 3;
+				p++;
+			}
+		}
+		*o = '\0';
+	}
 	m->nstr++;
 }
 
@@ -173,9 +195,14 @@ static void string(struct parser *ps, const char *doc)
 			if (ps->p[1] == 'u') {
 				unsigned int v;
 
-				if (sscanf(ps->p + 2, "%4x", &v) != 1 || v >= 0x80 || !v)
+				if (sscanf(ps->p + 2, "%4x", &v) != 1 || !v || (v >= 0x80 && v != 0xfffd))
 					fail("\\u escape the writer never makes", doc);
-				out[o++] = (char)v;
+				if (v == 0xfffd) {	/* for a byte that is not UTF-8 */
+					memcpy(out + o, "\xef\xbf\xbd", 3);
+					o += 3;
+				} else {
+					out[o++] = (char)v;
+				}
 				ps->p += 6;
 				continue;
 			}
