@@ -8,21 +8,30 @@
  * GMEM_ADV_PIN, that the pinned blocks fit in the device's HBM. A rejected
  * hint changes nothing. An accepted one is applied block by block in address
  * order; WILLNEED and PIN can still stop on a migration error (host memory,
- * a device copy), in which case the blocks before the failing one keep the
- * hint, the rest are unchanged, and the error is returned. Every accepted
- * hint is passed to the policy (gm_policy_advise()).
+ * a device copy), a fatal signal, or the pin budget, in which case the blocks
+ * before the failing one keep the hint, the rest are unchanged, and the
+ * error is returned. Every accepted hint is passed to the policy
+ * (gm_policy_advise()).
+ *
+ * Pins: pinned HBM is charged to the owner's RLIMIT_MEMLOCK (like mlock(),
+ * unless CAP_IPC_LOCK; -ENOMEM beyond it) and may never exceed the device's
+ * HBM (-ENOSPC). A pinned block stays on the device it was pinned to: other
+ * devices' faults on it fail with -EBUSY; the CPU can still pull it back.
  *
  * Locking: the mapping is looked up under mmap_read_lock, which is dropped
- * before gm_lock is taken (the object is held by a reference); the rest runs
- * under gm_lock.
+ * before anything else (the object is held by a reference); gm_devs_rwsem
+ * is held for read for the whole hint, and each block is locked on its own
+ * while it changes, so a long hint never holds anything across two blocks
+ * and stops at a fatal signal.
  */
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
 #include "gm_internal.h"
 #include "gm_policy.h"
 
-/* Checks that need neither the mapping nor gm_lock. */
+/* Checks that need neither the mapping nor any lock. */
 static int gm_advise_check_args(const struct gmem_advise *adv)
 {
 	if (adv->flags)
@@ -51,129 +60,184 @@ static int gm_advise_check_dev(const struct gmem_advise *adv)
 	}
 }
 
+/* What one hint applies to each block. */
+struct gm_advise_op {
+	const struct gmem_advise *adv;
+	struct gm_lookup *lk;
+};
+
 /*
- * Pins on a device may not exceed its HBM: count what is pinned there now
- * and what this hint adds. Blocks pinned on @dev but pulled back to the host
- * by the CPU are not counted; they come back only if there is room.
+ * Pins on a device may not exceed its HBM: the device's pinned blocks plus
+ * this hint's. Counters, not a walk: O(1) whatever is resident.
  */
-static int gm_pin_check(struct gm_object *obj, u32 first, u32 nr, u32 devid)
+static int gm_pin_check(u32 nr, u32 devid)
 {
 	struct gm_devstate *ds = gm_devstate(devid);
-	u64 pinned = 0, adding = 0;
-	struct gm_block *blk;
-	u32 i;
+	u64 pinned;
 
-	list_for_each_entry(blk, &ds->lru, lru)
-		if (blk->flags & GM_BLK_PINNED)
-			pinned++;
-	for (i = first; i < first + nr; i++) {
-		blk = &obj->blocks[i];
-		if (!gm_blk_resident_on(blk, devid) || !(blk->flags & GM_BLK_PINNED))
-			adding++;
+	spin_lock(&ds->lock);
+	pinned = ds->pinned_blocks;
+	spin_unlock(&ds->lock);
+	return pinned + nr > ds->dev->hbm_blocks ? -ENOSPC : 0;
+}
+
+/* Set or clear @blk's pin, charging or uncharging its owner. */
+static int gm_blk_set_pin(struct gm_block *blk, bool pin, u32 devid)
+{
+	int ret;
+
+	if (!!(blk->flags & GM_BLK_PINNED) == pin) {
+		if (pin)
+			blk->pin_dev = devid;
+		return 0;
 	}
-	return pinned + adding > ds->dev->hbm_blocks ? -ENOSPC : 0;
+	if (pin) {
+		ret = gm_pin_charge(blk->obj, 1);
+		if (ret)
+			return ret;
+		blk->flags |= GM_BLK_PINNED;
+		blk->pin_dev = devid;
+	} else {
+		gm_pin_uncharge(blk->obj, 1);
+		blk->flags &= ~GM_BLK_PINNED;
+		blk->pin_dev = GM_NO_DEV;
+	}
+	gm_lru_update_class(blk);
+	return 0;
+}
+
+/* Map a block a hint moved, if the protection looked up still holds. */
+static void gm_advise_map(struct gm_block *blk, u32 devid, const struct gm_lookup *lk)
+{
+	if (!lk->may_read || atomic_read(&blk->obj->prot_seq) != lk->prot_seq)
+		return;		/* the device faults it in under the new protection */
+	/* -ENOENT (no address space yet) is fine: it maps on first touch. */
+	gm_blk_map(blk, devid, lk->may_write);
 }
 
 /*
- * WILLNEED and PIN: migrate and map each block; no address space yet is
- * fine. A read copy on @devid is claimed (made DEVICE and mapped writable)
- * without a copy; the policy already saw it arrive.
+ * WILLNEED and PIN: migrate and map one block. A read copy on @devid is
+ * claimed (made DEVICE and mapped writable) without a copy; the policy
+ * already saw it arrive. A block pinned to another device stays there.
  */
-static int gm_advise_migrate(struct gm_object *obj, u32 first, u32 nr, u32 devid, bool pin)
+static int gm_advise_migrate_one(struct gm_block *blk, const struct gm_advise_op *op)
 {
-	struct gm_block *blk;
+	u32 devid = op->adv->dev;
+	bool pin = op->adv->advice == GMEM_ADV_PIN;
 	bool arrives;
-	int ret;
-	u32 i;
+	int ret = 0;
 
-	for (i = first; i < first + nr; i++) {
-		blk = &obj->blocks[i];
-		if (!gm_blk_owned_by(blk, devid)) {
-			arrives = !gm_blk_resident_on(blk, devid);
-			ret = gm_migrate_to_dev(blk, devid);
-			if (ret)
-				return pin && ret == -ENOMEM ? -ENOSPC : ret;
-			gm_blk_map(blk, devid);
-			if (arrives)
-				gm_policy_activated(blk, GMEM_ACT_HINT);
-		}
-		if (pin)
-			blk->flags |= GM_BLK_PINNED;
-		cond_resched();
-	}
-	return 0;
-}
-
-static int gm_advise_dontneed(struct gm_object *obj, u32 first, u32 nr)
-{
-	int ret;
-	u32 i;
-
-	for (i = first; i < first + nr; i++) {
-		ret = gm_migrate_to_host(&obj->blocks[i]);
+	/* WILLNEED is a hint: a block that cannot move (pinned elsewhere, or
+	 * its host pages held by someone) stays where it is. */
+	if ((blk->flags & GM_BLK_PINNED) && blk->pin_dev != devid)
+		return pin ? -EBUSY : 0;
+	if (!gm_blk_owned_by(blk, devid)) {
+		arrives = !gm_blk_resident_on(blk, devid);
+		ret = gm_migrate_to_dev(blk, devid);
+		if (ret == -EBUSY && !pin)
+			return 0;
 		if (ret)
-			return ret;
-		cond_resched();
+			return pin && ret == -ENOMEM ? -ENOSPC : ret;
+		gm_advise_map(blk, devid, op->lk);
+		if (arrives)
+			gm_policy_activated(blk, GMEM_ACT_HINT);
 	}
-	return 0;
+	return pin ? gm_blk_set_pin(blk, true, devid) : 0;
 }
 
 /* Hints that only set per-block attributes. */
-static void gm_advise_attr(struct gm_object *obj, u32 first, u32 nr,
-			   const struct gmem_advise *adv)
+static int gm_advise_attr_one(struct gm_block *blk, const struct gmem_advise *adv)
+{
+	switch (adv->advice) {
+	case GMEM_ADV_UNPIN:
+		return gm_blk_set_pin(blk, false, GM_NO_DEV);
+	case GMEM_ADV_PREFERRED:
+		blk->pref_dev = adv->dev == GMEM_DEV_HOST ? GM_PREF_HOST : adv->dev;
+		break;
+	case GMEM_ADV_TAG:
+		WRITE_ONCE(blk->tag, adv->value);
+		break;
+	case GMEM_ADV_HOT:
+		blk->flags = (blk->flags & ~GM_BLK_COLD) | GM_BLK_HOT;
+		gm_lru_update_class(blk);
+		break;
+	case GMEM_ADV_COLD:
+		blk->flags = (blk->flags & ~GM_BLK_HOT) | GM_BLK_COLD;
+		gm_lru_update_class(blk);
+		break;
+	}
+	return 0;
+}
+
+static int gm_advise_one(struct gm_block *blk, const struct gm_advise_op *op)
+{
+	int ret;
+
+	ret = mutex_lock_killable(&blk->lock);
+	if (ret)
+		return ret;
+	if (READ_ONCE(blk->obj->dead))
+		ret = -EINVAL;
+	else if (op->adv->advice == GMEM_ADV_WILLNEED || op->adv->advice == GMEM_ADV_PIN)
+		ret = gm_advise_migrate_one(blk, op);
+	else if (op->adv->advice == GMEM_ADV_DONTNEED)
+		ret = gm_migrate_to_host(blk);
+	else
+		ret = gm_advise_attr_one(blk, op->adv);
+	mutex_unlock(&blk->lock);
+	return ret;
+}
+
+/* Hints that need untouched blocks' metadata allocate it; DONTNEED/UNPIN do not. */
+static bool gm_advice_allocates(u32 advice)
+{
+	return advice != GMEM_ADV_DONTNEED && advice != GMEM_ADV_UNPIN;
+}
+
+static int gm_advise_range(struct gm_object *obj, u32 first, u32 nr,
+			   const struct gm_advise_op *op)
 {
 	struct gm_block *blk;
 	u32 i;
+	int ret;
 
 	for (i = first; i < first + nr; i++) {
-		blk = &obj->blocks[i];
-		switch (adv->advice) {
-		case GMEM_ADV_UNPIN:
-			blk->flags &= ~GM_BLK_PINNED;
-			break;
-		case GMEM_ADV_PREFERRED:
-			blk->pref_dev = adv->dev == GMEM_DEV_HOST ? GM_PREF_HOST : adv->dev;
-			break;
-		case GMEM_ADV_TAG:
-			blk->tag = adv->value;
-			break;
-		case GMEM_ADV_HOT:
-			blk->flags = (blk->flags & ~GM_BLK_COLD) | GM_BLK_HOT;
-			break;
-		case GMEM_ADV_COLD:
-			blk->flags = (blk->flags & ~GM_BLK_HOT) | GM_BLK_COLD;
-			break;
+		if (gm_advice_allocates(op->adv->advice))
+			blk = gm_obj_block_alloc(obj, i);
+		else
+			blk = gm_obj_block(obj, i);
+		if (!blk) {
+			if (gm_advice_allocates(op->adv->advice))
+				return -ENOMEM;
+			continue;
 		}
+		ret = gm_advise_one(blk, op);
+		if (ret)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 	}
+	return 0;
 }
 
-static int gm_advise_locked(struct gm_object *obj, const struct gmem_advise *adv)
+static int gm_advise_apply(struct gm_lookup *lk, const struct gmem_advise *adv)
 {
+	struct gm_object *obj = lk->obj;
 	u32 first = (adv->addr - obj->start) >> gm_blk_shift;
 	u32 last = (adv->addr + adv->len - 1 - obj->start) >> gm_blk_shift;
 	u32 nr = last - first + 1;
+	struct gm_advise_op op = { .adv = adv, .lk = lk };
 	int ret;
 
-	if (obj->dead)
+	if (READ_ONCE(obj->dead))
 		return -EINVAL;
 	ret = gm_advise_check_dev(adv);
 	if (!ret && adv->advice == GMEM_ADV_PIN)
-		ret = gm_pin_check(obj, first, nr, adv->dev);
+		ret = gm_pin_check(nr, adv->dev);
 	if (ret)
 		return ret;
-
-	switch (adv->advice) {
-	case GMEM_ADV_WILLNEED:
-	case GMEM_ADV_PIN:
-		ret = gm_advise_migrate(obj, first, nr, adv->dev, adv->advice == GMEM_ADV_PIN);
-		break;
-	case GMEM_ADV_DONTNEED:
-		ret = gm_advise_dontneed(obj, first, nr);
-		break;
-	default:
-		gm_advise_attr(obj, first, nr, adv);
-		break;
-	}
+	ret = gm_advise_range(obj, first, nr, &op);
 	gm_policy_advise(obj, first, nr, adv->advice, adv->value);
 	return ret;
 }
@@ -181,7 +245,7 @@ static int gm_advise_locked(struct gm_object *obj, const struct gmem_advise *adv
 long gm_advise_ioctl(void __user *uarg)
 {
 	struct gmem_advise adv;
-	struct gm_object *obj;
+	struct gm_lookup lk;
 	int ret;
 
 	if (copy_from_user(&adv, uarg, sizeof(adv)))
@@ -189,19 +253,15 @@ long gm_advise_ioctl(void __user *uarg)
 	ret = gm_advise_check_args(&adv);
 	if (ret)
 		return ret;
-	ret = gm_obj_lookup(current->mm, adv.addr, &obj);
+	/* The range must lie in this one mapping. */
+	ret = gm_obj_lookup(current->mm, adv.addr, adv.len, 0, &lk);
 	if (ret)
 		return ret == -EFAULT ? -EINVAL : ret;
-	if (adv.addr + adv.len > obj->start + obj->size) {
-		ret = -EINVAL;		/* the range must lie in this one mapping */
-		goto out;
+	ret = down_read_killable(&gm_devs_rwsem);
+	if (!ret) {
+		ret = gm_advise_apply(&lk, &adv);
+		up_read(&gm_devs_rwsem);
 	}
-	ret = mutex_lock_killable(&gm_lock);
-	if (ret)
-		goto out;
-	ret = gm_advise_locked(obj, &adv);
-	mutex_unlock(&gm_lock);
-out:
-	gm_obj_put(obj);
+	gm_obj_put(lk.obj);
 	return ret;
 }

@@ -1,44 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gm_bpf.c: struct gmem_ops, the BPF struct_ops policy interface.
- *
- * A policy is a struct gmem_ops map attached with a BPF link (or a plain
- * struct_ops map update). .reg makes it the active policy; from then on the
- * dispatcher (gm_policy.c) asks it first. One policy is in charge at a time:
- * a second .reg fails with -EBUSY.
+ * gm_bpf.c: calling the BPF policy's hooks, and the safety net around them.
  *
  * Safety follows sched_ext: the kernel always survives its policy. A policy
  * is ejected, i.e. switched off at once in favour of the built-in policy,
  * when it calls bpf_gmem_error(), when more than gmem.max_rejects of its
  * decisions are invalid within one second, when one hook call runs longer
- * than gmem.watchdog_ms (checked when the call returns and by every kfunc
- * it calls meanwhile, which then stop acting so bounded loops end early), and
- * when userspace detaches it (.unreg: link released, loader died). Ejection
- * clears the active pointer under gm_lock, destroys the policy's lists,
- * records a struct gmem_exit_info and calls the policy's exit hook. An ejected
- * policy stays registered until .unreg, which then only frees it: a newer
- * policy is never touched by an older one's unreg.
+ * than gmem.watchdog_ms, when its hooks keep one CPU more than 90% busy over
+ * four watchdog periods (many calls in one operation), and when userspace
+ * detaches it (.unreg, gm_bpf_ops.c).
  *
- * Locking: gm_active, the policy list, the hook-call state (gm_hook) and the
- * statistics are all under gm_lock. Hooks are called with gm_lock held, so
- * at most one hook runs at a time and a policy cannot be detached while one
- * of its hooks runs (.unreg takes gm_lock); after .unreg returns the BPF core
- * may free the trampolines, and nothing here references them any more.
- * gm_hook.task is also read without the lock by gm_bpf_caller(), which only
- * compares it with current.
+ * Bounding a hook: struct_ops programs are verified to terminate (the
+ * verifier's instruction and loop limits); within that, a hook is checked
+ * when it returns, by every kfunc it calls (which then stop acting, so
+ * kfunc-driven loops end early), and by a watchdog work item outside the
+ * hook that ejects a policy whose call has been running too long. A hook
+ * that spins without calling kfuncs keeps its CPU until its verified bound
+ * runs out, but it holds only the lock of the block it was called for: no
+ * other block, object or device waits for it, and once ejected the policy
+ * gets no further calls.
+ *
+ * Ejecting from a hook context (RCU read section, a block lock held) only
+ * clears gm_active, records the exit info and queues pol->eject_work; the
+ * work waits for an RCU grace period (every hook of the policy has
+ * returned), destroys its lists and calls its exit hook, which is timed too
+ * and its duration recorded in the exit message.
+ *
+ * Locking: gm_active is RCU (readers: hook calls; writers: under
+ * gm_policy_mutex or gm_eject_lock); gm_eject_lock (spinlock) serializes
+ * "ejected" transitions and the last exit record; counters are atomics.
+ * Hooks run with preemption disabled so the per-CPU gm_cur_call names the
+ * call a kfunc runs in.
  */
-#include <linux/capability.h>
 #include <linux/bpf.h>
-#include <linux/btf.h>
-#include <linux/btf_ids.h>
-#include <linux/ctype.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
-#include "gm_core.h"
+#include "gm_internal.h"
 #include "gm_policy.h"
 #include "gm_bpf.h"
 
@@ -50,36 +54,30 @@ MODULE_PARM_DESC(max_rejects,
 static unsigned int watchdog_ms = 1000;
 module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms,
-		 "Longest a BPF policy hook may run before the policy is ejected, in ms (0: off)");
+		 "Longest a BPF policy hook may run, and its total hook time within two such periods, in ms (0: off)");
 
 #define GM_REJECT_WINDOW_NS	NSEC_PER_SEC
 
-static LIST_HEAD(gm_bpf_policies);	/* registered: active or ejected */
-static struct gm_bpf_policy *gm_active;	/* in charge; NULL: built-in */
-static struct btf *gm_bpf_btf;		/* the module's BTF (struct_ops .init) */
+DEFINE_MUTEX(gm_policy_mutex);
+struct gm_bpf_policy __rcu *gm_active;
+LIST_HEAD(gm_bpf_policies);
+static DEFINE_SPINLOCK(gm_eject_lock);
+static DEFINE_PER_CPU(struct gm_hook_call *, gm_cur_call);
 
-BTF_ID_LIST_SINGLE(gm_ops_btf_ids, struct, gmem_ops)
-
-/* The hook call in progress: at most one, since hooks run under gm_lock. */
-static struct {
-	struct task_struct *task;
-	struct gm_bpf_policy *pol;
-	const char *hook;
+/* What the watchdog may read of another CPU's call (not its stack). */
+struct gm_hook_running {
+	struct gm_bpf_policy *pol;	/* compared with gm_active, never dereferenced */
+	const char *hook;		/* a string literal */
 	u64 start_ns;
-	struct gm_fault_req *fault;	/* prefetch hook: bpf_gmem_prefetch() target */
-	struct gm_evict_req *evict;	/* evict hook: bpf_gmem_evict_nominate() target */
-	enum gmem_exit_kind eject_kind;	/* ejection requested from inside the hook */
-	char eject_msg[GMEM_EXIT_MSG_LEN];
-} gm_hook;
+};
+static DEFINE_PER_CPU(struct gm_hook_running, gm_running);
 
 static struct {
-	u64 hook_calls;
-	u64 hook_ns;
-	u64 loads;
-	u64 ejections;
-	u64 window_start_ns;
-	u32 window_rejects;
-	struct gmem_exit_info last_exit;
+	atomic64_t hook_calls;
+	atomic64_t hook_ns;
+	atomic64_t loads;
+	atomic64_t ejections;
+	struct gmem_exit_info last_exit;	/* gm_eject_lock */
 } gm_bstat;
 
 static const char *const gm_exit_reason[] = {
@@ -110,599 +108,567 @@ static u64 gm_watchdog_ns(void)
 /* ------------------------------------------------------------------ */
 /* Ejection                                                             */
 
-/*
- * Switch @pol off for good: the built-in policy is in charge from here on.
- * Never called from inside a hook (requests from there are deferred to
- * gm_hook_end()), so the exit hook can be called directly.
- */
-static void gm_bpf_eject(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
-			 const char *msg);
-
-static void gm_hook_begin(struct gm_bpf_policy *pol, const char *hook)
-{
-	lockdep_assert_held(&gm_lock);
-	WARN_ON_ONCE(gm_hook.task);
-	gm_hook.pol = pol;
-	gm_hook.hook = hook;
-	gm_hook.eject_kind = GMEM_EXIT_NONE;
-	gm_hook.start_ns = ktime_get_ns();
-	WRITE_ONCE(gm_hook.task, current);
-}
-
-/* Account the call, then act on a stall or an ejection requested inside it. */
-static void gm_hook_end(void)
-{
-	struct gm_bpf_policy *pol = gm_hook.pol;
-	enum gmem_exit_kind kind = gm_hook.eject_kind;
-	u64 dt = ktime_get_ns() - gm_hook.start_ns;
-	u64 wd = gm_watchdog_ns();
-
-	WRITE_ONCE(gm_hook.task, NULL);
-	gm_hook.pol = NULL;
-	gm_hook.fault = NULL;
-	gm_hook.evict = NULL;
-	gm_hook.eject_kind = GMEM_EXIT_NONE;
-	gm_bstat.hook_calls++;
-	gm_bstat.hook_ns += dt;
-	if (pol->ejected)
-		return;
-	if (kind == GMEM_EXIT_NONE && wd && dt > wd) {
-		kind = GMEM_EXIT_STALL;
-		snprintf(gm_hook.eject_msg, sizeof(gm_hook.eject_msg),
-			 "%s() ran %llu ms, limit %u ms", gm_hook.hook,
-			 dt / NSEC_PER_MSEC, READ_ONCE(watchdog_ms));
-	}
-	if (kind != GMEM_EXIT_NONE)
-		gm_bpf_eject(pol, kind, gm_hook.eject_msg);
-}
-
-static void gm_bpf_eject(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
-			 const char *msg)
+static void gm_eject_record(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
+			    const char *msg)
 {
 	struct gmem_exit_info *ei = &gm_bstat.last_exit;
 
-	lockdep_assert_held(&gm_lock);
-	if (pol->ejected)
-		return;
-	pol->ejected = true;
-	if (gm_active == pol)
-		WRITE_ONCE(gm_active, NULL);
-	gm_plist_destroy_all(pol);
-
+	lockdep_assert_held(&gm_eject_lock);
 	memset(ei, 0, sizeof(*ei));
 	ei->kind = kind;
 	ei->when_ns = ktime_get_real_ns();
 	strscpy(ei->policy, pol->name);
 	strscpy(ei->reason, gm_exit_reason[kind]);
 	strscpy(ei->msg, msg);
-	if (kind == GMEM_EXIT_UNREG) {
+	if (kind != GMEM_EXIT_UNREG)
+		atomic64_inc(&gm_bstat.ejections);
+}
+
+/*
+ * Mark @pol ejected and stop routing decisions to it. Returns false if it
+ * already was. Callable from any context.
+ */
+static bool gm_eject_mark(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
+			  const char *msg)
+{
+	unsigned long flags;
+	bool first;
+
+	spin_lock_irqsave(&gm_eject_lock, flags);
+	first = !pol->ejected;
+	if (first) {
+		pol->ejected = true;
+		if (rcu_access_pointer(gm_active) == pol)
+			RCU_INIT_POINTER(gm_active, NULL);
+		gm_eject_record(pol, kind, msg);
+	}
+	spin_unlock_irqrestore(&gm_eject_lock, flags);
+	if (first && kind == GMEM_EXIT_UNREG)
 		pr_info_ratelimited("gmem: policy %s detached%s%s\n", pol->name,
 				    *msg ? ": " : "", msg);
-	} else {
-		gm_bstat.ejections++;
+	else if (first)
 		pr_warn("gmem: policy %s ejected (%s): %s; built-in policy in charge\n",
-			pol->name, ei->reason, msg);
+			pol->name, gm_exit_reason[kind], msg);
+	return first;
+}
+
+/*
+ * The rest of an ejection, in process context with no core lock held: wait
+ * until no hook of @pol runs, drop its lists, call its exit hook (timed).
+ */
+static void gm_eject_finish(struct gm_bpf_policy *pol)
+{
+	struct gmem_exit_info ei;
+	struct gm_hook_call call = { .pol = pol, .hook = "exit" };
+	u64 dt;
+
+	synchronize_rcu();
+	gm_plist_destroy_all(pol);
+	if (!pol->ops->exit)
+		return;
+	spin_lock_irq(&gm_eject_lock);
+	ei = gm_bstat.last_exit;
+	spin_unlock_irq(&gm_eject_lock);
+	call.start_ns = ktime_get_ns();
+	preempt_disable();
+	this_cpu_write(gm_cur_call, &call);
+	pol->ops->exit(&ei);
+	this_cpu_write(gm_cur_call, NULL);
+	preempt_enable();
+	dt = ktime_get_ns() - call.start_ns;
+	if (gm_watchdog_ns() && dt > gm_watchdog_ns()) {
+		pr_warn("gmem: policy %s: exit() ran %llu ms, limit %u ms\n", pol->name,
+			dt / NSEC_PER_MSEC, READ_ONCE(watchdog_ms));
+		spin_lock_irq(&gm_eject_lock);
+		if (!strcmp(gm_bstat.last_exit.policy, pol->name))
+			snprintf(gm_bstat.last_exit.msg, sizeof(gm_bstat.last_exit.msg),
+				 "%s; exit() ran %llu ms", ei.msg, dt / NSEC_PER_MSEC);
+		spin_unlock_irq(&gm_eject_lock);
 	}
-	if (pol->ops->exit) {
-		gm_hook_begin(pol, "exit");
-		pol->ops->exit(ei);
-		gm_hook_end();
-	}
+}
+
+static void gm_eject_workfn(struct work_struct *work)
+{
+	gm_eject_finish(container_of(work, struct gm_bpf_policy, eject_work));
+}
+
+/*
+ * From a hook context: mark now, finish in a work item. Callers are inside
+ * an RCU read section, so the work is queued before a grace period that
+ * starts after the mark ends (gm_bpf_eject_now() relies on it).
+ */
+static void gm_eject_async(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
+			   const char *msg)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "gm_eject_async() outside RCU");
+	if (gm_eject_mark(pol, kind, msg))
+		schedule_work(&pol->eject_work);
+}
+
+/*
+ * Process context, gm_policy_mutex held: eject @pol (if it is not already)
+ * and wait until the ejection is complete, exit hook included.
+ */
+void gm_bpf_eject_now(struct gm_bpf_policy *pol, enum gmem_exit_kind kind, const char *msg)
+{
+	bool first;
+
+	lockdep_assert_held(&gm_policy_mutex);
+	first = gm_eject_mark(pol, kind, msg);
+	synchronize_rcu();	/* an async ejector has queued its work by now */
+	if (first)
+		gm_eject_finish(pol);
+	else
+		flush_work(&pol->eject_work);
 }
 
 /* From inside a hook the ejection waits for the hook to return. */
 void gm_bpf_request_eject(enum gmem_exit_kind kind, const char *msg)
 {
-	lockdep_assert_held(&gm_lock);
-	if (READ_ONCE(gm_hook.task) == current) {
-		if (gm_hook.eject_kind == GMEM_EXIT_NONE) {
-			gm_hook.eject_kind = kind;
-			strscpy(gm_hook.eject_msg, msg);
+	struct gm_hook_call *call = this_cpu_read(gm_cur_call);
+	struct gm_bpf_policy *pol;
+
+	if (call) {
+		if (call->eject_kind == GMEM_EXIT_NONE) {
+			call->eject_kind = kind;
+			strscpy(call->eject_msg, msg);
 		}
 		return;
 	}
-	if (gm_active)
-		gm_bpf_eject(gm_active, kind, msg);
+	rcu_read_lock();
+	pol = rcu_dereference(gm_active);
+	if (pol)
+		gm_eject_async(pol, kind, msg);
+	rcu_read_unlock();
 }
 
 /* An invalid decision of the policy in charge: eject past max_rejects per window. */
 void gm_bpf_note_reject(enum gmem_reject why)
 {
-	struct gm_bpf_policy *pol = gm_hook.pol ?: gm_active;
+	struct gm_hook_call *call = this_cpu_read(gm_cur_call);
 	unsigned int limit = READ_ONCE(max_rejects);
 	char msg[GMEM_EXIT_MSG_LEN];
-	u64 now;
+	struct gm_bpf_policy *pol;
+	u64 now, start;
+	int n;
 
-	if (!pol || pol->ejected || !limit)
+	if (!limit)
 		return;
+	rcu_read_lock();
+	pol = call ? call->pol : rcu_dereference(gm_active);
+	if (!pol || READ_ONCE(pol->ejected))
+		goto out;
 	now = ktime_get_ns();
-	if (now - gm_bstat.window_start_ns > GM_REJECT_WINDOW_NS) {
-		gm_bstat.window_start_ns = now;
-		gm_bstat.window_rejects = 0;
-	}
-	if (++gm_bstat.window_rejects <= limit)
-		return;
-	snprintf(msg, sizeof(msg), "%u invalid decisions within 1 s, limit %u (last: %s)",
-		 gm_bstat.window_rejects, limit, gm_reject_name[why]);
+	start = atomic64_read(&pol->reject_start_ns);
+	if (now - start > GM_REJECT_WINDOW_NS &&
+	    atomic64_cmpxchg(&pol->reject_start_ns, start, now) == start)
+		atomic_set(&pol->window_rejects, 0);
+	n = atomic_inc_return(&pol->window_rejects);
+	if (n <= limit)
+		goto out;
+	snprintf(msg, sizeof(msg), "%d invalid decisions within 1 s, limit %u (last: %s)",
+		 n, limit, gm_reject_name[why]);
 	gm_bpf_request_eject(GMEM_EXIT_INVALID, msg);
+out:
+	rcu_read_unlock();
+}
+
+/* ------------------------------------------------------------------ */
+/* Hook calls                                                           */
+
+/*
+ * The hook-time budget: besides the per-call limit, hooks may not keep one
+ * CPU busy for more than 90% of a window of GM_BUDGET_WINDOW watchdog
+ * periods, so one operation that makes many slow calls (a DONTNEED over
+ * many blocks, each evicted) cannot hold up its caller for minutes: it is
+ * ejected after at most 3.6 watchdog periods of back-to-back hooks. The
+ * window is per CPU (the calls of one operation run on its CPU, and hooks
+ * run with preemption off), so busy policies on several CPUs do not add up.
+ */
+#define GM_BUDGET_WINDOW	4
+
+struct gm_hook_budget {
+	u64 start_ns;
+	u64 used_ns;
+};
+static DEFINE_PER_CPU(struct gm_hook_budget, gm_budget);
+
+/* Preemption disabled: this CPU's window. */
+static bool gm_budget_exceeded(u64 now, u64 dt, u64 *used)
+{
+	struct gm_hook_budget *b = this_cpu_ptr(&gm_budget);
+	u64 window = GM_BUDGET_WINDOW * gm_watchdog_ns();
+
+	if (!window)
+		return false;
+	if (now - b->start_ns > window) {
+		b->start_ns = now - dt;
+		b->used_ns = 0;
+	}
+	b->used_ns += dt;
+	*used = b->used_ns;
+	return b->used_ns * 10 > window * 9;
+}
+
+/* The call @call is about to run a hook of its policy on this CPU. */
+static void gm_hook_begin(struct gm_hook_call *call)
+{
+	preempt_disable();
+	call->start_ns = ktime_get_ns();
+	this_cpu_write(gm_cur_call, call);
+	this_cpu_write(gm_running.hook, call->hook);
+	this_cpu_write(gm_running.start_ns, call->start_ns);
+	WRITE_ONCE(*this_cpu_ptr(&gm_running.pol), call->pol);
+}
+
+/* Account the call, then act on a stall, the budget or an ejection requested inside it. */
+static void gm_hook_end(struct gm_hook_call *call)
+{
+	struct gm_bpf_policy *pol = call->pol;
+	enum gmem_exit_kind kind = call->eject_kind;
+	u64 now = ktime_get_ns(), dt = now - call->start_ns, wd = gm_watchdog_ns(), used;
+	bool over_budget = gm_budget_exceeded(now, dt, &used);
+
+	WRITE_ONCE(*this_cpu_ptr(&gm_running.pol), NULL);
+	this_cpu_write(gm_cur_call, NULL);
+	preempt_enable();
+	atomic64_inc(&gm_bstat.hook_calls);
+	atomic64_add(dt, &gm_bstat.hook_ns);
+	if (READ_ONCE(pol->ejected))
+		return;
+	if (kind == GMEM_EXIT_NONE && wd && dt > wd) {
+		kind = GMEM_EXIT_STALL;
+		snprintf(call->eject_msg, sizeof(call->eject_msg),
+			 "%s() ran %llu ms, limit %u ms", call->hook,
+			 dt / NSEC_PER_MSEC, READ_ONCE(watchdog_ms));
+	} else if (kind == GMEM_EXIT_NONE && over_budget) {
+		kind = GMEM_EXIT_STALL;
+		snprintf(call->eject_msg, sizeof(call->eject_msg),
+			 "hooks ran %llu ms of the last %u ms on one CPU (last: %s()), limit 90%%",
+			 used / NSEC_PER_MSEC, GM_BUDGET_WINDOW * READ_ONCE(watchdog_ms),
+			 call->hook);
+	}
+	if (kind != GMEM_EXIT_NONE)
+		gm_eject_async(pol, kind, call->eject_msg);
 }
 
 /*
- * The policy whose hook the current task is running, if kfuncs may act for
- * it: not ejected, no ejection pending, and within the watchdog limit. A
- * hook over the limit gets NULL from here on, so its kfunc-driven loops end.
+ * The active policy if it implements the hook at @hook_off in struct
+ * gmem_ops; then @call is set up for it. Caller holds rcu_read_lock().
+ */
+static struct gm_bpf_policy *gm_hook_get(struct gm_hook_call *call, size_t hook_off,
+					 const char *hook)
+{
+	struct gm_bpf_policy *pol = rcu_dereference(gm_active);
+
+	if (!pol || READ_ONCE(pol->ejected) || !*(void **)((char *)pol->ops + hook_off))
+		return NULL;
+	memset(call, 0, offsetof(struct gm_hook_call, eject_msg));
+	call->pol = pol;
+	call->hook = hook;
+	return pol;
+}
+
+#define GM_HOOK(name)	offsetof(struct gmem_ops, name), #name
+
+/*
+ * The policy whose hook runs on this CPU, if kfuncs may act for it: not
+ * ejected, no ejection pending, and within the watchdog limit. A hook over
+ * the limit gets NULL from here on, so its kfunc-driven loops end.
  */
 struct gm_bpf_policy *gm_bpf_caller(void)
 {
-	struct gm_bpf_policy *pol;
+	struct gm_hook_call *call;
 	u64 wd;
 
-	if (!in_task() || READ_ONCE(gm_hook.task) != current)
+	if (!in_task())
 		return NULL;
-	lockdep_assert_held(&gm_lock);
-	pol = gm_hook.pol;
-	if (pol->ejected || gm_hook.eject_kind != GMEM_EXIT_NONE)
+	call = this_cpu_read(gm_cur_call);
+	if (!call || READ_ONCE(call->pol->ejected) || call->eject_kind != GMEM_EXIT_NONE)
 		return NULL;
 	wd = gm_watchdog_ns();
-	if (wd && ktime_get_ns() - gm_hook.start_ns > wd) {
-		gm_hook.eject_kind = GMEM_EXIT_STALL;
-		snprintf(gm_hook.eject_msg, sizeof(gm_hook.eject_msg),
-			 "%s() still running after %u ms", gm_hook.hook,
-			 READ_ONCE(watchdog_ms));
+	if (wd && ktime_get_ns() - call->start_ns > wd) {
+		call->eject_kind = GMEM_EXIT_STALL;
+		snprintf(call->eject_msg, sizeof(call->eject_msg),
+			 "%s() still running after %u ms", call->hook, READ_ONCE(watchdog_ms));
 		return NULL;
 	}
-	return pol;
+	return call->pol;
 }
 
 struct gm_fault_req *gm_bpf_cur_fault(void)
 {
-	return gm_hook.fault;
+	struct gm_hook_call *call = this_cpu_read(gm_cur_call);
+
+	return call ? call->fault : NULL;
 }
 
 struct gm_evict_req *gm_bpf_cur_evict(void)
 {
-	return gm_hook.evict;
-}
+	struct gm_hook_call *call = this_cpu_read(gm_cur_call);
 
-/* ------------------------------------------------------------------ */
-/* Hook calls (gm_lock held)                                           */
-
-/* The active policy if it implements @hook, else NULL. */
-#define gm_bpf_with(hook) ({						\
-	struct gm_bpf_policy *__pol = gm_active;			\
-	__pol && __pol->ops->hook ? __pol : NULL;			\
-})
-
-#define gm_bpf_call_void(pol, hook, ...) do {				\
-	gm_hook_begin(pol, #hook);					\
-	(pol)->ops->hook(__VA_ARGS__);					\
-	gm_hook_end();							\
-} while (0)
-
-static u64 gm_blk_id(const struct gm_block *blk)
-{
-	return GMEM_BLK_ID(blk->obj->id, blk->idx);
+	return call ? call->evict : NULL;
 }
 
 bool gm_bpf_in_charge(void)
 {
-	return gm_active != NULL;
+	return rcu_access_pointer(gm_active) != NULL;
 }
 
 bool gm_bpf_fault(struct gm_fault_req *req, int *place)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(fault);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (!pol)
-		return false;
-	gm_hook_begin(pol, "fault");
-	*place = pol->ops->fault(&req->ctx);
-	gm_hook_end();
-	return true;
+	rcu_read_lock();
+	pol = gm_hook_get(&call, GM_HOOK(fault));
+	if (pol) {
+		gm_hook_begin(&call);
+		*place = pol->ops->fault(&req->ctx);
+		gm_hook_end(&call);
+	}
+	rcu_read_unlock();
+	return pol;
 }
 
 bool gm_bpf_prefetch(struct gm_fault_req *req)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(prefetch);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (!pol)
-		return false;
-	gm_hook_begin(pol, "prefetch");
-	gm_hook.fault = req;
-	pol->ops->prefetch(&req->ctx);
-	gm_hook_end();
-	return true;
+	rcu_read_lock();
+	pol = gm_hook_get(&call, GM_HOOK(prefetch));
+	if (pol) {
+		call.fault = req;
+		gm_hook_begin(&call);
+		pol->ops->prefetch(&req->ctx);
+		gm_hook_end(&call);
+	}
+	rcu_read_unlock();
+	return pol;
 }
 
+/* Caller holds rcu_read_lock() (gm_evict.c): the nominated blocks must stay valid. */
 bool gm_bpf_evict(struct gm_evict_req *req)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(evict);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (!pol)
-		return false;
-	gm_hook_begin(pol, "evict");
-	gm_hook.evict = req;
-	pol->ops->evict(&req->ctx);
-	gm_hook_end();
-	return true;
+	pol = gm_hook_get(&call, GM_HOOK(evict));
+	if (pol) {
+		call.evict = req;
+		gm_hook_begin(&call);
+		pol->ops->evict(&req->ctx);
+		gm_hook_end(&call);
+	}
+	return pol;
 }
 
 void gm_bpf_obj_init(struct gm_object *obj)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(obj_init);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (pol)
-		gm_bpf_call_void(pol, obj_init, obj->id, obj->start, obj->size,
-				 obj->nr_blocks);
+	rcu_read_lock();
+	pol = gm_hook_get(&call, GM_HOOK(obj_init));
+	if (pol) {
+		gm_hook_begin(&call);
+		pol->ops->obj_init(obj->id, obj->start, obj->size, obj->nr_blocks);
+		gm_hook_end(&call);
+	}
+	rcu_read_unlock();
 }
 
 void gm_bpf_obj_exit(struct gm_object *obj)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(obj_exit);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (pol)
-		gm_bpf_call_void(pol, obj_exit, obj->id);
+	rcu_read_lock();
+	pol = gm_hook_get(&call, GM_HOOK(obj_exit));
+	if (pol) {
+		gm_hook_begin(&call);
+		pol->ops->obj_exit(obj->id);
+		gm_hook_end(&call);
+	}
+	rcu_read_unlock();
 }
 
 void gm_bpf_activated(struct gm_block *blk, u32 how)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(activated);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (pol)
-		gm_bpf_call_void(pol, activated, blk->dev, gm_blk_id(blk), how);
+	rcu_read_lock();
+	pol = gm_hook_get(&call, GM_HOOK(activated));
+	if (pol) {
+		gm_hook_begin(&call);
+		pol->ops->activated(blk->dev, gm_blk_id(blk), how);
+		gm_hook_end(&call);
+	}
+	rcu_read_unlock();
 }
 
 void gm_bpf_accessed(struct gm_block *blk, bool write)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(accessed);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (pol)
-		gm_bpf_call_void(pol, accessed, blk->dev, gm_blk_id(blk), write);
+	rcu_read_lock();
+	pol = gm_hook_get(&call, GM_HOOK(accessed));
+	if (pol) {
+		gm_hook_begin(&call);
+		pol->ops->accessed(blk->dev, gm_blk_id(blk), write);
+		gm_hook_end(&call);
+	}
+	rcu_read_unlock();
 }
 
 void gm_bpf_evicted(struct gm_block *blk)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(evicted);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (pol)
-		gm_bpf_call_void(pol, evicted, blk->dev, gm_blk_id(blk));
+	rcu_read_lock();
+	pol = gm_hook_get(&call, GM_HOOK(evicted));
+	if (pol) {
+		gm_hook_begin(&call);
+		pol->ops->evicted(blk->dev, gm_blk_id(blk));
+		gm_hook_end(&call);
+	}
+	rcu_read_unlock();
 }
 
 void gm_bpf_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 value)
 {
-	struct gm_bpf_policy *pol = gm_bpf_with(advise);
+	struct gm_hook_call call;
+	struct gm_bpf_policy *pol;
 
-	if (pol)
-		gm_bpf_call_void(pol, advise, obj->id, first, nr, advice, value);
+	rcu_read_lock();
+	pol = gm_hook_get(&call, GM_HOOK(advise));
+	if (pol) {
+		gm_hook_begin(&call);
+		pol->ops->advise(obj->id, first, nr, advice, value);
+		gm_hook_end(&call);
+	}
+	rcu_read_unlock();
+}
+
+/* ------------------------------------------------------------------ */
+/* Attach-time helpers for gm_bpf_ops.c                                 */
+
+void gm_bpf_policy_init(struct gm_bpf_policy *pol)
+{
+	INIT_LIST_HEAD(&pol->node);
+	INIT_LIST_HEAD(&pol->lists);
+	INIT_WORK(&pol->eject_work, gm_eject_workfn);
+}
+
+/*
+ * Run @pol's init hook (it is not active yet: nothing else calls it). On
+ * failure or an ejection requested inside, @pol is ejected (exit hook
+ * called, exit info recorded) and the error returned.
+ */
+int gm_bpf_run_init(struct gm_bpf_policy *pol)
+{
+	struct gm_hook_call call = { .pol = pol, .hook = "init" };
+	char msg[GMEM_EXIT_MSG_LEN];
+	s32 ret = 0;
+
+	lockdep_assert_held(&gm_policy_mutex);
+	if (pol->ops->init) {
+		rcu_read_lock();
+		gm_hook_begin(&call);
+		ret = pol->ops->init();
+		gm_hook_end(&call);
+		rcu_read_unlock();
+	}
+	if (ret < 0 && !pol->ejected) {
+		snprintf(msg, sizeof(msg), "init() returned %d", ret);
+		gm_bpf_eject_now(pol, GMEM_EXIT_ERROR, msg);
+	}
+	if (pol->ejected) {
+		flush_work(&pol->eject_work);
+		return ret < 0 ? ret : -ECANCELED;
+	}
+	pol->since_ns = ktime_get_real_ns();
+	return 0;
+}
+
+void gm_bpf_count_load(void)
+{
+	atomic64_inc(&gm_bstat.loads);
 }
 
 void gm_bpf_status(struct gmem_policy_status *st)
 {
-	struct gm_bpf_policy *pol = gm_active;
+	struct gm_bpf_policy *pol;
 
-	lockdep_assert_held(&gm_lock);
+	rcu_read_lock();
+	pol = rcu_dereference(gm_active);
 	st->active = pol != NULL;
 	strscpy(st->name, pol ? pol->name : "builtin");
 	if (pol) {
 		st->flags = pol->ops->flags;
 		st->since_ns = pol->since_ns;
 	}
-	st->hook_calls = gm_bstat.hook_calls;
-	st->hook_ns = gm_bstat.hook_ns;
-	st->loads = gm_bstat.loads;
-	st->ejections = gm_bstat.ejections;
+	rcu_read_unlock();
+	st->hook_calls = atomic64_read(&gm_bstat.hook_calls);
+	st->hook_ns = atomic64_read(&gm_bstat.hook_ns);
+	st->loads = atomic64_read(&gm_bstat.loads);
+	st->ejections = atomic64_read(&gm_bstat.ejections);
+	spin_lock_irq(&gm_eject_lock);
 	st->last_exit = gm_bstat.last_exit;
+	spin_unlock_irq(&gm_eject_lock);
 }
 
 /* ------------------------------------------------------------------ */
-/* struct_ops callbacks                                                */
+/* The watchdog outside the hooks                                       */
 
-static struct gm_bpf_policy *gm_bpf_find(void *kdata)
-{
-	struct gm_bpf_policy *pol;
-
-	list_for_each_entry(pol, &gm_bpf_policies, node)
-		if (pol->ops == kdata)
-			return pol;
-	return NULL;
-}
-
-static struct gm_bpf_policy *gm_bpf_policy_new(void *kdata)
-{
-	struct gm_bpf_policy *pol = kzalloc(sizeof(*pol), GFP_KERNEL);
-
-	if (!pol)
-		return NULL;
-	pol->ops = kdata;
-	strscpy(pol->name, pol->ops->name);
-	INIT_LIST_HEAD(&pol->node);
-	INIT_LIST_HEAD(&pol->lists);
-	return pol;
-}
+static void gm_watchdog_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gm_watchdog_work, gm_watchdog_fn);
+static bool gm_watchdog_stopping;
 
 /*
- * Run the policy's init hook and account the attach. On failure the policy
- * has been ejected (exit info recorded) and the caller frees it.
+ * Look at every CPU's running hook call: one of the active policy that
+ * started more than watchdog_ms ago gets the policy ejected now, while it
+ * still runs (its kfuncs stop acting; no new call reaches the policy).
  */
-static int gm_bpf_start(struct gm_bpf_policy *pol)
+static void gm_watchdog_fn(struct work_struct *work)
 {
+	u64 wd = gm_watchdog_ns(), now = ktime_get_ns(), start;
 	char msg[GMEM_EXIT_MSG_LEN];
-	s32 ret = 0;
-
-	if (pol->ops->init) {
-		gm_hook_begin(pol, "init");
-		ret = pol->ops->init();
-		gm_hook_end();
-	}
-	if (ret < 0 && !pol->ejected) {
-		snprintf(msg, sizeof(msg), "init() returned %d", ret);
-		gm_bpf_eject(pol, GMEM_EXIT_ERROR, msg);
-	}
-	if (pol->ejected)
-		return ret < 0 ? ret : -ECANCELED;
-	list_add(&pol->node, &gm_bpf_policies);
-	pol->since_ns = ktime_get_real_ns();
-	gm_bstat.loads++;
-	gm_bstat.window_start_ns = 0;
-	gm_bstat.window_rejects = 0;
-	return 0;
-}
-
-/*
- * A policy decides for every process's memory: attaching one needs
- * CAP_SYS_ADMIN of the attaching task, whoever loaded the map (an fd can be
- * passed to an unprivileged process).
- */
-static bool gm_bpf_may_attach(void)
-{
-	return capable(CAP_SYS_ADMIN);
-}
-
-static int gm_bpf_reg(void *kdata, struct bpf_link *link)
-{
+	struct gm_hook_running *run;
 	struct gm_bpf_policy *pol;
-	int err;
+	int cpu;
 
-	if (!gm_bpf_may_attach())
-		return -EPERM;
-	pol = gm_bpf_policy_new(kdata);
-	if (!pol)
-		return -ENOMEM;
-	mutex_lock(&gm_lock);
-	if (gm_active) {
-		pr_info_ratelimited("gmem: cannot attach policy %s: policy %s is active\n",
-			pol->name, gm_active->name);
-		err = -EBUSY;
-		goto out_free;
+	rcu_read_lock();
+	pol = rcu_dereference(gm_active);
+	for_each_online_cpu(cpu) {
+		run = per_cpu_ptr(&gm_running, cpu);
+		if (!wd || !pol || READ_ONCE(run->pol) != pol)
+			continue;
+		start = READ_ONCE(run->start_ns);
+		if (now <= start || now - start <= wd)
+			continue;
+		snprintf(msg, sizeof(msg), "%s() still running after %llu ms on CPU %d (watchdog)",
+			 READ_ONCE(run->hook), (now - start) / NSEC_PER_MSEC, cpu);
+		gm_eject_async(pol, GMEM_EXIT_STALL, msg);
 	}
-	err = gm_bpf_start(pol);
-	if (err)
-		goto out_free;
-	WRITE_ONCE(gm_active, pol);
-	pr_info_ratelimited("gmem: policy %s attached\n", pol->name);
-	mutex_unlock(&gm_lock);
-	return 0;
-
-out_free:
-	mutex_unlock(&gm_lock);
-	kfree(pol);
-	return err;
+	rcu_read_unlock();
+	if (!READ_ONCE(gm_watchdog_stopping))
+		schedule_delayed_work(&gm_watchdog_work,
+				      msecs_to_jiffies(clamp(READ_ONCE(watchdog_ms) / 4, 10u, 250u)));
 }
 
-static void gm_bpf_unreg(void *kdata, struct bpf_link *link)
+int gm_bpf_safety_init(void)
 {
-	struct gm_bpf_policy *pol;
-
-	mutex_lock(&gm_lock);
-	pol = gm_bpf_find(kdata);
-	if (!WARN_ON_ONCE(!pol)) {
-		gm_bpf_eject(pol, GMEM_EXIT_UNREG, link ? "link released" : "map deleted");
-		list_del(&pol->node);
-		kfree(pol);
-	}
-	mutex_unlock(&gm_lock);
-}
-
-/* BPF_LINK_UPDATE: replace the policy of a link without a built-in gap. */
-static int gm_bpf_update(void *kdata, void *old_kdata, struct bpf_link *link)
-{
-	struct gm_bpf_policy *pol, *old;
-	char msg[GMEM_EXIT_MSG_LEN];
-	int err;
-
-	if (!gm_bpf_may_attach())
-		return -EPERM;
-	pol = gm_bpf_policy_new(kdata);
-	if (!pol)
-		return -ENOMEM;
-	mutex_lock(&gm_lock);
-	old = gm_bpf_find(old_kdata);
-	err = -ENOENT;
-	if (WARN_ON_ONCE(!old))
-		goto out_free;
-	err = -EBUSY;
-	if (gm_active && gm_active != old) {
-		pr_info_ratelimited("gmem: cannot attach policy %s: policy %s is active\n",
-			pol->name, gm_active->name);
-		goto out_free;
-	}
-	err = gm_bpf_start(pol);
-	if (err)
-		goto out_free;
-	snprintf(msg, sizeof(msg), "replaced by %s", pol->name);
-	gm_bpf_eject(old, GMEM_EXIT_UNREG, msg);
-	list_del(&old->node);
-	kfree(old);
-	WRITE_ONCE(gm_active, pol);
-	pr_info_ratelimited("gmem: policy %s attached\n", pol->name);
-	mutex_unlock(&gm_lock);
-	return 0;
-
-out_free:
-	mutex_unlock(&gm_lock);
-	kfree(pol);
-	return err;
-}
-
-/* A name the exit info and the logs can print as is. */
-static int gm_bpf_copy_name(char *dst, const char *src)
-{
-	size_t i, len = strnlen(src, GMEM_NAME_LEN);
-
-	if (!len || len == GMEM_NAME_LEN)
-		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (!isalnum(src[i]) && !strchr("_-.", src[i]))
-			return -EINVAL;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
+	schedule_delayed_work(&gm_watchdog_work, HZ / 4);
 	return 0;
 }
 
-/* Data members are ours to copy (return 1); programs are the BPF core's (0). */
-static int gm_bpf_init_member(const struct btf_type *t, const struct btf_member *member,
-			      void *kdata, const void *udata)
+void gm_bpf_safety_exit(void)
 {
-	const struct gmem_ops *uops = udata;
-	struct gmem_ops *ops = kdata;
-	u32 moff = __btf_member_bit_offset(t, member) / 8;
-	int err;
-
-	switch (moff) {
-	case offsetof(struct gmem_ops, flags):
-		if (uops->flags)
-			return -EINVAL;
-		ops->flags = uops->flags;
-		return 1;
-	case offsetof(struct gmem_ops, name):
-		err = gm_bpf_copy_name(ops->name, uops->name);
-		return err ?: 1;
-	}
-	return 0;
-}
-
-/* Hooks run under a mutex but must stay short: no sleepable programs. */
-static int gm_bpf_check_member(const struct btf_type *t, const struct btf_member *member,
-			       const struct bpf_prog *prog)
-{
-	return prog->sleepable ? -EINVAL : 0;
-}
-
-static int gm_bpf_st_init(struct btf *btf)
-{
-	gm_bpf_btf = btf;
-	return 0;
-}
-
-/* Only programs implementing struct gmem_ops may call the gmem kfuncs. */
-bool gm_bpf_prog_is_policy(const struct bpf_prog *prog)
-{
-	return gm_bpf_btf && prog->aux->attach_btf == gm_bpf_btf &&
-	       prog->aux->attach_btf_id == gm_ops_btf_ids[0];
-}
-
-static const struct bpf_func_proto *
-gm_bpf_get_func_proto(enum bpf_func_id func_id, const struct bpf_prog *prog)
-{
-	return bpf_base_func_proto(func_id, prog);
-}
-
-/* Hook arguments are read-only (no btf_struct_access: writes are refused). */
-static bool gm_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
-				   const struct bpf_prog *prog,
-				   struct bpf_insn_access_aux *info)
-{
-	if (type != BPF_READ || off < 0 || off >= sizeof(u64) * MAX_BPF_FUNC_ARGS ||
-	    off % size)
-		return false;
-	return btf_ctx_access(off, size, type, prog, info);
-}
-
-static const struct bpf_verifier_ops gm_bpf_verifier_ops = {
-	.get_func_proto		= gm_bpf_get_func_proto,
-	.is_valid_access	= gm_bpf_is_valid_access,
-};
-
-/* CFI stubs: the prototypes the BPF trampolines are generated against. */
-static s32 gm_stub_init(void) { return 0; }
-static void gm_stub_exit(struct gmem_exit_info *info) {}
-static void gm_stub_obj_init(u32 obj, u64 start, u64 size, u32 nr_blocks) {}
-static void gm_stub_obj_exit(u32 obj) {}
-static s32 gm_stub_fault(struct gmem_fault_ctx *ctx) { return GMEM_PLACE_DEFAULT; }
-static void gm_stub_prefetch(struct gmem_fault_ctx *ctx) {}
-static void gm_stub_evict(struct gmem_evict_ctx *ctx) {}
-static void gm_stub_activated(u32 dev, u64 blk_id, u32 how) {}
-static void gm_stub_accessed(u32 dev, u64 blk_id, u32 write) {}
-static void gm_stub_evicted(u32 dev, u64 blk_id) {}
-static void gm_stub_advise(u32 obj, u32 first, u32 nr, u32 advice, u64 value) {}
-
-static struct gmem_ops gm_bpf_cfi_stubs = {
-	.init		= gm_stub_init,
-	.exit		= gm_stub_exit,
-	.obj_init	= gm_stub_obj_init,
-	.obj_exit	= gm_stub_obj_exit,
-	.fault		= gm_stub_fault,
-	.prefetch	= gm_stub_prefetch,
-	.evict		= gm_stub_evict,
-	.activated	= gm_stub_activated,
-	.accessed	= gm_stub_accessed,
-	.evicted	= gm_stub_evicted,
-	.advise		= gm_stub_advise,
-};
-
-static struct bpf_struct_ops gm_bpf_st_ops = {
-	.verifier_ops	= &gm_bpf_verifier_ops,
-	.init		= gm_bpf_st_init,
-	.check_member	= gm_bpf_check_member,
-	.init_member	= gm_bpf_init_member,
-	.reg		= gm_bpf_reg,
-	.unreg		= gm_bpf_unreg,
-	.update		= gm_bpf_update,
-	.cfi_stubs	= &gm_bpf_cfi_stubs,
-	.name		= "gmem_ops",
-	.owner		= THIS_MODULE,
-};
-
-int gm_bpf_init(void)
-{
-	int err;
-
-	/* Types BPF policies need that no kernel structure references. */
-	BTF_TYPE_EMIT(enum gmem_place);
-	BTF_TYPE_EMIT(enum gmem_activation);
-	BTF_TYPE_EMIT(enum gmem_bpf_consts);
-	BTF_TYPE_EMIT(enum gmem_block_flags);
-	BTF_TYPE_EMIT(enum gmem_block_state);
-	BTF_TYPE_EMIT(enum gmem_advice);
-	BTF_TYPE_EMIT(enum gmem_exit_kind);
-	BTF_TYPE_EMIT(enum gmem_reject);
-
-	err = gm_bpf_kfuncs_register();
-	if (err) {
-		pr_err("gmem: cannot register policy kfuncs: %d (module BTF missing?)\n", err);
-		return err;
-	}
-	err = register_bpf_struct_ops(&gm_bpf_st_ops, gmem_ops);
-	if (err)
-		pr_err("gmem: cannot register struct gmem_ops: %d\n", err);
-	return err;
-}
-
-/*
- * A registered struct_ops map holds a reference on the module, so normally
- * no policy is left here (only one attached while a failing module init
- * unwinds could be); eject any, to leave no list behind.
- */
-void gm_bpf_exit(void)
-{
-	struct gm_bpf_policy *pol, *tmp;
-
-	mutex_lock(&gm_lock);
-	list_for_each_entry_safe(pol, tmp, &gm_bpf_policies, node) {
-		pr_warn("gmem: policy %s still registered at exit\n", pol->name);
-		gm_bpf_eject(pol, GMEM_EXIT_MODULE, "module exit");
-		list_del(&pol->node);
-		kfree(pol);
-	}
-	mutex_unlock(&gm_lock);
+	WRITE_ONCE(gm_watchdog_stopping, true);
+	cancel_delayed_work_sync(&gm_watchdog_work);
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The BPF policy layer's private interface: shared by the dispatcher
- * (gm_policy.c), the struct_ops glue (gm_bpf.c) and the kfuncs and policy
- * lists (gm_bpf_kfuncs.c). The core only ever sees gm_policy.h.
+ * (gm_policy.c), the hook calls and safety net (gm_bpf.c), the struct_ops
+ * glue (gm_bpf_ops.c) and the kfuncs and policy lists (gm_bpf_kfuncs.c).
+ * The core only ever sees gm_policy.h.
  *
- * Locking: every function here is called with gm_lock held, except the
- * struct_ops callbacks (.reg/.unreg/.update, process context, which take it)
- * and gm_bpf_init()/gm_bpf_exit() (module init/exit). BPF hooks run with
- * gm_lock held by the task that called them; the kfuncs check that (see
- * gm_bpf_caller()) because any struct_ops program could otherwise call them.
+ * Locking: the active policy is an RCU pointer (gm_active); hooks run inside
+ * rcu_read_lock() with preemption disabled, so a policy's hooks have all
+ * returned one grace period after it stopped being active. Attach, detach
+ * and replace serialize on gm_policy_mutex; ejection from a hook context is
+ * deferred to a work item (gm_bpf.c). The kfuncs find the hook call they
+ * run in through a per-CPU pointer (gm_bpf_caller()).
  *
  * The types below that BPF programs use (struct gmem_ops, struct
  * gmem_block_info and the enums) reach them through the module's BTF
@@ -26,9 +28,12 @@ struct gm_object;
 
 /*
  * The policy's entry points. Every hook is optional; a missing one means
- * "the built-in policy decides". Hooks run in process context with gm_lock
- * held and must not sleep (struct_ops programs are non-sleepable); each call
- * is timed and a call longer than gmem.watchdog_ms ejects the policy.
+ * "the built-in policy decides". Hooks run in process context, concurrently
+ * on different CPUs for different blocks, and must not sleep (struct_ops
+ * programs are non-sleepable). Each call is timed: a call longer than
+ * gmem.watchdog_ms, or hooks keeping one CPU over 90% busy for four watchdog
+ * periods, ejects the policy; a watchdog outside the hooks notices a call
+ * that has not returned.
  */
 struct gmem_ops {
 	/* Attach: before the policy gets any other call. <0 refuses the attach. */
@@ -83,12 +88,30 @@ enum gmem_block_flags {
 struct gm_bpf_policy {
 	struct gmem_ops *ops;		/* valid until .unreg returns */
 	char name[GMEM_NAME_LEN];
-	bool ejected;			/* no longer in charge; waits for .unreg */
+	bool ejected;			/* no longer in charge; gm_eject_lock */
 	u64 since_ns;			/* CLOCK_REALTIME of attach */
-	struct list_head node;		/* on gm_bpf_policies */
-	struct list_head lists;		/* its struct gm_plist */
-	u32 nr_lists;
+	struct list_head node;		/* on gm_bpf_policies, gm_policy_mutex */
+	struct list_head lists;		/* its struct gm_plist, gm_plist_lock */
+	u32 nr_lists;			/* gm_plist_lock */
+	struct work_struct eject_work;	/* finishes an ejection from a hook */
+	atomic64_t reject_start_ns;	/* invalid-decision window */
+	atomic_t window_rejects;
 };
+
+/* The hook call running on this CPU (per-call state; kfuncs read it). */
+struct gm_hook_call {
+	struct gm_bpf_policy *pol;
+	const char *hook;
+	u64 start_ns;
+	struct gm_fault_req *fault;	/* prefetch hook: bpf_gmem_prefetch() target */
+	struct gm_evict_req *evict;	/* evict hook: bpf_gmem_evict_nominate() target */
+	enum gmem_exit_kind eject_kind;	/* ejection requested from inside the hook */
+	char eject_msg[GMEM_EXIT_MSG_LEN];
+};
+
+extern struct mutex gm_policy_mutex;
+extern struct gm_bpf_policy __rcu *gm_active;	/* in charge; NULL: built-in */
+extern struct list_head gm_bpf_policies;	/* registered: active or ejected */
 
 /* gm_policy.c: count an invalid BPF decision (may eject the policy). */
 void gm_policy_reject(enum gmem_reject why);
@@ -109,6 +132,15 @@ bool gm_bpf_in_charge(void);
 void gm_bpf_note_reject(enum gmem_reject why);
 void gm_bpf_request_eject(enum gmem_exit_kind kind, const char *msg);
 void gm_bpf_status(struct gmem_policy_status *st);
+void gm_bpf_policy_init(struct gm_bpf_policy *pol);
+int gm_bpf_run_init(struct gm_bpf_policy *pol);
+void gm_bpf_eject_now(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
+		      const char *msg);
+void gm_bpf_count_load(void);
+int gm_bpf_safety_init(void);
+void gm_bpf_safety_exit(void);
+
+/* gm_bpf_ops.c: struct_ops registration. */
 int gm_bpf_init(void);
 void gm_bpf_exit(void);
 
@@ -120,8 +152,8 @@ bool gm_bpf_prog_is_policy(const struct bpf_prog *prog);
 
 /* gm_bpf_kfuncs.c */
 int gm_bpf_kfuncs_register(void);
+void gm_plist_arrive(struct gm_block *blk);
 void gm_plist_unlink(struct gm_block *blk);
-void gm_plist_forget_obj(struct gm_object *obj);
 void gm_plist_destroy_all(struct gm_bpf_policy *pol);
 
 #endif /* _GM_BPF_H */

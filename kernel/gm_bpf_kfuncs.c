@@ -12,15 +12,21 @@
  * (gm_kfunc_filter()); the runtime check also covers a hook calling them
  * after its policy was ejected or past the watchdog limit.
  *
- * Lists hold blocks resident on a device. A block is on at most one list
- * (gm_block.plist, gm_block.plist_id); the core takes it off through
- * gm_policy_evicted() when it leaves its device, and a policy's lists are
- * destroyed when it is ejected or detached.
+ * Lists hold blocks resident on a device (DEVICE or BOTH). A block is on at
+ * most one list (gm_block.plist, gm_block.plist_id: -1 not resident, 0
+ * resident and on no list, > 0 the list); it becomes listable when it
+ * arrives (gm_plist_arrive(), before the activated hook) and the core takes
+ * it off through gm_policy_evicted() before it leaves its device, so a list
+ * never holds a block that could be freed. A policy's lists are destroyed
+ * when it is ejected or detached, after its last hook returned.
  *
- * Locking: everything runs with gm_lock held (hooks are called under it), which
- * protects the lists, the blocks' plist fields and gm_plists' contents;
- * gm_plists' own lock only guards the xarray structure. BPF programs run
- * non-sleepable, hence GFP_NOWAIT allocations.
+ * Concurrency: hooks run concurrently on different CPUs. The kfuncs read
+ * block fields without the block's lock (a decision is validated again when
+ * it is carried out, gm_evict.c), and the lists are protected by
+ * gm_plist_lock, a spinlock every list kfunc takes for its own duration:
+ * each kfunc call is atomic, a sequence of calls is not. Blocks are looked
+ * up by id under RCU (hooks run inside an RCU read section). BPF programs
+ * run non-sleepable, hence GFP_NOWAIT allocations.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -28,7 +34,7 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
-#include "gm_core.h"
+#include "gm_internal.h"
 #include "gm_policy.h"
 #include "gm_bpf.h"
 
@@ -41,14 +47,9 @@ struct gm_plist {
 	struct list_head node;		/* on owner->lists */
 };
 
+static DEFINE_SPINLOCK(gm_plist_lock);
 static DEFINE_XARRAY_ALLOC1(gm_plists);	/* id -> struct gm_plist */
 
-static u64 gm_blk_id(const struct gm_block *blk)
-{
-	return GMEM_BLK_ID(blk->obj->id, blk->idx);
-}
-
-/* gm_block.plist_id is -1, or 0 in a zeroed block, when on no list. */
 static bool gm_blk_listed(const struct gm_block *blk)
 {
 	return blk->plist_id > 0;
@@ -58,6 +59,7 @@ static struct gm_plist *gm_plist_get(struct gm_bpf_policy *pol, s64 id)
 {
 	struct gm_plist *pl;
 
+	lockdep_assert_held(&gm_plist_lock);
 	if (id <= 0 || id > INT_MAX)
 		return NULL;
 	pl = xa_load(&gm_plists, id);
@@ -74,48 +76,55 @@ static void gm_plist_link(struct gm_plist *pl, struct gm_block *blk, bool tail)
 	pl->len++;
 }
 
-void gm_plist_unlink(struct gm_block *blk)
+static void __gm_plist_unlink(struct gm_block *blk, int new_id)
 {
 	struct gm_plist *pl;
 
-	lockdep_assert_held(&gm_lock);
-	if (!gm_blk_listed(blk))
-		return;
-	pl = xa_load(&gm_plists, blk->plist_id);
-	if (!WARN_ON_ONCE(!pl))
-		pl->len--;
-	list_del_init(&blk->plist);
-	blk->plist_id = -1;
+	lockdep_assert_held(&gm_plist_lock);
+	if (gm_blk_listed(blk)) {
+		pl = xa_load(&gm_plists, blk->plist_id);
+		if (!WARN_ON_ONCE(!pl))
+			pl->len--;
+		list_del_init(&blk->plist);
+	}
+	blk->plist_id = new_id;
 }
 
-/* The object is going away: none of its blocks may stay linked. */
-void gm_plist_forget_obj(struct gm_object *obj)
+/* @blk arrived on a device: policies may list it from now on. */
+void gm_plist_arrive(struct gm_block *blk)
 {
-	u32 i;
-
-	lockdep_assert_held(&gm_lock);
-	if (!obj->blocks)
-		return;
-	for (i = 0; i < obj->nr_blocks; i++)
-		gm_plist_unlink(&obj->blocks[i]);
+	spin_lock(&gm_plist_lock);
+	if (blk->plist_id < 0)
+		blk->plist_id = 0;
+	spin_unlock(&gm_plist_lock);
 }
 
+/* @blk is leaving its device: off any list, and not listable until it returns. */
+void gm_plist_unlink(struct gm_block *blk)
+{
+	spin_lock(&gm_plist_lock);
+	__gm_plist_unlink(blk, -1);
+	spin_unlock(&gm_plist_lock);
+}
+
+/* No hook of @pol runs any more (gm_bpf.c waited for a grace period). */
 void gm_plist_destroy_all(struct gm_bpf_policy *pol)
 {
 	struct gm_plist *pl, *tmp;
 	struct gm_block *blk, *next;
 
-	lockdep_assert_held(&gm_lock);
+	spin_lock(&gm_plist_lock);
 	list_for_each_entry_safe(pl, tmp, &pol->lists, node) {
 		list_for_each_entry_safe(blk, next, &pl->head, plist) {
 			list_del_init(&blk->plist);
-			blk->plist_id = -1;
+			blk->plist_id = 0;
 		}
 		xa_erase(&gm_plists, pl->id);
 		list_del(&pl->node);
 		kfree(pl);
 	}
 	pol->nr_lists = 0;
+	spin_unlock(&gm_plist_lock);
 }
 
 /* A block id a policy decided on; unknown ids count as invalid decisions. */
@@ -207,32 +216,34 @@ __bpf_kfunc s64 bpf_gmem_list_create(void)
 
 	if (!pol)
 		return -EPERM;
-	if (pol->nr_lists >= GMEM_LISTS_MAX)
-		return -ENOSPC;
 	pl = kzalloc(sizeof(*pl), GFP_NOWAIT | __GFP_NOWARN);
 	if (!pl)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&pl->head);
 	pl->owner = pol;
-	err = xa_alloc(&gm_plists, &id, pl, xa_limit_31b, GFP_NOWAIT | __GFP_NOWARN);
+	spin_lock(&gm_plist_lock);
+	err = pol->nr_lists >= GMEM_LISTS_MAX ? -ENOSPC :
+	      xa_alloc(&gm_plists, &id, pl, xa_limit_31b, GFP_NOWAIT | __GFP_NOWARN);
+	if (!err) {
+		pl->id = id;
+		list_add_tail(&pl->node, &pol->lists);
+		pol->nr_lists++;
+	}
+	spin_unlock(&gm_plist_lock);
 	if (err) {
 		kfree(pl);
 		return err;
 	}
-	pl->id = id;
-	list_add_tail(&pl->node, &pol->lists);
-	pol->nr_lists++;
 	return id;
 }
 
-/* Common part of add and move: both ids valid, the block resident. */
-static int gm_list_prepare(s64 list, u64 blk_id, struct gm_plist **plp,
-			   struct gm_block **blkp)
+/*
+ * Common part of add and move, gm_plist_lock held: both ids valid, the
+ * block listable (resident: plist_id >= 0).
+ */
+static int gm_list_prepare(struct gm_bpf_policy *pol, s64 list, u64 blk_id,
+			   struct gm_plist **plp, struct gm_block **blkp)
 {
-	struct gm_bpf_policy *pol = gm_bpf_caller();
-
-	if (!pol)
-		return -EPERM;
 	*plp = gm_plist_get(pol, list);
 	if (!*plp) {
 		gm_policy_reject(GMEM_REJ_BAD_ID);
@@ -241,9 +252,31 @@ static int gm_list_prepare(s64 list, u64 blk_id, struct gm_plist **plp,
 	*blkp = gm_decided_block(blk_id);
 	if (!*blkp)
 		return -ENOENT;
-	if ((*blkp)->state != GMEM_BLK_DEVICE)
+	if ((*blkp)->plist_id < 0)
 		return -EINVAL;
 	return 0;
+}
+
+/* add (@move false) or move (@move true) @blk_id to @list. */
+static int gm_list_put(s64 list, u64 blk_id, bool tail, bool move)
+{
+	struct gm_bpf_policy *pol = gm_bpf_caller();
+	struct gm_plist *pl;
+	struct gm_block *blk;
+	int err;
+
+	if (!pol)
+		return -EPERM;
+	spin_lock(&gm_plist_lock);
+	err = gm_list_prepare(pol, list, blk_id, &pl, &blk);
+	if (!err && !move && gm_blk_listed(blk))
+		err = -EEXIST;
+	if (!err) {
+		__gm_plist_unlink(blk, 0);
+		gm_plist_link(pl, blk, tail);
+	}
+	spin_unlock(&gm_plist_lock);
+	return err;
 }
 
 /**
@@ -254,16 +287,7 @@ static int gm_list_prepare(s64 list, u64 blk_id, struct gm_plist **plp,
  */
 __bpf_kfunc int bpf_gmem_list_add(s64 list, u64 blk_id, bool tail)
 {
-	struct gm_plist *pl;
-	struct gm_block *blk;
-	int err = gm_list_prepare(list, blk_id, &pl, &blk);
-
-	if (err)
-		return err;
-	if (gm_blk_listed(blk))
-		return -EEXIST;
-	gm_plist_link(pl, blk, tail);
-	return 0;
+	return gm_list_put(list, blk_id, tail, false);
 }
 
 /**
@@ -272,15 +296,7 @@ __bpf_kfunc int bpf_gmem_list_add(s64 list, u64 blk_id, bool tail)
  */
 __bpf_kfunc int bpf_gmem_list_move(s64 list, u64 blk_id, bool tail)
 {
-	struct gm_plist *pl;
-	struct gm_block *blk;
-	int err = gm_list_prepare(list, blk_id, &pl, &blk);
-
-	if (err)
-		return err;
-	gm_plist_unlink(blk);
-	gm_plist_link(pl, blk, tail);
-	return 0;
+	return gm_list_put(list, blk_id, tail, true);
 }
 
 /**
@@ -291,14 +307,20 @@ __bpf_kfunc int bpf_gmem_list_move(s64 list, u64 blk_id, bool tail)
 __bpf_kfunc int bpf_gmem_list_del(u64 blk_id)
 {
 	struct gm_block *blk;
+	int err = -ENOENT;
 
 	if (!gm_bpf_caller())
 		return -EPERM;
 	blk = gm_decided_block(blk_id);
-	if (!blk || !gm_blk_listed(blk))
+	if (!blk)
 		return -ENOENT;
-	gm_plist_unlink(blk);
-	return 0;
+	spin_lock(&gm_plist_lock);
+	if (gm_blk_listed(blk)) {
+		__gm_plist_unlink(blk, 0);
+		err = 0;
+	}
+	spin_unlock(&gm_plist_lock);
+	return err;
 }
 
 /**
@@ -309,11 +331,17 @@ __bpf_kfunc int bpf_gmem_list_del(u64 blk_id)
 __bpf_kfunc u64 bpf_gmem_list_first(s64 list)
 {
 	struct gm_bpf_policy *pol = gm_bpf_caller();
-	struct gm_plist *pl = pol ? gm_plist_get(pol, list) : NULL;
+	struct gm_plist *pl;
+	u64 id = 0;
 
-	if (!pl || list_empty(&pl->head))
+	if (!pol)
 		return 0;
-	return gm_blk_id(list_first_entry(&pl->head, struct gm_block, plist));
+	spin_lock(&gm_plist_lock);
+	pl = gm_plist_get(pol, list);
+	if (pl && !list_empty(&pl->head))
+		id = gm_blk_id(list_first_entry(&pl->head, struct gm_block, plist));
+	spin_unlock(&gm_plist_lock);
+	return id;
 }
 
 /**
@@ -324,15 +352,21 @@ __bpf_kfunc u64 bpf_gmem_list_first(s64 list)
 __bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
 {
 	struct gm_bpf_policy *pol = gm_bpf_caller();
-	struct gm_plist *pl = pol ? gm_plist_get(pol, list) : NULL;
 	struct gm_block *blk;
+	struct gm_plist *pl;
+	u64 id = 0;
 
-	if (!pl)
+	if (!pol)
 		return 0;
 	blk = gm_block_by_id(blk_id);
-	if (!blk || blk->plist_id != pl->id || list_is_last(&blk->plist, &pl->head))
+	if (!blk)
 		return 0;
-	return gm_blk_id(list_next_entry(blk, plist));
+	spin_lock(&gm_plist_lock);
+	pl = gm_plist_get(pol, list);
+	if (pl && blk->plist_id == pl->id && !list_is_last(&blk->plist, &pl->head))
+		id = gm_blk_id(list_next_entry(blk, plist));
+	spin_unlock(&gm_plist_lock);
+	return id;
 }
 
 /** bpf_gmem_list_len - blocks on @list, or -ENOENT, -EPERM */
@@ -340,11 +374,15 @@ __bpf_kfunc s64 bpf_gmem_list_len(s64 list)
 {
 	struct gm_bpf_policy *pol = gm_bpf_caller();
 	struct gm_plist *pl;
+	s64 len;
 
 	if (!pol)
 		return -EPERM;
+	spin_lock(&gm_plist_lock);
 	pl = gm_plist_get(pol, list);
-	return pl ? pl->len : -ENOENT;
+	len = pl ? pl->len : -ENOENT;
+	spin_unlock(&gm_plist_lock);
+	return len;
 }
 
 /**
@@ -361,13 +399,15 @@ __bpf_kfunc int bpf_gmem_block_state(u64 blk_id, struct gmem_block_info *info)
 	blk = gm_block_by_id(blk_id);
 	if (!blk)
 		return -ENOENT;
-	info->state = blk->state;
-	info->dev = blk->state == GMEM_BLK_DEVICE || blk->state == GMEM_BLK_REMOTE ?
-		    blk->dev : GM_NO_DEV;
-	info->flags = blk->flags;
-	info->list = gm_blk_listed(blk) ? blk->plist_id : -1;
-	info->tag = blk->tag;
-	info->last_access = blk->last_access;
+	info->state = READ_ONCE(blk->state);
+	info->dev = info->state == GMEM_BLK_DEVICE || info->state == GMEM_BLK_REMOTE ||
+		    info->state == GMEM_BLK_BOTH ? READ_ONCE(blk->dev) : GM_NO_DEV;
+	info->flags = READ_ONCE(blk->flags) & ~(GM_BLK_BUSY | GM_BLK_CPU_MAPPED);
+	if (mutex_is_locked(&blk->lock))
+		info->flags |= GM_BLK_BUSY;
+	info->list = READ_ONCE(blk->plist_id) > 0 ? READ_ONCE(blk->plist_id) : -1;
+	info->tag = READ_ONCE(blk->tag);
+	info->last_access = READ_ONCE(blk->last_access);
 	return 0;
 }
 
@@ -379,7 +419,7 @@ __bpf_kfunc u64 bpf_gmem_block_tag(u64 blk_id)
 	if (!gm_bpf_caller())
 		return 0;
 	blk = gm_block_by_id(blk_id);
-	return blk ? blk->tag : 0;
+	return blk ? READ_ONCE(blk->tag) : 0;
 }
 
 /**
@@ -389,24 +429,25 @@ __bpf_kfunc u64 bpf_gmem_block_tag(u64 blk_id)
  */
 __bpf_kfunc s64 bpf_gmem_obj_range(u32 obj, u64 *start, u64 *size)
 {
-	struct gm_block *blk;
+	struct gm_object *o;
 
 	if (!gm_bpf_caller())
 		return -EPERM;
-	/* Every object has a block 0; gm_lock keeps a live object alive. */
-	blk = gm_block_by_id(GMEM_BLK_ID(obj, 0));
-	if (!blk)
+	/* Hooks run under RCU, which keeps the object's memory valid. */
+	o = gm_obj_find_rcu(obj);
+	if (!o)
 		return -ENOENT;
-	*start = blk->obj->start;
-	*size = blk->obj->size;
-	return blk->obj->nr_blocks;
+	*start = o->start;
+	*size = o->size;
+	return o->nr_blocks;
 }
 
+/* Hooks run in a device fault or hint, which hold gm_devs_rwsem for read. */
 static struct gm_devstate *gm_kfunc_dev(u32 dev)
 {
 	if (!gm_bpf_caller() || dev >= GMEM_MAX_DEVICES)
 		return NULL;
-	return gm_devs[dev];
+	return READ_ONCE(gm_devs[dev]);
 }
 
 /** bpf_gmem_dev_capacity - HBM blocks of device @dev, or -ENODEV */
@@ -422,7 +463,7 @@ __bpf_kfunc s64 bpf_gmem_dev_used(u32 dev)
 {
 	struct gm_devstate *ds = gm_kfunc_dev(dev);
 
-	return ds ? ds->used_blocks : -ENODEV;
+	return ds ? READ_ONCE(ds->used_blocks) : -ENODEV;
 }
 
 /**

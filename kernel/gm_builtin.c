@@ -9,12 +9,15 @@
  *   prefetch   of the next gmem.builtin_prefetch blocks of the object after
  *              the faulting one, those not on the device already (sequential
  *              read-ahead; 0 disables it).
- *   eviction   least recently used first, from the device LRU that the core
+ *   eviction   least recently used first, from the device lists that the core
  *              maintains whatever policy is active (so falling back is
- *              instant), skipping pinned and busy blocks; blocks hinted
- *              COLD go before all others and HOT ones after all others.
+ *              instant): COLD-hinted blocks first, HOT ones last, pinned
+ *              ones never (they are on a list of their own); busy blocks
+ *              are skipped. O(1) in the number of resident blocks.
  *
- * Locking: called through gm_policy_*() with gm_lock held (gm_policy.h).
+ * Locking: called through gm_policy_*() with the faulting block's lock held
+ * (gm_policy.h); the eviction walk takes ds->lock inside an RCU read
+ * section (gm_evict.c).
  */
 #include <linux/moduleparam.h>
 
@@ -38,7 +41,7 @@ int gm_builtin_fault(struct gm_fault_req *req)
 void gm_builtin_prefetch(struct gm_fault_req *req)
 {
 	u32 n = min_t(u32, READ_ONCE(builtin_prefetch), GM_PREFETCH_BUDGET);
-	const struct gm_object *obj = req->blk->obj;
+	struct gm_object *obj = req->blk->obj;
 	const struct gm_block *blk;
 	u32 i, idx;
 
@@ -46,42 +49,42 @@ void gm_builtin_prefetch(struct gm_fault_req *req)
 		idx = req->ctx.idx + i;
 		if (idx >= obj->nr_blocks)
 			break;
-		blk = &obj->blocks[idx];
-		if (gm_blk_resident_on(blk, req->ctx.dev) || blk->pref_dev == GM_PREF_HOST)
+		blk = gm_obj_block(obj, idx);
+		if (blk && READ_ONCE(blk->pref_dev) == GM_PREF_HOST)
 			continue;
 		gm_fault_req_add_prefetch(req, GMEM_BLK_ID(obj->id, idx), false);
 	}
 }
 
 /*
- * One LRU pass over @ds, nominating blocks whose HOT/COLD hint bits are
- * exactly @hint (pinned and busy blocks are never nominated).
+ * Nominate from the head of one device list (least recent first), skipping
+ * blocks another task holds. Stops at the first @budget entries looked at so
+ * that a list full of busy blocks cannot make eviction linear.
  */
-static void gm_builtin_evict_pass(struct gm_devstate *ds, struct gm_evict_req *req,
-				  u32 want, u32 hint)
+static void gm_builtin_evict_list(struct list_head *head, struct gm_evict_req *req,
+				  u32 want, u32 budget)
 {
 	struct gm_block *blk;
 
-	list_for_each_entry(blk, &ds->lru, lru) {
-		if (req->nr_victims >= want)
+	list_for_each_entry(blk, head, lru) {
+		if (req->nr_victims >= want || !budget--)
 			return;
-		if (blk->flags & (GM_BLK_PINNED | GM_BLK_BUSY))
-			continue;
-		if ((blk->flags & (GM_BLK_HOT | GM_BLK_COLD)) == hint)
-			gm_evict_req_add(req, blk, false);
+		gm_evict_req_add(req, blk, false);
 	}
 }
 
 /* COLD blocks first, then unhinted ones, HOT ones last; LRU order within each. */
 void gm_builtin_evict(struct gm_evict_req *req)
 {
-	static const u32 order[] = { GM_BLK_COLD, 0, GM_BLK_HOT };
+	static const enum gm_lru_list order[] = { GM_LRU_COLD, GM_LRU_NORMAL, GM_LRU_HOT };
 	struct gm_devstate *ds = gm_devstate(req->ctx.dev);
 	u32 want = min_t(u32, req->ctx.nr, GM_EVICT_MAX);
 	int i;
 
 	if (!ds)
 		return;
+	spin_lock(&ds->lock);
 	for (i = 0; i < ARRAY_SIZE(order) && req->nr_victims < want; i++)
-		gm_builtin_evict_pass(ds, req, want, order[i]);
+		gm_builtin_evict_list(&ds->lru[order[i]], req, want, 4 * GM_EVICT_MAX);
+	spin_unlock(&ds->lock);
 }

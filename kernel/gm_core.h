@@ -2,103 +2,175 @@
 /*
  * gmem core internals shared by the core's files and the policy layer.
  *
- * Locking (one rule, on purpose):
- *   gm_lock (a mutex) serializes every residency change: block state,
- *   host pages, device blocks, device mappings, LRU and policy lists, device
- *   HBM accounting, and every policy hook call. Taken after mmap_lock (CPU
- *   faults hold mmap_read_lock when they take it) and before i_mmap_rwsem
- *   (unmap_mapping_range() is called under it). Device ops run under it and
- *   must not call back into the core. A single lock keeps eviction across
- *   objects free of ABBA orders; finer locking is future work (docs/).
- *   gm_objs (xarray, id -> object) has its own internal lock; lookups that
- *   keep the pointer take a reference (kref) before dropping gm_lock or RCU.
- *   Statistics are plain u64 updated under gm_lock and read under it.
+ * Locking, outermost first (the shape of NVIDIA UVM's va_block locking and
+ * TTM's LRU; every file repeats the part it uses):
+ *
+ *   mmap_lock            CPU faults and ->mprotect hold it; device faults and
+ *                        hints take it for read only to look the object up
+ *                        and drop it before anything below.
+ *   gm_devs_rwsem        the device table: read by everything that uses a
+ *                        device (faults, hints, ioctls), written by
+ *                        register/unregister. Never taken under a block lock.
+ *   gm_objs_lock         (mutex) the object table and gm_obj_list; mmap,
+ *                        destroy, the list ioctl, device drain.
+ *   blk->lock            (mutex) one block's state, host pages, HBM block,
+ *                        device mappings and flags: the owner of a block is
+ *                        the only one who migrates or copies it. A task
+ *                        blocks on at most one block lock at a time; every
+ *                        further block (eviction victims, prefetches) is
+ *                        taken with mutex_trylock and skipped when busy.
+ *                        Copies and device ops run under it, nothing wider.
+ *   folio lock           of the block's host pages, only to close the
+ *                        read-copy/page_mkwrite race (gm_migrate.c).
+ *   i_mmap_rwsem         inside unmap_mapping_pages() (CPU PTE zaps).
+ *   ds->lock             (spinlock) one device's LRU lists and HBM counters;
+ *                        never held across anything that sleeps. Victims are
+ *                        picked under it and trylocked (gm_evict.c).
+ *   gm_plist_lock        (spinlock) the BPF policies' block lists.
+ *
+ * The active BPF policy is published with RCU (gm_bpf.c): hooks run inside
+ * an RCU read section with preemption off and hold no core lock beyond the
+ * block lock of the caller. Statistics are atomic64 adds into the UAPI
+ * struct (gm_stat_add()); readers see each counter torn-free.
  */
 #ifndef _GM_CORE_H
 #define _GM_CORE_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/xarray.h>
 #include <linux/gmem_dev.h>
 #include <uapi/linux/gmem.h>
 
-extern struct mutex gm_lock;
+extern struct rw_semaphore gm_devs_rwsem;
 extern unsigned long gm_blk_size;		/* bytes, power of two, 4 KiB..2 MiB */
 #define GM_BLK_PAGES	(gm_blk_size >> PAGE_SHIFT)
 
-/* Per-block flags (gm_block.flags). */
-#define GM_BLK_PINNED		BIT(0)	/* never a victim; stays on pin_dev */
+/* Per-block flags (gm_block.flags), under blk->lock. */
+#define GM_BLK_PINNED		BIT(0)	/* never a victim; stays on blk->pin_dev */
 #define GM_BLK_PREFETCHED	BIT(1)	/* arrived by prefetch, not touched since */
 #define GM_BLK_HOT		BIT(2)	/* user hint */
 #define GM_BLK_COLD		BIT(3)	/* user hint */
-#define GM_BLK_BUSY		BIT(4)	/* being migrated in by the current fault */
+#define GM_BLK_BUSY		BIT(4)	/* BPF view only: blk->lock is held */
+#define GM_BLK_CPU_MAPPED	BIT(5)	/* host pages may be in CPU page tables */
+
+/* Which device list a resident block is on (gm_block.lru_list). */
+enum gm_lru_list {
+	GM_LRU_COLD,			/* evicted first */
+	GM_LRU_NORMAL,
+	GM_LRU_HOT,			/* evicted last */
+	GM_LRU_PINNED,			/* never evicted: off the victim walk */
+	GM_LRU_NR,
+};
 
 /* One block of a vm_object: the logical page-table entry. */
 struct gm_block {
+	struct mutex lock;
 	struct gm_object *obj;
 	u32 idx;
 	u8 state;			/* enum gmem_block_state */
 	u8 dev;				/* device id when DEVICE, BOTH or REMOTE */
 	u8 pref_dev;			/* preferred location, GM_NO_DEV if none */
+	u8 pin_dev;			/* device of the pin while GM_BLK_PINNED */
 	u32 flags;
+	u8 lru_list;			/* enum gm_lru_list, under ds->lock */
 	u64 tag;			/* GMEM_ADV_TAG value */
 	struct page **pages;		/* GM_BLK_PAGES host pages, or NULL (NONE) */
 	u64 dblk;			/* HBM block when DEVICE or BOTH */
 	u64 last_access;		/* gm_clock at the last device access */
-	struct list_head lru;		/* on dev->lru while DEVICE/BOTH: built-in LRU, tail = newest */
-	struct list_head plist;		/* on a policy list (gm_plist) or empty */
+	struct list_head lru;		/* on ds->lru[] while DEVICE/BOTH, tail = newest */
+	struct list_head plist;		/* on a policy list (gm_plist), gm_plist_lock */
 	int plist_id;			/* which policy list, -1 if none */
 };
 #define GM_NO_DEV	0xff
+
+/*
+ * Block metadata is allocated lazily in chunks (as openEuler GMEM allocates
+ * its gm_mapping per 2 MiB), charged to the owner's memory cgroup: a 1 TiB
+ * mapping costs nothing until it is touched.
+ */
+#define GM_CHUNK_SHIFT	5
+#define GM_CHUNK_BLOCKS	(1u << GM_CHUNK_SHIFT)
+
+struct gm_chunk {
+	struct rcu_head rcu;
+	struct gm_block blk[GM_CHUNK_BLOCKS];
+};
 
 /* The vm_object: one per gmem mapping; the truth of where each block lives. */
 struct gm_object {
 	u32 id;
 	struct kref ref;
+	struct rcu_head rcu;
 	struct mm_struct *mm;		/* mmgrab()ed owner */
+	struct user_struct *user;	/* owner's uid: pinned HBM is charged to it */
 	pid_t owner_pid;
 	unsigned long start, size;	/* user VA range (block aligned start) */
 	unsigned long pgoff;		/* file offset base, for unmap_mapping_range() */
 	struct address_space *mapping;
 	u32 nr_blocks;
 	bool dead;			/* unmapped: no new faults, blocks being freed */
-	bool read_dup;			/* device reads make read copies (gm_object.c) */
-	struct gm_block *blocks;	/* nr_blocks entries (kvcalloc) */
+	bool read_dup;			/* device reads make read copies (gm_migrate.c) */
+	atomic_t prot_seq;		/* bumped by ->mprotect before it revokes */
+	atomic_long_t pinned_blocks;	/* charged to user->locked_vm */
+	struct xarray chunks;		/* chunk index -> struct gm_chunk */
+	struct mutex chunk_lock;	/* serializes chunk allocation */
 	struct gmem_stats stats;
-	struct list_head node;		/* on gm_obj_list */
+	struct list_head node;		/* on gm_obj_list, gm_objs_lock */
 };
 
 /* Core-side state of a registered device. */
 struct gm_devstate {
 	struct gm_dev *dev;
-	u64 used_blocks;
-	struct list_head lru;		/* DEVICE-resident blocks, least recent first */
+	spinlock_t lock;		/* lru[], used_blocks, pinned_blocks */
+	u64 used_blocks;		/* HBM blocks allocated or reserved */
+	u64 pinned_blocks;		/* blocks on lru[GM_LRU_PINNED] */
+	struct list_head lru[GM_LRU_NR];
 	struct gmem_stats stats;
 };
 
-extern struct gm_devstate *gm_devs[GMEM_MAX_DEVICES];	/* under gm_lock */
+extern struct gm_devstate *gm_devs[GMEM_MAX_DEVICES];	/* gm_devs_rwsem */
 extern struct gmem_stats gm_total;
-extern u64 gm_clock;			/* ticks once per device access/fault */
+extern atomic64_t gm_clock;		/* ticks once per device access/fault */
 
-/* Objects (gm_object.c). */
+/* Objects (gm_object.c, gm_block.c). */
 struct gm_object *gm_obj_get_by_id(u32 id);		/* +ref or NULL */
 void gm_obj_put(struct gm_object *obj);
-struct gm_block *gm_block_by_id(u64 blk_id);		/* gm_lock held; NULL if none/dead */
+/* A live object, or the block of one, or NULL; caller in an RCU read section. */
+struct gm_object *gm_obj_find_rcu(u32 id);
+struct gm_block *gm_block_by_id(u64 blk_id);
+struct gm_block *gm_obj_block(struct gm_object *obj, u32 idx);	/* NULL if untouched */
+struct gm_block *gm_obj_block_alloc(struct gm_object *obj, u32 idx);	/* may sleep */
 
-/* Residency changes (gm_migrate.c); all with gm_lock held. */
+/* Residency changes (gm_migrate.c); all with blk->lock held. */
 int gm_migrate_to_dev(struct gm_block *blk, u32 dev);	/* evicts as needed */
 int gm_migrate_to_host(struct gm_block *blk);
 int gm_map_remote(struct gm_block *blk, u32 dev);
-int gm_make_room(u32 dev, u32 nr, struct gm_block *busy);
 
-/* Statistics helper: add @delta to a field in the object, device and total. */
-#define gm_stat_add(blk, devid, field, delta) do {				\
-	(blk)->obj->stats.field += (delta);					\
-	if ((devid) < GMEM_MAX_DEVICES && gm_devs[(devid)])			\
-		gm_devs[(devid)]->stats.field += (delta);			\
-	gm_total.field += (delta);						\
-} while (0)
+/* Statistics: add @delta to one counter of the object, the device and the total. */
+static inline void gm_stat_add_off(struct gm_block *blk, u32 devid, size_t off, s64 delta)
+{
+	atomic64_add(delta, (atomic64_t *)((char *)&blk->obj->stats + off));
+	if (devid < GMEM_MAX_DEVICES && gm_devs[devid])
+		atomic64_add(delta, (atomic64_t *)((char *)&gm_devs[devid]->stats + off));
+	atomic64_add(delta, (atomic64_t *)((char *)&gm_total + off));
+}
+#define gm_stat_add(blk, devid, field, delta) \
+	gm_stat_add_off(blk, devid, offsetof(struct gmem_stats, field), delta)
+
+/* A consistent-per-counter copy of @src (each u64 read once). */
+static inline void gm_stats_read(struct gmem_stats *dst, const struct gmem_stats *src)
+{
+	const u64 *s = (const u64 *)src;
+	u64 *d = (u64 *)dst;
+	size_t i;
+
+	for (i = 0; i < sizeof(*src) / sizeof(u64); i++)
+		d[i] = READ_ONCE(s[i]);
+}
 
 #endif /* _GM_CORE_H */

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internals shared by the core's own files (gmem_main.c, gm_object.c,
- * gm_migrate.c, gm_dev.c, gm_advise.c, gm_trace.c, gm_builtin.c). The policy
- * layer only needs gm_core.h and gm_policy.h.
+ * Internals shared by the core's own files:
+ *   gm_block.c    block metadata (lazy chunks), the block lock, state and
+ *                 accounting, host pages
+ *   gm_fault.c    the CPU and device fault paths, top-down
+ *   gm_migrate.c  every residency change of one block
+ *   gm_evict.c    HBM allocation and eviction
+ *   gm_object.c   vm_objects, the mmap of /dev/gmem, object ioctls
+ *   gm_dev.c      device registration and the device ioctls
+ *   gm_advise.c   user hints
+ *   gm_trace.c    the access trace ring
+ * The policy layer only needs gm_core.h and gm_policy.h.
  *
- * Locking: as in gm_core.h. Everything declared here that touches blocks,
- * objects or devices expects gm_lock held unless its comment says otherwise.
- * The gm_live_* counters are atomics because objects are freed by the last
- * kref put, which may run without gm_lock.
+ * Locking: the order is in gm_core.h. Functions taking a struct gm_block
+ * expect its lock held unless their comment says otherwise.
  */
 #ifndef _GM_INTERNAL_H
 #define _GM_INTERNAL_H
@@ -30,7 +36,8 @@
 #define GM_OBJ_PGOFF_SHIFT	28
 
 extern unsigned int gm_blk_shift;		/* ilog2(gm_blk_size) */
-extern struct list_head gm_obj_list;		/* live objects, under gm_lock */
+extern struct mutex gm_objs_lock;
+extern struct list_head gm_obj_list;		/* live objects, gm_objs_lock */
 extern struct dentry *gm_debugfs_dir;		/* /sys/kernel/debug/gmem */
 
 /* Leak accounting for /sys/kernel/debug/gmem/live. */
@@ -54,8 +61,10 @@ static inline unsigned long gm_blk_valid_pages(const struct gm_block *blk)
 /* Is @blk's data in @dev's HBM (the only copy, or a read copy)? */
 static inline bool gm_blk_resident_on(const struct gm_block *blk, u32 dev)
 {
-	return (blk->state == GMEM_BLK_DEVICE || blk->state == GMEM_BLK_BOTH) &&
-	       blk->dev == dev;
+	u8 state = READ_ONCE(blk->state);
+
+	return (state == GMEM_BLK_DEVICE || state == GMEM_BLK_BOTH) &&
+	       READ_ONCE(blk->dev) == dev;
 }
 
 /* Does @dev hold the only valid copy of @blk, writable there? */
@@ -71,33 +80,83 @@ static inline bool gm_blk_mapped_on(const struct gm_block *blk, u32 dev)
 	       blk->dev == dev;
 }
 
+static inline u64 gm_blk_id(const struct gm_block *blk)
+{
+	return GMEM_BLK_ID(blk->obj->id, blk->idx);
+}
+
+static inline struct gm_devstate *gm_devstate(u32 dev)
+{
+	return dev < GMEM_MAX_DEVICES ? gm_devs[dev] : NULL;
+}
+
+/* gm_block.c */
+int gm_blk_lock_killable(struct gm_block *blk);
+void gm_blk_unlock(struct gm_block *blk);
+void gm_blk_set_state(struct gm_block *blk, u8 state, u8 dev);
+int gm_blk_alloc_host(struct gm_block *blk);
+void gm_blk_free_host(struct gm_block *blk);
+void gm_blk_zap_cpu(struct gm_block *blk);
+void gm_blk_note_cpu_mapped(struct gm_block *blk);
+void gm_obj_free_chunks(struct gm_object *obj);
+/* Calls @fn on every allocated block of @obj in index order; stops on non-zero. */
+int gm_obj_for_each_block(struct gm_object *obj, u32 first, u32 nr, bool killable,
+			  int (*fn)(struct gm_block *blk, void *arg), void *arg);
+
+/* gm_migrate.c (blk->lock held) */
+void gm_blk_release(struct gm_block *blk);
+int gm_blk_map(struct gm_block *blk, u32 dev, bool may_write);
+void gm_blk_unmap_dev(struct gm_block *blk);
+void gm_blk_discard_dev(struct gm_block *blk);
+int gm_dup_to_dev(struct gm_block *blk, u32 dev);	/* read copy: HOST -> BOTH */
+int gm_blk_dev_to_host(struct gm_block *blk, bool evicting);
+bool gm_blk_pages_pinned(struct gm_block *blk);
+
+/* gm_evict.c */
+int gm_dblk_alloc(struct gm_devstate *ds, struct gm_block *busy, u64 *dblk);
+void gm_dblk_free(struct gm_devstate *ds, u64 dblk);
+void gm_lru_add(struct gm_devstate *ds, struct gm_block *blk);
+void gm_lru_del(struct gm_devstate *ds, struct gm_block *blk);
+void gm_lru_touch(struct gm_devstate *ds, struct gm_block *blk);
+void gm_lru_update_class(struct gm_block *blk);
+int gm_make_room(u32 dev, u32 nr, struct gm_block *busy);
+bool gm_hbm_room_now(struct gm_devstate *ds);
+
+/* gm_fault.c */
+vm_fault_t gm_vm_fault(struct vm_fault *vmf);
+vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf);
+
 /* gm_object.c */
 bool gm_vma_is_gmem(const struct vm_area_struct *vma);
 int gm_obj_mmap(struct file *file, struct vm_area_struct *vma);
 unsigned long gm_obj_get_unmapped_area(struct file *file, unsigned long addr,
 				       unsigned long len, unsigned long pgoff,
 				       unsigned long flags);
-int gm_obj_lookup(struct mm_struct *mm, unsigned long va, struct gm_object **objp);
+/* Access rights a device fault needs: GM_ACC_READ, plus GM_ACC_WRITE for a write. */
+#define GM_ACC_READ	1
+#define GM_ACC_WRITE	2
+struct gm_lookup {
+	struct gm_object *obj;		/* with a reference */
+	bool may_write;			/* the VMA allows writes now */
+	bool may_read;			/* ... and reads */
+	int prot_seq;			/* obj->prot_seq when looked up */
+};
+int gm_obj_lookup(struct mm_struct *mm, unsigned long va, unsigned long len,
+		  unsigned int access, struct gm_lookup *lk);
 bool gm_obj_visible(const struct gm_object *obj);
 long gm_obj_info_ioctl(void __user *uarg);
 long gm_obj_list_ioctl(void __user *uarg);
-
-/* gm_migrate.c (gm_lock held) */
-int gm_blk_alloc_host(struct gm_block *blk);
-void gm_blk_release(struct gm_block *blk);
-int gm_blk_map(struct gm_block *blk, u32 dev);
-void gm_blk_discard_dev(struct gm_block *blk);
-int gm_dup_to_dev(struct gm_block *blk, u32 dev);	/* read copy: HOST -> BOTH */
+int gm_pin_charge(struct gm_object *obj, long nr);
+void gm_pin_uncharge(struct gm_object *obj, long nr);
 
 /* gm_dev.c */
-struct gm_devstate *gm_devstate(u32 dev);	/* gm_lock held; NULL if none */
 u32 gm_nr_device_ids(void);
 long gm_dev_info_ioctl(void __user *uarg);
 
 /* gm_advise.c */
 long gm_advise_ioctl(void __user *uarg);
 
-/* gm_trace.c: records may be added with or without gm_lock held. */
+/* gm_trace.c: records may be added from any context. */
 void gm_trace_record(const struct gm_block *blk, u32 dev, u8 kind, bool write);
 long gm_trace_ioctl(unsigned int cmd, unsigned long arg);
 void gm_trace_exit(void);

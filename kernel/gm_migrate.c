@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gm_migrate.c: every residency change of a block.
+ * gm_migrate.c: every residency change of one block.
  *
  * States (enum gmem_block_state) and what backs them:
  *   NONE    nothing allocated; reads as zeroes.
@@ -14,142 +14,49 @@
  *   BOTH    a read copy: the HBM block on blk->dev and the host pages hold
  *           the same data; the device maps the HBM block read-only and the
  *           CPU maps the host pages read-only.
- * Every transition keeps the resident_host/resident_dev counters exact
- * (gm_blk_set_state()) and the device LRU in step with HBM residency
- * (DEVICE and BOTH).
  *
- * Read copies (objects mapped with gmem.read_dup set, gm_object.c) follow
- * the HMM-mirror / openEuler GMEM model of a page that two MMUs may cache
- * as long as neither writes it:
- *   - a device READ fault on a block that is not on that device copies it
- *     host -> device (after zapping the CPU PTEs, which come back read-only
- *     at the next CPU fault) and maps it read-only there: BOTH. A device
- *     WRITE fault migrates as always: CPU zapped, DEVICE, mapped writable.
- *   - a device write to a BOTH block hits the read-only device mapping and
- *     faults with write set: the CPU PTEs are zapped, the block becomes
- *     DEVICE and is mapped writable (gm_blk_claim(); no copy, HBM is valid).
- *   - a CPU write to a BOTH block hits a read-only CPU PTE (page_mkwrite)
- *     or faults with FAULT_FLAG_WRITE: the device copy is dropped (unmapped,
- *     TLB flushed, HBM freed, the policy told it was evicted): HOST.
- *   - evicting a BOTH block, or DONTNEED on it, drops the device copy the
- *     same way: no copy back (the host pages are valid), no d2h traffic; an
- *     eviction still counts in evictions. WILLNEED and PIN claim the block
- *     for the device (DEVICE), as they do for a host block.
- *   - one device at a time holds a read copy: a read fault from another
- *     device drops it first (blk->dev names one device and one dblk).
- * Accounting: a BOTH block occupies HBM and is on the device LRU, so it
- * counts in resident_dev (not resident_host): resident_dev stays equal to
- * the HBM blocks in use, and resident_host + resident_dev to the blocks
- * that own host pages.
+ *        CPU fault / first touch         device fault (write, or no read copies)
+ *   NONE ----------------------> HOST ----------------------------------> DEVICE
+ *                                 |  ^   <--- CPU fault, eviction, DONTNEED   |
+ *          device read fault      |  |                                       |
+ *          (read copies)          v  |  CPU write, eviction (dropped)        |
+ *                                 BOTH ---- device write fault: claim -------+
+ *   HOST <-> REMOTE: the policy places a block over the bus, or its pages are
+ *   pinned by someone else (see below).
  *
- * Order of a move to a device: free an HBM block (evicting if needed), zap
- * the CPU PTEs, copy, then publish DEVICE. Order of a move back: unmap on
- * the device and flush its TLB, copy, free the HBM block, then publish HOST.
- * Either way neither side can write the copy being made.
+ * Pinned host pages (GUP: O_DIRECT, io_uring fixed buffers, vmsplice, RDMA,
+ * process_vm_writev): a block is only copied to a device when, after its
+ * CPU PTEs are zapped, nobody but gmem holds a reference to its host pages,
+ * the check migrate_vma makes. Otherwise the copy is refused with -EBUSY:
+ * the block stays on the host, where those writers land, and the fault path
+ * maps it over the bus instead. A pin cannot appear after the check: the
+ * PTEs are gone, so GUP has to fault, which waits for blk->lock.
  *
- * Locking: everything here runs with gm_lock held (see gm_core.h), which
- * also serializes the device ops. unmap_mapping_pages() takes i_mmap_rwsem
- * inside gm_lock, the documented order. The eviction request is a static
- * scratch area because gm_lock serializes its only user, gm_make_room(),
- * which is never re-entered (policy hooks cannot migrate).
+ * Read copies and CPU writes: a CPU write to a read-only PTE of a read-copy
+ * object goes through ->page_mkwrite (gm_fault.c), which drops the device
+ * copy under blk->lock and returns the page locked; the kernel upgrades the
+ * PTE before unlocking it. HOST -> BOTH takes the folio locks of the block
+ * before it zaps the PTEs, so it waits for any such upgrade in flight and
+ * then zaps the writable PTE: a read copy never coexists with a writable
+ * CPU mapping.
+ *
+ * Order of a move to a device: reserve an HBM block (evicting if needed), zap
+ * the CPU PTEs, check pins, copy, then publish DEVICE. Order of a move back:
+ * unmap on the device and flush its TLB, copy, free the HBM block, then
+ * publish HOST. Either way neither side can write the copy being made.
+ *
+ * Locking: every function here runs with blk->lock held (gm_core.h gives the
+ * order); the device ops run under it and nothing wider. Eviction of other
+ * blocks happens in gm_evict.c with trylocked victims.
  */
-#include <linux/memcontrol.h>
 #include <linux/mm.h>
-#include <linux/sched/mm.h>
-#include <linux/slab.h>
+#include <linux/pagemap.h>
 
 #include "gm_internal.h"
 #include "gm_policy.h"
 
-static struct gm_evict_req gm_evict_scratch;
-
-static void gm_blk_account(struct gm_block *blk, int delta)
-{
-	switch (blk->state) {
-	case GMEM_BLK_HOST:
-	case GMEM_BLK_REMOTE:
-		gm_stat_add(blk, GM_NO_DEV, resident_host, delta);
-		break;
-	case GMEM_BLK_DEVICE:
-	case GMEM_BLK_BOTH:
-		gm_stat_add(blk, blk->dev, resident_dev, delta);
-		break;
-	}
-}
-
-static void gm_blk_set_state(struct gm_block *blk, u8 state, u8 dev)
-{
-	gm_blk_account(blk, -1);
-	blk->state = state;
-	blk->dev = dev;
-	gm_blk_account(blk, 1);
-}
-
-/* First touch: zeroed host pages for the whole block; NONE -> HOST. */
-/*
- * Host pages are charged to the memory cgroup of the object's owner, not of
- * whoever faults first: device faults run on a driver's workqueue, and a
- * process must not escape memory.max by letting its device touch memory.
- */
-int gm_blk_alloc_host(struct gm_block *blk)
-{
-	unsigned long i, n = GM_BLK_PAGES;
-	struct mem_cgroup *memcg, *old_memcg;
-	struct page **pages;
-
-	lockdep_assert_held(&gm_lock);
-	if (WARN_ON_ONCE(blk->state != GMEM_BLK_NONE))
-		return -EINVAL;
-	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
-	memcg = get_mem_cgroup_from_mm(blk->obj->mm);
-	old_memcg = set_active_memcg(memcg);
-	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
-		if (!pages[i])
-			break;
-	}
-	set_active_memcg(old_memcg);
-	mem_cgroup_put(memcg);
-	if (i < n)
-		goto err;
-	blk->pages = pages;
-	atomic_long_add(n, &gm_live_host_pages);
-	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
-	return 0;
-err:
-	while (i--)
-		__free_page(pages[i]);
-	kvfree(pages);
-	return -ENOMEM;
-}
-
-/* Pages may still be pinned (GUP) by others: drop only our references. */
-static void gm_blk_free_host(struct gm_block *blk)
-{
-	unsigned long i;
-
-	if (!blk->pages)
-		return;
-	for (i = 0; i < GM_BLK_PAGES; i++)
-		put_page(blk->pages[i]);
-	kvfree(blk->pages);
-	blk->pages = NULL;
-	atomic_long_sub(GM_BLK_PAGES, &gm_live_host_pages);
-}
-
-/* After this, CPU accesses to @blk fault and wait for gm_lock. */
-static void gm_blk_zap_cpu(struct gm_block *blk)
-{
-	struct gm_object *obj = blk->obj;
-
-	unmap_mapping_pages(obj->mapping, obj->pgoff + (pgoff_t)blk->idx * GM_BLK_PAGES,
-			    GM_BLK_PAGES, false);
-}
-
 /* Remove @blk's mapping (HBM or remote) from its device and flush its TLB. */
-static void gm_blk_unmap_dev(struct gm_block *blk)
+void gm_blk_unmap_dev(struct gm_block *blk)
 {
 	struct gm_dev *dev = gm_devs[blk->dev]->dev;
 	unsigned long va = gm_blk_va(blk);
@@ -158,48 +65,19 @@ static void gm_blk_unmap_dev(struct gm_block *blk)
 	dev->ops->invalidate(dev, blk->obj->mm, va, gm_blk_size);
 }
 
-/* (Re)map @blk on @devid: writable only when the device owns the only copy. */
-int gm_blk_map(struct gm_block *blk, u32 devid)
+/*
+ * (Re)map @blk on @devid: writable only when the device owns the only copy
+ * and the VMA allowed writes when the caller looked it up (@may_write).
+ */
+int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 {
 	struct gm_dev *dev = gm_devs[devid]->dev;
 
-	lockdep_assert_held(&gm_lock);
+	lockdep_assert_held(&blk->lock);
 	if (gm_blk_resident_on(blk, devid))
 		return dev->ops->map(dev, blk->obj->mm, gm_blk_va(blk), blk->dblk,
-				     blk->state == GMEM_BLK_DEVICE);
+				     may_write && blk->state == GMEM_BLK_DEVICE);
 	return dev->ops->map_remote(dev, blk->obj->mm, gm_blk_va(blk), blk->pages);
-}
-
-/* Take one HBM block of @ds, evicting first when the device is full. */
-static int gm_dblk_alloc(struct gm_devstate *ds, struct gm_block *busy, u64 *dblk)
-{
-	struct gm_dev *dev = ds->dev;
-	int ret;
-
-	if (ds->used_blocks >= dev->hbm_blocks) {
-		ret = gm_make_room(dev->id, ds->used_blocks + 1 - dev->hbm_blocks, busy);
-		if (ret)
-			return ret;
-	}
-	ret = dev->ops->alloc_block(dev, dblk);
-	if (ret == -ENOMEM) {
-		/* The driver has fewer free blocks than our count says: one more. */
-		ret = ds->used_blocks ? gm_make_room(dev->id, 1, busy) : 0;
-		if (!ret)
-			ret = dev->ops->alloc_block(dev, dblk);
-	}
-	if (ret)
-		return ret;
-	ds->used_blocks++;
-	atomic_long_inc(&gm_live_dev_blocks);
-	return 0;
-}
-
-static void gm_dblk_free(struct gm_devstate *ds, u64 dblk)
-{
-	ds->dev->ops->free_block(ds->dev, dblk);
-	ds->used_blocks--;
-	atomic_long_dec(&gm_live_dev_blocks);
 }
 
 /* Forget @blk's HBM block; the caller already took care of the data. */
@@ -208,7 +86,7 @@ static void gm_blk_drop_dblk(struct gm_block *blk)
 	struct gm_devstate *ds = gm_devs[blk->dev];
 
 	gm_policy_evicted(blk);
-	list_del_init(&blk->lru);
+	gm_lru_del(ds, blk);
 	gm_dblk_free(ds, blk->dblk);
 	blk->dblk = 0;
 }
@@ -218,12 +96,13 @@ static void gm_blk_drop_dblk(struct gm_block *blk)
  * valid. On a copy failure the block stays DEVICE (unmapped on the device,
  * which remaps it at its next fault) and no data is lost.
  */
-static int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
+int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 {
 	struct gm_dev *dev = gm_devs[blk->dev]->dev;
 	u32 devid = blk->dev;
 	int ret;
 
+	lockdep_assert_held(&blk->lock);
 	gm_blk_unmap_dev(blk);
 	if (blk->state == GMEM_BLK_DEVICE) {
 		ret = dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
@@ -250,7 +129,7 @@ static int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 /* Device unregister after a failed copy: the device's data is lost. */
 void gm_blk_discard_dev(struct gm_block *blk)
 {
-	lockdep_assert_held(&gm_lock);
+	lockdep_assert_held(&blk->lock);
 	gm_blk_unmap_dev(blk);
 	blk->flags &= ~GM_BLK_PREFETCHED;
 	gm_blk_drop_dblk(blk);
@@ -260,7 +139,7 @@ void gm_blk_discard_dev(struct gm_block *blk)
 /* Off every device: DEVICE is copied back, BOTH and REMOTE just unmapped. */
 int gm_migrate_to_host(struct gm_block *blk)
 {
-	lockdep_assert_held(&gm_lock);
+	lockdep_assert_held(&blk->lock);
 	switch (blk->state) {
 	case GMEM_BLK_DEVICE:
 	case GMEM_BLK_BOTH:
@@ -283,32 +162,74 @@ static int gm_blk_make_host(struct gm_block *blk)
 }
 
 /*
+ * Does anyone but gmem hold a reference to @blk's host pages? Called with
+ * the CPU PTEs zapped, so our own reference is the only expected one; an
+ * extra one is a GUP pin, a pipe buffer, an I/O in flight, or a racing
+ * lockless GUP that will drop it: all are treated as pins.
+ */
+bool gm_blk_pages_pinned(struct gm_block *blk)
+{
+	unsigned long i;
+
+	for (i = 0; i < GM_BLK_PAGES; i++)
+		if (page_count(blk->pages[i]) != 1)
+			return true;
+	return false;
+}
+
+static void gm_blk_lock_folios(struct gm_block *blk)
+{
+	unsigned long i;
+
+	for (i = 0; i < GM_BLK_PAGES; i++)
+		folio_lock(page_folio(blk->pages[i]));
+}
+
+static void gm_blk_unlock_folios(struct gm_block *blk)
+{
+	unsigned long i;
+
+	for (i = 0; i < GM_BLK_PAGES; i++)
+		folio_unlock(page_folio(blk->pages[i]));
+}
+
+/*
  * HOST -> @state (DEVICE or BOTH) on @ds. The CPU PTEs are zapped before
  * the copy either way: for DEVICE the host pages go stale, for BOTH the
  * CPU must not write them behind the copy; they come back read-only.
+ * -EBUSY: someone else holds the host pages (see the top of this file).
  */
 static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 state)
 {
 	struct gm_dev *dev = ds->dev;
+	bool dup = state == GMEM_BLK_BOTH;
 	u64 dblk;
 	int ret;
 
 	ret = gm_dblk_alloc(ds, blk, &dblk);
 	if (ret)
 		return ret;
+	if (dup)
+		gm_blk_lock_folios(blk);
 	gm_blk_zap_cpu(blk);
-	ret = dev->ops->copy_to_dev(dev, dblk, blk->pages);
-	if (ret) {
-		gm_dblk_free(ds, dblk);
-		return ret;
-	}
+	ret = gm_blk_pages_pinned(blk) ? -EBUSY :
+	      dev->ops->copy_to_dev(dev, dblk, blk->pages);
+	if (ret)
+		goto err;
 	blk->dblk = dblk;
 	gm_blk_set_state(blk, state, dev->id);
-	list_add_tail(&blk->lru, &ds->lru);
-	blk->last_access = gm_clock;
+	if (dup)
+		gm_blk_unlock_folios(blk);
+	blk->last_access = atomic64_read(&gm_clock);
+	gm_lru_add(ds, blk);
 	gm_stat_add(blk, dev->id, h2d_blocks, 1);
 	gm_stat_add(blk, dev->id, h2d_bytes, gm_blk_size);
 	return 0;
+err:
+	if (dup)
+		gm_blk_unlock_folios(blk);
+	gm_dblk_free(ds, dblk);
+	return ret;
 }
 
 /*
@@ -326,14 +247,15 @@ static void gm_blk_claim(struct gm_block *blk)
  * Make @blk resident on @devid and owned by it (not mapped there: callers
  * map). A read copy on @devid is claimed; a block on another device comes
  * through the host. Evicts through the policy when HBM is full; -ENOMEM
- * when nothing can be evicted (all pinned or busy).
+ * when nothing can be evicted (all pinned or busy), -EBUSY when the host
+ * pages are pinned by someone else.
  */
 int gm_migrate_to_dev(struct gm_block *blk, u32 devid)
 {
 	struct gm_devstate *ds = gm_devstate(devid);
 	int ret;
 
-	lockdep_assert_held(&gm_lock);
+	lockdep_assert_held(&blk->lock);
 	if (!ds)
 		return -ENODEV;
 	if (gm_blk_owned_by(blk, devid))
@@ -358,7 +280,7 @@ int gm_dup_to_dev(struct gm_block *blk, u32 devid)
 	struct gm_devstate *ds = gm_devstate(devid);
 	int ret;
 
-	lockdep_assert_held(&gm_lock);
+	lockdep_assert_held(&blk->lock);
 	if (!ds)
 		return -ENODEV;
 	if (gm_blk_resident_on(blk, devid))
@@ -376,7 +298,7 @@ int gm_map_remote(struct gm_block *blk, u32 devid)
 	struct gm_dev *dev;
 	int ret;
 
-	lockdep_assert_held(&gm_lock);
+	lockdep_assert_held(&blk->lock);
 	if (!ds)
 		return -ENODEV;
 	dev = ds->dev;
@@ -397,70 +319,21 @@ int gm_map_remote(struct gm_block *blk, u32 devid)
 	return 0;
 }
 
-/* The policy nominated @blk; gm_policy.c validated it. Trust, but verify. */
-static bool gm_victim_ok(const struct gm_evict_req *req, const struct gm_block *blk)
-{
-	return !WARN_ON_ONCE(!gm_blk_resident_on(blk, req->ctx.dev) || blk == req->busy ||
-			     (blk->flags & (GM_BLK_PINNED | GM_BLK_BUSY)));
-}
-
-/* Ask the policy for up to GM_EVICT_MAX victims on @ds and evict them. */
-static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
-{
-	struct gm_evict_req *req = &gm_evict_scratch;
-	u32 i, done = 0;
-
-	memset(req, 0, sizeof(*req));
-	req->ctx.dev = ds->dev->id;
-	req->ctx.nr = min_t(u32, nr, GM_EVICT_MAX);
-	req->ctx.busy_blk_id = busy ? GMEM_BLK_ID(busy->obj->id, busy->idx) : 0;
-	req->ctx.hbm_blocks = ds->dev->hbm_blocks;
-	req->ctx.used_blocks = ds->used_blocks;
-	req->busy = busy;
-	gm_policy_evict(req);
-	for (i = 0; i < req->nr_victims && i < GM_EVICT_MAX; i++) {
-		struct gm_block *victim = req->victims[i];
-
-		if (gm_victim_ok(req, victim) && !gm_blk_dev_to_host(victim, true))
-			done++;
-	}
-	return done;
-}
-
-/*
- * Free @nr HBM blocks on @devid, never evicting @busy, pinned or busy
- * blocks. -ENOMEM if fewer could be freed (whatever was freed stays free).
- */
-int gm_make_room(u32 devid, u32 nr, struct gm_block *busy)
-{
-	struct gm_devstate *ds = gm_devstate(devid);
-	u32 done;
-
-	lockdep_assert_held(&gm_lock);
-	if (!ds)
-		return -ENODEV;
-	while (nr) {
-		done = gm_evict_round(ds, nr, busy);
-		if (!done)
-			return -ENOMEM;
-		nr -= min(done, nr);
-	}
-	return 0;
-}
-
 /*
  * The object is going away: drop every copy of @blk without copying back.
  * Device mappings go first so no device touches pages about to be freed.
  */
 void gm_blk_release(struct gm_block *blk)
 {
-	lockdep_assert_held(&gm_lock);
-	if (gm_blk_resident_on(blk, blk->dev)) {
+	lockdep_assert_held(&blk->lock);
+	if (blk->state == GMEM_BLK_DEVICE || blk->state == GMEM_BLK_BOTH) {
 		gm_blk_unmap_dev(blk);
 		gm_blk_drop_dblk(blk);
 	} else if (blk->state == GMEM_BLK_REMOTE) {
 		gm_blk_unmap_dev(blk);
 	}
+	if (blk->flags & GM_BLK_PINNED)
+		gm_pin_uncharge(blk->obj, 1);
 	gm_blk_set_state(blk, GMEM_BLK_NONE, GM_NO_DEV);
 	gm_blk_free_host(blk);
 	blk->flags = 0;

@@ -1,54 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gm_object.c: vm_objects, the mmap of /dev/gmem and the CPU fault path.
+ * gm_object.c: vm_objects, the mmap of /dev/gmem, and the object ioctls.
  *
  * One mmap() of /dev/gmem creates one gm_object covering the whole VMA; the
- * object is the logical page table of that range (an array of gm_block) and
- * lives exactly as long as the VMA. The VMA is never split, expanded or moved,
- * and fork does not copy it (VM_DONTCOPY; see gm_vm_open() for a child that
- * asked with MADV_DOFORK), so the VMA and the object always describe the
- * same range. CPU page tables are a cache of the object:
- * a CPU fault makes the block host-resident and maps all of its pages at once;
- * moving a block to a device zaps them through the file mapping
- * (gm_migrate.c), for which each object owns a window of file offsets
+ * object is the logical page table of that range (chunks of gm_block,
+ * gm_block.c) and lives exactly as long as the VMA. The VMA is never split,
+ * expanded or moved, and fork does not copy it (VM_DONTCOPY; see
+ * gm_vm_open() for a child that asked with MADV_DOFORK), so the VMA and the
+ * object always describe the same range. CPU page tables are a cache of the
+ * object: a CPU fault (gm_fault.c) makes the block host-resident and maps
+ * all of its pages at once; moving a block to a device zaps them through
+ * the file mapping, for which each object owns a window of file offsets
  * (vm_pgoff = obj->pgoff) like TTM buffer objects do.
+ *
+ * GUP is allowed on the mapping (VM_MIXEDMAP with refcounted pages, no
+ * VM_IO): O_DIRECT, io_uring fixed buffers, vmsplice and process_vm_writev
+ * work on unified memory. A block whose host pages someone holds is never
+ * copied to a device behind that holder's back (gm_migrate.c).
  *
  * Read copies (GMEM_BLK_BOTH, gm_migrate.c): an object mapped while the
  * gmem.read_dup parameter is set lets device reads keep the host copy valid
  * and CPU-readable. Its VMA gets gm_vm_dup_ops, whose ->page_mkwrite makes
  * the kernel map every page read-only first (write notification, as for a
  * file with dirty tracking) so that the first CPU write to a read copy
- * reaches the core, which drops the device copy. Objects without read copies
- * keep the plain ops: their CPU writes never take that extra fault.
+ * reaches the core, which drops the device copy.
+ *
+ * Protection: ->mprotect revokes every device mapping of the object before
+ * the change takes effect; devices refault and the fault path checks the
+ * VMA's new flags (gm_fault.c).
  *
  * /dev/gmem may be opened by anyone (mode 0666): a process only ever reaches
  * the objects of its own address space; ids of other processes' objects are
- * only visible to CAP_SYS_ADMIN (gm_obj_visible()).
+ * only visible to CAP_SYS_ADMIN (gm_obj_visible()). Object ids are allocated
+ * cyclically and reused after their object is gone.
  *
  * Locking:
- *   - f_op->mmap and vm_ops->close run under mmap_write_lock and take gm_lock
- *     inside it; the CPU fault runs under mmap_read_lock and takes gm_lock.
- *     Never the reverse: nothing takes mmap_lock while holding gm_lock.
- *   - gm_objs (id -> object) has its own lock. An object is in it exactly
- *     while its VMA exists and the VMA holds a reference, so a lookup under
- *     xa_lock can always take another one; the object is freed by the last
- *     gm_obj_put() after it was erased.
- *   - gm_obj_list, obj->dead and every gm_block field: gm_lock.
+ *   - f_op->mmap, ->mprotect and vm_ops->close run under mmap_write_lock and
+ *     take block locks inside it; the CPU fault runs under mmap_read_lock.
+ *     Nothing takes mmap_lock while holding a block lock.
+ *   - gm_objs (id -> object, RCU lookups) and gm_obj_list: gm_objs_lock. An
+ *     object is in gm_objs exactly while its VMA exists and the VMA holds a
+ *     reference; it is freed by the last gm_obj_put(), after an RCU grace
+ *     period.
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/mman.h>
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "gm_internal.h"
 #include "gm_policy.h"
 
-static DEFINE_XARRAY(gm_objs);
+static DEFINE_XARRAY_ALLOC1(gm_objs);
+static u32 gm_next_obj_id;		/* xa_alloc_cyclic() cursor, gm_objs_lock */
+DEFINE_MUTEX(gm_objs_lock);
 LIST_HEAD(gm_obj_list);
-static u32 gm_next_obj_id = 1;		/* under gm_lock; ids are never reused */
 
 static bool read_dup;
 module_param(read_dup, bool, 0644);
@@ -72,9 +84,11 @@ static void gm_obj_release(struct kref *ref)
 {
 	struct gm_object *obj = container_of(ref, struct gm_object, ref);
 
-	kvfree(obj->blocks);
+	WARN_ON_ONCE(atomic_long_read(&obj->pinned_blocks));
+	gm_obj_free_chunks(obj);
+	free_uid(obj->user);
 	mmdrop(obj->mm);
-	kfree(obj);
+	kfree_rcu(obj, rcu);
 	atomic_long_dec(&gm_live_objects);
 }
 
@@ -87,91 +101,113 @@ struct gm_object *gm_obj_get_by_id(u32 id)
 {
 	struct gm_object *obj;
 
-	xa_lock(&gm_objs);
+	rcu_read_lock();
 	obj = xa_load(&gm_objs, id);
-	if (obj)
-		kref_get(&obj->ref);
-	xa_unlock(&gm_objs);
+	if (obj && !kref_get_unless_zero(&obj->ref))
+		obj = NULL;
+	rcu_read_unlock();
 	return obj;
 }
 
-/* gm_lock keeps a live object in gm_objs, so no reference is needed here. */
-struct gm_block *gm_block_by_id(u64 blk_id)
+/* A live object by id, no reference: valid until the caller's RCU section ends. */
+struct gm_object *gm_obj_find_rcu(u32 id)
 {
 	struct gm_object *obj;
 
-	lockdep_assert_held(&gm_lock);
-	obj = xa_load(&gm_objs, GMEM_BLK_OBJ(blk_id));
-	if (!obj || obj->dead || GMEM_BLK_IDX(blk_id) >= obj->nr_blocks)
-		return NULL;
-	return &obj->blocks[GMEM_BLK_IDX(blk_id)];
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "gm_obj_find_rcu() outside RCU");
+	obj = xa_load(&gm_objs, id);
+	return obj && !READ_ONCE(obj->dead) ? obj : NULL;
+}
+
+/* A live object's block by id; the caller is in an RCU read section. */
+struct gm_block *gm_block_by_id(u64 blk_id)
+{
+	struct gm_object *obj = gm_obj_find_rcu(GMEM_BLK_OBJ(blk_id));
+
+	return obj ? gm_obj_block(obj, GMEM_BLK_IDX(blk_id)) : NULL;
+}
+
+/* Does @vma allow a device access of kind @access (GM_ACC_*)? */
+static bool gm_vma_allows(const struct vm_area_struct *vma, unsigned int access)
+{
+	if ((access & GM_ACC_READ) && !(vma->vm_flags & VM_READ))
+		return false;
+	if ((access & GM_ACC_WRITE) && !(vma->vm_flags & VM_WRITE))
+		return false;
+	return true;
 }
 
 /*
- * The object of the gmem mapping holding @va in @mm, with a reference.
- * Takes mmap_read_lock, so never call it with gm_lock held. The caller keeps
- * @mm alive (mmgrab). -EFAULT when @va is not in a gmem mapping.
+ * The object of the gmem mapping holding [@va, @va + @len) in @mm, with a
+ * reference, if the VMA allows @access. Takes mmap_read_lock, so never call
+ * it with a block lock held. The caller keeps @mm alive. -EFAULT when the
+ * range is not inside one gmem mapping or the protection refuses @access.
  */
-int gm_obj_lookup(struct mm_struct *mm, unsigned long va, struct gm_object **objp)
+int gm_obj_lookup(struct mm_struct *mm, unsigned long va, unsigned long len,
+		  unsigned int access, struct gm_lookup *lk)
 {
 	struct vm_area_struct *vma;
-	struct gm_object *obj = NULL;
+	int ret = -EFAULT;
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	vma = vma_lookup(mm, va);
-	if (vma && gm_vma_is_gmem(vma)) {
-		obj = vma->vm_private_data;
-		if (obj->mm == mm)
-			kref_get(&obj->ref);
-		else
-			obj = NULL;	/* a forked copy: the object serves its creator */
+	if (vma && gm_vma_is_gmem(vma) && len <= vma->vm_end - va &&
+	    gm_vma_allows(vma, access)) {
+		lk->obj = vma->vm_private_data;
+		/* A forked copy does not count: the object serves its creator. */
+		if (lk->obj->mm == mm) {
+			kref_get(&lk->obj->ref);
+			lk->may_write = vma->vm_flags & VM_WRITE;
+			lk->may_read = vma->vm_flags & VM_READ;
+			lk->prot_seq = atomic_read(&lk->obj->prot_seq);
+			ret = 0;
+		}
 	}
 	mmap_read_unlock(mm);
-	*objp = obj;
-	return obj ? 0 : -EFAULT;
+	return ret;
 }
 
-static void gm_obj_init_blocks(struct gm_object *obj)
+/* Pinned HBM is charged like mlock()ed memory: to the owner's RLIMIT_MEMLOCK. */
+int gm_pin_charge(struct gm_object *obj, long nr)
 {
-	u32 i;
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	long pages = nr * GM_BLK_PAGES;
 
-	for (i = 0; i < obj->nr_blocks; i++) {
-		struct gm_block *blk = &obj->blocks[i];
-
-		blk->obj = obj;
-		blk->idx = i;
-		blk->state = GMEM_BLK_NONE;
-		blk->dev = GM_NO_DEV;
-		blk->pref_dev = GM_NO_DEV;
-		INIT_LIST_HEAD(&blk->lru);
-		INIT_LIST_HEAD(&blk->plist);
-		blk->plist_id = -1;
+	if (atomic_long_add_return(pages, &obj->user->locked_vm) > limit &&
+	    !capable(CAP_IPC_LOCK)) {
+		atomic_long_sub(pages, &obj->user->locked_vm);
+		return -ENOMEM;
 	}
+	atomic_long_add(nr, &obj->pinned_blocks);
+	return 0;
+}
+
+void gm_pin_uncharge(struct gm_object *obj, long nr)
+{
+	atomic_long_sub(nr, &obj->pinned_blocks);
+	atomic_long_sub(nr * GM_BLK_PAGES, &obj->user->locked_vm);
 }
 
 static struct gm_object *gm_obj_alloc(struct vm_area_struct *vma)
 {
 	struct gm_object *obj;
 
-	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return NULL;
 	obj->start = vma->vm_start;
 	obj->size = vma->vm_end - vma->vm_start;
 	obj->nr_blocks = DIV_ROUND_UP(obj->size, gm_blk_size);
-	obj->blocks = kvcalloc(obj->nr_blocks, sizeof(*obj->blocks), GFP_KERNEL);
-	if (!obj->blocks) {
-		kfree(obj);
-		return NULL;
-	}
+	xa_init(&obj->chunks);
+	mutex_init(&obj->chunk_lock);
 	kref_init(&obj->ref);
 	obj->mm = vma->vm_mm;
 	mmgrab(obj->mm);
+	obj->user = get_current_user();
 	obj->owner_pid = task_tgid_nr(current);
 	obj->mapping = vma->vm_file->f_mapping;
 	INIT_LIST_HEAD(&obj->node);
-	gm_obj_init_blocks(obj);
 	atomic_long_inc(&gm_live_objects);
 	return obj;
 }
@@ -179,39 +215,50 @@ static struct gm_object *gm_obj_alloc(struct vm_area_struct *vma)
 /* Give @obj its id and file-offset window and make it visible. */
 static int gm_obj_publish(struct gm_object *obj)
 {
+	u32 id;
 	int ret;
 
-	lockdep_assert_held(&gm_lock);
-	if (!gm_next_obj_id)
-		return -ENOSPC;		/* 2^32 objects since load: ids never wrap */
-	ret = xa_insert(&gm_objs, gm_next_obj_id, obj, GFP_KERNEL);
-	if (ret)
-		return ret;
-	obj->id = gm_next_obj_id++;
-	obj->pgoff = (unsigned long)obj->id << GM_OBJ_PGOFF_SHIFT;
-	list_add_tail(&obj->node, &gm_obj_list);
-	gm_policy_obj_init(obj);
+	mutex_lock(&gm_objs_lock);
+	ret = xa_alloc_cyclic(&gm_objs, &id, obj, xa_limit_32b, &gm_next_obj_id,
+			      GFP_KERNEL);
+	if (ret >= 0) {
+		obj->id = id;
+		obj->pgoff = (unsigned long)id << GM_OBJ_PGOFF_SHIFT;
+		list_add_tail(&obj->node, &gm_obj_list);
+		ret = 0;
+	}
+	mutex_unlock(&gm_objs_lock);
+	if (ret == -EBUSY)
+		ret = -ENOSPC;		/* 2^32 live objects */
+	if (!ret)
+		gm_policy_obj_init(obj);
+	return ret;
+}
+
+static int gm_blk_release_one(struct gm_block *blk, void *arg)
+{
+	mutex_lock(&blk->lock);
+	gm_blk_release(blk);
+	mutex_unlock(&blk->lock);
 	return 0;
 }
 
-/* The mapping is gone: free every block, then forget the object. */
+/*
+ * The mapping is gone: free every block, then forget the object. Not
+ * interruptible: a dying task unmaps too, and nothing may be left behind.
+ */
 static void gm_obj_destroy(struct gm_object *obj)
 {
-	u32 i;
-
-	mutex_lock(&gm_lock);
-	obj->dead = true;
+	WRITE_ONCE(obj->dead, true);
 	/* Revoke what forked copies of the VMA still map (see gm_vm_open()). */
 	unmap_mapping_pages(obj->mapping, obj->pgoff, (pgoff_t)obj->nr_blocks * GM_BLK_PAGES,
 			    false);
-	for (i = 0; i < obj->nr_blocks; i++) {
-		gm_blk_release(&obj->blocks[i]);
-		cond_resched();
-	}
+	gm_obj_for_each_block(obj, 0, obj->nr_blocks, false, gm_blk_release_one, NULL);
 	gm_policy_obj_exit(obj);
+	mutex_lock(&gm_objs_lock);
 	list_del_init(&obj->node);
 	xa_erase(&gm_objs, obj->id);
-	mutex_unlock(&gm_lock);
+	mutex_unlock(&gm_objs_lock);
 	gm_obj_put(obj);		/* the VMA's reference */
 }
 
@@ -254,90 +301,37 @@ static int gm_vm_mremap(struct vm_area_struct *vma)
 	return -EINVAL;
 }
 
-/* Map every page of @blk that lies in @vma; pages already mapped are fine. */
-static int gm_blk_map_cpu(struct vm_area_struct *vma, struct gm_block *blk)
+static int gm_blk_revoke_dev(struct gm_block *blk, void *arg)
 {
-	unsigned long addr = vma->vm_start + ((unsigned long)blk->idx << gm_blk_shift);
-	unsigned long i, n = gm_blk_valid_pages(blk);
-	int ret;
+	int ret = mutex_lock_killable(&blk->lock);
 
-	for (i = 0; i < n; i++, addr += PAGE_SIZE) {
-		ret = vm_insert_page(vma, addr, blk->pages[i]);
-		if (ret && ret != -EBUSY)
-			return ret;
-	}
+	if (ret)
+		return ret;
+	if (blk->state == GMEM_BLK_DEVICE || blk->state == GMEM_BLK_BOTH ||
+	    blk->state == GMEM_BLK_REMOTE)
+		gm_blk_unmap_dev(blk);
+	mutex_unlock(&blk->lock);
 	return 0;
 }
 
 /*
- * CPU fault: bring the block to the host (first touch allocates zeroed pages;
- * a device-resident block is migrated back) and map all its pages. The PTEs
- * are installed under gm_lock, so a concurrent migration to a device, which
- * zaps them under gm_lock too, cannot leave a stale CPU mapping behind.
- * A REMOTE block stays where it is: its host pages are the data. So does a
- * read copy (BOTH) for a read: its pages are mapped read-only (the VMA has
- * write notification); a write drops the device copy first.
+ * mprotect() of the creator's VMA, before the new flags apply: bump the
+ * protection sequence (faults that looked the VMA up before will look again)
+ * and, on a downgrade, remove every device mapping so that devices refault
+ * and meet the new protection. Runs under mmap_write_lock.
  */
-static vm_fault_t gm_vm_fault(struct vm_fault *vmf)
+static int gm_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
+			  unsigned long end, unsigned long newflags)
 {
-	struct vm_area_struct *vma = vmf->vma;
 	struct gm_object *obj = vma->vm_private_data;
-	struct gm_block *blk;
-	int ret = 0;
+	unsigned long lost = (vma->vm_flags & ~newflags) & (VM_READ | VM_WRITE);
 
-	mutex_lock(&gm_lock);
-	blk = &obj->blocks[(vmf->address - vma->vm_start) >> gm_blk_shift];
-	if (obj->dead) {
-		mutex_unlock(&gm_lock);
-		return VM_FAULT_SIGBUS;	/* a forked copy outlived the object */
-	}
-	gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
-	if (blk->state == GMEM_BLK_NONE)
-		ret = gm_blk_alloc_host(blk);
-	else if (blk->state == GMEM_BLK_DEVICE ||
-		 (blk->state == GMEM_BLK_BOTH && (vmf->flags & FAULT_FLAG_WRITE)))
-		ret = gm_migrate_to_host(blk);
-	if (!ret)
-		ret = gm_blk_map_cpu(vma, blk);
-	mutex_unlock(&gm_lock);
-	return ret ? vmf_error(ret) : VM_FAULT_NOPAGE;
-}
-
-/*
- * A CPU write hit a read-only PTE (gm_vm_dup_ops only): end a read copy by
- * dropping the device's copy, then let the kernel make the PTE writable. A
- * block that left the host since the PTE was read (its PTE is zapped by
- * now) is retried: the retry faults through gm_vm_fault(). If the block
- * becomes a read copy again before the PTE is upgraded, that zap makes
- * finish_mkwrite_fault() see a changed PTE and retry as well.
- *
- * The page is returned locked: our pages have no ->mapping, and
- * do_page_mkwrite() would take an unlocked one for truncated and retry
- * forever. The folio lock is taken after gm_lock is dropped: no nesting.
- */
-static vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct gm_object *obj = vma->vm_private_data;
-	struct gm_block *blk;
-	vm_fault_t ret = 0;
-
-	mutex_lock(&gm_lock);
-	blk = &obj->blocks[(vmf->address - vma->vm_start) >> gm_blk_shift];
-	if (obj->dead) {
-		ret = VM_FAULT_SIGBUS;
-	} else if (blk->state == GMEM_BLK_BOTH) {
-		gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
-		if (gm_migrate_to_host(blk))
-			ret = VM_FAULT_SIGBUS;	/* cannot happen: a copy is just dropped */
-	} else if (blk->state != GMEM_BLK_HOST && blk->state != GMEM_BLK_REMOTE) {
-		ret = VM_FAULT_NOPAGE;
-	}
-	mutex_unlock(&gm_lock);
-	if (ret)
-		return ret;
-	folio_lock(page_folio(vmf->page));
-	return VM_FAULT_LOCKED;
+	if (vma->vm_mm != obj->mm)
+		return 0;
+	atomic_inc(&obj->prot_seq);
+	if (!lost)
+		return 0;
+	return gm_obj_for_each_block(obj, 0, obj->nr_blocks, true, gm_blk_revoke_dev, NULL);
 }
 
 static const struct vm_operations_struct gm_vm_ops = {
@@ -346,6 +340,7 @@ static const struct vm_operations_struct gm_vm_ops = {
 	.fault		= gm_vm_fault,
 	.may_split	= gm_vm_may_split,
 	.mremap		= gm_vm_mremap,
+	.mprotect	= gm_vm_mprotect,
 };
 
 /* Objects with read copies: ->page_mkwrite makes the core see CPU writes. */
@@ -356,14 +351,16 @@ static const struct vm_operations_struct gm_vm_dup_ops = {
 	.page_mkwrite	= gm_vm_page_mkwrite,
 	.may_split	= gm_vm_may_split,
 	.mremap		= gm_vm_mremap,
+	.mprotect	= gm_vm_mprotect,
 };
 
 /*
  * f_op->mmap: MAP_SHARED, offset 0, block-aligned start (our
- * get_unmapped_area aligns it; MAP_FIXED must), any page-multiple length.
- * The last block may be partial: it still owns a whole block of host pages
- * and HBM (devices move whole blocks), but only the pages inside the VMA are
- * ever mapped to the CPU.
+ * get_unmapped_area aligns it; MAP_FIXED must), any page-multiple length up
+ * to 1 TiB. The last block may be partial: it still owns a whole block of
+ * host pages and HBM (devices move whole blocks), but only the pages inside
+ * the VMA are ever mapped to the CPU, and devices are refused access past
+ * the VMA's end (drivers check job ranges with gm_obj_lookup()).
  */
 int gm_obj_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -379,16 +376,14 @@ int gm_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!IS_ALIGNED(vma->vm_start, gm_blk_size))
 		return -EINVAL;
 	if (pages > (1UL << GM_OBJ_PGOFF_SHIFT))
-		return -EINVAL;
+		return -EFBIG;
 
 	obj = gm_obj_alloc(vma);
 	if (!obj)
 		return -ENOMEM;
 	/* Sampled once: the VMA's write notification must match for its life. */
 	obj->read_dup = READ_ONCE(read_dup);
-	mutex_lock(&gm_lock);
 	ret = gm_obj_publish(obj);
-	mutex_unlock(&gm_lock);
 	if (ret) {
 		gm_obj_put(obj);
 		return ret;
@@ -427,14 +422,17 @@ long gm_obj_info_ioctl(void __user *uarg)
 {
 	struct gmem_obj_info info;
 	struct gm_object *obj;
+	struct gm_lookup lk;
+	struct gm_block *blk;
 	int ret;
 
 	if (copy_from_user(&info, uarg, sizeof(info)))
 		return -EFAULT;
 	if (info.addr) {
-		ret = gm_obj_lookup(current->mm, info.addr, &obj);
+		ret = gm_obj_lookup(current->mm, info.addr, 1, 0, &lk);
 		if (ret)
 			return ret == -EFAULT ? -ENOENT : ret;
+		obj = lk.obj;
 	} else if (info.id) {
 		obj = gm_obj_get_by_id(info.id);
 		if (!obj)
@@ -447,20 +445,18 @@ long gm_obj_info_ioctl(void __user *uarg)
 		return -EINVAL;
 	}
 
-	mutex_lock(&gm_lock);
-	ret = obj->dead ? -ENOENT : 0;
+	ret = READ_ONCE(obj->dead) ? -ENOENT : 0;
 	if (!ret) {
 		info.id = obj->id;
 		info.owner_pid = obj->owner_pid;
 		info.start = obj->start;
 		info.size = obj->size;
 		info.block_size = gm_blk_size;
-		info.tag = obj->blocks[0].tag;
-		info.stats = obj->stats;
+		blk = gm_obj_block(obj, 0);
+		info.tag = blk ? READ_ONCE(blk->tag) : 0;
+		gm_stats_read(&info.stats, &obj->stats);
 	}
-	mutex_unlock(&gm_lock);
 	gm_obj_put(obj);
-	/* Copied out after gm_lock: the user buffer may itself be gmem memory. */
 	if (!ret && copy_to_user(uarg, &info, sizeof(info)))
 		ret = -EFAULT;
 	return ret;
@@ -475,7 +471,7 @@ static u32 gm_obj_collect_ids(u32 *ids, u32 cap, bool all)
 	struct gm_object *obj;
 	u32 n = 0;
 
-	lockdep_assert_held(&gm_lock);
+	lockdep_assert_held(&gm_objs_lock);
 	list_for_each_entry(obj, &gm_obj_list, node) {
 		if (!all && obj->mm != current->mm)
 			continue;
@@ -498,7 +494,7 @@ long gm_obj_list_ioctl(void __user *uarg)
 		return -EFAULT;
 	all = capable(CAP_SYS_ADMIN);	/* asked once: it may audit */
 	/*
-	 * ids are gathered under gm_lock into a kernel buffer sized from the
+	 * ids are gathered under gm_objs_lock into a kernel buffer sized from the
 	 * current number of objects; if more appeared meanwhile, grow and retry.
 	 */
 	for (;;) {
@@ -511,9 +507,9 @@ long gm_obj_list_ioctl(void __user *uarg)
 				return -ENOMEM;
 			cap = want;
 		}
-		mutex_lock(&gm_lock);
+		mutex_lock(&gm_objs_lock);
 		count = gm_obj_collect_ids(ids, cap, all);
-		mutex_unlock(&gm_lock);
+		mutex_unlock(&gm_objs_lock);
 		if (count <= cap || cap == lst.capacity)
 			break;
 	}

@@ -11,8 +11,8 @@
  * built-in policy, which passes count_reject == false: its own choices are
  * filtered the same way but never counted against a BPF policy.
  *
- * Locking: every function here runs with gm_lock held (see gm_core.h); the
- * counters below are protected by it.
+ * Locking: every function here runs with the caller's block lock held and
+ * nothing wider (gm_policy.h); the counters below are atomics.
  */
 #include <linux/kernel.h>
 #include <linux/minmax.h>
@@ -22,26 +22,25 @@
 #include "gm_bpf.h"
 
 /*
- * Cumulative since module load; under gm_lock. A fallback is counted when a
- * BPF hook ran and the built-in policy had to complete or replace its
- * answer, not when the policy simply has no hook for the decision.
+ * Cumulative since module load. A fallback is counted when a BPF hook ran
+ * and the built-in policy had to complete or replace its answer, not when
+ * the policy simply has no hook for the decision.
  */
-static u64 gm_rejects[GMEM_REJ_NR];
-static u64 gm_fallbacks;
+static atomic64_t gm_rejects[GMEM_REJ_NR];
+static atomic64_t gm_fallbacks;
 
 void gm_policy_reject(enum gmem_reject why)
 {
-	lockdep_assert_held(&gm_lock);
 	if (WARN_ON_ONCE(why >= GMEM_REJ_NR))
 		return;
-	gm_rejects[why]++;
+	atomic64_inc(&gm_rejects[why]);
 	gm_bpf_note_reject(why);
 }
 
 /* The built-in policy completed (part of) a decision a BPF policy owned. */
 static void gm_policy_fallback(void)
 {
-	gm_fallbacks++;
+	atomic64_inc(&gm_fallbacks);
 }
 
 static u32 gm_evict_want(const struct gm_evict_req *req)
@@ -61,21 +60,25 @@ static bool gm_evict_req_has(const struct gm_evict_req *req, const struct gm_blo
 
 /*
  * Append @blk to the victims of @req if it is a valid victim: not the block
- * being brought in (nor one in flight), resident on the device that is short
- * of HBM, not pinned, not listed already. A full request is not an error (false, not counted).
+ * being brought in, resident on the device that is short of HBM, not pinned,
+ * not listed already. A full request is not an error (false, not counted),
+ * and neither is a block another task is migrating right now (its lock is
+ * held): the policy could not know. The fields are read without the block's
+ * lock; gm_evict.c checks again once it holds it.
  */
 bool gm_evict_req_add(struct gm_evict_req *req, struct gm_block *blk, bool count_reject)
 {
 	enum gmem_reject why;
 
-	lockdep_assert_held(&gm_lock);
 	if (req->nr_victims >= gm_evict_want(req))
 		return false;
-	if (blk == req->busy || (blk->flags & GM_BLK_BUSY))
+	if (blk != req->busy && mutex_is_locked(&blk->lock))
+		return false;
+	if (blk == req->busy)
 		why = GMEM_REJ_VICTIM_BUSY;
 	else if (!gm_blk_resident_on(blk, req->ctx.dev))
 		why = GMEM_REJ_VICTIM_NOT_RESIDENT;
-	else if (blk->flags & GM_BLK_PINNED)
+	else if (READ_ONCE(blk->flags) & GM_BLK_PINNED)
 		why = GMEM_REJ_VICTIM_PINNED;
 	else if (gm_evict_req_has(req, blk))
 		why = GMEM_REJ_VICTIM_DUP;
@@ -100,27 +103,27 @@ static bool gm_fault_req_has(const struct gm_fault_req *req, u64 blk_id)
 
 /*
  * Add @blk_id to the prefetch list of the fault @req. Only blocks of the
- * faulting object count as in range. Requests that are merely redundant (the
- * faulting block itself, a block already on the device, one already listed,
- * one pinned or in flight elsewhere) are dropped silently: a policy that
- * prefetches "the next N blocks" is not wrong when some are resident.
+ * faulting object count as in range (untouched ones too: they have no
+ * metadata yet). Requests that are merely redundant (the faulting block
+ * itself, a block already on the device, one already listed, one pinned)
+ * are dropped silently: a policy that prefetches "the next N blocks" is
+ * not wrong when some are resident.
  */
 bool gm_fault_req_add_prefetch(struct gm_fault_req *req, u64 blk_id, bool count_reject)
 {
-	struct gm_block *blk = NULL;
+	struct gm_block *blk;
 
-	lockdep_assert_held(&gm_lock);
-	if (GMEM_BLK_OBJ(blk_id) == req->ctx.obj &&
-	    GMEM_BLK_IDX(blk_id) < req->ctx.nr_blocks)
-		blk = gm_block_by_id(blk_id);
-	if (!blk) {
+	if (GMEM_BLK_OBJ(blk_id) != req->ctx.obj ||
+	    GMEM_BLK_IDX(blk_id) >= req->ctx.nr_blocks) {
 		if (count_reject)
 			gm_policy_reject(GMEM_REJ_PREFETCH_RANGE);
 		return false;
 	}
-	if (blk == req->blk || (blk->flags & (GM_BLK_PINNED | GM_BLK_BUSY)))
+	blk = gm_obj_block(req->blk->obj, GMEM_BLK_IDX(blk_id));
+	if (blk == req->blk)
 		return false;
-	if (gm_blk_resident_on(blk, req->ctx.dev))
+	if (blk && ((READ_ONCE(blk->flags) & GM_BLK_PINNED) ||
+		    gm_blk_resident_on(blk, req->ctx.dev)))
 		return false;
 	if (gm_fault_req_has(req, blk_id))
 		return false;
@@ -142,7 +145,7 @@ static bool gm_place_valid(const struct gm_fault_req *req, int place)
 	case GMEM_PLACE_MIGRATE:
 		return true;
 	case GMEM_PLACE_REMOTE:
-		ds = req->ctx.dev < GMEM_MAX_DEVICES ? gm_devs[req->ctx.dev] : NULL;
+		ds = gm_devstate(req->ctx.dev);
 		return ds && ds->dev->ops->map_remote &&
 		       !(req->blk->flags & GM_BLK_PINNED);
 	default:
@@ -154,7 +157,6 @@ int gm_policy_fault(struct gm_fault_req *req)
 {
 	int place;
 
-	lockdep_assert_held(&gm_lock);
 	if (!gm_bpf_fault(req, &place))
 		return gm_builtin_fault(req);
 	if (!gm_bpf_in_charge()) {
@@ -179,7 +181,6 @@ int gm_policy_fault(struct gm_fault_req *req)
  */
 void gm_policy_prefetch(struct gm_fault_req *req)
 {
-	lockdep_assert_held(&gm_lock);
 	if (gm_bpf_prefetch(req)) {
 		if (gm_bpf_in_charge())
 			return;
@@ -197,7 +198,6 @@ void gm_policy_evict(struct gm_evict_req *req)
 {
 	bool ran;
 
-	lockdep_assert_held(&gm_lock);
 	ran = gm_bpf_evict(req);
 	if (req->nr_victims >= gm_evict_want(req))
 		return;
@@ -208,50 +208,47 @@ void gm_policy_evict(struct gm_evict_req *req)
 
 void gm_policy_obj_init(struct gm_object *obj)
 {
-	lockdep_assert_held(&gm_lock);
 	gm_bpf_obj_init(obj);
 }
 
-/* Blocks of a dying object must not stay on a policy list (they are freed). */
+/* Every block of @obj was released (and so taken off any policy list). */
 void gm_policy_obj_exit(struct gm_object *obj)
 {
-	lockdep_assert_held(&gm_lock);
 	gm_bpf_obj_exit(obj);
-	gm_plist_forget_obj(obj);
 }
 
+/* Listable first, so that the hook can put the block on a policy list. */
 void gm_policy_activated(struct gm_block *blk, enum gmem_activation how)
 {
-	lockdep_assert_held(&gm_lock);
+	gm_plist_arrive(blk);
 	gm_bpf_activated(blk, how);
 }
 
 void gm_policy_accessed(struct gm_block *blk, bool write)
 {
-	lockdep_assert_held(&gm_lock);
 	gm_bpf_accessed(blk, write);
 }
 
 /* Tell the policy first, then take the block off its list: lists hold residents only. */
 void gm_policy_evicted(struct gm_block *blk)
 {
-	lockdep_assert_held(&gm_lock);
 	gm_bpf_evicted(blk);
 	gm_plist_unlink(blk);
 }
 
 void gm_policy_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 value)
 {
-	lockdep_assert_held(&gm_lock);
 	gm_bpf_advise(obj, first, nr, advice, value);
 }
 
 void gm_policy_status(struct gmem_policy_status *st)
 {
-	lockdep_assert_held(&gm_lock);
+	int i;
+
 	memset(st, 0, sizeof(*st));
-	memcpy(st->rejects, gm_rejects, sizeof(st->rejects));
-	st->fallbacks = gm_fallbacks;
+	for (i = 0; i < GMEM_REJ_NR; i++)
+		st->rejects[i] = atomic64_read(&gm_rejects[i]);
+	st->fallbacks = atomic64_read(&gm_fallbacks);
 	gm_bpf_status(st);
 }
 

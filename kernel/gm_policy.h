@@ -10,7 +10,11 @@
  * few victims) is completed by the built-in policy, so a fault is always
  * served and HBM pressure always resolved.
  *
- * All calls: process context, gm_lock held.
+ * All calls: process context, with the lock of the block concerned held
+ * (the faulting block for fault/prefetch/evict, the block itself for the
+ * notifications) and nothing wider. Calls for different blocks run
+ * concurrently on different CPUs; see gm_bpf.c for what that means for BPF
+ * policies.
  */
 #ifndef _GM_POLICY_H
 #define _GM_POLICY_H
@@ -59,16 +63,18 @@ struct gmem_evict_ctx {
 /* Kernel side of a fault: the BPF ctx first, then what the core collects. */
 struct gm_fault_req {
 	struct gmem_fault_ctx ctx;
-	struct gm_block *blk;
+	struct gm_block *blk;		/* locked by the caller */
+	bool may_write;			/* the VMA allowed writes at lookup */
 	u32 nr_prefetch;
 	u64 prefetch[GM_PREFETCH_BUDGET];	/* validated, deduplicated block ids */
 };
 
+/* Built per eviction round (gm_evict.c), inside one RCU read section. */
 struct gm_evict_req {
 	struct gmem_evict_ctx ctx;
 	struct gm_block *busy;
 	u32 nr_victims;
-	struct gm_block *victims[GM_EVICT_MAX];	/* validated, distinct */
+	struct gm_block *victims[GM_EVICT_MAX];	/* validated, distinct, not locked */
 };
 
 /* Lifecycle (gm_policy.c): module init/exit of the policy layer. */
@@ -96,7 +102,7 @@ void gm_policy_status(struct gmem_policy_status *st);
 /* The built-in C policy (gm_builtin.c), also the fallback for BPF. */
 int gm_builtin_fault(struct gm_fault_req *req);
 void gm_builtin_prefetch(struct gm_fault_req *req);
-/* Appends LRU victims to req->victims[] (skipping pinned, busy and already listed). */
+/* Appends LRU victims to req->victims[] (skipping pinned, busy and already listed); RCU held. */
 void gm_builtin_evict(struct gm_evict_req *req);
 
 /* Shared validation helpers (gm_policy.c). */

@@ -9,12 +9,12 @@
  * every process's accesses, so all three ioctls need CAP_SYS_ADMIN.
  *
  * Locking: gm_trace_lock (spinlock) protects the ring's head, count and
- * dropped counter against concurrent appends; recording happens under
- * gm_lock today but does not rely on it. gm_trace_mutex serializes START,
+ * dropped counter against concurrent appends, which come from any
+ * fault path with a block lock held. gm_trace_mutex serializes START,
  * STOP and READ, so only its holder consumes records or frees the ring: a
  * reader copies a batch out under the spinlock, copies it to user space with
  * no lock held (the user buffer may be gmem memory whose fault takes
- * gm_lock), and only then consumes it, so a failed copy loses nothing.
+ * a block lock), and only then consumes it, so a failed copy loses nothing.
  */
 #include <linux/capability.h>
 #include <linux/ktime.h>

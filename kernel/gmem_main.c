@@ -13,9 +13,9 @@
  * away while objects exist. Devices come from other modules that use our
  * symbols, so they are gone before our exit runs.
  *
- * Locking: gm_lock (see gm_core.h) is defined here. Ioctls copy their
- * arguments in before taking it and copy results out after dropping it:
- * a user buffer may be gmem memory, and faulting it takes gm_lock.
+ * Locking: gm_core.h has the order. Ioctls copy their arguments in before
+ * taking any core lock and copy results out after dropping it: a user
+ * buffer may be gmem memory, and faulting it takes a block lock.
  */
 #include <linux/debugfs.h>
 #include <linux/log2.h>
@@ -27,9 +27,8 @@
 #include "gm_internal.h"
 #include "gm_policy.h"
 
-DEFINE_MUTEX(gm_lock);
 struct gmem_stats gm_total;
-u64 gm_clock;
+atomic64_t gm_clock;
 
 unsigned long gm_blk_size = SZ_2M;
 module_param_named(block_size, gm_blk_size, ulong, 0444);
@@ -45,9 +44,7 @@ static long gm_global_stats_ioctl(void __user *uarg)
 {
 	struct gmem_stats st;
 
-	mutex_lock(&gm_lock);
-	st = gm_total;
-	mutex_unlock(&gm_lock);
+	gm_stats_read(&st, &gm_total);
 	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
@@ -59,9 +56,7 @@ static long gm_policy_status_ioctl(void __user *uarg)
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	mutex_lock(&gm_lock);
 	gm_policy_status(st);
-	mutex_unlock(&gm_lock);
 	if (copy_to_user(uarg, st, sizeof(*st)))
 		ret = -EFAULT;
 	kfree(st);
@@ -72,9 +67,9 @@ static long gm_nr_devices_ioctl(u32 __user *uarg)
 {
 	u32 n;
 
-	mutex_lock(&gm_lock);
+	down_read(&gm_devs_rwsem);
 	n = gm_nr_device_ids();
-	mutex_unlock(&gm_lock);
+	up_read(&gm_devs_rwsem);
 	return put_user(n, uarg);
 }
 

@@ -616,7 +616,8 @@ static void race_note(struct race *r, int ret, const int *ok, unsigned int nok, 
 /* Hints and lookups on whatever @cur points at. */
 static void *race_hinter(void *arg)
 {
-	static const int ok[] = { EINVAL, ENOENT, ENOSPC, ENOMEM };
+	/* EBUSY: a pin stays on its device, and host pages held by an unmap in flight stay put. */
+	static const int ok[] = { EINVAL, ENOENT, ENOSPC, ENOMEM, EBUSY };
 	struct race *r = arg;
 	uint64_t seed = 0x4a17;
 	struct gmem_obj_info oi;
@@ -634,8 +635,8 @@ static void *race_hinter(void *arg)
 		if (adv == GMEM_ADV_PREFERRED && rel_below(&seed, 2))
 			dev = GMEM_DEV_HOST;
 		ret = gmt_advise(r->f->gfd, p, RACE_LEN, adv, dev, seed);
-		race_note(r, ret, ok, 4, "advise");
-		race_note(r, gmt_obj_info(r->f->gfd, p + BS, &oi), ok, 4, "obj info");
+		race_note(r, ret, ok, sizeof(ok) / sizeof(ok[0]), "advise");
+		race_note(r, gmt_obj_info(r->f->gfd, p + BS, &oi), ok, sizeof(ok) / sizeof(ok[0]), "obj info");
 		if (ret)
 			usleep(100);	/* the range is gone: let the mapper get on */
 	}
@@ -645,7 +646,7 @@ static void *race_hinter(void *arg)
 /* Synchronous device jobs on @cur; each one thread per device. */
 static void *race_jobber(void *arg)
 {
-	static const int ok[] = { EFAULT };
+	static const int ok[] = { EFAULT, EBUSY };	/* EBUSY: pinned to the other device */
 	struct race *r = arg;
 	static atomic_int next;
 	int n = atomic_fetch_add(&next, 1) % 2;
@@ -666,7 +667,7 @@ static void *race_jobber(void *arg)
 			ret = gmt_sim_reduce(r->f->sfd[n], p, RACE_LEN, &res);
 		else
 			ret = gmt_sim_run(r->f->sfd[n], GMEM_SIM_COPY, p, p + 2 * BS, 2 * BS, 0, NULL);
-		race_note(r, ret, ok, 1, "device job");
+		race_note(r, ret, ok, sizeof(ok) / sizeof(ok[0]), "device job");
 	}
 	return NULL;
 }

@@ -3,15 +3,15 @@
  * gmem_sim internals shared by sim_main.c (devices, HBM, MMU ops, device
  * page tables, files) and sim_jobs.c (device kernels and their jobs).
  *
- * Locking (order: the core's gm_lock -> sdev->as_lock -> as->pt_lock):
+ * Locking (order: the core's block lock -> sdev->as_lock -> as->pt_lock):
  *   sdev->as_lock (mutex) protects sdev->as_list and sim_as.users. The MMU
  *     ops take it to find the address space of an mm; they are called with
- *     gm_lock held, so nothing may call the core with as_lock held.
+ *     a core block lock held, so nothing may call the core with as_lock held.
  *   as->pt_lock (mutex) protects the page table *and* every device access
  *     through it: a job holds it from the lookup until the bytes are done, so
  *     when unmap() returns no access to the old HBM block or host pages is in
  *     flight (our TLB shootdown). Jobs drop it before gm_dev_fault() and
- *     gm_dev_access(), which take gm_lock.
+ *     gm_dev_access(), which take block locks.
  *   sdev->hbm_lock (spinlock) protects the HBM allocation bitmap.
  *   sf->jobs (xarray, internal lock) maps seq -> job. A job is refcounted:
  *     the table, the worker and each waiter hold a reference.

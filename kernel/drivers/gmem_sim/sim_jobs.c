@@ -221,9 +221,21 @@ static int sim_run_trace(struct sim_job *job)
 	const struct gmem_sim_access *rec;
 	int ret;
 
+	u64 checked_blk = U64_MAX;
+	bool checked_write = false;
+
 	job->result = FNV1A_BASIS;
 	for (job->cur = 0; job->cur < job->args.len; job->cur++) {
 		rec = &job->recs[job->cur];
+		/* Range check once per run of records in one block (see above). */
+		if (rec->addr >> sim_blk_shift != checked_blk || (rec->write && !checked_write)) {
+			ret = gm_dev_check_range(job->sf->as->mm, rec->addr, rec->len,
+						 rec->write);
+			if (ret)
+				return ret;
+			checked_blk = rec->addr >> sim_blk_shift;
+			checked_write = rec->write;
+		}
 		ret = sim_step(job, rec->addr, rec->len, rec->write,
 			       rec->write ? sim_pattern : sim_fnv1a);
 		if (ret)
@@ -232,8 +244,33 @@ static int sim_run_trace(struct sim_job *job)
 	return 0;
 }
 
+/*
+ * Every byte a linear job touches must lie in one gmem mapping that allows
+ * the access, checked before the first byte moves: a job never writes part
+ * of a range and then fails, nor reaches past the end of a mapping into the
+ * rest of its last block.
+ */
+static int sim_job_check_ranges(struct sim_job *job)
+{
+	struct mm_struct *mm = job->sf->as->mm;
+	const struct gmem_sim_launch *a = &job->args;
+	bool pair = a->op == GMEM_SIM_COPY || a->op == GMEM_SIM_AXPY;
+	int ret;
+
+	if (a->op == GMEM_SIM_TRACE)
+		return 0;	/* per record, in sim_run_trace() */
+	ret = gm_dev_check_range(mm, a->x, a->len, a->op == GMEM_SIM_FILL);
+	if (!ret && pair)
+		ret = gm_dev_check_range(mm, a->y, a->len, true);
+	return ret;
+}
+
 static int sim_job_run(struct sim_job *job)
 {
+	int ret = sim_job_check_ranges(job);
+
+	if (ret)
+		return ret;
 	switch (job->args.op) {
 	case GMEM_SIM_FILL:
 		return sim_run_linear(job, true, sim_fill);
@@ -346,14 +383,13 @@ static int sim_copy_trace(struct sim_job *job)
 	const struct gmem_sim_access *rec;
 	u64 i;
 
-	job->recs = vmemdup_user(u64_to_user_ptr(job->args.x),
-				 job->args.len * sizeof(*job->recs));
-	if (IS_ERR(job->recs)) {
-		int ret = PTR_ERR(job->recs);
-
-		job->recs = NULL;
-		return ret;
-	}
+	/* Charged to the caller's memory cgroup: unreaped jobs are its memory. */
+	job->recs = kvmalloc_array(job->args.len, sizeof(*job->recs), GFP_KERNEL_ACCOUNT);
+	if (!job->recs)
+		return -ENOMEM;
+	if (copy_from_user(job->recs, u64_to_user_ptr(job->args.x),
+			   job->args.len * sizeof(*job->recs)))
+		return -EFAULT;
 	for (i = 0; i < job->args.len; i++) {
 		rec = &job->recs[i];
 		if (!rec->len || rec->write > 1 || sim_blk_off(rec->addr) + rec->len > sim_blk_size)
@@ -367,7 +403,7 @@ static struct sim_job *sim_job_alloc(struct sim_file *sf, const struct gmem_sim_
 	struct sim_job *job;
 	int ret = 0;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
 	if (!job)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&job->ref, 1);
@@ -378,7 +414,7 @@ static struct sim_job *sim_job_alloc(struct sim_file *sf, const struct gmem_sim_
 	if (args->op == GMEM_SIM_TRACE) {
 		ret = sim_copy_trace(job);
 	} else if (args->op == GMEM_SIM_COPY || args->op == GMEM_SIM_AXPY) {
-		job->bounce = kvmalloc(min_t(u64, args->len, sim_blk_size), GFP_KERNEL);
+		job->bounce = kvmalloc(min_t(u64, args->len, sim_blk_size), GFP_KERNEL_ACCOUNT);
 		if (!job->bounce)
 			ret = -ENOMEM;
 	}

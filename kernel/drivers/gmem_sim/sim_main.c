@@ -21,7 +21,7 @@
  * touched), invalidates.
  *
  * Locking: see gmem_sim.h. This file takes sdev->as_lock, as->pt_lock (MMU
- * ops, under the core's gm_lock) and sdev->hbm_lock.
+ * ops, under a core block lock) and sdev->hbm_lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -13,8 +13,9 @@
  * Block size: one size for the whole core (module parameter gmem.block_size),
  * read with gm_block_size(); every dblk the core hands the driver is one block.
  *
- * Context: every op is called from process context with the core's migration
- * lock held; ops may sleep but must not call back into the core.
+ * Context: every op is called from process context with the lock of the
+ * block concerned held (and nothing wider); ops for different blocks run
+ * concurrently. Ops may sleep but must not call back into the core.
  */
 #ifndef _LINUX_GMEM_DEV_H
 #define _LINUX_GMEM_DEV_H
@@ -72,6 +73,15 @@ void gm_dev_unregister(struct gm_dev *dev);
  * Returns 0, -EFAULT if @va is not in a gmem mapping of @mm, -ENOMEM, -EINTR.
  */
 int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write);
+
+/*
+ * Does [@va, @va + @len) lie inside one gmem mapping of @mm whose protection
+ * allows the access (a write if @write)? 0 or -EFAULT. A driver checks a
+ * job's ranges with it before touching them: a mapping's last block may
+ * extend past the mapping's end, and the device page table maps whole
+ * blocks.
+ */
+int gm_dev_check_range(struct mm_struct *mm, unsigned long va, unsigned long len, bool write);
 
 /* The device touched the mapped block holding @va (access-counter report). */
 void gm_dev_access(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write);

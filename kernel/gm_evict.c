@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gm_evict.c: HBM allocation, the device LRU lists, and eviction.
+ *
+ * Each device keeps its resident blocks (DEVICE and BOTH) on one of four
+ * lists by hint class: COLD, NORMAL, HOT and PINNED, least recent first.
+ * The built-in policy takes victims from the heads of COLD, NORMAL, HOT in
+ * that order, so picking a victim costs O(1) in the number of resident
+ * blocks (pinned blocks are never walked; busy blocks are skipped as they
+ * are met, and there are at most a few per faulting task).
+ *
+ * HBM is reserved before it is allocated: ds->used_blocks counts blocks
+ * allocated or about to be, so two faults never both take the last free
+ * block. When the device is full, gm_make_room() asks the policy for victims
+ * (gm_policy_evict(), which the built-in policy completes), then trylocks
+ * each one and writes it back holding only that block's lock and the
+ * faulting block's lock. A victim that is locked by someone else is busy
+ * and skipped (as TTM skips reserved buffers on its LRU).
+ *
+ * Lifetime: victims are found by pointer under ds->lock or by id in the
+ * policy hook; both run inside one RCU read section together with the
+ * trylocks, and block memory is freed only after a grace period
+ * (gm_block.c). Once a victim's lock is held, its object cannot finish
+ * dying (gm_obj_destroy() takes every block lock), so the victim stays
+ * valid until it is unlocked.
+ *
+ * Locking: caller holds its own block's lock; ds->lock (spinlock) protects
+ * the lists and counters and is never held across a sleep; victims are
+ * taken with mutex_trylock() only.
+ */
+#include <linux/delay.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "gm_internal.h"
+#include "gm_policy.h"
+
+/* Rounds in a row that may find only busy victims before HBM counts as full. */
+#define GM_EVICT_BUSY_RETRIES	200
+
+static enum gm_lru_list gm_lru_class(const struct gm_block *blk)
+{
+	if (blk->flags & GM_BLK_PINNED)
+		return GM_LRU_PINNED;
+	if (blk->flags & GM_BLK_COLD)
+		return GM_LRU_COLD;
+	if (blk->flags & GM_BLK_HOT)
+		return GM_LRU_HOT;
+	return GM_LRU_NORMAL;
+}
+
+static void __gm_lru_link(struct gm_devstate *ds, struct gm_block *blk)
+{
+	blk->lru_list = gm_lru_class(blk);
+	list_add_tail(&blk->lru, &ds->lru[blk->lru_list]);
+	if (blk->lru_list == GM_LRU_PINNED)
+		ds->pinned_blocks++;
+}
+
+static void __gm_lru_unlink(struct gm_devstate *ds, struct gm_block *blk)
+{
+	if (list_empty(&blk->lru))
+		return;
+	list_del_init(&blk->lru);
+	if (blk->lru_list == GM_LRU_PINNED)
+		ds->pinned_blocks--;
+}
+
+/* @blk arrived in @ds's HBM: newest on its class list. */
+void gm_lru_add(struct gm_devstate *ds, struct gm_block *blk)
+{
+	lockdep_assert_held(&blk->lock);
+	spin_lock(&ds->lock);
+	__gm_lru_unlink(ds, blk);
+	__gm_lru_link(ds, blk);
+	spin_unlock(&ds->lock);
+}
+
+void gm_lru_del(struct gm_devstate *ds, struct gm_block *blk)
+{
+	spin_lock(&ds->lock);
+	__gm_lru_unlink(ds, blk);
+	spin_unlock(&ds->lock);
+}
+
+/* The device used @blk: most recent on its list. */
+void gm_lru_touch(struct gm_devstate *ds, struct gm_block *blk)
+{
+	spin_lock(&ds->lock);
+	if (!list_empty(&blk->lru))
+		list_move_tail(&blk->lru, &ds->lru[blk->lru_list]);
+	spin_unlock(&ds->lock);
+}
+
+/* A hint changed @blk's pin/HOT/COLD flags: move it to its new class list. */
+void gm_lru_update_class(struct gm_block *blk)
+{
+	struct gm_devstate *ds;
+
+	lockdep_assert_held(&blk->lock);
+	if (blk->state != GMEM_BLK_DEVICE && blk->state != GMEM_BLK_BOTH)
+		return;
+	ds = gm_devs[blk->dev];
+	spin_lock(&ds->lock);
+	if (!list_empty(&blk->lru) && blk->lru_list != gm_lru_class(blk)) {
+		__gm_lru_unlink(ds, blk);
+		__gm_lru_link(ds, blk);
+	}
+	spin_unlock(&ds->lock);
+}
+
+/* Reserve one HBM block of @ds if one is free; else how many are missing. */
+static u64 gm_hbm_reserve(struct gm_devstate *ds)
+{
+	u64 short_by = 0;
+
+	spin_lock(&ds->lock);
+	if (ds->used_blocks < ds->dev->hbm_blocks)
+		ds->used_blocks++;
+	else
+		short_by = ds->used_blocks + 1 - ds->dev->hbm_blocks;
+	spin_unlock(&ds->lock);
+	return short_by;
+}
+
+static void gm_hbm_unreserve(struct gm_devstate *ds)
+{
+	spin_lock(&ds->lock);
+	ds->used_blocks--;
+	spin_unlock(&ds->lock);
+}
+
+/*
+ * Take one HBM block of @ds for @busy (locked by the caller), evicting first
+ * when the device is full. -ENOMEM when nothing can be evicted, -EINTR on a
+ * fatal signal.
+ */
+int gm_dblk_alloc(struct gm_devstate *ds, struct gm_block *busy, u64 *dblk)
+{
+	struct gm_dev *dev = ds->dev;
+	u64 short_by;
+	int ret;
+
+	while ((short_by = gm_hbm_reserve(ds))) {
+		ret = gm_make_room(dev->id, short_by, busy);
+		if (ret)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	ret = dev->ops->alloc_block(dev, dblk);
+	if (ret == -ENOMEM) {
+		/* The driver has fewer free blocks than our count says: one more. */
+		ret = gm_make_room(dev->id, 1, busy);
+		if (!ret)
+			ret = dev->ops->alloc_block(dev, dblk);
+	}
+	if (ret) {
+		gm_hbm_unreserve(ds);
+		return ret;
+	}
+	atomic_long_inc(&gm_live_dev_blocks);
+	return 0;
+}
+
+void gm_dblk_free(struct gm_devstate *ds, u64 dblk)
+{
+	ds->dev->ops->free_block(ds->dev, dblk);
+	gm_hbm_unreserve(ds);
+	atomic_long_dec(&gm_live_dev_blocks);
+}
+
+/*
+ * Lock the victim @blk if it can be evicted from @dev now. The trylock
+ * fails for the block being brought in (its lock is ours) and for anything
+ * another task is migrating.
+ */
+static bool gm_victim_trylock(struct gm_block *blk, u32 dev)
+{
+	if (!mutex_trylock(&blk->lock))
+		return false;
+	if (!READ_ONCE(blk->obj->dead) && gm_blk_resident_on(blk, dev) &&
+	    !(blk->flags & GM_BLK_PINNED))
+		return true;
+	mutex_unlock(&blk->lock);
+	return false;
+}
+
+static void gm_evict_req_init(struct gm_evict_req *req, struct gm_devstate *ds, u32 nr,
+			      struct gm_block *busy)
+{
+	memset(req, 0, sizeof(*req));
+	req->ctx.dev = ds->dev->id;
+	req->ctx.nr = min_t(u32, nr, GM_EVICT_MAX);
+	req->ctx.busy_blk_id = busy ? gm_blk_id(busy) : 0;
+	req->ctx.hbm_blocks = ds->dev->hbm_blocks;
+	spin_lock(&ds->lock);
+	req->ctx.used_blocks = ds->used_blocks;
+	spin_unlock(&ds->lock);
+	req->busy = busy;
+}
+
+/* Ask the policy for up to GM_EVICT_MAX victims on @ds and evict them. */
+static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
+{
+	struct gm_evict_req *req;
+	u32 i, n = 0, done = 0;
+
+	req = kmalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return 0;
+	gm_evict_req_init(req, ds, nr, busy);
+	rcu_read_lock();
+	gm_policy_evict(req);
+	for (i = 0; i < req->nr_victims; i++)
+		if (gm_victim_trylock(req->victims[i], ds->dev->id))
+			req->victims[n++] = req->victims[i];
+	rcu_read_unlock();
+	for (i = 0; i < n; i++) {
+		struct gm_block *victim = req->victims[i];
+
+		if (!gm_blk_dev_to_host(victim, true))
+			done++;
+		mutex_unlock(&victim->lock);
+	}
+	kfree(req);
+	return done;
+}
+
+/* Could a later round find a victim: is any resident block not pinned? */
+static bool gm_evictable_exists(struct gm_devstate *ds)
+{
+	bool any;
+
+	spin_lock(&ds->lock);
+	any = !list_empty(&ds->lru[GM_LRU_COLD]) || !list_empty(&ds->lru[GM_LRU_NORMAL]) ||
+	      !list_empty(&ds->lru[GM_LRU_HOT]);
+	spin_unlock(&ds->lock);
+	return any;
+}
+
+/*
+ * Is there room for one more block on @ds without waiting: a free HBM
+ * block, or an unlocked unpinned one near the heads of the lists? For
+ * opportunistic moves (prefetch), which give up instead of waiting for busy
+ * blocks, some of which may be their own.
+ */
+bool gm_hbm_room_now(struct gm_devstate *ds)
+{
+	enum gm_lru_list l;
+	struct gm_block *blk;
+	bool room = false;
+	int seen;
+
+	spin_lock(&ds->lock);
+	room = ds->used_blocks < ds->dev->hbm_blocks;
+	for (l = GM_LRU_COLD; !room && l <= GM_LRU_HOT; l++) {
+		seen = 0;
+		list_for_each_entry(blk, &ds->lru[l], lru) {
+			if (seen++ == 8)
+				break;
+			if (!mutex_is_locked(&blk->lock)) {
+				room = true;
+				break;
+			}
+		}
+	}
+	spin_unlock(&ds->lock);
+	return room;
+}
+
+/*
+ * Free @nr HBM blocks on @devid, never evicting @busy, pinned or busy
+ * blocks. A round that finds every candidate busy (other tasks are moving
+ * them) waits briefly and tries again, a bounded number of times: -ENOMEM
+ * when nothing could be freed (whatever was freed stays free), -EINTR on a
+ * fatal signal.
+ */
+int gm_make_room(u32 devid, u32 nr, struct gm_block *busy)
+{
+	struct gm_devstate *ds = gm_devstate(devid);
+	unsigned int idle = 0;
+	u32 done;
+
+	if (!ds)
+		return -ENODEV;
+	while (nr) {
+		done = gm_evict_round(ds, nr, busy);
+		if (done) {
+			nr -= min(done, nr);
+			idle = 0;
+			continue;
+		}
+		if (++idle > GM_EVICT_BUSY_RETRIES || !gm_evictable_exists(ds))
+			return -ENOMEM;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		usleep_range(100, 1000);
+	}
+	return 0;
+}

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gm_fault.c: the fault paths, top-down.
+ *
+ *   CPU fault (->fault, ->page_mkwrite):
+ *     lock the block (VM_FAULT_RETRY when contended, as TTM's
+ *     ttm_bo_vm_reserve() does) -> bring it to the host -> map its pages.
+ *   Device fault (gm_dev_fault(), called by drivers):
+ *     look the object up and check the VMA's protection -> lock the block
+ *     -> ask the policy where it goes -> migrate (evicting as needed) or map
+ *     it over the bus -> map it on the device -> prefetch what the policy asks.
+ *   Device access report (gm_dev_access()): recency for the LRU and policy.
+ *
+ * Protection: a device fault is refused with -EFAULT when the VMA does not
+ * allow the access (any access needs VM_READ, a write VM_WRITE), as
+ * hmm_range_fault() refuses it. ->mprotect (gm_object.c) bumps
+ * obj->prot_seq and then revokes device mappings block by block under each
+ * block's lock; a fault that looked the VMA up before the bump sees the new
+ * sequence under the block lock and looks it up again, so no device mapping
+ * outlives a protection downgrade.
+ *
+ * Locking: mmap_lock (CPU faults) -> gm_devs_rwsem (read; device faults,
+ * which may bring blocks to a device) -> blk->lock; prefetched blocks are
+ * trylocked and stay locked until the fault ends so that making room for one
+ * never evicts another. A task waits for a block lock killably; a CPU fault
+ * drops mmap_lock before it waits.
+ */
+#include <linux/delay.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+
+#include "gm_internal.h"
+#include "gm_policy.h"
+
+static unsigned int debug_mkwrite_delay_us;
+module_param(debug_mkwrite_delay_us, uint, 0644);
+MODULE_PARM_DESC(debug_mkwrite_delay_us,
+		 "Debug: widen the read-copy/page_mkwrite race window by this many us (default 0)");
+
+/* ------------------------------------------------------------ CPU faults */
+
+/*
+ * Lock @blk for a CPU fault. Contended: drop mmap_lock, wait for the
+ * holder (killably) and let the kernel retry the fault, so a migration in
+ * progress never keeps mmap_lock held for writers such as munmap.
+ * Returns 0 with the lock held, or what the fault handler must return.
+ */
+static vm_fault_t gm_cpu_fault_lock(struct vm_fault *vmf, struct gm_block *blk)
+{
+	struct gm_object *obj = blk->obj;
+
+	if (mutex_trylock(&blk->lock))
+		return 0;
+	if (fault_flag_allow_retry_first(vmf->flags)) {
+		if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
+			kref_get(&obj->ref);
+			release_fault_lock(vmf);
+			if (!mutex_lock_killable(&blk->lock))
+				mutex_unlock(&blk->lock);
+			gm_obj_put(obj);
+		}
+		return VM_FAULT_RETRY;
+	}
+	if (mutex_lock_killable(&blk->lock))
+		return VM_FAULT_SIGBUS;	/* fatal signal: the task is exiting */
+	return 0;
+}
+
+static struct gm_block *gm_vmf_block(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct gm_object *obj = vma->vm_private_data;
+
+	return gm_obj_block_alloc(obj, (vmf->address - vma->vm_start) >> gm_blk_shift);
+}
+
+/* Map every page of @blk that lies in @vma; pages already mapped are fine. */
+static int gm_blk_map_cpu(struct vm_area_struct *vma, struct gm_block *blk)
+{
+	unsigned long addr = vma->vm_start + ((unsigned long)blk->idx << gm_blk_shift);
+	unsigned long i, n = gm_blk_valid_pages(blk);
+	int ret;
+
+	gm_blk_note_cpu_mapped(blk);
+	for (i = 0; i < n; i++, addr += PAGE_SIZE) {
+		ret = vm_insert_page(vma, addr, blk->pages[i]);
+		if (ret && ret != -EBUSY)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * CPU fault: bring the block to the host (first touch allocates zeroed pages;
+ * a device-resident block is migrated back) and map all its pages. The PTEs
+ * are installed under blk->lock, so a concurrent migration to a device, which
+ * zaps them under the same lock, cannot leave a stale CPU mapping behind.
+ * A REMOTE block stays where it is: its host pages are the data. So does a
+ * read copy (BOTH) for a read: its pages are mapped read-only (the VMA has
+ * write notification); a write drops the device copy first.
+ */
+vm_fault_t gm_vm_fault(struct vm_fault *vmf)
+{
+	struct gm_block *blk = gm_vmf_block(vmf);
+	vm_fault_t vret;
+	int ret = 0;
+
+	if (!blk)
+		return VM_FAULT_OOM;
+	vret = gm_cpu_fault_lock(vmf, blk);
+	if (vret)
+		return vret;
+	if (READ_ONCE(blk->obj->dead)) {
+		mutex_unlock(&blk->lock);
+		return VM_FAULT_SIGBUS;	/* a forked copy outlived the object */
+	}
+	gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
+	if (blk->state == GMEM_BLK_NONE)
+		ret = gm_blk_alloc_host(blk);
+	else if (blk->state == GMEM_BLK_DEVICE ||
+		 (blk->state == GMEM_BLK_BOTH && (vmf->flags & FAULT_FLAG_WRITE)))
+		ret = gm_migrate_to_host(blk);
+	if (!ret)
+		ret = gm_blk_map_cpu(vmf->vma, blk);
+	mutex_unlock(&blk->lock);
+	return ret ? vmf_error(ret) : VM_FAULT_NOPAGE;
+}
+
+/*
+ * A CPU write hit a read-only PTE (read-copy objects only): end a read copy
+ * by dropping the device's copy, then let the kernel make the PTE writable.
+ * The page is locked before blk->lock is dropped and returned locked: the
+ * kernel upgrades the PTE before it unlocks the page, and HOST -> BOTH
+ * takes the page locks before it zaps (gm_migrate.c), so a read copy can
+ * never be made between our check and the upgrade. A block that left the
+ * host meanwhile has no PTE any more: the retry faults through gm_vm_fault().
+ */
+vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
+{
+	struct gm_block *blk = gm_vmf_block(vmf);
+	vm_fault_t ret;
+
+	if (!blk)
+		return VM_FAULT_OOM;
+	ret = gm_cpu_fault_lock(vmf, blk);
+	if (ret)
+		return ret;
+	if (READ_ONCE(blk->obj->dead)) {
+		ret = VM_FAULT_SIGBUS;
+	} else if (blk->state == GMEM_BLK_BOTH) {
+		gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
+		if (gm_migrate_to_host(blk))
+			ret = VM_FAULT_SIGBUS;	/* cannot happen: a copy is just dropped */
+	} else if (blk->state != GMEM_BLK_HOST && blk->state != GMEM_BLK_REMOTE) {
+		ret = VM_FAULT_NOPAGE;
+	}
+	if (!ret) {
+		folio_lock(page_folio(vmf->page));
+		if (unlikely(READ_ONCE(debug_mkwrite_delay_us)))
+			udelay(min(READ_ONCE(debug_mkwrite_delay_us), 10000u));
+		ret = VM_FAULT_LOCKED;
+	}
+	mutex_unlock(&blk->lock);
+	return ret;
+}
+
+/* --------------------------------------------------------- device faults */
+
+static void gm_fault_req_init(struct gm_fault_req *req, struct gm_block *blk, u32 dev,
+			      unsigned long va, bool write, bool may_write)
+{
+	memset(req, 0, sizeof(*req));
+	req->blk = blk;
+	req->may_write = may_write;
+	req->ctx.dev = dev;
+	req->ctx.obj = blk->obj->id;
+	req->ctx.idx = blk->idx;
+	req->ctx.write = write;
+	req->ctx.addr = va;
+	req->ctx.blk_id = gm_blk_id(blk);
+	req->ctx.tag = blk->tag;
+	req->ctx.nr_blocks = blk->obj->nr_blocks;
+	req->ctx.state = blk->state;
+}
+
+/* Does the fault @req bring blocks in as read copies rather than owned? */
+static bool gm_fault_dups(const struct gm_fault_req *req)
+{
+	return !req->ctx.write && req->blk->obj->read_dup;
+}
+
+/* Bring @blk to @devid for the fault @req: owned, or a read copy. */
+static int gm_fault_bring(const struct gm_fault_req *req, struct gm_block *blk, u32 devid)
+{
+	return gm_fault_dups(req) ? gm_dup_to_dev(blk, devid) : gm_migrate_to_dev(blk, devid);
+}
+
+/* A pinned block stays on the device it was pinned to (the CPU may still pull it). */
+static bool gm_blk_pinned_elsewhere(const struct gm_block *blk, u32 devid)
+{
+	return (blk->flags & GM_BLK_PINNED) && blk->pin_dev != devid;
+}
+
+/* The device used @blk (resident on it): LRU tail, recency, prefetch hit. */
+static void gm_blk_touch(struct gm_devstate *ds, struct gm_block *blk)
+{
+	blk->last_access = atomic64_read(&gm_clock);
+	gm_lru_touch(ds, blk);
+	if (blk->flags & GM_BLK_PREFETCHED) {
+		blk->flags &= ~GM_BLK_PREFETCHED;
+		gm_stat_add(blk, ds->dev->id, prefetch_used, 1);
+	}
+}
+
+/* One prefetch of the fault @req: 0 done, 1 skipped, <0 stop prefetching. */
+static int gm_prefetch_one(struct gm_fault_req *req, struct gm_block *blk, u32 devid)
+{
+	int ret;
+
+	if (gm_blk_resident_on(blk, devid) || gm_blk_pinned_elsewhere(blk, devid) ||
+	    blk->pref_dev == GM_PREF_HOST)
+		return 1;
+	if (!gm_hbm_room_now(gm_devs[devid]))
+		return -ENOMEM;		/* only busy victims: do not wait for a prefetch */
+	ret = gm_fault_bring(req, blk, devid);
+	if (ret == -EBUSY)
+		return 1;		/* host pages pinned by someone: stays on the host */
+	if (ret)
+		return ret;
+	blk->flags |= GM_BLK_PREFETCHED;
+	gm_stat_add(blk, devid, prefetch_issued, 1);
+	/* -ENOENT (no address space yet) is fine: it maps on first touch. */
+	gm_blk_map(blk, devid, req->may_write);
+	gm_policy_activated(blk, GMEM_ACT_PREFETCH);
+	return 0;
+}
+
+/*
+ * Migrate and map what the policy asked to prefetch. Each prefetched block
+ * stays locked until the fault ends so later ones cannot evict it; a block
+ * someone else holds is skipped, and the first block that finds no room
+ * ends prefetching (the fault itself already succeeded).
+ */
+static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
+{
+	struct gm_block *held[GM_PREFETCH_BUDGET];
+	struct gm_object *obj = req->blk->obj;
+	u32 devid = ds->dev->id, i, n = 0;
+	struct gm_block *blk;
+	int ret = 0;
+
+	gm_policy_prefetch(req);
+	for (i = 0; i < req->nr_prefetch && ret >= 0; i++) {
+		blk = gm_obj_block_alloc(obj, GMEM_BLK_IDX(req->prefetch[i]));
+		if (!blk || !mutex_trylock(&blk->lock))
+			continue;
+		held[n++] = blk;
+		ret = gm_prefetch_one(req, blk, devid);
+	}
+	while (n--)
+		mutex_unlock(&held[n]->lock);
+}
+
+/* Demand migration of the faulting block (or a remote map), then prefetch. */
+static int gm_fault_place(struct gm_fault_req *req, struct gm_devstate *ds, int place)
+{
+	struct gm_block *blk = req->blk;
+	u32 devid = ds->dev->id;
+	bool remote_ok = ds->dev->ops->map_remote && !(blk->flags & GM_BLK_PINNED);
+	int ret;
+
+	if (place == GMEM_PLACE_REMOTE && remote_ok)
+		return gm_map_remote(blk, devid);
+	ret = gm_fault_bring(req, blk, devid);
+	if (ret == -EBUSY && remote_ok)
+		return gm_map_remote(blk, devid);	/* pinned host pages */
+	if (ret)
+		return ret;
+	gm_policy_activated(blk, GMEM_ACT_DEMAND);
+	ret = gm_blk_map(blk, devid, req->may_write);
+	if (ret)
+		return ret;
+	gm_fault_prefetch(req, ds);
+	return 0;
+}
+
+static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,
+			   bool write, bool may_write)
+{
+	u32 devid = ds->dev->id;
+	struct gm_fault_req req;
+	int ret;
+
+	atomic64_inc(&gm_clock);
+	gm_stat_add(blk, devid, dev_faults, 1);
+	gm_trace_record(blk, devid, GMEM_TRACE_FAULT, write);
+	if (gm_blk_pinned_elsewhere(blk, devid))
+		return -EBUSY;
+	if (gm_blk_mapped_on(blk, devid)) {
+		/* Already there but not mapped, e.g. moved by a hint before the
+		 * device had an address space for this mm, or a write to the
+		 * device's read copy: the device takes it over. */
+		if (write && blk->state == GMEM_BLK_BOTH) {
+			ret = gm_migrate_to_dev(blk, devid);
+			if (ret)
+				return ret;
+		}
+		if (gm_blk_resident_on(blk, devid))
+			gm_blk_touch(ds, blk);
+		return gm_blk_map(blk, devid, may_write);
+	}
+	gm_fault_req_init(&req, blk, devid, va, write, may_write);
+	return gm_fault_place(&req, ds, gm_policy_fault(&req));
+}
+
+/* Look up, lock and serve one device fault; -EAGAIN when protection changed. */
+static int gm_dev_fault_once(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
+			     bool write)
+{
+	struct gm_lookup lk;
+	struct gm_block *blk;
+	int ret;
+
+	ret = gm_obj_lookup(mm, va, 1, write ? GM_ACC_READ | GM_ACC_WRITE : GM_ACC_READ, &lk);
+	if (ret)
+		return ret;
+	blk = gm_obj_block_alloc(lk.obj, (va - lk.obj->start) >> gm_blk_shift);
+	ret = blk ? mutex_lock_killable(&blk->lock) : -ENOMEM;
+	if (ret)
+		goto out;
+	if (READ_ONCE(lk.obj->dead))
+		ret = -EFAULT;
+	else if (atomic_read(&lk.obj->prot_seq) != lk.prot_seq)
+		ret = -EAGAIN;
+	else
+		ret = gm_fault_locked(dev->core, blk, va, write, lk.may_write);
+	mutex_unlock(&blk->lock);
+out:
+	gm_obj_put(lk.obj);
+	return ret;
+}
+
+int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write)
+{
+	int ret;
+
+	if (down_read_killable(&gm_devs_rwsem))
+		return -EINTR;
+	if (WARN_ON_ONCE(!dev->core || gm_devstate(dev->id) != dev->core)) {
+		up_read(&gm_devs_rwsem);
+		return -ENODEV;
+	}
+	do {
+		ret = gm_dev_fault_once(dev, mm, va, write);
+	} while (ret == -EAGAIN && !fatal_signal_pending(current));
+	up_read(&gm_devs_rwsem);
+	return ret == -EAGAIN ? -EINTR : ret;
+}
+EXPORT_SYMBOL_GPL(gm_dev_fault);
+
+static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, bool write)
+{
+	u32 devid = ds->dev->id;
+
+	/* A stale report: the block moved since the device touched it. */
+	if (!gm_blk_mapped_on(blk, devid))
+		return;
+	atomic64_inc(&gm_clock);
+	gm_stat_add(blk, devid, dev_accesses, 1);
+	gm_trace_record(blk, devid, GMEM_TRACE_ACCESS, write);
+	if (gm_blk_resident_on(blk, devid))
+		gm_blk_touch(ds, blk);
+	gm_policy_accessed(blk, write);
+}
+
+void gm_dev_access(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write)
+{
+	struct gm_block *blk;
+	struct gm_lookup lk;
+
+	if (gm_obj_lookup(mm, va, 1, 0, &lk))
+		return;
+	blk = gm_obj_block(lk.obj, (va - lk.obj->start) >> gm_blk_shift);
+	if (blk && !down_read_killable(&gm_devs_rwsem)) {
+		if (!WARN_ON_ONCE(!dev->core || gm_devstate(dev->id) != dev->core) &&
+		    !mutex_lock_killable(&blk->lock)) {
+			if (!READ_ONCE(lk.obj->dead))
+				gm_access_locked(dev->core, blk, write);
+			mutex_unlock(&blk->lock);
+		}
+		up_read(&gm_devs_rwsem);
+	}
+	gm_obj_put(lk.obj);
+}
+EXPORT_SYMBOL_GPL(gm_dev_access);
+
+/* One gmem mapping of its creator, allowing @access: what a device may touch. */
+static bool gm_vma_device_ok(struct mm_struct *mm, struct vm_area_struct *vma, bool write)
+{
+	struct gm_object *obj;
+
+	if (!vma || !gm_vma_is_gmem(vma))
+		return false;
+	obj = vma->vm_private_data;
+	if (obj->mm != mm || !(vma->vm_flags & VM_READ))
+		return false;
+	return !write || (vma->vm_flags & VM_WRITE);
+}
+
+/* The range may span adjacent gmem mappings (a job over two allocations). */
+int gm_dev_check_range(struct mm_struct *mm, unsigned long va, unsigned long len, bool write)
+{
+	struct vm_area_struct *vma;
+	unsigned long end;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	if (check_add_overflow(va, len, &end))
+		return -EFAULT;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	while (va < end) {
+		vma = vma_lookup(mm, va);
+		if (!gm_vma_device_ok(mm, vma, write)) {
+			ret = -EFAULT;
+			break;
+		}
+		va = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gm_dev_check_range);
