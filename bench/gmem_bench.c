@@ -278,6 +278,11 @@ static void print_bench(const struct opts *o, const struct bench_env *env,
 	       o->model.link_gbps, o->model.fault_us, o->model.compute_gbps, r.total_ns / 1e3,
 	       r.compute_ns / 1e3, r.fault_ns / 1e3,
 	       (r.demand_ns + r.evict_ns + r.remote_ns + r.prefetch_ns) / 1e3);
+	/* The sim's device clock, measured from the run's event order (sim_clock.c). */
+	printf(" dev_clock_us=%.3f dev_stall_us=%.3f dev_copy_us=%.3f dev_link_mbps=%u"
+	       " dev_dma_channels=%u dev_fault_ns=%u dev_compute_gmacs=%u",
+	       c->clk.now_ns / 1e3, c->clk.stall_ns / 1e3, c->clk.copy_ns / 1e3,
+	       c->clk.link_mbps, c->clk.dma_channels, c->clk.fault_lat_ns, c->clk.compute_gmacs);
 	if (mo->have)
 		printf(" trace_records=%" PRIu64 " trace_dropped=%" PRIu64 " min_misses=%" PRIu64
 		       " min_evictions=%" PRIu64 " min_bytes=%" PRIu64 " lru_misses=%" PRIu64,
