@@ -106,6 +106,7 @@ static void clock_delta(const struct gmem_sim_clock *a, struct gmem_sim_clock *b
 	b->copy_ns -= a->copy_ns;
 	b->copies -= a->copies;
 	b->remote_bytes -= a->remote_bytes;
+	b->idle_copy_ns -= a->idle_copy_ns;
 }
 
 int bench_env_probe(uint32_t sim_index, struct bench_env *env)

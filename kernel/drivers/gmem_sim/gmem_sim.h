@@ -48,6 +48,8 @@ struct sim_clock {
 	u64 chan_free[SIM_MAX_DMA];		/* when each DMA channel is idle */
 	u64 *blk_ready;				/* per HBM block: its last copy ends */
 	u64 compute_ns, stall_ns, fault_ns, copy_ns, copies, remote_bytes;
+	u64 idle_copy_ns;			/* @now moved by copies while idle */
+	bool running;				/* a job is on the queue */
 };
 
 struct sim_dev {
@@ -158,6 +160,7 @@ int sim_clock_init(struct sim_clock *clk, u64 hbm_blocks);
 void sim_clock_free(struct sim_clock *clk);
 void sim_clock_copy(struct sim_clock *clk, u64 dblk);
 void sim_clock_fault(struct sim_clock *clk);
+void sim_clock_job(struct sim_clock *clk, bool start);
 void sim_clock_step(struct sim_clock *clk, void *entry, size_t len, u64 compute_ns);
 u64 sim_clock_macs_ns(u64 macs);
 u64 sim_clock_now(struct sim_clock *clk);

@@ -18,7 +18,12 @@
  *     then;
  *   - a step on a REMOTE (zero-copy) entry moves its bytes over the link on
  *     a channel and waits for them;
- *   - a device fault adds the fault service latency before the core runs.
+ *   - a device fault adds the fault service latency before the core runs;
+ *   - a copy made while no job runs (a hint, a CPU fault, teardown) is one
+ *     the host waits for (the core copies synchronously) and the idle
+ *     device cannot hide: the clock moves to its end. Without this, copies
+ *     made between runs would leave channels busy "in the future" and the
+ *     next run's time would depend on what ran before it.
  *
  * Which channel a copy takes and when depends only on the order of events,
  * so a run is deterministic for a given event order. Nothing sleeps.
@@ -101,9 +106,24 @@ static u64 sim_dma(struct sim_clock *clk, u64 req, u64 bytes)
 /* A whole-block copy into or out of HBM block @dblk (copy_to/from_dev). */
 void sim_clock_copy(struct sim_clock *clk, u64 dblk)
 {
+	u64 end;
+
 	spin_lock(&clk->lock);
-	clk->blk_ready[dblk] = sim_dma(clk, max(clk->now, clk->blk_ready[dblk]), sim_blk_size);
+	end = sim_dma(clk, max(clk->now, clk->blk_ready[dblk]), sim_blk_size);
+	clk->blk_ready[dblk] = end;
 	clk->copies++;
+	if (!clk->running && end > clk->now) {
+		clk->idle_copy_ns += end - clk->now;
+		clk->now = end;
+	}
+	spin_unlock(&clk->lock);
+}
+
+/* A job starts or ends on the device's queue (sim_job_work()). */
+void sim_clock_job(struct sim_clock *clk, bool start)
+{
+	spin_lock(&clk->lock);
+	clk->running = start;
 	spin_unlock(&clk->lock);
 }
 
@@ -167,6 +187,7 @@ void sim_clock_read(struct sim_clock *clk, struct gmem_sim_clock *out)
 	out->copy_ns = clk->copy_ns;
 	out->copies = clk->copies;
 	out->remote_bytes = clk->remote_bytes;
+	out->idle_copy_ns = clk->idle_copy_ns;
 	spin_unlock(&clk->lock);
 	out->link_mbps = link_mbps;
 	out->dma_channels = dma_channels;

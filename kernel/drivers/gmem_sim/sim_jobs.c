@@ -294,9 +294,11 @@ static void sim_job_work(struct work_struct *work)
 		job->status = -ESRCH;
 	} else {
 		/* One ordered queue per device: the job owns the clock meanwhile. */
+		sim_clock_job(&sdev->clk, true);
 		job->dev_start_ns = sim_clock_now(&sdev->clk);
 		job->status = sim_job_run(job);
 		job->dev_ns = sim_clock_now(&sdev->clk) - job->dev_start_ns;
+		sim_clock_job(&sdev->clk, false);
 		mmput(mm);
 	}
 	atomic64_inc(&sdev->jobs_done);

@@ -410,9 +410,9 @@ static ssize_t clock_show(struct device *dev, struct device_attribute *attr, cha
 	struct gmem_sim_clock c;
 
 	sim_clock_read(&dev_to_sdev(dev)->clk, &c);
-	return sysfs_emit(buf, "now_ns %llu compute_ns %llu stall_ns %llu fault_ns %llu copy_ns %llu copies %llu remote_bytes %llu\n",
+	return sysfs_emit(buf, "now_ns %llu compute_ns %llu stall_ns %llu fault_ns %llu copy_ns %llu copies %llu remote_bytes %llu idle_copy_ns %llu\n",
 			  c.now_ns, c.compute_ns, c.stall_ns, c.fault_ns, c.copy_ns, c.copies,
-			  c.remote_bytes);
+			  c.remote_bytes, c.idle_copy_ns);
 }
 static DEVICE_ATTR_RO(clock);
 

@@ -256,6 +256,7 @@ struct gmem_sim_clock {
 	__u64 copy_ns;		/* DMA channel busy time (all channels) */
 	__u64 copies;		/* block copies (both directions) */
 	__u64 remote_bytes;	/* read or written over the link by zero-copy steps */
+	__u64 idle_copy_ns;	/* now_ns moved by copies made while no job ran */
 	__u32 link_mbps;	/* per DMA channel, 1e6 bytes/s */
 	__u32 dma_channels;
 	__u32 fault_lat_ns;	/* per device fault */
