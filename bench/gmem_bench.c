@@ -56,7 +56,8 @@ static void usage(FILE *f)
 		"      --access-len B    bytes per access (default 64)\n"
 		"      --job N           accesses per device job (default %d); tenants'\n"
 		"                        jobs interleave on the device one job at a time\n"
-		"      --compute-ns N    per-block compute passed to the device's own model\n"
+		"      --compute-ns N    per-access compute on the device clock (default: the\n"
+		"                        model's t_c, block size / compute GB/s)\n"
 		"      --link-gbps X     cost model: host link (default 25)\n"
 		"      --fault-us X      cost model: per device fault (default 20)\n"
 		"      --compute-gbps X  cost model: device compute rate (default 50)\n"
@@ -385,6 +386,9 @@ int main(int argc, char **argv)
 	if (err)
 		return 1;
 	o.cfg.wl.hbm_blocks = (uint32_t)env.hbm_blocks;
+	/* The device clock then computes what the model's compute term prices. */
+	if (!o.cfg.compute_ns)
+		o.cfg.compute_ns = (uint32_t)((double)env.block_size / o.model.compute_gbps + 0.5);
 	err = bench_policy_start(o.policy, &pol);
 	if (err)
 		return 1;

@@ -19,6 +19,9 @@
  * the real order of copies, faults and compute) and the migrated bytes, and
  * one "SAMPLE key=value ..." line for scripts.
  *
+ * --policy NAME (or a .bpf.o path) is attached for the run; without it (or
+ * with "builtin") whatever is in charge runs it, e.g. a pinned policy.
+ *
  * Usage: gmem-llm-decode [--policy NAME] [--oversub X] [--tokens N]
  *        [--moe E,K] [--tenants N] [--seed S] [--sim N] [--dim D] [--ffn F]
  * Exit status 0 when every token of every tenant matches.
@@ -188,7 +191,7 @@ static int run_tenants(const struct opts *o, const struct llm_cfg *c, uint32_t *
 	return err;
 }
 
-static void report(const struct opts *o, const struct llm_cfg *c, uint32_t ok,
+static void report(const struct opts *o, const char *policy, const struct llm_cfg *c, uint32_t ok,
 		   const struct gmem_sim_clock *c0, const struct gmem_sim_clock *c1,
 		   const struct sample_counts *n0, const struct sample_counts *n1)
 {
@@ -201,7 +204,7 @@ static void report(const struct opts *o, const struct llm_cfg *c, uint32_t ok,
 	printf("policy %s (in charge at the end: %s): %u of %u tokens match the CPU reference; "
 	       "device time %.3f ms per token (device clock; waiting for copies %.3f, "
 	       "faults %.3f), migrated %.1f MiB, %" PRIu64 " device faults\n",
-	       o->policy, pol, ok, want, dev_ns / 1e6 / want,
+	       policy, pol, ok, want, dev_ns / 1e6 / want,
 	       (c1->stall_ns - c0->stall_ns) / 1e6 / want,
 	       (c1->fault_ns - c0->fault_ns) / 1e6 / want, mig / 1048576.0,
 	       n1->dev_faults - n0->dev_faults);
@@ -209,7 +212,7 @@ static void report(const struct opts *o, const struct llm_cfg *c, uint32_t ok,
 	       "tokens=%u tokens_ok=%u check=%s migrated_bytes=%" PRIu64 " dev_faults=%" PRIu64
 	       " dev_ns=%" PRIu64 " dev_ns_per_token=%" PRIu64 " stall_ns=%" PRIu64
 	       " link_mbps=%u dma_channels=%u fault_ns=%u compute_gmacs=%u\n",
-	       c->experts ? "moe" : "dense", o->policy, pol, o->tenants, c->layers, want, ok,
+	       c->experts ? "moe" : "dense", policy, pol, o->tenants, c->layers, want, ok,
 	       ok == want ? "ok" : "FAIL", mig, n1->dev_faults - n0->dev_faults, dev_ns,
 	       dev_ns / want, (uint64_t)(c1->stall_ns - c0->stall_ns), c1->link_mbps, c1->dma_channels,
 	       c1->fault_lat_ns, c1->compute_gmacs);
@@ -221,6 +224,7 @@ int main(int argc, char **argv)
 	struct sample_counts n0, n1;
 	struct sample_dev d;
 	struct llm_layout lo;
+	char policy[GMEM_NAME_LEN];
 	struct llm_cfg c;
 	struct opts o;
 	uint32_t ok = 0;
@@ -238,6 +242,8 @@ int main(int argc, char **argv)
 	/* Attach before the models tag their layers: llm_layer learns tags from advise. */
 	if (sample_policy_use(&d, o.policy))
 		return 1;
+	/* "builtin" leaves a pinned policy in charge: name what really is. */
+	sample_policy_now(policy, sizeof(policy));
 	pick_cfg(&o, &d, &c);
 	llm_layout(&c, d.block_size, &lo);
 	w = (double)c.layers * lo.weights + 2.0 * lo.emb_bytes;
@@ -253,7 +259,7 @@ int main(int argc, char **argv)
 	err = run_tenants(&o, &c, &ok);
 	if (sample_clock(&d, &c1) || sample_counts(&n1))
 		return 1;
-	report(&o, &c, ok, &c0, &c1, &n0, &n1);
+	report(&o, policy, &c, ok, &c0, &c1, &n0, &n1);
 	sample_dev_close(&d);
 	return !err && ok == o.tokens * o.tenants ? 0 : 1;
 }
