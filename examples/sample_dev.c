@@ -21,6 +21,7 @@ int sample_dev_open(struct sample_dev *d, unsigned int index)
 	int err;
 
 	memset(d, 0, sizeof(*d));
+	d->fd = -1;
 	snprintf(path, sizeof(path), "/sys/class/misc/gmem_sim%u/gmem_id", index);
 	f = fopen(path, "r");
 	if (!f)

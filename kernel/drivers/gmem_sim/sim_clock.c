@@ -36,6 +36,7 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 
 #include "gmem_sim.h"
@@ -155,7 +156,9 @@ void sim_clock_step(struct sim_clock *clk, void *entry, size_t len, u64 compute_
 		clk->stall_ns += ready - clk->now;
 		clk->now = ready;
 	}
-	clk->now += compute_ns;
+	/* compute_ns comes from userspace: saturate rather than wrap. */
+	if (check_add_overflow(clk->now, compute_ns, &clk->now))
+		clk->now = U64_MAX;
 	clk->compute_ns += compute_ns;
 	spin_unlock(&clk->lock);
 }
