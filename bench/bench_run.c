@@ -83,6 +83,32 @@ static int open_sim(uint32_t idx)
 	return open_dev(path);
 }
 
+/* The sim's device clock (GMEM_SIM_IOC_CLOCK); zeroes if it cannot be read. */
+static void read_clock(uint32_t idx, struct gmem_sim_clock *c)
+{
+	int fd = open_sim(idx);
+
+	memset(c, 0, sizeof(*c));
+	if (fd < 0)
+		return;
+	if (xioctl(fd, GMEM_SIM_IOC_CLOCK, c))
+		memset(c, 0, sizeof(*c));
+	close(fd);
+}
+
+/* @b - @a for the counters; the parameters of @b. */
+static void clock_delta(const struct gmem_sim_clock *a, struct gmem_sim_clock *b)
+{
+	b->now_ns -= a->now_ns;
+	b->compute_ns -= a->compute_ns;
+	b->stall_ns -= a->stall_ns;
+	b->fault_ns -= a->fault_ns;
+	b->copy_ns -= a->copy_ns;
+	b->copies -= a->copies;
+	b->remote_bytes -= a->remote_bytes;
+	b->idle_copy_ns -= a->idle_copy_ns;
+}
+
 int bench_env_probe(uint32_t sim_index, struct bench_env *env)
 {
 	struct gmem_dev_info di = { 0 };
@@ -571,6 +597,7 @@ int bench_run(const struct bench_cfg *cfg, const struct bench_env *env,
 	struct bench_trace *tr = cfg->trace ? trace : NULL;
 	pid_t pids[BENCH_MAX_TENANTS] = { 0 };
 	struct gmem_policy_status ps0;
+	struct gmem_sim_clock clk0;
 	struct gmem_stats g0;
 	struct run_pipes rp;
 	bool tracing = false;
@@ -588,6 +615,7 @@ int bench_run(const struct bench_cfg *cfg, const struct bench_env *env,
 	err = open_pipes(&rp);
 	if (err)
 		goto out_gfd;
+	read_clock(env->sim_index, &clk0);
 	err = spawn(cfg, env, &rp, pids);
 	if (!err)
 		err = wait_ready(rp.ready[0], cfg->tenants);
@@ -597,6 +625,8 @@ int bench_run(const struct bench_cfg *cfg, const struct bench_env *env,
 		err = collect(gfd, rp.res[0], cfg->tenants, out, tr);
 	if (!err)
 		err = finish(gfd, &rp, &ps0, &g0, out, tr);
+	read_clock(env->sim_index, &out->clk);
+	clock_delta(&clk0, &out->clk);
 	if (tracing)
 		ioctl(gfd, GMEM_IOC_TRACE_STOP);
 	/* On error this is the EOF that makes waiting tenants give up. */

@@ -54,6 +54,7 @@ struct bench_counts {
 	char policy_before[GMEM_NAME_LEN];	/* in charge at the start ("builtin": none) */
 	char policy_after[GMEM_NAME_LEN];	/* in charge at the end */
 	double wall_s;			/* device phase, release to last tenant done */
+	struct gmem_sim_clock clk;	/* device clock: deltas over the run, parameters */
 	char desc[160];			/* tenant 0's plan description */
 };
 

@@ -39,7 +39,7 @@ else
 	status=1
 fi
 
-step "side by side (llm-train, 2x HBM; modelled time from the stated cost model)"
+step "side by side (llm-train, 2x HBM; modelled time from the stated cost model, beside the device clock)"
 awk '
 function val(k,   i, kv) {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] }
@@ -49,20 +49,23 @@ function val(k,   i, kv) {
 	n++
 	pol[n] = val("policy"); mig[n] = val("h2d_bytes") + val("d2h_bytes")
 	flt[n] = val("dev_faults"); t[n] = val("model_us") / 1000; wall[n] = val("wall_ms")
+	clk[n] = val("dev_clock_us") / 1000
 	if (val("min_bytes") != "") min = val("min_bytes")
 	cm = "link " val("link_gbps") " GB/s, fault " val("fault_us") " us, compute " val("compute_gbps") " GB/s"
 }
 END {
-	printf "%-16s %14s %10s %13s %9s %12s\n", "policy", "migrated MiB", "dev faults", "modelled ms", "x MIN", "VM wall ms"
+	printf "%-16s %14s %10s %13s %13s %9s %12s\n", "policy", "migrated MiB", "dev faults",
+	       "modelled ms", "dev clock ms", "x MIN", "VM wall ms"
 	for (i = 1; i <= n; i++) {
 		# Parenthesised: a bare ">" in a printf argument list is a redirection.
 		ratio = (min > 0) ? sprintf("%.2f", mig[i] / min) : "-"
-		printf("%-16s %14.1f %10d %13.3f %9s %12.0f\n", pol[i], mig[i] / 1048576, flt[i],
-		       t[i], ratio, wall[i])
+		printf("%-16s %14.1f %10d %13.3f %13.3f %9s %12.0f\n", pol[i], mig[i] / 1048576,
+		       flt[i], t[i], clk[i], ratio, wall[i])
 	}
 	if (min > 0)
-		printf("%-16s %14.1f %10s %13s %9s\n", "Belady MIN", min / 1048576, "-", "-", "1.00")
-	printf "cost model: %s\n", cm
+		printf("%-16s %14.1f %10s %13s %13s %9s\n", "Belady MIN", min / 1048576, "-", "-", "-",
+		       "1.00")
+	printf "cost model: %s; dev clock: the simulated device clock (docs/samples.md)\n", cm
 }' "$log"
 
 step "gmemctl status"

@@ -399,7 +399,7 @@ static void launch_cases(struct fix *f)
 	unsigned int op;
 
 	for (op = 0; op < 16; op++)
-		if (op < GMEM_SIM_FILL || op > GMEM_SIM_CHECKSUM)
+		if (op < GMEM_SIM_FILL || op > GMEM_SIM_GEMM)
 			launch_bad(f, (struct gmem_sim_launch){ .op = op, .x = a, .len = 4 }, EINVAL,
 				   "launch: unknown op");
 	launch_bad(f, (struct gmem_sim_launch){ .op = 0x80000001, .x = a, .len = 4 }, EINVAL,

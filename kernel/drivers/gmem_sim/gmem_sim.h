@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * gmem_sim internals shared by sim_main.c (devices, HBM, MMU ops, device
- * page tables, files) and sim_jobs.c (device kernels and their jobs).
+ * page tables, files), sim_jobs.c (jobs and the simple device kernels),
+ * sim_compute.c (the GEMM kernel) and sim_clock.c (the device clock).
  *
- * Locking (order: the core's block lock -> sdev->as_lock -> as->pt_lock):
+ * Locking (order: the core's block lock -> sdev->as_lock -> as->pt_lock ->
+ * sdev->clk.lock):
  *   sdev->as_lock (mutex) protects sdev->as_list and sim_as.users. The MMU
  *     ops take it to find the address space of an mm; they are called with
  *     a core block lock held, so nothing may call the core with as_lock held.
@@ -13,6 +15,7 @@
  *     flight (our TLB shootdown). Jobs drop it before gm_dev_fault() and
  *     gm_dev_access(), which take block locks.
  *   sdev->hbm_lock (spinlock) protects the HBM allocation bitmap.
+ *   sdev->clk.lock (spinlock, innermost) protects the device clock.
  *   sf->jobs (xarray, internal lock) maps seq -> job. A job is refcounted:
  *     the table, the worker and each waiter hold a reference.
  */
@@ -36,6 +39,19 @@ extern unsigned long sim_blk_size;
 extern unsigned int sim_blk_shift;
 extern unsigned long sim_blk_pages;
 
+#define SIM_MAX_DMA		8
+
+/* The device clock (sim_clock.c); all fields under @lock. */
+struct sim_clock {
+	spinlock_t lock;
+	u64 now;				/* the queue clock, ns */
+	u64 chan_free[SIM_MAX_DMA];		/* when each DMA channel is idle */
+	u64 *blk_ready;				/* per HBM block: its last copy ends */
+	u64 compute_ns, stall_ns, fault_ns, copy_ns, copies, remote_bytes;
+	u64 idle_copy_ns;			/* @now moved by copies while idle */
+	bool running;				/* a job is on the queue */
+};
+
 struct sim_dev {
 	struct gm_dev gdev;
 	struct miscdevice misc;
@@ -48,6 +64,7 @@ struct sim_dev {
 	struct mutex as_lock;
 	struct list_head as_list;
 	atomic64_t jobs_done, faults, model_ns, invalidates;
+	struct sim_clock clk;
 };
 
 /* The device's view of one mm: its page table. */
@@ -103,7 +120,10 @@ struct sim_job {
 	struct gmem_sim_launch args;
 	struct gmem_sim_access *recs;		/* TRACE: the records */
 	u8 *bounce;				/* COPY/AXPY: x of the current step */
-	u64 cur;				/* TRACE: record being replayed */
+	struct sim_gemm *gemm;			/* GEMM: operands and on-chip buffers */
+	u64 cur;				/* TRACE: record; GEMM: step offset */
+	u64 step_macs;				/* GEMM: MACs of the current step */
+	u64 dev_start_ns, dev_ns;		/* device clock at start, time taken */
 	u64 seq;
 	u64 result;
 	u64 touched;				/* block steps done */
@@ -122,8 +142,29 @@ static inline void *sim_hbm(struct sim_dev *sdev, u64 dblk)
 }
 
 /* sim_jobs.c */
+typedef void (*sim_visit_fn)(struct sim_job *job, void *p, size_t len, size_t off);
+int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn fn);
+size_t sim_blk_left(u64 addr);
 long sim_ioctl_launch(struct sim_file *sf, struct gmem_sim_launch __user *uarg);
 long sim_ioctl_wait(struct sim_file *sf, struct gmem_sim_wait __user *uarg);
 void sim_jobs_cancel(struct sim_file *sf);
+
+/* sim_compute.c */
+int sim_gemm_prepare(struct sim_job *job);
+int sim_gemm_check_ranges(struct sim_job *job);
+int sim_run_gemm(struct sim_job *job);
+void sim_gemm_free(struct sim_gemm *g);
+
+/* sim_clock.c */
+int sim_clock_params_check(void);
+int sim_clock_init(struct sim_clock *clk, u64 hbm_blocks);
+void sim_clock_free(struct sim_clock *clk);
+void sim_clock_copy(struct sim_clock *clk, u64 dblk);
+void sim_clock_fault(struct sim_clock *clk);
+void sim_clock_job(struct sim_clock *clk, bool start);
+void sim_clock_step(struct sim_clock *clk, void *entry, size_t len, u64 compute_ns);
+u64 sim_clock_macs_ns(u64 macs);
+u64 sim_clock_now(struct sim_clock *clk);
+void sim_clock_read(struct sim_clock *clk, struct gmem_sim_clock *out);
 
 #endif /* _GMEM_SIM_H */

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gmem_sim device kernels: FILL, COPY, AXPY, REDUCE, CHECKSUM and TRACE jobs
- * launched on /dev/gmem_simN, run on the device's ordered work queue.
+ * (GEMM is in sim_compute.c) launched on /dev/gmem_simN, run on the
+ * device's ordered work queue.
  *
  * A job walks its ranges block by block ("steps"). Each step looks the block
  * up in the device page table of the submitting mm; a miss faults through
  * gm_dev_fault() and retries, a hit reports gm_dev_access() (the role of
  * hardware access counters) and touches the HBM block or, for a REMOTE
  * entry, the host pages with kmap_local_page(). Each step adds the launch's
- * compute_ns to the job's modelled time; nothing sleeps to model it.
+ * compute_ns (plus its MACs at the device's rate) to the job's modelled time
+ * and advances the device clock (sim_clock.c); nothing sleeps to model it.
  *
  * Locking: see gmem_sim.h. A step holds as->pt_lock only while it touches
  * the bytes, never across a call into the core. Closing the file sets
@@ -34,8 +36,6 @@
 #define FNV1A_BASIS		0xcbf29ce484222325ULL
 #define FNV1A_PRIME		0x100000001b3ULL
 
-/* Visits @len bytes of one step; @off is their offset within the step. */
-typedef void (*sim_visit_fn)(struct sim_job *job, void *p, size_t len, size_t off);
 
 static void sim_fill(struct sim_job *job, void *p, size_t len, size_t off)
 {
@@ -119,12 +119,20 @@ static void sim_visit(struct sim_job *job, void *entry, u64 va, size_t len, sim_
 	}
 }
 
-static void sim_account_step(struct sim_job *job)
+/*
+ * pt_lock held, @entry still mapped: the step's compute is the launch's
+ * compute_ns plus what its visit counted in MACs (GEMM).
+ */
+static void sim_account_step(struct sim_job *job, void *entry, size_t len)
 {
-	u64 t;
+	u64 ns = job->args.compute_ns, t;
 
+	if (job->step_macs)
+		ns += sim_clock_macs_ns(job->step_macs);
+	job->step_macs = 0;
+	sim_clock_step(&job->sf->sdev->clk, entry, len, ns);
 	job->touched++;
-	if (check_add_overflow(job->model_ns, job->args.compute_ns, &t))
+	if (check_add_overflow(job->model_ns, ns, &t))
 		t = U64_MAX;
 	job->model_ns = t;
 }
@@ -135,7 +143,7 @@ static void sim_account_step(struct sim_job *job)
  * the retry may miss again if another device took the block meanwhile,
  * which is progress for that device.
  */
-static int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn fn)
+int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn fn)
 {
 	struct sim_dev *sdev = job->sf->sdev;
 	struct sim_as *as = job->sf->as;
@@ -151,17 +159,19 @@ static int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_vis
 		entry = xa_load(&as->pt, va >> sim_blk_shift);
 		if (entry && !sim_pte_allows(entry, write))
 			entry = NULL;		/* protection fault */
-		if (entry)
+		if (entry) {
 			sim_visit(job, entry, va, len, fn);
+			sim_account_step(job, entry, len);
+		}
 		mutex_unlock(&as->pt_lock);
 		if (entry) {
 			/* A fault already told the core about this access. */
 			if (!faulted)
 				gm_dev_access(&sdev->gdev, as->mm, va, write);
-			sim_account_step(job);
 			return 0;
 		}
 		atomic64_inc(&sdev->faults);
+		sim_clock_fault(&sdev->clk);
 		ret = gm_dev_fault(&sdev->gdev, as->mm, va, write);
 		if (ret)
 			return ret;
@@ -173,7 +183,7 @@ static int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_vis
 	return -EIO;
 }
 
-static size_t sim_blk_left(u64 addr)
+size_t sim_blk_left(u64 addr)
 {
 	return sim_blk_size - sim_blk_off(addr);
 }
@@ -259,6 +269,8 @@ static int sim_job_check_ranges(struct sim_job *job)
 
 	if (a->op == GMEM_SIM_TRACE)
 		return 0;	/* per record, in sim_run_trace() */
+	if (a->op == GMEM_SIM_GEMM)
+		return sim_gemm_check_ranges(job);
 	ret = gm_dev_check_range(mm, a->x, a->len, a->op == GMEM_SIM_FILL);
 	if (!ret && pair)
 		ret = gm_dev_check_range(mm, a->y, a->len, true);
@@ -285,6 +297,8 @@ static int sim_job_run(struct sim_job *job)
 		return sim_run_pair(job, sim_axpy);
 	case GMEM_SIM_TRACE:
 		return sim_run_trace(job);
+	case GMEM_SIM_GEMM:
+		return sim_run_gemm(job);
 	}
 	return -EINVAL;
 }
@@ -297,6 +311,7 @@ static void sim_job_put(struct sim_job *job)
 		return;
 	kvfree(job->recs);
 	kvfree(job->bounce);
+	sim_gemm_free(job->gemm);
 	kfree(job);
 }
 
@@ -317,7 +332,12 @@ static void sim_job_work(struct work_struct *work)
 	} else if (!mmget_not_zero(mm)) {
 		job->status = -ESRCH;
 	} else {
+		/* One ordered queue per device: the job owns the clock meanwhile. */
+		sim_clock_job(&sdev->clk, true);
+		job->dev_start_ns = sim_clock_now(&sdev->clk);
 		job->status = sim_job_run(job);
+		job->dev_ns = sim_clock_now(&sdev->clk) - job->dev_start_ns;
+		sim_clock_job(&sdev->clk, false);
 		mmput(mm);
 	}
 	atomic64_inc(&sdev->jobs_done);
@@ -361,6 +381,8 @@ static int sim_check_launch(const struct gmem_sim_launch *a)
 		if (!a->len)
 			return -EINVAL;
 		return a->len > SIM_MAX_TRACE ? -E2BIG : 0;
+	case GMEM_SIM_GEMM:
+		return 0;		/* the operands are checked once copied in */
 	case GMEM_SIM_COPY:
 	case GMEM_SIM_AXPY:
 		ret = sim_check_range(a->y, a->len);
@@ -413,6 +435,8 @@ static struct sim_job *sim_job_alloc(struct sim_file *sf, const struct gmem_sim_
 	job->args = *args;
 	if (args->op == GMEM_SIM_TRACE) {
 		ret = sim_copy_trace(job);
+	} else if (args->op == GMEM_SIM_GEMM) {
+		ret = sim_gemm_prepare(job);
 	} else if (args->op == GMEM_SIM_COPY || args->op == GMEM_SIM_AXPY) {
 		job->bounce = kvmalloc(min_t(u64, args->len, sim_blk_size), GFP_KERNEL_ACCOUNT);
 		if (!job->bounce)
@@ -498,6 +522,8 @@ long sim_ioctl_wait(struct sim_file *sf, struct gmem_sim_wait __user *uarg)
 		w.status = job->status;
 		w.result = job->result;
 		w.blocks_touched = job->touched;
+		w.dev_start_ns = job->dev_start_ns;
+		w.dev_ns = job->dev_ns;
 		/* Reap only once the caller has the result. */
 		if (copy_to_user(uarg, &w, sizeof(w)))
 			ret = -EFAULT;

@@ -17,11 +17,12 @@
  * resolved in the caller's own mm.
  *
  * sysfs (/sys/class/misc/gmem_simN/): gmem_id (the core's device id),
- * hbm_used_blocks, jobs_done, faults, model_ns (sum of compute_ns per block
- * touched), invalidates.
+ * hbm_used_blocks, jobs_done, faults, model_ns (sum of step compute),
+ * invalidates, clock (the device clock, sim_clock.c; also GMEM_SIM_IOC_CLOCK).
  *
  * Locking: see gmem_sim.h. This file takes sdev->as_lock, as->pt_lock (MMU
- * ops, under a core block lock) and sdev->hbm_lock.
+ * ops, under a core block lock), sdev->hbm_lock and (copy ops, under a
+ * core block lock) sdev->clk.lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -119,6 +120,7 @@ static int sim_copy_to_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
 		return -EINVAL;
 	for (i = 0; i < sim_blk_pages; i++)
 		memcpy_from_page(hbm + i * PAGE_SIZE, pages[i], 0, PAGE_SIZE);
+	sim_clock_copy(&sdev->clk, dblk);
 	return 0;
 }
 
@@ -132,6 +134,8 @@ static int sim_copy_from_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
 		return -EINVAL;
 	for (i = 0; i < sim_blk_pages; i++)
 		memcpy_to_page(pages[i], 0, hbm + i * PAGE_SIZE, PAGE_SIZE);
+	/* A write-back: the block is reusable once this copy is done. */
+	sim_clock_copy(&sdev->clk, dblk);
 	return 0;
 }
 
@@ -325,6 +329,14 @@ static int sim_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static long sim_ioctl_clock(struct sim_file *sf, struct gmem_sim_clock __user *uarg)
+{
+	struct gmem_sim_clock c;
+
+	sim_clock_read(&sf->sdev->clk, &c);
+	return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
 /* A file serves the mm that opened it only (like amdkfd): no cross-mm access. */
 static long sim_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -337,6 +349,8 @@ static long sim_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return sim_ioctl_launch(sf, (void __user *)arg);
 	case GMEM_SIM_IOC_WAIT:
 		return sim_ioctl_wait(sf, (void __user *)arg);
+	case GMEM_SIM_IOC_CLOCK:
+		return sim_ioctl_clock(sf, (void __user *)arg);
 	}
 	return -ENOTTY;
 }
@@ -391,6 +405,17 @@ SIM_COUNTER_ATTR(faults);
 SIM_COUNTER_ATTR(model_ns);
 SIM_COUNTER_ATTR(invalidates);
 
+static ssize_t clock_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct gmem_sim_clock c;
+
+	sim_clock_read(&dev_to_sdev(dev)->clk, &c);
+	return sysfs_emit(buf, "now_ns %llu compute_ns %llu stall_ns %llu fault_ns %llu copy_ns %llu copies %llu remote_bytes %llu idle_copy_ns %llu\n",
+			  c.now_ns, c.compute_ns, c.stall_ns, c.fault_ns, c.copy_ns, c.copies,
+			  c.remote_bytes, c.idle_copy_ns);
+}
+static DEVICE_ATTR_RO(clock);
+
 static struct attribute *sim_attrs[] = {
 	&dev_attr_gmem_id.attr,
 	&dev_attr_hbm_used_blocks.attr,
@@ -398,6 +423,7 @@ static struct attribute *sim_attrs[] = {
 	&dev_attr_faults.attr,
 	&dev_attr_model_ns.attr,
 	&dev_attr_invalidates.attr,
+	&dev_attr_clock.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(sim);
@@ -409,6 +435,7 @@ static void sim_dev_free(struct sim_dev *sdev)
 	if (sdev->wq)
 		destroy_workqueue(sdev->wq);
 	bitmap_free(sdev->used_map);
+	sim_clock_free(&sdev->clk);
 	vfree(sdev->hbm);
 	kfree(sdev);
 }
@@ -435,6 +462,9 @@ static int sim_dev_create(unsigned int i)
 	sdev->used_map = bitmap_zalloc(sdev->gdev.hbm_blocks, GFP_KERNEL);
 	sdev->wq = alloc_ordered_workqueue("%s", 0, sdev->name);
 	if (!sdev->hbm || !sdev->used_map || !sdev->wq)
+		goto err_free;
+	ret = sim_clock_init(&sdev->clk, sdev->gdev.hbm_blocks);
+	if (ret)
 		goto err_free;
 
 	ret = gm_dev_register(&sdev->gdev);
@@ -504,6 +534,8 @@ static int __init sim_init(void)
 		       SIM_MAX_HBM_MB, sim_blk_size);
 		return -EINVAL;
 	}
+	if (sim_clock_params_check())
+		return -EINVAL;
 	sim_blk_shift = ilog2(sim_blk_size);
 	sim_blk_pages = sim_blk_size >> PAGE_SHIFT;
 

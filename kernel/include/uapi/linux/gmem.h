@@ -195,7 +195,26 @@ enum gmem_sim_op {
 	GMEM_SIM_REDUCE	= 4,	/* result = sum of u32 x[i] as u64 */
 	GMEM_SIM_TRACE	= 5,	/* replay x = user array of struct gmem_sim_access, len = count */
 	GMEM_SIM_CHECKSUM = 6,	/* result = fnv1a-64 of len bytes at x */
+	GMEM_SIM_GEMM	= 7,	/* x = user struct gmem_sim_gemm (int8 in, int32 out) */
 };
+
+/*
+ * GMEM_SIM_GEMM: C (m x n, s32) = A (m x k, s8) * op(B) (s8), accumulated in
+ * s32 with two's complement wrap-around. op(B) = B^T with B stored n x k
+ * (rows of B are columns of C: a weight matrix "out x in", so m = 1 is a
+ * GEMV), or B itself stored k x n with GMEM_SIM_GEMM_BN. Row strides are in
+ * bytes. GMEM_SIM_GEMM_ACC adds to C instead of overwriting it. Limits:
+ * m <= 64, m * k <= 256 KiB, m * n <= 64 Ki elements (the device's on-chip
+ * buffers); larger products are tiled by the caller.
+ */
+struct gmem_sim_gemm {
+	__u64 a, b, c;		/* device (unified memory) addresses */
+	__u64 lda, ldb, ldc;	/* row strides in bytes; ldc and c 4-byte aligned */
+	__u32 m, n, k;
+	__u32 flags;		/* GMEM_SIM_GEMM_* */
+};
+#define GMEM_SIM_GEMM_BN	1u	/* B stored k x n (C = A * B) */
+#define GMEM_SIM_GEMM_ACC	2u	/* C += A * op(B) */
 
 struct gmem_sim_access {
 	__u64 addr;
@@ -220,10 +239,33 @@ struct gmem_sim_wait {
 	__s64 status;		/* out: 0 or -errno of the job */
 	__u64 result;		/* out: REDUCE/CHECKSUM result */
 	__u64 blocks_touched;	/* out */
+	__u64 dev_start_ns;	/* out: device clock when the job started */
+	__u64 dev_ns;		/* out: device-clock time the job took */
+};
+
+/*
+ * GMEM_SIM_IOC_CLOCK: the device clock (virtual ns, see docs/samples.md) and
+ * the fixed parameters it runs on. One queue per device: its clock is the
+ * device time. A run's device time is the difference of two readings.
+ */
+struct gmem_sim_clock {
+	__u64 now_ns;		/* the queue clock */
+	__u64 compute_ns;	/* sum of step compute */
+	__u64 stall_ns;		/* queue waited for a block's copy to finish */
+	__u64 fault_ns;		/* fault service latency charged */
+	__u64 copy_ns;		/* DMA channel busy time (all channels) */
+	__u64 copies;		/* block copies (both directions) */
+	__u64 remote_bytes;	/* read or written over the link by zero-copy steps */
+	__u64 idle_copy_ns;	/* now_ns moved by copies made while no job ran */
+	__u32 link_mbps;	/* per DMA channel, 1e6 bytes/s */
+	__u32 dma_channels;
+	__u32 fault_lat_ns;	/* per device fault */
+	__u32 compute_gmacs;	/* int8 MACs per ns (also bytes/ns for byte jobs) */
 };
 
 #define GMEM_SIM_IOC_MAGIC	'S'
 #define GMEM_SIM_IOC_LAUNCH	_IOWR(GMEM_SIM_IOC_MAGIC, 1, struct gmem_sim_launch)
 #define GMEM_SIM_IOC_WAIT	_IOWR(GMEM_SIM_IOC_MAGIC, 2, struct gmem_sim_wait)
+#define GMEM_SIM_IOC_CLOCK	_IOR(GMEM_SIM_IOC_MAGIC, 3, struct gmem_sim_clock)
 
 #endif /* _UAPI_LINUX_GMEM_H */
