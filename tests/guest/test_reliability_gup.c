@@ -34,10 +34,13 @@ static unsigned int rounds(void)
 	return rel_scale(8, 50);
 }
 
+/* Count a check; any lost block fails the running test. */
 static void lost(size_t blocks)
 {
 	rel_add(gup_writes_lost, blocks);
 	rel_add(ops, 1);
+	if (blocks)
+		gt_failed_here = 1;
 }
 
 /* The test's mapping, filled on the CPU with @seed, and a mover over it. */
