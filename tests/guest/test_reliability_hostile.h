@@ -286,6 +286,34 @@ static inline int rel_load_extra_module(const char *name, const char *params)
 	return ret == -EEXIST ? 0 : ret;
 }
 
+/* A "Key:   N kB" line of /proc/meminfo or /proc/PID/status, in KiB (0 if absent). */
+static inline uint64_t rel_kb(const char *file, const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	unsigned long long v = 0;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			sscanf(line + kl + 1, "%llu", &v);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* The kernel's TAINT_WARN bit: set once any WARN() fired. */
+static inline bool rel_tainted_warn(void)
+{
+	uint64_t t = 0;
+
+	gmt_read_u64("/proc/sys/kernel/tainted", &t);
+	return t & (1u << 9);
+}
+
 /* The summary line of an issue-12 program: its counters, all required 0. */
 static inline void rel_hostile_summary(void)
 {
