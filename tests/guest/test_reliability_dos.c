@@ -205,8 +205,8 @@ static int hog_run(const char *name, uint64_t max, int (*fn)(void *), void *arg)
 	pid_t pid;
 
 	cg_create(&h.c, name, max);
-	GT_ASSERT(pipe(h.go) == 0 && pipe(h.ready) == 0, "pipe");
 	rel_byst_start(&by, name);
+	GT_ASSERT(pipe(h.go) == 0 && pipe(h.ready) == 0, "pipe");
 	avail0 = rel_kb("/proc/meminfo", "MemAvailable");
 	rel_kmsg("gmem-vmtest: expect-splat begin (memcg OOM of an unprivileged hog)\n");
 	fflush(stdout);

@@ -46,25 +46,35 @@ static inline int rel_core_param(const char *name, const char *val)
 
 struct rel_byst {
 	pid_t pid;
-	int stop_fd;		/* closing it ends the bystander */
 	const char *why;	/* what the test does beside it, for the log */
 };
 
 #define REL_BYST_BLOCKS	2
 
+/*
+ * Told to stop by SIGUSR1, not by a pipe: every child the test forks later
+ * would inherit the pipe's write end and keep it from closing.
+ */
+static volatile sig_atomic_t rel_byst_stopping;
+
+static inline void rel_byst_on_usr1(int sig)
+{
+	(void)sig;
+	rel_byst_stopping = 1;
+}
+
 /* The bystander's loop; its exit status says what went wrong. */
-static inline int rel_byst_main(int stop_fd)
+static inline int rel_byst_main(void)
 {
 	int gfd = gmt_open_gmem(), s[2] = { gmt_sim_open(0), gmt_sim_open(1) };
 	size_t len = REL_BYST_BLOCKS * REL_BS, words = len / 4;
-	struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
 	uint32_t *m = gfd >= 0 ? gmt_map(gfd, len) : NULL;
 	unsigned long r;
 	uint64_t sum;
 
 	if (!m || s[0] < 0 || s[1] < 0)
 		return 2;
-	for (r = 0; poll(&pfd, 1, 0) == 0; r++) {
+	for (r = 0; !rel_byst_stopping; r++) {
 		gmt_fill_pat(m, words, (uint32_t)r);
 		if (gmt_sim_reduce(s[r % 2], m, len, &sum))
 			return 3;
@@ -87,19 +97,22 @@ static const char *const rel_byst_err[] = {
 /* A root process using its own memory on both devices until rel_byst_stop(). */
 static inline void rel_byst_start(struct rel_byst *b, const char *why)
 {
-	int p[2];
+	sigset_t set, old;
 
-	GT_ASSERT(pipe(p) == 0, "pipe");
 	fflush(stdout);
 	b->why = why;
+	/* SIGUSR1 blocked until the handler is in place. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &old);
 	b->pid = fork();
 	GT_ASSERT(b->pid >= 0, "fork");
 	if (b->pid == 0) {
-		close(p[1]);
-		_exit(rel_byst_main(p[0]));
+		signal(SIGUSR1, rel_byst_on_usr1);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		_exit(rel_byst_main());
 	}
-	close(p[0]);
-	b->stop_fd = p[1];
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Did the bystander survive with all its work right? Counts unpriv_dos otherwise. */
@@ -108,7 +121,7 @@ static inline bool rel_byst_stop(struct rel_byst *b)
 	int wst = 0;
 	bool ok;
 
-	close(b->stop_fd);
+	kill(b->pid, SIGUSR1);
 	GT_ASSERT(waitpid(b->pid, &wst, 0) == b->pid, "wait for the bystander");
 	ok = WIFEXITED(wst) && WEXITSTATUS(wst) == 0;
 	if (!ok) {

@@ -10,8 +10,8 @@
  *     holds for the process (its leak counter).
  *   - A WILLNEED over a large range is killable: its full duration is
  *     measured first; a second one is SIGKILLed at 10% of that and must be
- *     reaped before 50%; meanwhile another process's first touch of its own
- *     mapping must complete within 25%. Bounds are relative, never absolute.
+ *     reaped before 50%; meanwhile another process maps, touches on the CPU
+ *     and reads on device 1 its own mapping, all within 25%. Bounds are relative, never absolute.
  */
 #define GT_TIMEOUT_S	(getenv("GMEM_STRESS") ? 3600 : 120)
 #include "gtest.h"
@@ -149,14 +149,18 @@ static pid_t touch_start(int *fd)
 	pid = fork();
 	GT_ASSERT(pid >= 0, "fork");
 	if (pid == 0) {
-		int gfd = gmt_open_gmem();
-		volatile char *m = gfd >= 0 ? gmt_map(gfd, REL_BS) : NULL;
-		double t0, t;
+		int gfd = gmt_open_gmem(), sfd = gmt_sim_open(1);
+		volatile char *m;
+		double t0 = gmt_now(), t;
+		uint64_t sum;
 
-		if (!m)
+		/* Its own mapping, touched on the CPU and on the other device. */
+		m = gfd >= 0 ? gmt_map(gfd, 2 * REL_BS) : NULL;
+		if (!m || sfd < 0)
 			_exit(2);
-		t0 = gmt_now();
 		m[0] = 1;
+		if (gmt_sim_reduce(sfd, (const void *)(m + REL_BS), 4, &sum))
+			_exit(5);
 		t = gmt_now() - t0;
 		_exit(write(p[1], &t, sizeof(t)) == sizeof(t) ? 0 : 3);
 	}

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_reliability_hooks (issue 12, item 8): a hostile policy's hooks are
+ * bounded and never hold up objects they are not working on. The policy
+ * (tests/policies/spin_hooks.bpf.c) spins in bpf_for loops that call no
+ * kfunc, so only something outside the hook can stop it. gmem.watchdog_ms
+ * is lowered to 100 ms. The spin's cost is calibrated first (watchdog off),
+ * so every bound below is relative to it:
+ *   - a fault hook spinning S for one target object only: another
+ *     process's first device access to its own object, started while the
+ *     spin runs, completes within S/4; the policy is ejected (STALL) with an
+ *     exit record naming the hook ("fault") and the time in ms;
+ *   - an exit hook spinning S (run when the policy is ejected): another
+ *     process's first device access completes within S/4 of it;
+ *   - a DONTNEED over 120 device blocks whose evicted hook spins half the
+ *     watchdog each (about 60 x watchdog_ms in all): the policy is ejected
+ *     (a budget per operation), the DONTNEED ends within half the total
+ *     spin time, and another process is not held for a quarter of it.
+ * Each latency check counts in kill_checks / kill_latency_ok.
+ */
+#define GT_TIMEOUT_S	(getenv("GMEM_STRESS") ? 3600 : 120)
+#include "gtest.h"
+#include "gmem_test_util.h"
+#include "gmem_bpf_test.h"
+#include "test_reliability.h"
+#include "test_reliability_hostile.h"
+
+#define POLICY		"spin_hooks"
+#define WATCHDOG_MS	100
+#define NBLK		120		/* device blocks for the DONTNEED */
+#define HBM_MB		8		/* 128 blocks of 64 KiB per device */
+
+struct hk {
+	int gfd, sfd;
+	double per_outer;		/* seconds per outer iteration of a spin */
+};
+
+static void hk_setup(struct hk *h)
+{
+	GT_ASSERT(gmt_setup(REL_BS, HBM_MB, 2) == 0, "reload");
+	h->gfd = gmt_open_gmem();
+	h->sfd = gmt_sim_open(0);
+	GT_ASSERT(h->gfd >= 0 && h->sfd >= 0, "open");
+}
+
+/* A fresh one-block mapping and its object id. */
+static void *new_obj(struct hk *h, uint32_t *id)
+{
+	struct gmem_obj_info oi;
+	void *m = gmt_map(h->gfd, REL_BS);
+
+	GT_ASSERT(m, "map");
+	GT_ASSERT(gmt_obj_info(h->gfd, m, &oi) == 0, "obj info");
+	*id = oi.id;
+	return m;
+}
+
+/* Seconds for a device's first access (a fault) to @m. */
+static double timed_fault(struct hk *h, void *m)
+{
+	double t0 = gmt_now();
+	uint64_t sum;
+
+	GT_EXPECT(gmt_sim_reduce(h->sfd, m, 4, &sum) == 0, "device access");
+	return gmt_now() - t0;
+}
+
+/* Cost of one outer iteration of the policy's spin, with the watchdog off. */
+static void calibrate(struct hk *h)
+{
+	struct pol p;
+	uint32_t id;
+	void *m;
+	double t, base;
+
+	set_param(PARAM("watchdog_ms"), 0);
+	pol_start(&p, POLICY);
+	m = new_obj(h, &id);
+	base = timed_fault(h, m);
+	munmap(m, REL_BS);
+	m = new_obj(h, &id);
+	pol_set_bss(&p, "target_obj", id);
+	pol_set_bss(&p, "fault_outer", 8);
+	t = timed_fault(h, m);
+	munmap(m, REL_BS);
+	pol_stop(&p);
+	h->per_outer = (t > base ? t - base : t) / 8;
+	if (h->per_outer < 1e-5)
+		h->per_outer = 1e-5;
+	gt_log("calibration: %.2f ms per outer spin iteration (fault without spin %.2f ms)",
+	       h->per_outer * 1e3, base * 1e3);
+	set_param(PARAM("watchdog_ms"), WATCHDOG_MS);
+}
+
+static uint32_t outer_for(struct hk *h, double seconds)
+{
+	double n = seconds / h->per_outer;
+
+	return n < 1 ? 1 : n > 100000 ? 100000 : (uint32_t)n;
+}
+
+/* ------------------------------------------- another process's first access */
+
+struct other {
+	pid_t pid;
+	int go, res;
+};
+
+/* A root process with its own mapping, ready to touch it on a device when told. */
+static void other_start(struct other *o)
+{
+	int go[2], res[2];
+	char x;
+
+	GT_ASSERT(pipe(go) == 0 && pipe(res) == 0, "pipe");
+	fflush(stdout);
+	o->pid = fork();
+	GT_ASSERT(o->pid >= 0, "fork");
+	if (o->pid == 0) {
+		int gfd = gmt_open_gmem(), sfd = gmt_sim_open(1);
+		void *m = gfd >= 0 ? gmt_map(gfd, REL_BS) : NULL;
+		double t0, t;
+		uint64_t sum;
+
+		if (!m || sfd < 0)
+			_exit(2);
+		if (read(go[0], &x, 1) != 1)
+			_exit(3);
+		t0 = gmt_now();
+		t = gmt_sim_reduce(sfd, m, 4, &sum) ? -1 : gmt_now() - t0;
+		_exit(write(res[1], &t, sizeof(t)) == sizeof(t) ? 0 : 4);
+	}
+	close(go[0]);
+	close(res[1]);
+	o->go = go[1];
+	o->res = res[0];
+	usleep(100 * 1000);	/* let it map */
+}
+
+static void other_go(struct other *o)
+{
+	GT_ASSERT(write(o->go, "g", 1) == 1, "go");
+}
+
+/* Its device access's latency, checked against @bound. */
+static void other_end(struct other *o, const char *what, double bound)
+{
+	double t = 1e9;
+	int wst;
+
+	if (read(o->res, &t, sizeof(t)) != sizeof(t))
+		t = 1e9;
+	GT_ASSERT(waitpid(o->pid, &wst, 0) == o->pid, "wait");
+	close(o->go);
+	close(o->res);
+	GT_EXPECT(t >= 0, "%s: the other process's device access failed", what);
+	GT_EXPECT(rel_latency(what, t, bound), "%s: another process was held up", what);
+}
+
+/* --------------------------------------------------------------- the tests */
+
+GT_TEST(fault_hook_spin_holds_only_its_object)
+{
+	struct gmem_policy_status st;
+	struct other o;
+	struct hk h;
+	struct pol p;
+	uint32_t id;
+	uint64_t seq;
+	double spin = 2.0, t0, took;
+	struct gmem_sim_wait w;
+	void *m;
+	int ret;
+
+	hk_setup(&h);
+	calibrate(&h);
+	other_start(&o);
+	pol_start(&p, POLICY);
+	m = new_obj(&h, &id);
+	pol_set_bss(&p, "target_obj", id);
+	pol_set_bss(&p, "fault_outer", outer_for(&h, spin));
+	t0 = gmt_now();
+	GT_ASSERT(gmt_sim_launch(h.sfd, GMEM_SIM_REDUCE, 0, m, NULL, 4, 0, &seq) == 0, "launch");
+	usleep((useconds_t)(spin * 0.1 * 1e6));
+	other_go(&o);
+	other_end(&o, "a fault on another object while the fault hook spins", spin * 0.25);
+	ret = gmt_sim_wait(h.sfd, seq, &w);
+	took = gmt_now() - t0;
+	gt_log("the target's fault: %d after %.3f s (spin %.3f s)", ret, took, spin);
+	st = status(h.gfd);
+	gt_log("policy: active %u, ejections %llu, last exit kind %u: %s / %s", st.active,
+	       (unsigned long long)st.ejections, st.last_exit.kind, st.last_exit.reason,
+	       st.last_exit.msg);
+	GT_EXPECT(!st.active && st.ejections >= 1 && st.last_exit.kind == GMEM_EXIT_STALL,
+		  "the spinning policy was not ejected for a stall");
+	GT_EXPECT(strstr(st.last_exit.msg, "fault") && strstr(st.last_exit.msg, "ms"),
+		  "the exit record does not name the hook and its duration: '%s'",
+		  st.last_exit.msg);
+	pol_stop(&p);
+	munmap(m, REL_BS);
+	close(h.sfd);
+	close(h.gfd);
+	rel_no_leak();
+}
+
+GT_TEST(exit_hook_spin_is_bounded)
+{
+	struct gmem_policy_status st;
+	struct other o;
+	struct hk h;
+	struct pol p;
+	uint32_t id;
+	double spin = 2.0, t0, took;
+	void *m;
+
+	hk_setup(&h);
+	calibrate(&h);
+	other_start(&o);
+	pol_start(&p, POLICY);
+	m = new_obj(&h, &id);
+	/* A fault spin just over the watchdog ejects it; the exit hook then spins. */
+	pol_set_bss(&p, "target_obj", id);
+	pol_set_bss(&p, "fault_outer", outer_for(&h, WATCHDOG_MS * 1.5e-3));
+	pol_set_bss(&p, "exit_outer", outer_for(&h, spin));
+	t0 = gmt_now();
+	if (fork() == 0) {
+		usleep((useconds_t)((WATCHDOG_MS * 1.5e-3 + spin * 0.1) * 1e6));
+		other_go(&o);
+		_exit(0);
+	}
+	took = timed_fault(&h, m);
+	other_end(&o, "a fault on another object while the exit hook spins",
+		  WATCHDOG_MS * 1.5e-3 + spin * 0.25);
+	wait(NULL);
+	st = status(h.gfd);
+	gt_log("the target's fault took %.3f s (exit spin %.3f s); policy: active %u, ejections "
+	       "%llu, last exit: %s / %s", took, spin, st.active,
+	       (unsigned long long)st.ejections, st.last_exit.reason, st.last_exit.msg);
+	GT_EXPECT(!st.active && st.ejections >= 1, "the policy was not ejected");
+	GT_EXPECT(rel_latency("the ejecting fault, exit hook included", gmt_now() - t0,
+			      WATCHDOG_MS * 1.5e-3 + spin * 0.5),
+		  "the exit hook's spin was not bounded");
+	pol_stop(&p);
+	munmap(m, REL_BS);
+	close(h.sfd);
+	close(h.gfd);
+	rel_no_leak();
+}
+
+GT_TEST(many_evicted_calls_share_one_budget)
+{
+	struct gmem_policy_status st;
+	double each = WATCHDOG_MS * 0.5e-3, total = each * NBLK, t0, took;
+	struct other o;
+	struct hk h;
+	struct pol p;
+	uint8_t *m;
+	pid_t pid;
+	int ret, wst;
+
+	hk_setup(&h);
+	calibrate(&h);
+	m = gmt_map(h.gfd, NBLK * REL_BS);
+	GT_ASSERT(m, "map");
+	memset(m, 3, NBLK * REL_BS);
+	GT_ASSERT(gmt_advise(h.gfd, m, NBLK * REL_BS, GMEM_ADV_WILLNEED, gmt_sim_gmem_id(0), 0) == 0,
+		  "WILLNEED of %d blocks", NBLK);
+	other_start(&o);
+	pol_start(&p, POLICY);
+	pol_set_bss(&p, "evicted_outer", outer_for(&h, each));
+	t0 = gmt_now();
+	fflush(stdout);
+	pid = fork();
+	GT_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		usleep((useconds_t)(total * 0.1 * 1e6));
+		other_go(&o);
+		_exit(0);
+	}
+	ret = gmt_advise(h.gfd, m, NBLK * REL_BS, GMEM_ADV_DONTNEED, 0, 0);
+	took = gmt_now() - t0;
+	GT_EXPECT(ret == 0, "DONTNEED: %d", ret);
+	other_end(&o, "a fault on another object during the DONTNEED", total * 0.25);
+	waitpid(pid, &wst, 0);
+	st = status(h.gfd);
+	gt_log("DONTNEED of %d blocks: %.3f s (each evicted call spins %.3f s, %.3f s in all); "
+	       "policy: active %u, ejections %llu, last exit: %s / %s", NBLK, took, each, total,
+	       st.active, (unsigned long long)st.ejections, st.last_exit.reason, st.last_exit.msg);
+	GT_EXPECT(rel_latency("DONTNEED with a spinning evicted hook", took, total * 0.5),
+		  "one operation held everyone for all its hook calls");
+	GT_EXPECT(!st.active && st.ejections >= 1,
+		  "the policy was not ejected although one operation spent %.1f s in its hooks",
+		  took);
+	pol_stop(&p);
+	munmap(m, NBLK * REL_BS);
+	close(h.sfd);
+	close(h.gfd);
+	rel_no_leak();
+}
+
+GT_TEST(summary)
+{
+	rel_hostile_summary();
+	GT_ASSERT(rel_get(kill_checks) > 0, "nothing was checked");
+}
+
+GT_MAIN()
