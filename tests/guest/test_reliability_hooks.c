@@ -33,6 +33,7 @@
 struct hk {
 	int gfd, sfd;
 	double per_outer;		/* seconds per outer iteration of a spin */
+	uint64_t ejections0;
 };
 
 static void hk_setup(struct hk *h)
@@ -65,26 +66,35 @@ static double timed_fault(struct hk *h, void *m)
 	return gmt_now() - t0;
 }
 
-/* Cost of one outer iteration of the policy's spin, with the watchdog off. */
+/*
+ * Cost of one outer iteration of the policy's spin, with the watchdog off:
+ * the fastest of three faults spinning 16 outer iterations, less a fault
+ * that does not spin (other guests share the host: take the minimum).
+ */
 static void calibrate(struct hk *h)
 {
+	double t, best = 1e9, base;
 	struct pol p;
 	uint32_t id;
 	void *m;
-	double t, base;
+	int i;
 
 	set_param(PARAM("watchdog_ms"), 0);
 	pol_start(&p, POLICY);
 	m = new_obj(h, &id);
 	base = timed_fault(h, m);
 	munmap(m, REL_BS);
-	m = new_obj(h, &id);
-	pol_set_bss(&p, "target_obj", id);
-	pol_set_bss(&p, "fault_outer", 8);
-	t = timed_fault(h, m);
-	munmap(m, REL_BS);
+	pol_set_bss(&p, "fault_outer", 16);
+	for (i = 0; i < 3; i++) {
+		m = new_obj(h, &id);
+		pol_set_bss(&p, "target_obj", id);
+		t = timed_fault(h, m);
+		munmap(m, REL_BS);
+		if (t < best)
+			best = t;
+	}
 	pol_stop(&p);
-	h->per_outer = (t > base ? t - base : t) / 8;
+	h->per_outer = (best > base ? best - base : best) / 16;
 	if (h->per_outer < 1e-5)
 		h->per_outer = 1e-5;
 	gt_log("calibration: %.2f ms per outer spin iteration (fault without spin %.2f ms)",
@@ -159,6 +169,36 @@ static void other_end(struct other *o, const char *what, double bound)
 
 /* --------------------------------------------------------------- the tests */
 
+/* Calibrated, another process waiting, the policy attached, a target object. */
+static void *hk_begin(struct hk *h, struct other *o, struct pol *p, uint32_t *id)
+{
+	hk_setup(h);
+	calibrate(h);
+	other_start(o);
+	h->ejections0 = status(h->gfd).ejections;
+	pol_start(p, POLICY);
+	return new_obj(h, id);
+}
+
+/* Was the policy ejected since hk_begin() (the counter lives as long as the module)? */
+static bool hk_ejected(struct hk *h, struct gmem_policy_status *st)
+{
+	*st = status(h->gfd);
+	gt_log("policy: active %u, ejections %llu (%llu before), last exit kind %u: %s / %s",
+	       st->active, (unsigned long long)st->ejections, (unsigned long long)h->ejections0,
+	       st->last_exit.kind, st->last_exit.reason, st->last_exit.msg);
+	return !st->active && st->ejections > h->ejections0;
+}
+
+static void hk_end(struct hk *h, struct pol *p, void *m, size_t len)
+{
+	pol_stop(p);
+	munmap(m, len);
+	close(h->sfd);
+	close(h->gfd);
+	rel_no_leak();
+}
+
 GT_TEST(fault_hook_spin_holds_only_its_object)
 {
 	struct gmem_policy_status st;
@@ -172,35 +212,24 @@ GT_TEST(fault_hook_spin_holds_only_its_object)
 	void *m;
 	int ret;
 
-	hk_setup(&h);
-	calibrate(&h);
-	other_start(&o);
-	pol_start(&p, POLICY);
-	m = new_obj(&h, &id);
+	m = hk_begin(&h, &o, &p, &id);
 	pol_set_bss(&p, "target_obj", id);
 	pol_set_bss(&p, "fault_outer", outer_for(&h, spin));
 	t0 = gmt_now();
 	GT_ASSERT(gmt_sim_launch(h.sfd, GMEM_SIM_REDUCE, 0, m, NULL, 4, 0, &seq) == 0, "launch");
 	usleep((useconds_t)(spin * 0.1 * 1e6));
 	other_go(&o);
-	other_end(&o, "a fault on another object while the fault hook spins", spin * 0.25);
 	ret = gmt_sim_wait(h.sfd, seq, &w);
 	took = gmt_now() - t0;
-	gt_log("the target's fault: %d after %.3f s (spin %.3f s)", ret, took, spin);
-	st = status(h.gfd);
-	gt_log("policy: active %u, ejections %llu, last exit kind %u: %s / %s", st.active,
-	       (unsigned long long)st.ejections, st.last_exit.kind, st.last_exit.reason,
-	       st.last_exit.msg);
-	GT_EXPECT(!st.active && st.ejections >= 1 && st.last_exit.kind == GMEM_EXIT_STALL,
+	gt_log("the target's fault: %d after %.3f s (spin planned %.3f s)", ret, took, spin);
+	/* Relative to the spin as it ran, not as planned. */
+	other_end(&o, "a fault on another object while the fault hook spins", took * 0.25);
+	GT_EXPECT(hk_ejected(&h, &st) && st.last_exit.kind == GMEM_EXIT_STALL,
 		  "the spinning policy was not ejected for a stall");
 	GT_EXPECT(strstr(st.last_exit.msg, "fault") && strstr(st.last_exit.msg, "ms"),
 		  "the exit record does not name the hook and its duration: '%s'",
 		  st.last_exit.msg);
-	pol_stop(&p);
-	munmap(m, REL_BS);
-	close(h.sfd);
-	close(h.gfd);
-	rel_no_leak();
+	hk_end(&h, &p, m, REL_BS);
 }
 
 GT_TEST(exit_hook_spin_is_bounded)
@@ -213,38 +242,27 @@ GT_TEST(exit_hook_spin_is_bounded)
 	double spin = 2.0, t0, took;
 	void *m;
 
-	hk_setup(&h);
-	calibrate(&h);
-	other_start(&o);
-	pol_start(&p, POLICY);
-	m = new_obj(&h, &id);
+	m = hk_begin(&h, &o, &p, &id);
 	/* A fault spin just over the watchdog ejects it; the exit hook then spins. */
 	pol_set_bss(&p, "target_obj", id);
-	pol_set_bss(&p, "fault_outer", outer_for(&h, WATCHDOG_MS * 1.5e-3));
+	pol_set_bss(&p, "fault_outer", outer_for(&h, WATCHDOG_MS * 3e-3));
 	pol_set_bss(&p, "exit_outer", outer_for(&h, spin));
 	t0 = gmt_now();
 	if (fork() == 0) {
-		usleep((useconds_t)((WATCHDOG_MS * 1.5e-3 + spin * 0.1) * 1e6));
+		usleep((useconds_t)((WATCHDOG_MS * 3e-3 + spin * 0.1) * 1e6));
 		other_go(&o);
 		_exit(0);
 	}
 	took = timed_fault(&h, m);
 	other_end(&o, "a fault on another object while the exit hook spins",
-		  WATCHDOG_MS * 1.5e-3 + spin * 0.25);
+		  WATCHDOG_MS * 3e-3 + spin * 0.25);
 	wait(NULL);
-	st = status(h.gfd);
-	gt_log("the target's fault took %.3f s (exit spin %.3f s); policy: active %u, ejections "
-	       "%llu, last exit: %s / %s", took, spin, st.active,
-	       (unsigned long long)st.ejections, st.last_exit.reason, st.last_exit.msg);
-	GT_EXPECT(!st.active && st.ejections >= 1, "the policy was not ejected");
+	gt_log("the target's fault took %.3f s (exit spin %.3f s)", took, spin);
+	GT_EXPECT(hk_ejected(&h, &st), "the policy was not ejected");
 	GT_EXPECT(rel_latency("the ejecting fault, exit hook included", gmt_now() - t0,
-			      WATCHDOG_MS * 1.5e-3 + spin * 0.5),
+			      WATCHDOG_MS * 3e-3 + spin * 0.5),
 		  "the exit hook's spin was not bounded");
-	pol_stop(&p);
-	munmap(m, REL_BS);
-	close(h.sfd);
-	close(h.gfd);
-	rel_no_leak();
+	hk_end(&h, &p, m, REL_BS);
 }
 
 GT_TEST(many_evicted_calls_share_one_budget)
@@ -266,6 +284,7 @@ GT_TEST(many_evicted_calls_share_one_budget)
 	GT_ASSERT(gmt_advise(h.gfd, m, NBLK * REL_BS, GMEM_ADV_WILLNEED, gmt_sim_gmem_id(0), 0) == 0,
 		  "WILLNEED of %d blocks", NBLK);
 	other_start(&o);
+	h.ejections0 = status(h.gfd).ejections;
 	pol_start(&p, POLICY);
 	pol_set_bss(&p, "evicted_outer", outer_for(&h, each));
 	t0 = gmt_now();
@@ -282,20 +301,14 @@ GT_TEST(many_evicted_calls_share_one_budget)
 	GT_EXPECT(ret == 0, "DONTNEED: %d", ret);
 	other_end(&o, "a fault on another object during the DONTNEED", total * 0.25);
 	waitpid(pid, &wst, 0);
-	st = status(h.gfd);
-	gt_log("DONTNEED of %d blocks: %.3f s (each evicted call spins %.3f s, %.3f s in all); "
-	       "policy: active %u, ejections %llu, last exit: %s / %s", NBLK, took, each, total,
-	       st.active, (unsigned long long)st.ejections, st.last_exit.reason, st.last_exit.msg);
+	gt_log("DONTNEED of %d blocks: %.3f s (each evicted call spins %.3f s, %.3f s in all)",
+	       NBLK, took, each, total);
 	GT_EXPECT(rel_latency("DONTNEED with a spinning evicted hook", took, total * 0.5),
 		  "one operation held everyone for all its hook calls");
-	GT_EXPECT(!st.active && st.ejections >= 1,
+	GT_EXPECT(hk_ejected(&h, &st),
 		  "the policy was not ejected although one operation spent %.1f s in its hooks",
 		  took);
-	pol_stop(&p);
-	munmap(m, NBLK * REL_BS);
-	close(h.sfd);
-	close(h.gfd);
-	rel_no_leak();
+	hk_end(&h, &p, m, NBLK * REL_BS);
 }
 
 GT_TEST(summary)
