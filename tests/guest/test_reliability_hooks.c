@@ -10,12 +10,14 @@
  *     process's first device access to its own object, started while the
  *     spin runs, completes within S/4; the policy is ejected (STALL) with an
  *     exit record naming the hook ("fault") and the time in ms;
- *   - an exit hook spinning S (run when the policy is ejected): another
- *     process's first device access completes within S/4 of it;
- *   - a DONTNEED over 120 device blocks whose evicted hook spins half the
- *     watchdog each (about 60 x watchdog_ms in all): the policy is ejected
- *     (a budget per operation), the DONTNEED ends within half the total
- *     spin time, and another process is not held for a quarter of it.
+ *   - an exit hook spinning S (run when the policy is ejected for a fault
+ *     spin of 3 x watchdog_ms): another process's first device access,
+ *     started 10% into it, completes within S/4 (plus the fault spin);
+ *   - with gmem.watchdog_ms=500, a DONTNEED over 120 device blocks whose
+ *     evicted hook spins 50 ms each (6 s in all, every call far under the
+ *     limit): the policy is ejected (a budget per operation), the DONTNEED
+ *     ends within half the total spin time, and another process is not
+ *     held for a quarter of it.
  * Each latency check counts in kill_checks / kill_latency_ok.
  */
 #define GT_TIMEOUT_S	(getenv("GMEM_STRESS") ? 3600 : 120)
@@ -239,7 +241,7 @@ GT_TEST(exit_hook_spin_is_bounded)
 	struct hk h;
 	struct pol p;
 	uint32_t id;
-	double spin = 2.0, t0, took;
+	double spin = 2.0, took;
 	void *m;
 
 	m = hk_begin(&h, &o, &p, &id);
@@ -247,7 +249,6 @@ GT_TEST(exit_hook_spin_is_bounded)
 	pol_set_bss(&p, "target_obj", id);
 	pol_set_bss(&p, "fault_outer", outer_for(&h, WATCHDOG_MS * 3e-3));
 	pol_set_bss(&p, "exit_outer", outer_for(&h, spin));
-	t0 = gmt_now();
 	if (fork() == 0) {
 		usleep((useconds_t)((WATCHDOG_MS * 3e-3 + spin * 0.1) * 1e6));
 		other_go(&o);
@@ -259,16 +260,13 @@ GT_TEST(exit_hook_spin_is_bounded)
 	wait(NULL);
 	gt_log("the target's fault took %.3f s (exit spin %.3f s)", took, spin);
 	GT_EXPECT(hk_ejected(&h, &st), "the policy was not ejected");
-	GT_EXPECT(rel_latency("the ejecting fault, exit hook included", gmt_now() - t0,
-			      WATCHDOG_MS * 3e-3 + spin * 0.5),
-		  "the exit hook's spin was not bounded");
 	hk_end(&h, &p, m, REL_BS);
 }
 
 GT_TEST(many_evicted_calls_share_one_budget)
 {
 	struct gmem_policy_status st;
-	double each = WATCHDOG_MS * 0.5e-3, total = each * NBLK, t0, took;
+	double each = 0.05, total = each * NBLK, t0, took;
 	struct other o;
 	struct hk h;
 	struct pol p;
@@ -278,6 +276,8 @@ GT_TEST(many_evicted_calls_share_one_budget)
 
 	hk_setup(&h);
 	calibrate(&h);
+	/* Each call a tenth of the limit: only a budget per operation can catch it. */
+	set_param(PARAM("watchdog_ms"), 500);
 	m = gmt_map(h.gfd, NBLK * REL_BS);
 	GT_ASSERT(m, "map");
 	memset(m, 3, NBLK * REL_BS);
