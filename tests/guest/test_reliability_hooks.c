@@ -12,12 +12,13 @@
  *     exit record naming the hook ("fault") and the time in ms;
  *   - an exit hook spinning S (run when the policy is ejected for a fault
  *     spin of 3 x watchdog_ms): another process's first device access,
- *     started 10% into it, completes within S/4 (plus the fault spin);
- *   - with gmem.watchdog_ms=500, a DONTNEED over 120 device blocks whose
+ *     started 50 ms into it, completes within S/4 (S as the hook measured it);
+ *   - with gmem.watchdog_ms=1000, a DONTNEED over 120 device blocks whose
  *     evicted hook spins 50 ms each (6 s in all, every call far under the
  *     limit): the policy is ejected (a budget per operation), the DONTNEED
- *     ends within half the total spin time, and another process is not
- *     held for a quarter of it.
+ *     ends within half of what all 120 calls would spin (at the pace the
+ *     hook measured), and another process is not held for a quarter of it.
+ * The other process starts when the policy's counters show the spin began.
  * Each latency check counts in kill_checks / kill_latency_ok.
  */
 #define GT_TIMEOUT_S	(getenv("GMEM_STRESS") ? 3600 : 120)
@@ -192,6 +193,30 @@ static bool hk_ejected(struct hk *h, struct gmem_policy_status *st)
 	return !st->active && st->ejections > h->ejections0;
 }
 
+/*
+ * Tell the other process to go @delay seconds after the policy's .bss
+ * counter @var became non-zero (the hook started spinning), not after a
+ * guessed time: other guests share the host, so spins vary a lot. Gives up
+ * waiting after 20 s.
+ */
+static pid_t go_when(struct pol *p, const char *var, double delay, struct other *o)
+{
+	pid_t pid;
+	int i;
+
+	fflush(stdout);
+	pid = fork();
+	GT_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		for (i = 0; i < 10000 && pol_bss(p, var) == 0; i++)
+			usleep(2000);
+		usleep((useconds_t)(delay * 1e6));
+		other_go(o);
+		_exit(0);
+	}
+	return pid;
+}
+
 static void hk_end(struct hk *h, struct pol *p, void *m, size_t len)
 {
 	pol_stop(p);
@@ -211,6 +236,7 @@ GT_TEST(fault_hook_spin_holds_only_its_object)
 	uint64_t seq;
 	double spin = 2.0, t0, took;
 	struct gmem_sim_wait w;
+	pid_t gpid;
 	void *m;
 	int ret;
 
@@ -219,13 +245,13 @@ GT_TEST(fault_hook_spin_holds_only_its_object)
 	pol_set_bss(&p, "fault_outer", outer_for(&h, spin));
 	t0 = gmt_now();
 	GT_ASSERT(gmt_sim_launch(h.sfd, GMEM_SIM_REDUCE, 0, m, NULL, 4, 0, &seq) == 0, "launch");
-	usleep((useconds_t)(spin * 0.1 * 1e6));
-	other_go(&o);
+	gpid = go_when(&p, "target_faults", 0.05, &o);
 	ret = gmt_sim_wait(h.sfd, seq, &w);
 	took = gmt_now() - t0;
 	gt_log("the target's fault: %d after %.3f s (spin planned %.3f s)", ret, took, spin);
 	/* Relative to the spin as it ran, not as planned. */
 	other_end(&o, "a fault on another object while the fault hook spins", took * 0.25);
+	waitpid(gpid, NULL, 0);
 	GT_EXPECT(hk_ejected(&h, &st) && st.last_exit.kind == GMEM_EXIT_STALL,
 		  "the spinning policy was not ejected for a stall");
 	GT_EXPECT(strstr(st.last_exit.msg, "fault") && strstr(st.last_exit.msg, "ms"),
@@ -241,24 +267,27 @@ GT_TEST(exit_hook_spin_is_bounded)
 	struct hk h;
 	struct pol p;
 	uint32_t id;
-	double spin = 2.0, took;
+	double spin = 2.0, took, ran;
+	pid_t gpid;
 	void *m;
+	int i;
 
 	m = hk_begin(&h, &o, &p, &id);
 	/* A fault spin just over the watchdog ejects it; the exit hook then spins. */
 	pol_set_bss(&p, "target_obj", id);
 	pol_set_bss(&p, "fault_outer", outer_for(&h, WATCHDOG_MS * 3e-3));
 	pol_set_bss(&p, "exit_outer", outer_for(&h, spin));
-	if (fork() == 0) {
-		usleep((useconds_t)((WATCHDOG_MS * 3e-3 + spin * 0.1) * 1e6));
-		other_go(&o);
-		_exit(0);
-	}
+	gpid = go_when(&p, "exit_calls", 0.05, &o);
 	took = timed_fault(&h, m);
-	other_end(&o, "a fault on another object while the exit hook spins",
-		  WATCHDOG_MS * 3e-3 + spin * 0.25);
-	wait(NULL);
-	gt_log("the target's fault took %.3f s (exit spin %.3f s)", took, spin);
+	/* The exit hook may run elsewhere: wait for it to have run. */
+	for (i = 0; i < 400 && pol_bss(&p, "exit_ns") == 0; i++)
+		usleep(50 * 1000);
+	ran = pol_bss(&p, "exit_ns") / 1e9;
+	gt_log("the target's fault took %.3f s; the exit hook spun %.3f s (planned %.3f s)", took,
+	       ran, spin);
+	GT_EXPECT(ran > 0, "the exit hook did not run");
+	other_end(&o, "a fault on another object while the exit hook spins", ran * 0.25 + 0.05);
+	waitpid(gpid, NULL, 0);
 	GT_EXPECT(hk_ejected(&h, &st), "the policy was not ejected");
 	hk_end(&h, &p, m, REL_BS);
 }
@@ -270,14 +299,15 @@ GT_TEST(many_evicted_calls_share_one_budget)
 	struct other o;
 	struct hk h;
 	struct pol p;
+	int64_t calls;
 	uint8_t *m;
 	pid_t pid;
 	int ret, wst;
 
 	hk_setup(&h);
 	calibrate(&h);
-	/* Each call a tenth of the limit: only a budget per operation can catch it. */
-	set_param(PARAM("watchdog_ms"), 500);
+	/* Each call a twentieth of the limit: only a budget per operation can catch it. */
+	set_param(PARAM("watchdog_ms"), 1000);
 	m = gmt_map(h.gfd, NBLK * REL_BS);
 	GT_ASSERT(m, "map");
 	memset(m, 3, NBLK * REL_BS);
@@ -288,21 +318,19 @@ GT_TEST(many_evicted_calls_share_one_budget)
 	pol_start(&p, POLICY);
 	pol_set_bss(&p, "evicted_outer", outer_for(&h, each));
 	t0 = gmt_now();
-	fflush(stdout);
-	pid = fork();
-	GT_ASSERT(pid >= 0, "fork");
-	if (pid == 0) {
-		usleep((useconds_t)(total * 0.1 * 1e6));
-		other_go(&o);
-		_exit(0);
-	}
+	pid = go_when(&p, "evicted_calls", 0.1, &o);
 	ret = gmt_advise(h.gfd, m, NBLK * REL_BS, GMEM_ADV_DONTNEED, 0, 0);
 	took = gmt_now() - t0;
 	GT_EXPECT(ret == 0, "DONTNEED: %d", ret);
+	calls = pol_bss(&p, "evicted_calls");
+	/* What all NBLK calls would take, at the pace the spins really ran. */
+	if (calls > 0)
+		total = pol_bss(&p, "evicted_total_ns") / 1e9 / calls * NBLK;
+	gt_log("DONTNEED of %d blocks: %.3f s; %lld evicted calls, longest %.3f s, planned %.3f s "
+	       "each; all %d would spin %.3f s", NBLK, took, (long long)calls,
+	       pol_bss(&p, "evicted_max_ns") / 1e9, each, NBLK, total);
 	other_end(&o, "a fault on another object during the DONTNEED", total * 0.25);
 	waitpid(pid, &wst, 0);
-	gt_log("DONTNEED of %d blocks: %.3f s (each evicted call spins %.3f s, %.3f s in all)",
-	       NBLK, took, each, total);
 	GT_EXPECT(rel_latency("DONTNEED with a spinning evicted hook", took, total * 0.5),
 		  "one operation held everyone for all its hook calls");
 	GT_EXPECT(hk_ejected(&h, &st),

@@ -17,6 +17,8 @@ u32 exit_outer;
 u32 evicted_outer;
 u32 inner = 1 << 16;
 u64 fault_calls, target_faults, exit_calls, evicted_calls;
+/* How long the spins ran (bpf_ktime_get_ns is a helper, not a gmem kfunc). */
+u64 exit_ns, evicted_max_ns, evicted_total_ns;
 u64 sink;
 
 static __always_inline void spin(u32 outer)
@@ -41,14 +43,23 @@ s32 GMEM_HOOK(sh_fault, struct gmem_fault_ctx *fc)
 
 void GMEM_HOOK(sh_exit, struct gmem_exit_info *info)
 {
+	u64 t0 = bpf_ktime_get_ns();
+
 	exit_calls++;
 	spin(exit_outer);
+	exit_ns = bpf_ktime_get_ns() - t0;
 }
 
 void GMEM_HOOK(sh_evicted, u32 dev, u64 blk_id)
 {
+	u64 t0 = bpf_ktime_get_ns(), dt;
+
 	evicted_calls++;
 	spin(evicted_outer);
+	dt = bpf_ktime_get_ns() - t0;
+	evicted_total_ns += dt;
+	if (dt > evicted_max_ns)
+		evicted_max_ns = dt;
 }
 
 GMEM_OPS_DEFINE(spin_hooks_ops,
