@@ -11,7 +11,9 @@
  *     access that got through counts in prot_violations.
  *   - With gmem.read_dup=1 (and gmem.debug_mkwrite_delay_us widening the
  *     mkwrite race when the module has it), a CPU thread writes blocks
- *     while a device keeps reading them (read copies), then another device
+ *     while a device keeps reading them (read copies) and another CPU
+ *     thread keeps reading them (re-inserting read-only PTEs after each
+ *     zap, the third party of the race), then another device
  *     writes part of each block: every CPU write and every device write is
  *     visible afterwards on the CPU and on both devices, or the block
  *     counts in readcopy_lost.
@@ -209,11 +211,25 @@ static void *rc_reader(void *arg)
 	return NULL;
 }
 
+/* Keeps reading every block on the CPU: re-inserts read-only PTEs after each zap. */
+static void *rc_cpu_reader(void *arg)
+{
+	struct rc *c = arg;
+	volatile uint32_t *m = c->e.m;
+	uint32_t x = 0;
+	unsigned int b;
+
+	while (!atomic_load(&c->stop))
+		for (b = 0; b < NB; b++)
+			x += m[b * REL_BS / 4 + RC_CPU_OFF + RC_CPU_N];
+	return (void *)(uintptr_t)x;
+}
+
 GT_TEST(read_copies_lose_no_write)
 {
 	unsigned int r, n = rel_scale(16, 20), b, j, k;
 	int ret, widened;
-	pthread_t th;
+	pthread_t th, th2;
 	struct rc c = { 0 };
 	size_t bad;
 	char w[64];
@@ -228,6 +244,7 @@ GT_TEST(read_copies_lose_no_write)
 	GT_ASSERT(c.shadow, "malloc");
 	memcpy(c.shadow, c.e.m, LEN);
 	GT_ASSERT(pthread_create(&th, NULL, rc_reader, &c) == 0, "thread");
+	GT_ASSERT(pthread_create(&th2, NULL, rc_cpu_reader, &c) == 0, "thread");
 	for (r = 0; r < n; r++) {
 		atomic_store(&c.round, r);
 		/* CPU writes while the other thread's device reads make read copies. */
@@ -258,6 +275,7 @@ GT_TEST(read_copies_lose_no_write)
 	}
 	atomic_store(&c.stop, 1);
 	pthread_join(th, NULL);
+	pthread_join(th2, NULL);
 	gt_log("%u rounds, %lu device reads beside the CPU writes", n, atomic_load(&c.dev_reads));
 	GT_EXPECT(rel_get(readcopy_lost) == 0, "%llu blocks lost a write", rel_get(readcopy_lost));
 	free(c.shadow);
