@@ -456,7 +456,7 @@ GT_TEST(vmsplice_pages_then_device_write)
 GT_TEST(process_vm_writev_from_another_process)
 {
 	int go[2], done[2], wst, res;
-	unsigned int r, n = rounds();
+	unsigned int r, n = 3 * rounds();	/* the pin lasts one copy: more rounds */
 	struct gup g;
 	pid_t pid;
 

@@ -14,7 +14,7 @@
  *     spin of 3 x watchdog_ms): another process's first device access,
  *     started 50 ms into it, completes within S/4 (S as the hook measured it);
  *   - with gmem.watchdog_ms=1000, a DONTNEED over 120 device blocks whose
- *     evicted hook spins 50 ms each (6 s in all, every call far under the
+ *     evicted hook spins 25 ms each (3 s in all, every call far under the
  *     limit): the policy is ejected (a budget per operation), the DONTNEED
  *     ends within half of what all 120 calls would spin (at the pace the
  *     hook measured), and another process is not held for a quarter of it.
@@ -234,7 +234,7 @@ GT_TEST(fault_hook_spin_holds_only_its_object)
 	struct pol p;
 	uint32_t id;
 	uint64_t seq;
-	double spin = 2.0, t0, took;
+	double spin = 1.0, t0, took;
 	struct gmem_sim_wait w;
 	pid_t gpid;
 	void *m;
@@ -267,7 +267,7 @@ GT_TEST(exit_hook_spin_is_bounded)
 	struct hk h;
 	struct pol p;
 	uint32_t id;
-	double spin = 2.0, took, ran;
+	double spin = 1.0, took, ran;
 	pid_t gpid;
 	void *m;
 	int i;
@@ -295,7 +295,7 @@ GT_TEST(exit_hook_spin_is_bounded)
 GT_TEST(many_evicted_calls_share_one_budget)
 {
 	struct gmem_policy_status st;
-	double each = 0.05, total = each * NBLK, t0, took;
+	double each = 0.025, total = each * NBLK, t0, took;
 	struct other o;
 	struct hk h;
 	struct pol p;
