@@ -250,6 +250,24 @@ static int hog_run(const char *name, uint64_t max, int (*fn)(void *), void *arg)
 	return WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
 }
 
+/*
+ * One accounting case: modules with @bs-byte blocks, @fn as the hog in a
+ * cgroup of @max_mb MiB; it must end normally or be OOM-killed.
+ */
+static void hog_case(const char *name, uint64_t bs, uint64_t max_mb, int (*fn)(void *))
+{
+	int st;
+
+	if (bs == REL_BS)
+		rel_setup();
+	else
+		GT_ASSERT(gmt_setup(bs, 64, 2) == 0, "reload with %llu KiB blocks",
+			  (unsigned long long)bs >> 10);
+	st = hog_run(name, max_mb * GMT_MiB, fn, NULL);
+	GT_EXPECT(st == 0 || st == 128 + SIGKILL, "%s: hog status %d", name, st);
+	rel_no_leak();
+}
+
 /* Eight 1 TiB mappings: each maps or fails with a clear errno. */
 static int terabytes(void *arg)
 {
@@ -274,12 +292,7 @@ static int terabytes(void *arg)
 
 GT_TEST(terabyte_mappings_are_charged)
 {
-	int st;
-
-	GT_ASSERT(gmt_setup(BIG_BS, 64, 2) == 0, "reload with 2 MiB blocks");
-	st = hog_run("gmem-rel-tib", 32 * GMT_MiB, terabytes, NULL);
-	GT_EXPECT(st == 0 || st == 128 + SIGKILL, "1 TiB mappings: status %d", st);
-	rel_no_leak();
+	hog_case("gmem-rel-tib", BIG_BS, 32, terabytes);
 }
 
 /* 40 TRACE jobs of 2^20 records each, never reaped (they fail at once: no gmem there). */
@@ -308,12 +321,7 @@ static int unreaped(void *arg)
 
 GT_TEST(unreaped_jobs_are_charged)
 {
-	int st;
-
-	rel_setup();
-	st = hog_run("gmem-rel-jobs", 64 * GMT_MiB, unreaped, NULL);
-	GT_EXPECT(st == 0 || st == 128 + SIGKILL, "unreaped TRACE jobs: status %d", st);
-	rel_no_leak();
+	hog_case("gmem-rel-jobs", REL_BS, 64, unreaped);
 }
 
 /* A device FILL over 512 MiB of gmem. */
@@ -333,12 +341,7 @@ static int big_fill(void *arg)
 
 GT_TEST(device_fill_beyond_memory_limit)
 {
-	int st;
-
-	GT_ASSERT(gmt_setup(BIG_BS, 64, 2) == 0, "reload with 2 MiB blocks");
-	st = hog_run("gmem-rel-fill", 96 * GMT_MiB, big_fill, NULL);
-	GT_EXPECT(st == 0 || st == 128 + SIGKILL, "512 MiB FILL in 96 MiB: status %d", st);
-	rel_no_leak();
+	hog_case("gmem-rel-fill", BIG_BS, 96, big_fill);
 }
 
 GT_TEST(summary)
