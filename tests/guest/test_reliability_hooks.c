@@ -155,7 +155,7 @@ static void other_go(struct other *o)
 	GT_ASSERT(write(o->go, "g", 1) == 1, "go");
 }
 
-/* Its device access's latency, checked against @bound. */
+/* Its device access's latency, checked against @bound (not checked if < 0). */
 static void other_end(struct other *o, const char *what, double bound)
 {
 	double t = 1e9;
@@ -166,6 +166,8 @@ static void other_end(struct other *o, const char *what, double bound)
 	GT_ASSERT(waitpid(o->pid, &wst, 0) == o->pid, "wait");
 	close(o->go);
 	close(o->res);
+	if (bound < 0)
+		return;
 	GT_EXPECT(t >= 0, "%s: the other process's device access failed", what);
 	GT_EXPECT(rel_latency(what, t, bound), "%s: another process was held up", what);
 }
@@ -217,6 +219,20 @@ static pid_t go_when(struct pol *p, const char *var, double delay, struct other 
 	return pid;
 }
 
+#define MIN_SPIN	0.5	/* seconds a spin must last to judge a bound of a quarter of it */
+
+/* Too short a spin to judge (calibration is noisy): the factor to try again with, or 0. */
+static double again(double ran, int attempt)
+{
+	double f = ran > 0 ? 1.0 / ran : 8;
+
+	if (ran >= MIN_SPIN || attempt >= 2)
+		return 0;
+	gt_log("the spin ran %.3f s, too short to judge: again, %.1fx longer", ran,
+	       f > 8 ? 8 : f);
+	return f > 8 ? 8 : f;
+}
+
 static void hk_end(struct hk *h, struct pol *p, void *m, size_t len)
 {
 	pol_stop(p);
@@ -234,12 +250,13 @@ GT_TEST(fault_hook_spin_holds_only_its_object)
 	struct pol p;
 	uint32_t id;
 	uint64_t seq;
-	double spin = 1.0, t0, took;
+	double spin = 1.0, t0, took, f;
 	struct gmem_sim_wait w;
+	int ret, attempt = 0;
 	pid_t gpid;
 	void *m;
-	int ret;
 
+retry:
 	m = hk_begin(&h, &o, &p, &id);
 	pol_set_bss(&p, "target_obj", id);
 	pol_set_bss(&p, "fault_outer", outer_for(&h, spin));
@@ -249,6 +266,14 @@ GT_TEST(fault_hook_spin_holds_only_its_object)
 	ret = gmt_sim_wait(h.sfd, seq, &w);
 	took = gmt_now() - t0;
 	gt_log("the target's fault: %d after %.3f s (spin planned %.3f s)", ret, took, spin);
+	f = again(took, attempt++);
+	if (f) {
+		other_end(&o, NULL, -1);
+		waitpid(gpid, NULL, 0);
+		hk_end(&h, &p, m, REL_BS);
+		spin *= f;
+		goto retry;
+	}
 	/* Relative to the spin as it ran, not as planned. */
 	other_end(&o, "a fault on another object while the fault hook spins", took * 0.25);
 	waitpid(gpid, NULL, 0);
@@ -267,11 +292,12 @@ GT_TEST(exit_hook_spin_is_bounded)
 	struct hk h;
 	struct pol p;
 	uint32_t id;
-	double spin = 1.0, took, ran;
+	double spin = 1.0, took, ran, f;
+	int i, attempt = 0;
 	pid_t gpid;
 	void *m;
-	int i;
 
+retry:
 	m = hk_begin(&h, &o, &p, &id);
 	/* A fault spin just over the watchdog ejects it; the exit hook then spins. */
 	pol_set_bss(&p, "target_obj", id);
@@ -286,6 +312,14 @@ GT_TEST(exit_hook_spin_is_bounded)
 	gt_log("the target's fault took %.3f s; the exit hook spun %.3f s (planned %.3f s)", took,
 	       ran, spin);
 	GT_EXPECT(ran > 0, "the exit hook did not run");
+	f = ran > 0 ? again(ran, attempt++) : 0;
+	if (f) {
+		other_end(&o, NULL, -1);
+		waitpid(gpid, NULL, 0);
+		hk_end(&h, &p, m, REL_BS);
+		spin *= f;
+		goto retry;
+	}
 	other_end(&o, "a fault on another object while the exit hook spins", ran * 0.25 + 0.05);
 	waitpid(gpid, NULL, 0);
 	GT_EXPECT(hk_ejected(&h, &st), "the policy was not ejected");
