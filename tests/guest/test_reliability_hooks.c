@@ -333,11 +333,12 @@ GT_TEST(many_evicted_calls_share_one_budget)
 	struct other o;
 	struct hk h;
 	struct pol p;
+	int ret, wst, attempt = 0;
 	int64_t calls;
 	uint8_t *m;
 	pid_t pid;
-	int ret, wst;
 
+retry:
 	hk_setup(&h);
 	calibrate(&h);
 	/* Each call a twentieth of the limit: only a budget per operation can catch it. */
@@ -363,6 +364,19 @@ GT_TEST(many_evicted_calls_share_one_budget)
 	gt_log("DONTNEED of %d blocks: %.3f s; %lld evicted calls, longest %.3f s, planned %.3f s "
 	       "each; all %d would spin %.3f s", NBLK, took, (long long)calls,
 	       pol_bss(&p, "evicted_max_ns") / 1e9, each, NBLK, total);
+	/*
+	 * Judge only a run where all calls would take at least 4x the limit
+	 * while none alone reached it; the shared host stretches spins 1-10x.
+	 */
+	if (attempt++ < 2 && (total < 4.0 || pol_bss(&p, "evicted_max_ns") >= 1000000000LL)) {
+		each *= total < 4.0 ? 6.0 / total : 0.3;
+		gt_log("not a fair run: again with %.3f s per call", each);
+		other_end(&o, NULL, -1);
+		waitpid(pid, &wst, 0);
+		hk_end(&h, &p, m, NBLK * REL_BS);
+		total = each * NBLK;
+		goto retry;
+	}
 	other_end(&o, "a fault on another object during the DONTNEED", total * 0.25);
 	waitpid(pid, &wst, 0);
 	GT_EXPECT(rel_latency("DONTNEED with a spinning evicted hook", took, total * 0.5),
