@@ -12,6 +12,9 @@ $(BUILD)/tests/guest/%: tests/guest/%.c $(GUEST_TEST_HDRS) $(GUEST_TEST_DEPS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/guest -o $@ $< $(GUEST_TEST_LDLIBS) -lpthread
 
+# The hostile-policy reliability test loads its policies with libbpf.
+$(BUILD)/tests/guest/test_reliability_hooks: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
+
 GUEST_PAYLOAD += $(GUEST_TESTS)
 all: $(GUEST_TESTS)
 

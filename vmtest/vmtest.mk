@@ -28,3 +28,13 @@ test: all $(WARN_KO)
 
 check-harness: guest-payload $(WARN_KO)
 	$(Q)bash scripts/test.sh --harness-only
+
+# Block drivers of the guest kernel (modules there) for the O_DIRECT tests of
+# test_reliability_gup: brd (/dev/ram0) and loop, kept xz-compressed as Debian
+# ships them (the kernel decompresses; see rel_load_extra_module()).
+GUEST_EXTRA_KOS := $(addprefix $(BUILD)/guest-extra/gmem/modules/extra/,brd.ko.xz loop.ko.xz)
+$(BUILD)/guest-extra/gmem/modules/extra/%.ko.xz: $(DEPS_STAMP)
+	$(Q)mkdir -p $(@D)
+	$(Q)src=$$(ls $(BUILD)/kernel/root/lib/modules/*/kernel/drivers/block/$*.ko.xz 2>/dev/null | head -n1); \
+	if [ -n "$$src" ]; then cp "$$src" $@; else echo "vmtest: no $*.ko.xz in the guest kernel" >&2; fi
+guest-payload: $(GUEST_EXTRA_KOS)

@@ -225,6 +225,25 @@ static inline int64_t pol_bss(struct pol *p, const char *var)
 	return v;
 }
 
+/* Set a .bss integer of the loaded object (a knob the test turns after load). */
+static inline void pol_set_bss(struct pol *p, const char *var, uint64_t v)
+{
+	struct bpf_map *map;
+	uint32_t off, size, key = 0;
+	unsigned char *buf;
+
+	pol_find_var(p, ".bss", var, &map, &off, &size);
+	buf = calloc(1, bpf_map__value_size(map));
+	GT_ASSERT(buf, "calloc");
+	GT_ASSERT(bpf_map__lookup_elem(map, &key, sizeof(key), buf, bpf_map__value_size(map), 0) == 0,
+		  "read .bss: %s", strerror(errno));
+	GT_ASSERT(size <= 8, "%s: size %u", var, size);
+	memcpy(buf + off, &v, size);	/* little endian */
+	GT_ASSERT(bpf_map__update_elem(map, &key, sizeof(key), buf, bpf_map__value_size(map), 0) == 0,
+		  "write .bss: %s", strerror(errno));
+	free(buf);
+}
+
 static inline void pol_open(struct pol *p, const char *name)
 {
 	char path[256];

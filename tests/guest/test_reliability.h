@@ -39,6 +39,13 @@ struct rel_tally {
 	atomic_ullong injections;	/* faults injected */
 	atomic_ullong survived;		/* of which the system came through cleanly */
 	atomic_ullong tests_run;
+	/* test_reliability_{gup,protect,dos,hooks,edges} (issue 12): each must stay 0 */
+	atomic_ullong gup_writes_lost;	/* blocks whose pinned-page write (or read) was lost */
+	atomic_ullong prot_violations;	/* device accesses the mapping's protection forbids */
+	atomic_ullong readcopy_lost;	/* CPU/device writes lost through a read copy */
+	atomic_ullong unpriv_dos;	/* unprivileged actions that hurt a root bystander */
+	atomic_ullong kill_checks;	/* latency checks made (kill, unrelated fault, hooks) */
+	atomic_ullong kill_latency_ok;	/* of which within the relative bound */
 };
 
 static struct rel_tally *rel_tally;
