@@ -228,6 +228,7 @@ static int gm_advise_apply(struct gm_lookup *lk, const struct gmem_advise *adv)
 	u32 last = (adv->addr + adv->len - 1 - obj->start) >> gm_blk_shift;
 	u32 nr = last - first + 1;
 	struct gm_advise_op op = { .adv = adv, .lk = lk };
+	struct gm_policy_op pop;
 	int ret;
 
 	if (READ_ONCE(obj->dead))
@@ -237,8 +238,10 @@ static int gm_advise_apply(struct gm_lookup *lk, const struct gmem_advise *adv)
 		ret = gm_pin_check(nr, adv->dev);
 	if (ret)
 		return ret;
+	gm_policy_op_begin(&pop);
 	ret = gm_advise_range(obj, first, nr, &op);
 	gm_policy_advise(obj, first, nr, adv->advice, adv->value);
+	gm_policy_op_end(&pop);
 	return ret;
 }
 

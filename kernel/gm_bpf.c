@@ -6,8 +6,8 @@
  * is ejected, i.e. switched off at once in favour of the built-in policy,
  * when it calls bpf_gmem_error(), when more than gmem.max_rejects of its
  * decisions are invalid within one second, when one hook call runs longer
- * than gmem.watchdog_ms, when its hooks keep one CPU more than 90% busy over
- * four watchdog periods (many calls in one operation), and when userspace
+ * than gmem.watchdog_ms, when the calls one core operation makes take longer
+ * than that together (many calls in one hint), and when userspace
  * detaches it (.unreg, gm_bpf_ops.c).
  *
  * Bounding a hook: struct_ops programs are verified to terminate (the
@@ -277,37 +277,51 @@ out:
 /* Hook calls                                                           */
 
 /*
- * The hook-time budget: besides the per-call limit, hooks may not keep one
- * CPU busy for more than 90% of a window of GM_BUDGET_WINDOW watchdog
- * periods, so one operation that makes many slow calls (a DONTNEED over
- * many blocks, each evicted) cannot hold up its caller for minutes: it is
- * ejected after at most 3.6 watchdog periods of back-to-back hooks. The
- * window is per CPU (the calls of one operation run on its CPU, and hooks
- * run with preemption off), so busy policies on several CPUs do not add up.
+ * The hook-time budget of one operation: besides the per-call limit, all
+ * the hook calls one core operation makes (a hint over many blocks, each
+ * evicted or activated; a fault with its prefetches and evictions) may take
+ * watchdog_ms together, so one operation cannot hold up its caller for
+ * minutes through many calls that are each short. Operations register on
+ * gm_ops_running for their duration (gm_policy_op_begin/end); hook calls add
+ * their time to the operation of the task that makes them.
  */
-#define GM_BUDGET_WINDOW	4
+static LIST_HEAD(gm_ops_running);
+static DEFINE_SPINLOCK(gm_ops_lock);
 
-struct gm_hook_budget {
-	u64 start_ns;
-	u64 used_ns;
-};
-static DEFINE_PER_CPU(struct gm_hook_budget, gm_budget);
-
-/* Preemption disabled: this CPU's window. */
-static bool gm_budget_exceeded(u64 now, u64 dt, u64 *used)
+void gm_policy_op_begin(struct gm_policy_op *op)
 {
-	struct gm_hook_budget *b = this_cpu_ptr(&gm_budget);
-	u64 window = GM_BUDGET_WINDOW * gm_watchdog_ns();
+	op->task = current;
+	op->hook_ns = 0;
+	spin_lock(&gm_ops_lock);
+	list_add(&op->node, &gm_ops_running);
+	spin_unlock(&gm_ops_lock);
+}
 
-	if (!window)
-		return false;
-	if (now - b->start_ns > window) {
-		b->start_ns = now - dt;
-		b->used_ns = 0;
+void gm_policy_op_end(struct gm_policy_op *op)
+{
+	spin_lock(&gm_ops_lock);
+	list_del(&op->node);
+	spin_unlock(&gm_ops_lock);
+}
+
+/* Add @dt to current's operation; its total so far, or 0 outside operations. */
+static u64 gm_op_charge(u64 dt)
+{
+	struct gm_policy_op *op;
+	u64 total = 0;
+
+	if (list_empty(&gm_ops_running))
+		return 0;
+	spin_lock(&gm_ops_lock);
+	list_for_each_entry(op, &gm_ops_running, node) {
+		if (op->task == current) {
+			op->hook_ns += dt;
+			total = op->hook_ns;
+			break;
+		}
 	}
-	b->used_ns += dt;
-	*used = b->used_ns;
-	return b->used_ns * 10 > window * 9;
+	spin_unlock(&gm_ops_lock);
+	return total;
 }
 
 /* The call @call is about to run a hook of its policy on this CPU. */
@@ -326,14 +340,14 @@ static void gm_hook_end(struct gm_hook_call *call)
 {
 	struct gm_bpf_policy *pol = call->pol;
 	enum gmem_exit_kind kind = call->eject_kind;
-	u64 now = ktime_get_ns(), dt = now - call->start_ns, wd = gm_watchdog_ns(), used;
-	bool over_budget = gm_budget_exceeded(now, dt, &used);
+	u64 dt = ktime_get_ns() - call->start_ns, wd = gm_watchdog_ns(), used;
 
 	WRITE_ONCE(*this_cpu_ptr(&gm_running.pol), NULL);
 	this_cpu_write(gm_cur_call, NULL);
 	preempt_enable();
 	atomic64_inc(&gm_bstat.hook_calls);
 	atomic64_add(dt, &gm_bstat.hook_ns);
+	used = gm_op_charge(dt);
 	if (READ_ONCE(pol->ejected))
 		return;
 	if (kind == GMEM_EXIT_NONE && wd && dt > wd) {
@@ -341,12 +355,11 @@ static void gm_hook_end(struct gm_hook_call *call)
 		snprintf(call->eject_msg, sizeof(call->eject_msg),
 			 "%s() ran %llu ms, limit %u ms", call->hook,
 			 dt / NSEC_PER_MSEC, READ_ONCE(watchdog_ms));
-	} else if (kind == GMEM_EXIT_NONE && over_budget) {
+	} else if (kind == GMEM_EXIT_NONE && wd && used > wd) {
 		kind = GMEM_EXIT_STALL;
 		snprintf(call->eject_msg, sizeof(call->eject_msg),
-			 "hooks ran %llu ms of the last %u ms on one CPU (last: %s()), limit 90%%",
-			 used / NSEC_PER_MSEC, GM_BUDGET_WINDOW * READ_ONCE(watchdog_ms),
-			 call->hook);
+			 "hooks ran %llu ms within one operation (last: %s()), limit %u ms",
+			 used / NSEC_PER_MSEC, call->hook, READ_ONCE(watchdog_ms));
 	}
 	if (kind != GMEM_EXIT_NONE)
 		gm_eject_async(pol, kind, call->eject_msg);

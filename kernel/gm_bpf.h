@@ -31,8 +31,8 @@ struct gm_object;
  * "the built-in policy decides". Hooks run in process context, concurrently
  * on different CPUs for different blocks, and must not sleep (struct_ops
  * programs are non-sleepable). Each call is timed: a call longer than
- * gmem.watchdog_ms, or hooks keeping one CPU over 90% busy for four watchdog
- * periods, ejects the policy; a watchdog outside the hooks notices a call
+ * gmem.watchdog_ms, or all the calls of one core operation taking longer
+ * than that together, ejects the policy; a watchdog outside the hooks notices a call
  * that has not returned.
  */
 struct gmem_ops {

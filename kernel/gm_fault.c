@@ -344,6 +344,7 @@ out:
 
 int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write)
 {
+	struct gm_policy_op op;
 	int ret;
 
 	if (down_read_killable(&gm_devs_rwsem))
@@ -352,9 +353,11 @@ int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, boo
 		up_read(&gm_devs_rwsem);
 		return -ENODEV;
 	}
+	gm_policy_op_begin(&op);
 	do {
 		ret = gm_dev_fault_once(dev, mm, va, write);
 	} while (ret == -EAGAIN && !fatal_signal_pending(current));
+	gm_policy_op_end(&op);
 	up_read(&gm_devs_rwsem);
 	return ret == -EAGAIN ? -EINTR : ret;
 }

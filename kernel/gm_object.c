@@ -31,8 +31,10 @@
  *
  * /dev/gmem may be opened by anyone (mode 0666): a process only ever reaches
  * the objects of its own address space; ids of other processes' objects are
- * only visible to CAP_SYS_ADMIN (gm_obj_visible()). Object ids are allocated
- * cyclically and reused after their object is gone.
+ * only visible to CAP_SYS_ADMIN (gm_obj_visible()). An object id is reused
+ * (lowest free first) once its object is gone: a policy learns of the end
+ * through obj_exit, and a trace taken across the reuse shows two objects
+ * under one id.
  *
  * Locking:
  *   - f_op->mmap, ->mprotect and vm_ops->close run under mmap_write_lock and
@@ -58,7 +60,6 @@
 #include "gm_policy.h"
 
 static DEFINE_XARRAY_ALLOC1(gm_objs);
-static u32 gm_next_obj_id;		/* xa_alloc_cyclic() cursor, gm_objs_lock */
 DEFINE_MUTEX(gm_objs_lock);
 LIST_HEAD(gm_obj_list);
 
@@ -218,9 +219,9 @@ static int gm_obj_publish(struct gm_object *obj)
 	u32 id;
 	int ret;
 
+	/* The lowest free id: ids (and file-offset windows) stay small. */
 	mutex_lock(&gm_objs_lock);
-	ret = xa_alloc_cyclic(&gm_objs, &id, obj, xa_limit_32b, &gm_next_obj_id,
-			      GFP_KERNEL);
+	ret = xa_alloc(&gm_objs, &id, obj, xa_limit_32b, GFP_KERNEL);
 	if (ret >= 0) {
 		obj->id = id;
 		obj->pgoff = (unsigned long)id << GM_OBJ_PGOFF_SHIFT;

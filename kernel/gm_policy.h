@@ -77,6 +77,19 @@ struct gm_evict_req {
 	struct gm_block *victims[GM_EVICT_MAX];	/* validated, distinct, not locked */
 };
 
+/*
+ * One core operation (a device fault, a hint): the policy hook calls it
+ * makes share one time budget (gm_bpf.c). On the caller's stack between
+ * gm_policy_op_begin() and gm_policy_op_end().
+ */
+struct gm_policy_op {
+	struct list_head node;
+	struct task_struct *task;
+	u64 hook_ns;
+};
+void gm_policy_op_begin(struct gm_policy_op *op);
+void gm_policy_op_end(struct gm_policy_op *op);
+
 /* Lifecycle (gm_policy.c): module init/exit of the policy layer. */
 int gm_policy_init(void);
 void gm_policy_exit(void);
