@@ -31,7 +31,7 @@ host_tests() {
 
 harness_checks() {
 	echo "== vmtest harness self-checks"
-	local out
+	local out rc
 	out=$(bash vmtest/run.sh --no-build --timeout 300 -- uname -r 2>/dev/null)
 	[ $? = 0 ] && echo "$out" | grep -q '^6\.12\.'
 	record "harness: 'run.sh -- uname -r' prints the 6.12 release ($out)" $?
@@ -49,8 +49,9 @@ echo second; false' >/dev/null 2>&1
 	out=$(bash vmtest/run.sh --no-build --timeout 300 -- printf '<%s>' 'a
 b
 ' 2>/dev/null | tr -d '\r')
-	case "$out" in *"<a"$'\n'"b"$'\n'">"*) true ;; *) false ;; esac
-	record "harness: newlines inside and at the end of an argument survive" $? || printf "  got: %q\n" "$out"
+	case "$out" in *"<a"$'\n'"b"$'\n'">"*) true ;; *) false ;; esac; rc=$?
+	record "harness: newlines inside and at the end of an argument survive" $rc
+	[ $rc = 0 ] || printf "  got: %q\n" "$out"
 	bash vmtest/run.sh --no-build --timeout 300 --expect-splat -- \
 		insmod /gmem/modules/gmem_warn_test.ko >/dev/null 2>&1
 	record "harness: a module WARNING fails the run (log scanner)" $?
