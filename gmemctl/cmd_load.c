@@ -57,8 +57,8 @@ static int open_fail(struct gmemctl *g, const char *target, int err)
 	switch (-err) {
 	case ENOENT:
 		gx_err(g, "policy '%s' not found: give a path to a .bpf.o, or a name from "
-		       "'gmemctl policies' (searched $GMEM_POLICY_DIR, %s/share/gmem/policies, %s)",
-		       target, "<prefix>", GMEM_GUEST_POLICY_DIR);
+		       "'gmemctl policies' (searched $GMEM_POLICY_DIR, then %s)",
+		       target, gmem_policy_share_dir());
 		return GX_NOPOLICY;
 	case EINVAL:
 		gx_err(g, "'%s' is not a policy name ([A-Za-z0-9_-]) or a path to a .bpf.o", target);

@@ -186,7 +186,7 @@ int cmd_policies(struct gmemctl *g, int argc, char **argv)
 		return GX_NOPOLICY;
 	}
 	if (!c.shown && !g->json)
-		fprintf(g->out, "no policies found (search path: $GMEM_POLICY_DIR, the install "
-			"prefix's share/gmem/policies, %s)\n", GMEM_GUEST_POLICY_DIR);
+		fprintf(g->out, "no policies found (search path: $GMEM_POLICY_DIR, then %s)\n",
+			gmem_policy_share_dir());
 	return GX_OK;
 }

@@ -25,7 +25,6 @@
 #ifndef GMEMPOLICY_H
 #define GMEMPOLICY_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,7 +36,6 @@ extern "C" {
 
 #define GMEM_DEFAULT_DEV	"/dev/gmem"
 #define GMEM_DEFAULT_PIN_DIR	"/sys/fs/bpf/gmem"
-#define GMEM_GUEST_POLICY_DIR	"/gmem/bpf"
 #define GMEM_POLICY_SUFFIX	".bpf.o"
 #define GMEM_STRUCT_OPS_TYPE	"gmem_ops"
 /* .rodata char array holding a policy's one-line description (not a tunable). */
@@ -65,10 +63,13 @@ struct gmem_policy;
  * Resolve a policy name to a file. @name is either a path (contains '/' or
  * ends in ".bpf.o"), used as is, or a shipped name ([A-Za-z0-9_-]+) looked up
  * as <dir>/<name>.bpf.o in: each directory of $GMEM_POLICY_DIR, then
- * <prefix>/share/gmem/policies, then /gmem/bpf.
+ * gmem_policy_share_dir().
  * Errors: -EINVAL bad name, -ENOENT not found, -ENAMETOOLONG @len too small.
  */
 int gmem_policy_find(const char *name, char *path, size_t len);
+
+/* The installed policies' directory (<prefix>/share/gmem/policies, fixed at build time). */
+const char *gmem_policy_share_dir(void);
 
 /*
  * Call @cb once per shipped policy in the search path, in search order; a name
@@ -170,12 +171,14 @@ int gmem_policy_pin(struct gmem_policy *p);
 /*
  * Wait up to @timeout_ms (-1: forever) for the policy to stop being in
  * charge (ejected by the kernel, detached by `gmemctl unload`, or replaced).
- * @sigmask, if not NULL, is the signal mask during the wait (ppoll): block
- * SIGINT/SIGTERM in the caller and pass a mask without them to be woken.
+ * @sigmask, if not NULL, is a const sigset_t *: the signal mask during the
+ * wait (ppoll). Block SIGINT/SIGTERM in the caller and pass a mask without
+ * them to be woken. (void, not sigset_t: strict ISO C, -std=c11, has no
+ * sigset_t in <signal.h>, and this header must build there.)
  * Returns 1 when the policy is no longer in charge, 0 on timeout, -EINTR on a
  * signal, -EINVAL not attached, or an error of gmem_policy_status().
  */
-int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const sigset_t *sigmask);
+int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const void *sigmask);
 
 /*
  * Detach every pinned gmem policy (unpin and release its link, which returns

@@ -442,7 +442,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const sigset_t *sigmask)
+int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const void *sigmask)
 {
 	int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
 	struct pollfd pfd;

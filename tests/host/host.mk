@@ -38,3 +38,12 @@ test-host: $(HOST_TESTS)
 	$(Q)fail=0; for t in $(HOST_TESTS); do \
 		echo "== $$(basename $$t)"; $$t --jobs 2 || fail=1; \
 	done; exit $$fail
+
+# gmempolicy.h in strict C11 (see tests/host/c11_header.c): a build check.
+C11_HEADER_OBJ	:= $(BUILD)/obj/tests/c11_header.o
+$(C11_HEADER_OBJ): tests/host/c11_header.c libgmempolicy/include/gmempolicy.h \
+		kernel/include/uapi/linux/gmem.h
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Ikernel/include/uapi \
+		-Ilibgmempolicy/include -c $< -o $@
+all: $(C11_HEADER_OBJ)
