@@ -30,15 +30,15 @@ static int parse_load(struct gmemctl *g, int argc, char **argv, struct load_args
 
 	memset(a, 0, sizeof(*a));
 	for (i = 1; i < argc; i++) {
-		if ((r = gx_opt(argc, argv, &i, "--set", true, &val))) {
+		if ((r = gx_opt(g, argc, argv, &i, "--set", true, &val))) {
 			if (r < 0)
 				return gx_usage(g, "load", "--set needs key=value");
 			if (a->nr_sets == MAX_SETS)
 				return gx_usage(g, "load", "more than %d --set options", MAX_SETS);
 			a->sets[a->nr_sets++] = val;
-		} else if (gx_opt(argc, argv, &i, "--pin", false, NULL)) {
+		} else if (gx_opt(g, argc, argv, &i, "--pin", false, NULL)) {
 			a->pin = true;
-		} else if (argv[i][0] == '-') {
+		} else if (gx_is_opt(g, i, argv[i])) {
 			return gx_usage(g, "load", "unknown option '%s'", argv[i]);
 		} else if (a->target) {
 			return gx_usage(g, "load", "one policy at a time ('%s' and '%s')",
@@ -211,15 +211,15 @@ static int hold(struct gmemctl *g, struct gmem_policy *p)
 
 static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool pinned)
 {
-	struct gmem_json j;
+	struct gx_json j;
 
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_obj_begin(&j, NULL);
-		gmem_json_str(&j, "loaded", gmem_policy_name(p));
-		gmem_json_str(&j, "path", gmem_policy_path(p));
-		gmem_json_bool(&j, "pinned", pinned);
-		gmem_json_obj_end(&j);
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_str(&j, "loaded", gmem_policy_name(p));
+		gx_json_str(&j, "path", gmem_policy_path(p));
+		gx_json_bool(&j, "pinned", pinned);
+		gx_json_obj_end(&j);
 		gx_json_emit(g, &j);
 	} else if (pinned) {
 		fprintf(g->out, "policy '%s' loaded and pinned at %s/%s\n",
@@ -298,13 +298,13 @@ out:
 
 static int report_unloaded(struct gmemctl *g, int n)
 {
-	struct gmem_json j;
+	struct gx_json j;
 
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_obj_begin(&j, NULL);
-		gmem_json_u64(&j, "unloaded", (uint64_t)n);
-		gmem_json_obj_end(&j);
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_u64(&j, "unloaded", (uint64_t)n);
+		gx_json_obj_end(&j);
 		return gx_json_emit(g, &j);
 	}
 	if (n)
@@ -325,7 +325,7 @@ int cmd_unload(struct gmemctl *g, int argc, char **argv)
 	if (argc > 2)
 		return gx_usage(g, "unload", "unload takes at most one policy name");
 	if (argc == 2) {
-		if (argv[1][0] == '-')
+		if (gx_is_opt(g, 1, argv[1]))
 			return gx_usage(g, "unload", "unknown option '%s'", argv[1]);
 		which = argv[1];
 	}

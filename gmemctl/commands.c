@@ -78,6 +78,12 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		"  gmem-min FILE computes Belady's MIN (fewest possible migrations) of a trace.\n",
 		.run = cmd_trace,
 	},
+	{
+		.name = "help",
+		.args = "[command]",
+		.summary = "this list, or one command's options",
+		.run = cmd_help,
+	},
 };
 
 const unsigned int gmemctl_nr_cmds = sizeof(gmemctl_cmds) / sizeof(gmemctl_cmds[0]);

@@ -15,6 +15,14 @@
 #include <stdio.h>
 
 #include "gmempolicy.h"
+#include "json.h"
+
+/*
+ * The JSON schema's version, in `gmemctl --json --version`. Bumped only when
+ * a key is removed or changes meaning; added keys do not bump it (gmemctl(8),
+ * "JSON OUTPUT").
+ */
+#define GX_JSON_SCHEMA 1
 
 /* Exit codes (documented in --help and gmemctl(8); keep the three in sync). */
 enum gmemctl_exit {
@@ -33,7 +41,18 @@ enum gmemctl_exit {
 struct gmemctl {
 	FILE *out;		/* results */
 	FILE *err;		/* diagnostics */
-	bool json;		/* --json: machine-readable results on out */
+	bool json;		/* -j/--json: machine-readable results on out */
+	bool pretty;		/* -p/--pretty: indented JSON (implies json) */
+	/*
+	 * In JSON mode diagnostics are collected here (a memstream) instead of
+	 * going to err: a failing command then prints one document
+	 * {"error": <them>, "exit": N} on out, as bpftool does.
+	 */
+	FILE *diag;
+	char *diag_buf;
+	size_t diag_len;
+	/* argv index of the first argument after "--" (argc if none). */
+	int opt_end;
 };
 
 struct gmemctl_cmd {
@@ -74,7 +93,10 @@ int gx_exit_code(int err);
  * *val set and *i advanced past a separate value), 0 if argv[*i] is another
  * option, -1 if the option lacks its value.
  */
-int gx_opt(int argc, char **argv, int *i, const char *name, bool has_arg, const char **val);
+int gx_opt(struct gmemctl *g, int argc, char **argv, int *i, const char *name, bool has_arg,
+	   const char **val);
+/* Is argv[i] an option, i.e. starts with '-' and comes before any "--"? */
+bool gx_is_opt(const struct gmemctl *g, int i, const char *arg);
 /* Is argv[i] "-h" or "--help"? */
 bool gx_is_help(const char *arg);
 /* Print one command's help to g->out; returns GX_OK. */
@@ -89,14 +111,15 @@ int cmd_devices(struct gmemctl *g, int argc, char **argv);
 int cmd_objects(struct gmemctl *g, int argc, char **argv);
 int cmd_stats(struct gmemctl *g, int argc, char **argv);
 int cmd_trace(struct gmemctl *g, int argc, char **argv);	/* cmd_trace.c (bench owner) */
+int cmd_help(struct gmemctl *g, int argc, char **argv);		/* cli.c */
 
 /* output.c: printing helpers shared by commands. */
 /* Emit a finished JSON document (one line) on g->out; GX_OK or GX_FAIL. */
-int gx_json_emit(struct gmemctl *g, struct gmem_json *j);
+int gx_json_emit(struct gmemctl *g, struct gx_json *j);
 /* @src's first @n bytes, NUL-terminated, in @dst (n + 1 bytes). */
 const char *gx_cstr(char *dst, const char *src, size_t n);
 const char *gx_time(uint64_t realtime_ns, char *buf, size_t len);
-void gx_json_status(struct gmem_json *j, const struct gmem_policy_status *st);
+void gx_json_status(struct gx_json *j, const struct gmem_policy_status *st);
 void gx_print_exit_info(struct gmemctl *g, FILE *f, const struct gmem_exit_info *e);
 
 #endif /* GMEMCTL_H */

@@ -290,47 +290,17 @@ int gmem_parse_kv(const char *kv, char *key, size_t keylen, const char **value);
 /* "1.5 GiB" style, into @buf; returns @buf. */
 const char *gmem_fmt_size(uint64_t bytes, char *buf, size_t len);
 
-/* ===================================================================== */
-/* JSON writer (pure)                                                    */
-/* ===================================================================== */
-
 /*
- * Builds compact JSON in memory. Inside an object every value needs a key;
- * at the top level and inside arrays, key must be NULL. Errors are sticky:
- * after the first one (-ENOMEM, -EINVAL misuse, -E2BIG nesting beyond
- * GMEM_JSON_MAX_DEPTH) every call is a no-op and gmem_json_finish() reports it.
+ * The counters of struct gmem_stats in ABI order, for code that names each
+ * one (printing, JSON): X(field) per counter. A counter added to the ABI is
+ * added here; users check the count with GMEM_STATS_NR_COUNTERS.
  */
-#define GMEM_JSON_MAX_DEPTH 32
-
-struct gmem_json {
-	char *buf;
-	size_t len, cap;
-	int err;
-	unsigned int depth;
-	uint32_t in_obj;	/* bit d: level d is an object (else an array) */
-	uint32_t has_items;	/* bit d: level d has a member already */
-	bool top_done;		/* one top-level value written */
-};
-
-void gmem_json_init(struct gmem_json *j);
-void gmem_json_free(struct gmem_json *j);
-void gmem_json_obj_begin(struct gmem_json *j, const char *key);
-void gmem_json_obj_end(struct gmem_json *j);
-void gmem_json_arr_begin(struct gmem_json *j, const char *key);
-void gmem_json_arr_end(struct gmem_json *j);
-void gmem_json_str(struct gmem_json *j, const char *key, const char *s);
-void gmem_json_u64(struct gmem_json *j, const char *key, uint64_t v);
-void gmem_json_i64(struct gmem_json *j, const char *key, int64_t v);
-void gmem_json_bool(struct gmem_json *j, const char *key, bool v);
-void gmem_json_null(struct gmem_json *j, const char *key);
-/* All counters of @st as an object. */
-void gmem_json_stats(struct gmem_json *j, const char *key, const struct gmem_stats *st);
-/*
- * The finished document (NUL-terminated, owned by @j) in *@out.
- * Errors: the sticky error, or -EINVAL if nothing was written or a container
- * is still open.
- */
-int gmem_json_finish(struct gmem_json *j, const char **out);
+#define GMEM_STATS_COUNTERS(X) \
+	X(cpu_faults) X(dev_faults) X(h2d_blocks) X(d2h_blocks) X(h2d_bytes) \
+	X(d2h_bytes) X(evictions) X(prefetch_issued) X(prefetch_used) \
+	X(prefetch_wasted) X(remote_maps) X(resident_host) X(resident_dev) \
+	X(dev_accesses)
+#define GMEM_STATS_NR_COUNTERS (offsetof(struct gmem_stats, pad) / sizeof(__u64))
 
 #ifdef __cplusplus
 }
