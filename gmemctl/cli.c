@@ -47,23 +47,21 @@ static void usage(struct gmemctl *g, FILE *f)
 		GMEM_DEFAULT_DEV, GMEM_DEFAULT_PIN_DIR, exit_codes_help);
 }
 
-/*
- * Where a diagnostic goes: in JSON mode the collected text (one message per
- * line, without the "gmemctl: " prefix, which a JSON reader does not need),
- * else stderr with the prefix.
- */
-static FILE *diag_stream(struct gmemctl *g)
+FILE *gx_diag(struct gmemctl *g, bool prefix)
 {
-	if (!g->json)
-		fputs("gmemctl: ", g->err);
-	else if (!g->diag)
+	if (!g->json) {
+		if (prefix)
+			fputs("gmemctl: ", g->err);
+		return g->err;
+	}
+	if (!g->diag)
 		g->diag = open_memstream(&g->diag_buf, &g->diag_len);
-	return g->json && g->diag ? g->diag : g->err;
+	return g->diag ? g->diag : g->err;
 }
 
 void gx_err(struct gmemctl *g, const char *fmt, ...)
 {
-	FILE *f = diag_stream(g);
+	FILE *f = gx_diag(g, true);
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -74,7 +72,7 @@ void gx_err(struct gmemctl *g, const char *fmt, ...)
 
 int gx_usage(struct gmemctl *g, const char *cmd, const char *fmt, ...)
 {
-	FILE *f = diag_stream(g);
+	FILE *f = gx_diag(g, true);
 	va_list ap;
 
 	va_start(ap, fmt);

@@ -12,7 +12,14 @@ static void print_status(struct gmemctl *g, const struct gmem_policy_status *st,
 	unsigned int r, shown = 0;
 
 	gx_cstr(name, st->name, sizeof(st->name));
-	if (st->active)
+	/*
+	 * Two names: the ops name the policy gives itself (the kernel's and
+	 * status's) and the pin name, from its file (what was loaded, and what
+	 * unload takes). Both are shown, and unload accepts either.
+	 */
+	if (st->active && pinned && strcmp(pinned, name))
+		fprintf(g->out, "policy:      %s (BPF; pinned as %s)\n", name, pinned);
+	else if (st->active)
 		fprintf(g->out, "policy:      %s (BPF)\n", name);
 	else
 		fprintf(g->out, "policy:      builtin (no BPF policy attached)\n");
@@ -56,7 +63,7 @@ int cmd_status(struct gmemctl *g, int argc, char **argv)
 		gx_json_obj_begin(&j, NULL);
 		gx_json_status(&j, &st);
 		if (pinned > 0)
-			gx_json_str(&j, "pinned", pin);
+			gx_json_str(&j, "pinned", pin);	/* the pin name; "name" is the ops name */
 		else
 			gx_json_null(&j, "pinned");
 		gx_json_obj_end(&j);

@@ -92,7 +92,7 @@ static int record_loop(struct gmemctl *g, int fd, struct gtrace_writer *w, uint6
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!seconds)
+	if (!seconds && !g->json)	/* a prompt for a person, not a result */
 		fprintf(g->err, "gmemctl: recording; stop with Ctrl-C\n");
 	while (!err && !trace_stop) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -168,6 +168,17 @@ static int trace_record(struct gmemctl *g, int argc, char **argv)
 	if (err) {
 		gx_err(g, "recording to %s: %s", file, strerror(-err));
 		return GX_FAIL;
+	}
+	if (g->json) {
+		struct gx_json j;
+
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_str(&j, "file", file);
+		gx_json_u64(&j, "records", w.hdr.nr_records);
+		gx_json_u64(&j, "dropped", dropped);
+		gx_json_obj_end(&j);
+		return gx_json_emit(g, &j);
 	}
 	fprintf(g->out, "recorded %llu accesses to %s (%llu lost to a full buffer)\n",
 		U(w.hdr.nr_records), file, U(dropped));

@@ -71,6 +71,12 @@ extern const unsigned int gmemctl_nr_cmds;
 int gmemctl_main(int argc, char **argv, FILE *out, FILE *err);
 const struct gmemctl_cmd *gmemctl_find_cmd(const char *name);
 void gx_err(struct gmemctl *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * The stream for diagnostics: stderr (after "gmemctl: " if @prefix), or in
+ * JSON mode the text collected for the {"error": ...} document, where the
+ * prefix is left out. gx_err() and gx_usage() write there.
+ */
+FILE *gx_diag(struct gmemctl *g, bool prefix);
 /* Print the usage error and "try --help"; returns GX_USAGE. */
 int gx_usage(struct gmemctl *g, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

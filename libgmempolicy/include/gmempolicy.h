@@ -149,6 +149,12 @@ int gmem_policy_load(struct gmem_policy *p);
 
 /* Kernel verifier log of the last failed load ("" if none). */
 const char *gmem_policy_verifier_log(const struct gmem_policy *p);
+/*
+ * Where the last @lines lines of @log start (trailing blank space not
+ * counted): the verifier says why at the end of its log. Points into @log;
+ * its length is *@len.
+ */
+const char *gmem_log_tail(const char *log, int lines, size_t *len);
 /* libbpf's messages from open and load, newline-separated ("" if none). */
 const char *gmem_policy_messages(const struct gmem_policy *p);
 

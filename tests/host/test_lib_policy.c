@@ -420,3 +420,17 @@ Test(search, name_of_path)
 	cr_expect_eq(gm_policy_name_of("a_very_long_policy_name.bpf.o", name, sizeof(name)),
 		     -ENAMETOOLONG);
 }
+
+Test(policy, log_tail_is_the_last_lines)
+{
+	size_t len;
+	const char *s;
+
+	s = gmem_log_tail("a\nb\nc\n\n", 2, &len);
+	cr_expect_eq(len, 3);
+	cr_expect(!strncmp(s, "b\nc", len), "%.*s", (int)len, s);
+	s = gmem_log_tail("only", 5, &len);
+	cr_expect(!strncmp(s, "only", 4) && len == 4);
+	gmem_log_tail("", 3, &len);
+	cr_expect_eq(len, 0);
+}
