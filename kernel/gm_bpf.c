@@ -41,6 +41,7 @@
 #include "gm_core.h"
 #include "gm_policy.h"
 #include "gm_bpf.h"
+#include "gm_tracepoints.h"
 
 static unsigned int max_rejects = 64;
 module_param(max_rejects, uint, 0644);
@@ -175,6 +176,7 @@ static void gm_bpf_eject(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
 	strscpy(ei->policy, pol->name);
 	strscpy(ei->reason, gm_exit_reason[kind]);
 	strscpy(ei->msg, msg);
+	trace_gmem_policy_eject(pol->name, kind, msg);
 	if (kind == GMEM_EXIT_UNREG) {
 		pr_info_ratelimited("gmem: policy %s detached%s%s\n", pol->name,
 				    *msg ? ": " : "", msg);

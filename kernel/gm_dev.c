@@ -24,6 +24,7 @@
 
 #include "gm_internal.h"
 #include "gm_policy.h"
+#include "gm_tracepoints.h"
 
 struct gm_devstate *gm_devs[GMEM_MAX_DEVICES];
 
@@ -211,6 +212,7 @@ static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
 		blk->flags |= GM_BLK_PREFETCHED | GM_BLK_BUSY;
 		done[n++] = blk;
 		gm_stat_add(blk, devid, prefetch_issued, 1);
+		trace_gmem_prefetch(devid, blk->obj->id, blk->idx);
 		/* -ENOENT (no address space yet) is fine: it maps on first touch. */
 		gm_blk_map(blk, devid);
 		gm_policy_activated(blk, GMEM_ACT_PREFETCH);
@@ -248,6 +250,7 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_object *obj,
 	gm_clock++;
 	gm_stat_add(blk, devid, dev_faults, 1);
 	gm_trace_record(blk, devid, GMEM_TRACE_FAULT, write);
+	trace_gmem_fault(devid, blk->obj->id, blk->idx, write);
 	if (gm_blk_mapped_on(blk, devid)) {
 		/* Already there but not mapped, e.g. moved by a hint before the
 		 * device had an address space for this mm, or a write to the

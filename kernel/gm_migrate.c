@@ -60,6 +60,7 @@
 
 #include "gm_internal.h"
 #include "gm_policy.h"
+#include "gm_tracepoints.h"
 
 static struct gm_evict_req gm_evict_scratch;
 
@@ -242,6 +243,8 @@ static int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 		gm_stat_add(blk, devid, prefetch_wasted, 1);
 		blk->flags &= ~GM_BLK_PREFETCHED;
 	}
+	trace_gmem_migrate(devid, blk->obj->id, blk->idx, false,
+			   blk->state == GMEM_BLK_DEVICE ? gm_blk_size : 0, evicting);
 	gm_blk_drop_dblk(blk);
 	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
 	return 0;
@@ -308,6 +311,7 @@ static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 s
 	blk->last_access = gm_clock;
 	gm_stat_add(blk, dev->id, h2d_blocks, 1);
 	gm_stat_add(blk, dev->id, h2d_bytes, gm_blk_size);
+	trace_gmem_migrate(dev->id, blk->obj->id, blk->idx, true, gm_blk_size, false);
 	return 0;
 }
 
@@ -424,6 +428,7 @@ static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
 		if (gm_victim_ok(req, victim) && !gm_blk_dev_to_host(victim, true))
 			done++;
 	}
+	trace_gmem_evict(req->ctx.dev, req->ctx.nr, req->nr_victims, done);
 	return done;
 }
 

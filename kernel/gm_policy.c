@@ -20,6 +20,7 @@
 #include "gm_internal.h"
 #include "gm_policy.h"
 #include "gm_bpf.h"
+#include "gm_tracepoints.h"
 
 /*
  * Cumulative since module load; under gm_lock. A fallback is counted when a
@@ -35,6 +36,7 @@ void gm_policy_reject(enum gmem_reject why)
 	if (WARN_ON_ONCE(why >= GMEM_REJ_NR))
 		return;
 	gm_rejects[why]++;
+	trace_gmem_policy_reject(why);
 	gm_bpf_note_reject(why);
 }
 
