@@ -61,8 +61,7 @@ int cmd_devices(struct gmemctl *g, int argc, char **argv)
 	return GX_OK;
 }
 
-/* All live object ids (malloc'ed) and their count, or -errno. */
-static int object_ids(uint32_t **out)
+int gx_object_ids(uint32_t **out)
 {
 	uint32_t *ids = NULL, *n;
 	int cap = 64, cnt;
@@ -121,7 +120,7 @@ int cmd_objects(struct gmemctl *g, int argc, char **argv)
 	ret = no_args(g, "objects", argc, argv);
 	if (ret)
 		return ret;
-	n = object_ids(&ids);
+	n = gx_object_ids(&ids);
 	if (n < 0)
 		return gx_fail(g, n, "cannot list objects");
 	if (g->json) {
@@ -227,20 +226,11 @@ static int parse_stats(struct gmemctl *g, int argc, char **argv, uint64_t *watch
 	return GX_OK;
 }
 
-static volatile sig_atomic_t stop_watch;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_watch = 1;
-}
-
 int cmd_stats(struct gmemctl *g, int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
 	struct gmem_stats st, prev;
 	uint64_t watch = 0, count = 0, n;
-	struct timespec ts;
+	struct gx_watch w;
 	int err, ret;
 
 	ret = parse_stats(g, argc, argv, &watch, &count);
@@ -252,15 +242,10 @@ int cmd_stats(struct gmemctl *g, int argc, char **argv)
 	if (!watch)
 		return emit_stats(g, &st, NULL, false);
 
-	stop_watch = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	gx_watch_begin(&w);
 	ret = emit_stats(g, &st, NULL, true);
-	for (n = 1; !ret && !stop_watch && (!count || n < count); n++) {
-		ts = (struct timespec){ (time_t)watch, 0 };
-		while (nanosleep(&ts, &ts) && !stop_watch)
-			;
-		if (stop_watch)
+	for (n = 1; !ret && (!count || n < count); n++) {
+		if (!gx_watch_sleep(&w, watch * 1000))
 			break;
 		prev = st;
 		err = gmem_global_stats(&st);
@@ -270,7 +255,6 @@ int cmd_stats(struct gmemctl *g, int argc, char **argv)
 		}
 		ret = emit_stats(g, &st, &prev, true);
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	gx_watch_end(&w);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #ifndef GMEMCTL_H
 #define GMEMCTL_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -118,6 +119,22 @@ int cmd_objects(struct gmemctl *g, int argc, char **argv);
 int cmd_stats(struct gmemctl *g, int argc, char **argv);
 int cmd_trace(struct gmemctl *g, int argc, char **argv);	/* cmd_trace.c (bench owner) */
 int cmd_help(struct gmemctl *g, int argc, char **argv);		/* cli.c */
+int cmd_top(struct gmemctl *g, int argc, char **argv);
+
+/* cmd_info.c: all live object ids (malloc'ed) and their count, or -errno. */
+int gx_object_ids(uint32_t **out);
+
+/*
+ * output.c: repeating a sample until SIGINT/SIGTERM (stats --watch, top).
+ * begin installs the handlers, sleep waits @ms and returns false once a
+ * signal asked to stop, end restores the previous handlers. One at a time.
+ */
+struct gx_watch {
+	struct sigaction old_int, old_term;
+};
+void gx_watch_begin(struct gx_watch *w);
+bool gx_watch_sleep(struct gx_watch *w, uint64_t ms);
+void gx_watch_end(struct gx_watch *w);
 
 /* output.c: printing helpers shared by commands. */
 /* Emit a finished JSON document (one line) on g->out; GX_OK or GX_FAIL. */

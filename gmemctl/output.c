@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* gmemctl: output helpers shared by the commands (no state, no locking). */
+/*
+ * gmemctl: output helpers shared by the commands. The only state is the
+ * watch loop's stop flag, which a signal handler must reach.
+ */
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -87,4 +92,37 @@ void gx_print_exit_info(struct gmemctl *g, FILE *f, const struct gmem_exit_info 
 	if (e->msg[0])
 		fprintf(f, " (%.*s)", GMEM_EXIT_MSG_LEN, e->msg);
 	fputc('\n', f);
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_stop(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+void gx_watch_begin(struct gx_watch *w)
+{
+	struct sigaction sa = { .sa_handler = on_watch_stop };
+
+	watch_stop = 0;
+	sigaction(SIGINT, &sa, &w->old_int);
+	sigaction(SIGTERM, &sa, &w->old_term);
+}
+
+bool gx_watch_sleep(struct gx_watch *w, uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	(void)w;
+	while (!watch_stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return !watch_stop;
+}
+
+void gx_watch_end(struct gx_watch *w)
+{
+	sigaction(SIGINT, &w->old_int, NULL);
+	sigaction(SIGTERM, &w->old_term, NULL);
 }

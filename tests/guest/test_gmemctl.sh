@@ -263,6 +263,31 @@ else
 	not_ok "stats_watch_count"
 fi
 
+# top: while a workload runs, two JSON frames whose deltas show its work
+# on device 0 and its object; then the text view of the same.
+gmem-bench -q -w zipf --passes 12 -o 2 -p builtin >/dev/null 2>&1 &
+bench=$!
+sleep 1
+run gmemctl -j top --interval 1 --iterations 2
+frames=$(echo "$out" | grep -c '^{"interval_ns":[1-9][0-9]*,"policy":{"active":false,')
+faults=$(echo "$out" | tail -n 1 | sed -n 's/.*"devices":\[{"id":0,[^}]*"delta":{"cpu_faults":[0-9]*,"dev_faults":\([0-9]*\).*/\1/p')
+objs=$(echo "$out" | tail -n 1 | grep -c '"objects":\[{"id":[0-9]*,"owner_pid":[0-9]*,')
+if [ $rc = 0 ] && [ "$frames" = 2 ] && [ "${faults:-0}" -gt 0 ] && [ "$objs" = 1 ]; then
+	ok "top_json_frames_show_the_workload"
+else
+	diag "top_json_frames_show_the_workload (frames=$frames faults=$faults objs=$objs)"
+	not_ok "top_json_frames_show_the_workload"
+fi
+run gmemctl top --iterations 1
+if [ $rc = 0 ] && echo "$out" | grep -q '^policy builtin: ' &&
+   echo "$out" | grep -q '^0 *gmem_sim0 ' && echo "$out" | grep -q '^OBJ *PID'; then
+	ok "top_text_frame"
+else
+	diag "top_text_frame"
+	not_ok "top_text_frame"
+fi
+wait $bench
+
 # trace record honours --json: one result document, no prompt.
 run gmemctl -j trace record /tmp/json.gt --seconds 1
 expect "trace_record_json" 0 '^{"file":"/tmp/json.gt","records":[0-9]*,"dropped":0}$'

@@ -340,6 +340,25 @@ Test(cli, double_dash_ends_options)
 	cr_expect(!strstr(r.out, "Usage:"), "%s", r.out);
 }
 
+Test(cli, top_arguments_and_errors)
+{
+	struct run r = cli("top", "--interval", "0", NULL);
+
+	expect_run(r, GX_USAGE, r.err, "--interval needs seconds (1..3600)");
+	r = cli("top", "--iterations", "0", NULL);
+	expect_run(r, GX_USAGE, r.err, "--iterations needs a positive number");
+	r = cli("top", "--interval", NULL);
+	expect_run(r, GX_USAGE, r.err, "--interval needs seconds");
+	r = cli("top", "extra", NULL);
+	expect_run(r, GX_USAGE, r.err, "unexpected argument 'extra'");
+	/* Without the module: the first sample fails at once, as JSON too. */
+	r = cli("-j", "top", "--iterations", "1", NULL);
+	cr_expect_eq(r.rc, GX_NOMOD);
+	cr_expect(strstr(r.out, "\"error\":\"cannot read gmem's counters: the gmem kernel module"),
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "\"exit\":3}"), "%s", r.out);
+}
+
 Test(cli, opt_scanner)
 {
 	char *argv[] = { "x", "--set", "a=1", "--set=b=2", "--setx", "--pin", "--set", NULL };
