@@ -5,6 +5,7 @@
 #   make demo       the main job in the guest (LLM training sweep, built-in vs llm_layer)
 #   make bench      the benchmark matrix in the guest, report under results/
 #   make vm         an interactive guest shell
+#   make deb        Debian packages (DKMS module, library, -dev, tools, policies)
 #   make deps       install packages (Debian bookworm + backports) and fetch the guest kernel
 #                   (plain `make` only checks them; `make demo` and `make test` install too)
 #
@@ -77,6 +78,7 @@ include examples/examples.mk
 include tests/tests.mk
 include vmtest/vmtest.mk
 -include docs/docs.mk
+include packaging/deb.mk
 
 clean:
 	rm -rf $(BUILD)/kmod $(BUILD)/bpf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/bench \
