@@ -55,10 +55,9 @@ check "pkg-config names the BPF include dir" \
 check "library in the multiarch dir" "test -f /usr/lib/x86_64-linux-gnu/libgmempolicy.so.0 && ldconfig -p | grep -q libgmempolicy.so.0"
 check "DKMS knows the module" "dkms status | grep -q '^gmem/0.1.0'"
 check "modules-load.d entry" "grep -qx gmem /usr/lib/modules-load.d/gmem.conf"
-check "systemd unit verifies" "systemd-analyze verify /lib/systemd/system/gmem-policy@.service 2>&1 | \
-	grep -v -e 'Failed to' -e 'bpf' -e 'Operation not permitted' -e 'No such file' | grep . && exit 1 || true; \
-	systemd-analyze verify gmem-policy@lru_cold.service >/dev/null 2>&1 || \
-	systemctl cat gmem-policy@lru_cold.service | grep -q 'ExecStart=/usr/sbin/gmemctl load %I'"
+# verify loads the template as an instance and checks that ExecStart's
+# binary exists; --man=no because minbase has no man to check Documentation=.
+check "systemd unit verifies" "systemd-analyze verify --man=no /lib/systemd/system/gmem-policy@.service"
 
 check "purge" "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $pkgs >/tmp/purge.log 2>&1 || { tail -20 /tmp/purge.log; exit 1; }"
 check "nothing of gmem left" "! ls -d /usr/src/gmem-* /var/lib/dkms/gmem /usr/share/gmem /usr/include/gmem \

@@ -263,15 +263,17 @@ else
 	not_ok "stats_watch_count"
 fi
 
-# top: while a workload runs, two JSON frames whose deltas show its work
-# on device 0 and its object; then the text view of the same.
-gmem-bench -q -w zipf --passes 12 -o 2 -p builtin >/dev/null 2>&1 &
+# top: while a workload runs (seconds long; it is waited for, not killed),
+# two JSON frames, of which the first (it ends 2 s into the run) shows the
+# run's faults on device 0 and the run's object; then the text view.
+gmem-bench -q -w zipf --passes 40 -o 2 -p builtin >/dev/null 2>&1 &
 bench=$!
 sleep 1
 run gmemctl -j top --interval 1 --iterations 2
 frames=$(echo "$out" | grep -c '^{"interval_ns":[1-9][0-9]*,"policy":{"active":false,')
-faults=$(echo "$out" | tail -n 1 | sed -n 's/.*"devices":\[{"id":0,[^}]*"delta":{"cpu_faults":[0-9]*,"dev_faults":\([0-9]*\).*/\1/p')
-objs=$(echo "$out" | tail -n 1 | grep -c '"objects":\[{"id":[0-9]*,"owner_pid":[0-9]*,')
+first=$(echo "$out" | head -n 1)
+faults=$(echo "$first" | sed -n 's/.*"devices":\[{"id":0,[^}]*"delta":{"cpu_faults":[0-9]*,"dev_faults":\([0-9]*\).*/\1/p')
+objs=$(echo "$first" | grep -c '"objects":\[{"id":[0-9]*,"owner_pid":[0-9]*,')
 if [ $rc = 0 ] && [ "$frames" = 2 ] && [ "${faults:-0}" -gt 0 ] && [ "$objs" = 1 ]; then
 	ok "top_json_frames_show_the_workload"
 else
