@@ -5,7 +5,9 @@
 #   make demo       the main job in the guest (LLM training sweep, built-in vs llm_layer)
 #   make bench      the benchmark matrix in the guest, report under results/
 #   make vm         an interactive guest shell
+#   make deb        Debian packages (DKMS module, library, -dev, tools, policies)
 #   make deps       install packages (Debian bookworm + backports) and fetch the guest kernel
+#                   (plain `make` only checks them; `make demo` and `make test` install too)
 #
 # Everything generated goes under build/. Each folder adds its own rules in a
 # small *.mk fragment included below; this file holds what they share.
@@ -39,8 +41,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 all: modules bpf
 
 DEPS_STAMP := $(BUILD)/.deps-ok
+# Plain `make` only checks the dependencies and says to run `make deps`; only
+# `make deps` and the README's two commands (`make demo`, `make test`) install.
+DEPS_MODE := $(if $(filter deps demo test,$(MAKECMDGOALS)),,--check)
 $(DEPS_STAMP): scripts/deps.sh
-	$(Q)bash scripts/deps.sh
+	$(Q)bash scripts/deps.sh $(DEPS_MODE)
 	$(Q)mkdir -p $(BUILD) && touch $@
 deps:
 	$(Q)bash scripts/deps.sh
@@ -73,6 +78,7 @@ include examples/examples.mk
 include tests/tests.mk
 include vmtest/vmtest.mk
 -include docs/docs.mk
+include packaging/deb.mk
 
 clean:
 	rm -rf $(BUILD)/kmod $(BUILD)/bpf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/bench \

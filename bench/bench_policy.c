@@ -15,13 +15,14 @@
 
 #include "bench_policy.h"
 
+/* The end of @log, where the kernel and libbpf say why, after a header line. */
 static void print_tail(const char *what, const char *log)
 {
-	size_t len = strlen(log);
-	const char *p = len > 1500 ? log + len - 1500 : log;
+	size_t len;
+	const char *s = gmem_log_tail(log, 20, &len);
 
-	if (*p)
-		fprintf(stderr, "gmem-bench: %s:\n%s\n", what, p);
+	if (len)
+		fprintf(stderr, "gmem-bench: %s:\n%.*s\n", what, (int)len, s);
 }
 
 static int require_builtin(void)
@@ -57,9 +58,13 @@ int bench_policy_start(const char *name, struct gmem_policy **out)
 		return err;
 	}
 	err = gmem_policy_load(p);
-	if (err) {
+	if (err && gmem_policy_verifier_log(p)[0]) {
+		/* EACCES or EINVAL from a rejection: its errno would read "permission denied". */
+		fprintf(stderr, "gmem-bench: the kernel verifier rejected policy %s\n", name);
+		print_tail("end of the verifier log", gmem_policy_verifier_log(p));
+		goto err_close;
+	} else if (err) {
 		fprintf(stderr, "gmem-bench: loading %s: %s\n", name, gmem_strerror(err));
-		print_tail("verifier log", gmem_policy_verifier_log(p));
 		print_tail("libbpf", gmem_policy_messages(p));
 		goto err_close;
 	}

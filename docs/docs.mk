@@ -22,8 +22,8 @@ TUT_OKS		:= $(patsubst docs/tutorial/%.bpf.c,$(BUILD)/docs/listing_%.ok,$(TUT_SR
 
 # Everything `make install` copies is built by this make first, so the
 # sub-make below finds it up to date and only copies (no parallel rebuild).
-$(TUT_STAMP): $(LIBGMEM_A) $(LIBGMEM_SO) $(LIBGMEM_PC) $(GMEMCTL) $(SHIPPED_POLICIES) \
-		$(INC_GEN)/gmem_vmlinux.h $(wildcard bpf/*.bpf.h) gmemctl/gmemctl.8 \
+$(TUT_STAMP): $(LIBGMEM_A) $(LIBGMEM_SO) $(LIBGMEM_PC) $(GMEMCTL) $(BIN)/gmem-min \
+		$(SHIPPED_POLICIES) $(INSTALLED_BPF_HDRS) $(MAN_PAGES) \
 		libgmempolicy/include/gmempolicy.h kernel/include/uapi/linux/gmem.h
 	$(Q)rm -rf $(TUT_INST)
 	$(Q)$(MAKE) --no-print-directory -C $(TOP) install DESTDIR=$(TUT_INST) PREFIX=$(PREFIX)
@@ -44,6 +44,32 @@ $(BUILD)/docs/listing_%.ok: docs/tutorial/%.bpf.c $(TUT_DOC)
 	$(Q)$(call TUT_LISTING,$<) | diff -u $< - || \
 		{ echo "docs: $(TUT_DOC) does not show $< as it is (listing missing or stale)"; exit 1; }
 	$(Q)touch $@
+
+# ---- the install, as a policy writer and a packager use it -------------------
+# Every shipped policy builds out of tree against the install alone: each
+# source is copied to a folder of its own (so "common.bpf.h" cannot come
+# from policies/), and the include folder comes from the pkg-config variable
+# with docs/writing-policies.md's Makefile snippet, relocated to the stage.
+INST_CHECK	:= $(BUILD)/docs/installed-policies
+INST_PC		:= PKG_CONFIG_PATH=$(TUT_INST)$(LIBDIR)/pkgconfig pkg-config \
+		   --define-variable=prefix=$(TUT_INST)$(PREFIX)
+$(INST_CHECK)/%.bpf.o: policies/%.bpf.c $(TUT_STAMP)
+	$(Q)rm -rf $(INST_CHECK)/$* && mkdir -p $(INST_CHECK)/$* && cp $< $(INST_CHECK)/$*/
+	$(Q)$(CLANG) $(TUT_BPF_FLAGS) -Werror -I$$($(INST_PC) --variable=bpfincludedir gmempolicy) \
+		-c $(INST_CHECK)/$*/$(<F) -o $@
+
+# `make uninstall` removes every file `make install` put in a fresh DESTDIR.
+$(BUILD)/docs/uninstall.ok: $(TUT_STAMP)
+	$(Q)rm -rf $(BUILD)/docs/uninst && mkdir -p $(BUILD)/docs/uninst
+	$(Q)cp -a $(TUT_INST)/. $(BUILD)/docs/uninst/ && rm -f $(BUILD)/docs/uninst/.installed
+	$(Q)$(MAKE) --no-print-directory -C $(TOP) uninstall DESTDIR=$(BUILD)/docs/uninst PREFIX=$(PREFIX)
+	$(Q)left=$$(find $(BUILD)/docs/uninst ! -type d); [ -z "$$left" ] || \
+		{ echo "make uninstall left: $$left"; exit 1; }
+	$(Q)touch $@
+
+INST_CHECKS	:= $(patsubst policies/%.bpf.c,$(INST_CHECK)/%.bpf.o,$(wildcard policies/*.bpf.c)) \
+		   $(BUILD)/docs/uninstall.ok
+all: $(INST_CHECKS)
 
 # ---- figures ----------------------------------------------------------------
 # The SVGs are committed; they are redrawn only where graphviz is installed.

@@ -19,7 +19,7 @@ int cmd_devices(struct gmemctl *g, int argc, char **argv)
 {
 	struct gmem_dev_info devs[GMEM_MAX_DEVICES];
 	char name[GMEM_NAME_LEN + 1], hbm[32], used[32], blk[32];
-	struct gmem_json j;
+	struct gx_json j;
 	int i, n, ret;
 
 	ret = no_args(g, "devices", argc, argv);
@@ -29,19 +29,19 @@ int cmd_devices(struct gmemctl *g, int argc, char **argv)
 	if (n < 0)
 		return gx_fail(g, n, "cannot list devices");
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_arr_begin(&j, NULL);
+		gx_json_init(&j);
+		gx_json_arr_begin(&j, NULL);
 		for (i = 0; i < n; i++) {
-			gmem_json_obj_begin(&j, NULL);
-			gmem_json_u64(&j, "id", devs[i].id);
-			gmem_json_str(&j, "name", gx_cstr(name, devs[i].name, sizeof(devs[i].name)));
-			gmem_json_u64(&j, "hbm_bytes", devs[i].hbm_bytes);
-			gmem_json_u64(&j, "hbm_used_bytes", devs[i].hbm_used_bytes);
-			gmem_json_u64(&j, "block_size", devs[i].block_size);
-			gmem_json_stats(&j, "stats", &devs[i].stats);
-			gmem_json_obj_end(&j);
+			gx_json_obj_begin(&j, NULL);
+			gx_json_u64(&j, "id", devs[i].id);
+			gx_json_str(&j, "name", gx_cstr(name, devs[i].name, sizeof(devs[i].name)));
+			gx_json_u64(&j, "hbm_bytes", devs[i].hbm_bytes);
+			gx_json_u64(&j, "hbm_used_bytes", devs[i].hbm_used_bytes);
+			gx_json_u64(&j, "block_size", devs[i].block_size);
+			gx_json_stats(&j, "stats", &devs[i].stats);
+			gx_json_obj_end(&j);
 		}
-		gmem_json_arr_end(&j);
+		gx_json_arr_end(&j);
 		return gx_json_emit(g, &j);
 	}
 	if (!n) {
@@ -61,8 +61,7 @@ int cmd_devices(struct gmemctl *g, int argc, char **argv)
 	return GX_OK;
 }
 
-/* All live object ids (malloc'ed) and their count, or -errno. */
-static int object_ids(uint32_t **out)
+int gx_object_ids(uint32_t **out)
 {
 	uint32_t *ids = NULL, *n;
 	int cap = 64, cnt;
@@ -87,17 +86,17 @@ static int object_ids(uint32_t **out)
 	return cnt;
 }
 
-static void object_json(struct gmem_json *j, const struct gmem_obj_info *o)
+static void object_json(struct gx_json *j, const struct gmem_obj_info *o)
 {
-	gmem_json_obj_begin(j, NULL);
-	gmem_json_u64(j, "id", o->id);
-	gmem_json_i64(j, "owner_pid", o->owner_pid);
-	gmem_json_u64(j, "start", o->start);
-	gmem_json_u64(j, "size", o->size);
-	gmem_json_u64(j, "block_size", o->block_size);
-	gmem_json_u64(j, "tag", o->tag);
-	gmem_json_stats(j, "stats", &o->stats);
-	gmem_json_obj_end(j);
+	gx_json_obj_begin(j, NULL);
+	gx_json_u64(j, "id", o->id);
+	gx_json_i64(j, "owner_pid", o->owner_pid);
+	gx_json_u64(j, "start", o->start);
+	gx_json_u64(j, "size", o->size);
+	gx_json_u64(j, "block_size", o->block_size);
+	gx_json_u64(j, "tag", o->tag);
+	gx_json_stats(j, "stats", &o->stats);
+	gx_json_obj_end(j);
 }
 
 static void object_row(struct gmemctl *g, const struct gmem_obj_info *o)
@@ -114,19 +113,19 @@ static void object_row(struct gmemctl *g, const struct gmem_obj_info *o)
 int cmd_objects(struct gmemctl *g, int argc, char **argv)
 {
 	struct gmem_obj_info o;
-	struct gmem_json j;
+	struct gx_json j;
 	uint32_t *ids;
 	int i, n, err, ret;
 
 	ret = no_args(g, "objects", argc, argv);
 	if (ret)
 		return ret;
-	n = object_ids(&ids);
+	n = gx_object_ids(&ids);
 	if (n < 0)
 		return gx_fail(g, n, "cannot list objects");
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_arr_begin(&j, NULL);
+		gx_json_init(&j);
+		gx_json_arr_begin(&j, NULL);
 	} else if (n) {
 		fprintf(g->out, "%-5s %-7s %-16s %10s %8s %8s %8s %10s %10s %9s %9s\n", "ID", "PID",
 			"START", "SIZE", "BLOCK", "RES_DEV", "RES_HOST", "DEV_FAULTS",
@@ -141,7 +140,7 @@ int cmd_objects(struct gmemctl *g, int argc, char **argv)
 		if (err) {
 			free(ids);
 			if (g->json)
-				gmem_json_free(&j);
+				gx_json_free(&j);
 			return gx_fail(g, err, "cannot read an object");
 		}
 		if (g->json)
@@ -151,7 +150,7 @@ int cmd_objects(struct gmemctl *g, int argc, char **argv)
 	}
 	free(ids);
 	if (g->json) {
-		gmem_json_arr_end(&j);
+		gx_json_arr_end(&j);
 		return gx_json_emit(g, &j);
 	}
 	return GX_OK;
@@ -159,15 +158,14 @@ int cmd_objects(struct gmemctl *g, int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
-#define NR_COUNTERS (offsetof(struct gmem_stats, pad) / sizeof(__u64))
+#define NR_COUNTERS GMEM_STATS_NR_COUNTERS
 
-static const char *const counter_names[NR_COUNTERS] = {
-	"cpu_faults", "dev_faults", "h2d_blocks", "d2h_blocks", "h2d_bytes", "d2h_bytes",
-	"evictions", "prefetch_issued", "prefetch_used", "prefetch_wasted", "remote_maps",
-	"resident_host", "resident_dev", "dev_accesses",
-};
-/* A counter added to the ABI needs its name above. */
-_Static_assert(NR_COUNTERS == 14, "struct gmem_stats changed: update counter_names");
+#define X(name) #name,
+static const char *const counter_names[] = { GMEM_STATS_COUNTERS(X) };
+#undef X
+/* A counter added to the ABI needs its name in GMEM_STATS_COUNTERS. */
+_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == NR_COUNTERS,
+	       "struct gmem_stats and GMEM_STATS_COUNTERS disagree");
 
 static void print_stats(struct gmemctl *g, const struct gmem_stats *st,
 			const struct gmem_stats *prev)
@@ -187,16 +185,16 @@ static int emit_stats(struct gmemctl *g, const struct gmem_stats *st,
 		      const struct gmem_stats *prev, bool watching)
 {
 	struct timespec now;
-	struct gmem_json j;
+	struct gx_json j;
 	char when[64];
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_obj_begin(&j, NULL);
-		gmem_json_u64(&j, "time_ns", (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
-		gmem_json_stats(&j, "stats", st);
-		gmem_json_obj_end(&j);
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_u64(&j, "time_ns", (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+		gx_json_stats(&j, "stats", st);
+		gx_json_obj_end(&j);
 		return gx_json_emit(g, &j);
 	}
 	if (watching)
@@ -213,10 +211,10 @@ static int parse_stats(struct gmemctl *g, int argc, char **argv, uint64_t *watch
 	int i, r;
 
 	for (i = 1; i < argc; i++) {
-		if ((r = gx_opt(argc, argv, &i, "--watch", true, &val))) {
+		if ((r = gx_opt(g, argc, argv, &i, "--watch", true, &val))) {
 			if (r < 0 || gmem_parse_u64(val, watch) || !*watch || *watch > 86400)
 				return gx_usage(g, "stats", "--watch needs seconds (1..86400)");
-		} else if ((r = gx_opt(argc, argv, &i, "--count", true, &val))) {
+		} else if ((r = gx_opt(g, argc, argv, &i, "--count", true, &val))) {
 			if (r < 0 || gmem_parse_u64(val, count) || !*count)
 				return gx_usage(g, "stats", "--count needs a positive number");
 		} else {
@@ -228,20 +226,11 @@ static int parse_stats(struct gmemctl *g, int argc, char **argv, uint64_t *watch
 	return GX_OK;
 }
 
-static volatile sig_atomic_t stop_watch;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_watch = 1;
-}
-
 int cmd_stats(struct gmemctl *g, int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
 	struct gmem_stats st, prev;
 	uint64_t watch = 0, count = 0, n;
-	struct timespec ts;
+	struct gx_watch w;
 	int err, ret;
 
 	ret = parse_stats(g, argc, argv, &watch, &count);
@@ -253,15 +242,10 @@ int cmd_stats(struct gmemctl *g, int argc, char **argv)
 	if (!watch)
 		return emit_stats(g, &st, NULL, false);
 
-	stop_watch = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	gx_watch_begin(&w);
 	ret = emit_stats(g, &st, NULL, true);
-	for (n = 1; !ret && !stop_watch && (!count || n < count); n++) {
-		ts = (struct timespec){ (time_t)watch, 0 };
-		while (nanosleep(&ts, &ts) && !stop_watch)
-			;
-		if (stop_watch)
+	for (n = 1; !ret && (!count || n < count); n++) {
+		if (!gx_watch_sleep(&w, watch * 1000))
 			break;
 		prev = st;
 		err = gmem_global_stats(&st);
@@ -271,7 +255,6 @@ int cmd_stats(struct gmemctl *g, int argc, char **argv)
 		}
 		ret = emit_stats(g, &st, &prev, true);
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	gx_watch_end(&w);
 	return ret;
 }

@@ -30,15 +30,15 @@ static int parse_load(struct gmemctl *g, int argc, char **argv, struct load_args
 
 	memset(a, 0, sizeof(*a));
 	for (i = 1; i < argc; i++) {
-		if ((r = gx_opt(argc, argv, &i, "--set", true, &val))) {
+		if ((r = gx_opt(g, argc, argv, &i, "--set", true, &val))) {
 			if (r < 0)
 				return gx_usage(g, "load", "--set needs key=value");
 			if (a->nr_sets == MAX_SETS)
 				return gx_usage(g, "load", "more than %d --set options", MAX_SETS);
 			a->sets[a->nr_sets++] = val;
-		} else if (gx_opt(argc, argv, &i, "--pin", false, NULL)) {
+		} else if (gx_opt(g, argc, argv, &i, "--pin", false, NULL)) {
 			a->pin = true;
-		} else if (argv[i][0] == '-') {
+		} else if (gx_is_opt(g, i, argv[i])) {
 			return gx_usage(g, "load", "unknown option '%s'", argv[i]);
 		} else if (a->target) {
 			return gx_usage(g, "load", "one policy at a time ('%s' and '%s')",
@@ -57,8 +57,8 @@ static int open_fail(struct gmemctl *g, const char *target, int err)
 	switch (-err) {
 	case ENOENT:
 		gx_err(g, "policy '%s' not found: give a path to a .bpf.o, or a name from "
-		       "'gmemctl policies' (searched $GMEM_POLICY_DIR, %s/share/gmem/policies, %s)",
-		       target, "<prefix>", GMEM_GUEST_POLICY_DIR);
+		       "'gmemctl policies' (searched $GMEM_POLICY_DIR, then %s)",
+		       target, gmem_policy_share_dir());
 		return GX_NOPOLICY;
 	case EINVAL:
 		gx_err(g, "'%s' is not a policy name ([A-Za-z0-9_-]) or a path to a .bpf.o", target);
@@ -79,16 +79,18 @@ static void list_tunables(struct gmemctl *g, const struct gmem_policy *p)
 {
 	struct gmem_tunable_info t;
 	int i, n = gmem_policy_nr_tunables(p);
+	FILE *f;
 
 	if (!n) {
-		fprintf(g->err, "gmemctl: policy '%s' has no tunables\n", gmem_policy_name(p));
+		gx_err(g, "policy '%s' has no tunables", gmem_policy_name(p));
 		return;
 	}
-	fprintf(g->err, "gmemctl: tunables of '%s':", gmem_policy_name(p));
+	f = gx_diag(g, true);
+	fprintf(f, "tunables of '%s':", gmem_policy_name(p));
 	for (i = 0; i < n; i++)
 		if (!gmem_policy_tunable(p, i, &t))
-			fprintf(g->err, " %s", t.name);
-	fputc('\n', g->err);
+			fprintf(f, " %s", t.name);
+	fputc('\n', f);
 }
 
 static int set_tunables(struct gmemctl *g, struct gmem_policy *p, const struct load_args *a)
@@ -117,19 +119,14 @@ static int set_tunables(struct gmemctl *g, struct gmem_policy *p, const struct l
 	return GX_OK;
 }
 
-/* The last @lines lines of @log to g->err, indented. */
+/* The last @lines lines of @log to the diagnostics. */
 static void print_tail(struct gmemctl *g, const char *log, int lines)
 {
-	const char *s = log + strlen(log);
+	size_t len;
+	const char *s = gmem_log_tail(log, lines, &len);
 
-	while (s > log && (s[-1] == '\n' || s[-1] == ' '))
-		s--;
-	for (; s > log; s--)
-		if (s[-1] == '\n' && --lines == 0)
-			break;
-	fprintf(g->err, "%s", s);
-	if (s[0] && s[strlen(s) - 1] != '\n')
-		fputc('\n', g->err);
+	if (len)
+		fprintf(gx_diag(g, false), "%.*s\n", (int)len, s);
 }
 
 static int load_fail(struct gmemctl *g, struct gmem_policy *p, int err)
@@ -203,23 +200,25 @@ static int hold(struct gmemctl *g, struct gmem_policy *p)
 		return gx_fail(g, ret, "lost track of the policy");
 	gx_err(g, "policy '%s' is no longer in charge", gmem_policy_name(p));
 	if (!gmem_policy_status(&st)) {
-		fprintf(g->err, "gmemctl: exit record: ");
-		gx_print_exit_info(g, g->err, &st.last_exit);
+		FILE *f = gx_diag(g, true);
+
+		fprintf(f, "exit record: ");
+		gx_print_exit_info(g, f, &st.last_exit);
 	}
 	return GX_EJECTED;
 }
 
 static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool pinned)
 {
-	struct gmem_json j;
+	struct gx_json j;
 
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_obj_begin(&j, NULL);
-		gmem_json_str(&j, "loaded", gmem_policy_name(p));
-		gmem_json_str(&j, "path", gmem_policy_path(p));
-		gmem_json_bool(&j, "pinned", pinned);
-		gmem_json_obj_end(&j);
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_str(&j, "loaded", gmem_policy_name(p));
+		gx_json_str(&j, "path", gmem_policy_path(p));
+		gx_json_bool(&j, "pinned", pinned);
+		gx_json_obj_end(&j);
 		gx_json_emit(g, &j);
 	} else if (pinned) {
 		fprintf(g->out, "policy '%s' loaded and pinned at %s/%s\n",
@@ -298,13 +297,13 @@ out:
 
 static int report_unloaded(struct gmemctl *g, int n)
 {
-	struct gmem_json j;
+	struct gx_json j;
 
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_obj_begin(&j, NULL);
-		gmem_json_u64(&j, "unloaded", (uint64_t)n);
-		gmem_json_obj_end(&j);
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_u64(&j, "unloaded", (uint64_t)n);
+		gx_json_obj_end(&j);
 		return gx_json_emit(g, &j);
 	}
 	if (n)
@@ -313,6 +312,25 @@ static int report_unloaded(struct gmemctl *g, int n)
 	else
 		fprintf(g->out, "no policy loaded; the built-in policy is in charge\n");
 	return GX_OK;
+}
+
+/*
+ * 'gmemctl unload fifo' where fifo is the ops name (what status shows) of
+ * the policy in charge, pinned under another name (example_fifo, from its
+ * file): unpin that one. One policy is in charge at a time, so the pin is
+ * the one in gmem's pin dir. Returns what gmem_policy_unpin() does, or
+ * -ENOENT if @name is not the ops name of a pinned policy in charge.
+ */
+static int unpin_by_ops_name(const char *name)
+{
+	char ops[GMEM_NAME_LEN + 1], pin[GMEM_POLICY_NAME_MAX + 256];
+	struct gmem_policy_status st;
+
+	if (gmem_policy_status(&st) || !st.active ||
+	    strcmp(gx_cstr(ops, st.name, sizeof(st.name)), name) ||
+	    gmem_policy_pinned(pin, sizeof(pin)) != 1)
+		return -ENOENT;
+	return gmem_policy_unpin(pin);
 }
 
 int cmd_unload(struct gmemctl *g, int argc, char **argv)
@@ -325,13 +343,16 @@ int cmd_unload(struct gmemctl *g, int argc, char **argv)
 	if (argc > 2)
 		return gx_usage(g, "unload", "unload takes at most one policy name");
 	if (argc == 2) {
-		if (argv[1][0] == '-')
+		if (gx_is_opt(g, 1, argv[1]))
 			return gx_usage(g, "unload", "unknown option '%s'", argv[1]);
 		which = argv[1];
 	}
 	n = gmem_policy_unpin(which);
+	if (n == -ENOENT)
+		n = unpin_by_ops_name(which);
 	if (n == -ENOENT) {
-		gx_err(g, "no policy named '%s' is pinned (see 'gmemctl status')", which);
+		gx_err(g, "no policy named '%s' is pinned, by its pin name or its ops name "
+		       "(see 'gmemctl status')", which);
 		return GX_FAIL;
 	}
 	if (n < 0)

@@ -12,7 +12,14 @@ static void print_status(struct gmemctl *g, const struct gmem_policy_status *st,
 	unsigned int r, shown = 0;
 
 	gx_cstr(name, st->name, sizeof(st->name));
-	if (st->active)
+	/*
+	 * Two names: the ops name the policy gives itself (the kernel's and
+	 * status's) and the pin name, from its file (what was loaded, and what
+	 * unload takes). Both are shown, and unload accepts either.
+	 */
+	if (st->active && pinned && strcmp(pinned, name))
+		fprintf(g->out, "policy:      %s (BPF; pinned as %s)\n", name, pinned);
+	else if (st->active)
 		fprintf(g->out, "policy:      %s (BPF)\n", name);
 	else
 		fprintf(g->out, "policy:      builtin (no BPF policy attached)\n");
@@ -42,7 +49,7 @@ int cmd_status(struct gmemctl *g, int argc, char **argv)
 {
 	struct gmem_policy_status st;
 	char pin[GMEM_POLICY_NAME_MAX + 256];
-	struct gmem_json j;
+	struct gx_json j;
 	int err, pinned;
 
 	if (argc > 1)
@@ -52,14 +59,14 @@ int cmd_status(struct gmemctl *g, int argc, char **argv)
 		return gx_fail(g, err, "cannot read the policy status");
 	pinned = gmem_policy_pinned(pin, sizeof(pin));
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_obj_begin(&j, NULL);
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
 		gx_json_status(&j, &st);
 		if (pinned > 0)
-			gmem_json_str(&j, "pinned", pin);
+			gx_json_str(&j, "pinned", pin);	/* the pin name; "name" is the ops name */
 		else
-			gmem_json_null(&j, "pinned");
-		gmem_json_obj_end(&j);
+			gx_json_null(&j, "pinned");
+		gx_json_obj_end(&j);
 		return gx_json_emit(g, &j);
 	}
 	print_status(g, &st, pinned > 0 ? pin : NULL);
@@ -70,7 +77,7 @@ int cmd_status(struct gmemctl *g, int argc, char **argv)
 
 struct list_ctx {
 	struct gmemctl *g;
-	struct gmem_json *j;
+	struct gx_json *j;
 	bool verbose;
 	const char *only;
 	int shown;
@@ -93,7 +100,7 @@ static void show_tunables(struct list_ctx *c, const struct gmem_policy *p)
 	int i, n = gmem_policy_nr_tunables(p);
 
 	if (c->j)
-		gmem_json_arr_begin(c->j, "tunables");
+		gx_json_arr_begin(c->j, "tunables");
 	else if (!n)
 		fprintf(c->g->out, "    (no tunables)\n");
 	for (i = 0; i < n; i++) {
@@ -104,15 +111,15 @@ static void show_tunables(struct list_ctx *c, const struct gmem_policy *p)
 				t.name, type_name(t.type), t.size, t.value);
 			continue;
 		}
-		gmem_json_obj_begin(c->j, NULL);
-		gmem_json_str(c->j, "name", t.name);
-		gmem_json_str(c->j, "type", type_name(t.type));
-		gmem_json_u64(c->j, "size", t.size);
-		gmem_json_str(c->j, "default", t.value);
-		gmem_json_obj_end(c->j);
+		gx_json_obj_begin(c->j, NULL);
+		gx_json_str(c->j, "name", t.name);
+		gx_json_str(c->j, "type", type_name(t.type));
+		gx_json_u64(c->j, "size", t.size);
+		gx_json_str(c->j, "default", t.value);
+		gx_json_obj_end(c->j);
 	}
 	if (c->j)
-		gmem_json_arr_end(c->j);
+		gx_json_arr_end(c->j);
 }
 
 static int show_policy(const char *name, const char *path, void *arg)
@@ -127,12 +134,12 @@ static int show_policy(const char *name, const char *path, void *arg)
 		return 0;
 	c->shown++;
 	if (c->j) {
-		gmem_json_obj_begin(c->j, NULL);
-		gmem_json_str(c->j, "name", name);
-		gmem_json_str(c->j, "description", gmem_policy_desc(p));
-		gmem_json_str(c->j, "path", path);
+		gx_json_obj_begin(c->j, NULL);
+		gx_json_str(c->j, "name", name);
+		gx_json_str(c->j, "description", gmem_policy_desc(p));
+		gx_json_str(c->j, "path", path);
 		show_tunables(c, p);
-		gmem_json_obj_end(c->j);
+		gx_json_obj_end(c->j);
 	} else {
 		fprintf(c->g->out, "%-20s %s\n", name,
 			gmem_policy_desc(p)[0] ? gmem_policy_desc(p) : "(no description)");
@@ -148,13 +155,14 @@ static int show_policy(const char *name, const char *path, void *arg)
 int cmd_policies(struct gmemctl *g, int argc, char **argv)
 {
 	struct list_ctx c = { .g = g };
-	struct gmem_json j;
+	struct gx_json j;
 	int i, err;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+		if (gx_is_opt(g, i, argv[i]) &&
+		    (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")))
 			c.verbose = true;
-		else if (argv[i][0] == '-')
+		else if (gx_is_opt(g, i, argv[i]))
 			return gx_usage(g, "policies", "unknown option '%s'", argv[i]);
 		else if (c.only)
 			return gx_usage(g, "policies", "one policy name at most");
@@ -163,20 +171,20 @@ int cmd_policies(struct gmemctl *g, int argc, char **argv)
 	}
 	c.verbose |= c.only != NULL;
 	if (g->json) {
-		gmem_json_init(&j);
+		gx_json_init(&j);
 		c.j = &j;
-		gmem_json_arr_begin(&j, NULL);
+		gx_json_arr_begin(&j, NULL);
 	}
 	err = gmem_policy_foreach(show_policy, &c);
 	if (err) {
 		if (c.j)
-			gmem_json_free(&j);
+			gx_json_free(&j);
 		return gx_fail(g, err, "cannot list policies");
 	}
 	if (c.j) {
-		gmem_json_arr_end(&j);
+		gx_json_arr_end(&j);
 		if (c.only && !c.shown) {
-			gmem_json_free(&j);
+			gx_json_free(&j);
 		} else {
 			return gx_json_emit(g, &j);
 		}
@@ -186,7 +194,7 @@ int cmd_policies(struct gmemctl *g, int argc, char **argv)
 		return GX_NOPOLICY;
 	}
 	if (!c.shown && !g->json)
-		fprintf(g->out, "no policies found (search path: $GMEM_POLICY_DIR, the install "
-			"prefix's share/gmem/policies, %s)\n", GMEM_GUEST_POLICY_DIR);
+		fprintf(g->out, "no policies found (search path: $GMEM_POLICY_DIR, then %s)\n",
+			gmem_policy_share_dir());
 	return GX_OK;
 }

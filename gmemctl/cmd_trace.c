@@ -92,7 +92,7 @@ static int record_loop(struct gmemctl *g, int fd, struct gtrace_writer *w, uint6
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!seconds)
+	if (!seconds && !g->json)	/* a prompt for a person, not a result */
 		fprintf(g->err, "gmemctl: recording; stop with Ctrl-C\n");
 	while (!err && !trace_stop) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -121,13 +121,13 @@ static int trace_record(struct gmemctl *g, int argc, char **argv)
 	int i, fd, err, ret;
 
 	for (i = 2; i < argc; i++) {
-		if (gx_opt(argc, argv, &i, "--dev", true, &val) == 1)
+		if (gx_opt(g, argc, argv, &i, "--dev", true, &val) == 1)
 			ret = parse_num(g, "--dev", val, GMEM_MAX_DEVICES - 1, &dev);
-		else if (gx_opt(argc, argv, &i, "--seconds", true, &val) == 1)
+		else if (gx_opt(g, argc, argv, &i, "--seconds", true, &val) == 1)
 			ret = parse_num(g, "--seconds", val, 86400, &seconds);
-		else if (gx_opt(argc, argv, &i, "--capacity", true, &val) == 1)
+		else if (gx_opt(g, argc, argv, &i, "--capacity", true, &val) == 1)
 			ret = parse_num(g, "--capacity", val, 1u << 22, &cap);
-		else if (argv[i][0] != '-' && !file)
+		else if (!gx_is_opt(g, i, argv[i]) && !file)
 			ret = (file = argv[i], GX_OK);
 		else
 			ret = gx_usage(g, "trace", "unexpected argument '%s'", argv[i]);
@@ -168,6 +168,17 @@ static int trace_record(struct gmemctl *g, int argc, char **argv)
 	if (err) {
 		gx_err(g, "recording to %s: %s", file, strerror(-err));
 		return GX_FAIL;
+	}
+	if (g->json) {
+		struct gx_json j;
+
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_str(&j, "file", file);
+		gx_json_u64(&j, "records", w.hdr.nr_records);
+		gx_json_u64(&j, "dropped", dropped);
+		gx_json_obj_end(&j);
+		return gx_json_emit(g, &j);
 	}
 	fprintf(g->out, "recorded %llu accesses to %s (%llu lost to a full buffer)\n",
 		U(w.hdr.nr_records), file, U(dropped));
@@ -331,18 +342,18 @@ static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace
 			const struct min_result *min, uint64_t hbm_blocks)
 {
 	struct gmem_stats st;
-	struct gmem_json j;
+	struct gx_json j;
 
 	replay_sum(r, &st);
 	if (g->json) {
-		gmem_json_init(&j);
-		gmem_json_obj_begin(&j, NULL);
-		gmem_json_u64(&j, "records", t->hdr.nr_records);
-		gmem_json_u64(&j, "objects", r->nobjs);
-		gmem_json_stats(&j, "stats", &st);
-		gmem_json_u64(&j, "hbm_blocks", hbm_blocks);
-		gmem_json_u64(&j, "min_blocks_in", min->misses);
-		gmem_json_obj_end(&j);
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_u64(&j, "records", t->hdr.nr_records);
+		gx_json_u64(&j, "objects", r->nobjs);
+		gx_json_stats(&j, "stats", &st);
+		gx_json_u64(&j, "hbm_blocks", hbm_blocks);
+		gx_json_u64(&j, "min_blocks_in", min->misses);
+		gx_json_obj_end(&j);
 		return gx_json_emit(g, &j);
 	}
 	fprintf(g->out, "replayed %llu accesses over %u objects: %llu device faults, %llu blocks"
@@ -395,15 +406,15 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 	int i, err, ret;
 
 	for (i = 2; i < argc; i++) {
-		if (gx_opt(argc, argv, &i, "--sim", true, &val) == 1)
+		if (gx_opt(g, argc, argv, &i, "--sim", true, &val) == 1)
 			ret = parse_num(g, "--sim", val, GMEM_MAX_DEVICES - 1, &sim);
-		else if (gx_opt(argc, argv, &i, "--len", true, &val) == 1)
+		else if (gx_opt(g, argc, argv, &i, "--len", true, &val) == 1)
 			ret = parse_num(g, "--len", val, 4096, &len);
-		else if (gx_opt(argc, argv, &i, "--policy", true, &val) == 1)
+		else if (gx_opt(g, argc, argv, &i, "--policy", true, &val) == 1)
 			ret = (policy = val, GX_OK);
-		else if (gx_opt(argc, argv, &i, "--hbm", true, &val) == 1)
+		else if (gx_opt(g, argc, argv, &i, "--hbm", true, &val) == 1)
 			ret = (hbm_arg = val, parse_num(g, "--hbm", val, UINT64_MAX, &hbm));
-		else if (argv[i][0] != '-' && !file)
+		else if (!gx_is_opt(g, i, argv[i]) && !file)
 			ret = (file = argv[i], GX_OK);
 		else
 			ret = gx_usage(g, "trace", "unexpected argument '%s'", argv[i]);

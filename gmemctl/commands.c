@@ -57,9 +57,23 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		.summary = "global counters (every S seconds with --watch)",
 		.help =
 		"  --watch S   print the counters every S seconds, with the change since the\n"
-		"              previous sample, until interrupted\n"
+		"              previous sample, until interrupted ('gmemctl top' shows rates\n"
+		"              per device, object and policy)\n"
 		"  --count N   stop after N samples\n",
 		.run = cmd_stats,
+	},
+	{
+		.name = "top",
+		.args = "[--interval S] [--iterations N]",
+		.summary = "live rates per device, per object and for the policy in charge",
+		.help =
+		"  --interval S    seconds between samples (default 1, at most 3600)\n"
+		"  --iterations N  stop after N intervals (default: until interrupted)\n"
+		"  Rates are from the exact counters' change over each interval. On a\n"
+		"  terminal the screen is redrawn; otherwise frames follow each other.\n"
+		"  --json: one document per interval with the counters' deltas under\n"
+		"  \"delta\" and the interval in \"interval_ns\".\n",
+		.run = cmd_top,
 	},
 	{
 		.name = "trace",
@@ -77,6 +91,12 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		"          (default 64). Prints counters beside Belady's MIN.\n"
 		"  gmem-min FILE computes Belady's MIN (fewest possible migrations) of a trace.\n",
 		.run = cmd_trace,
+	},
+	{
+		.name = "help",
+		.args = "[command]",
+		.summary = "this list, or one command's options",
+		.run = cmd_help,
 	},
 };
 

@@ -12,7 +12,7 @@ gmemctl: $(GMEMCTL)
 all: gmemctl
 GUEST_PAYLOAD += gmemctl
 
-$(GMEMCTL_OBJDIR)/%.o: gmemctl/%.c gmemctl/gmemctl.h libgmempolicy/include/gmempolicy.h \
+$(GMEMCTL_OBJDIR)/%.o: gmemctl/%.c gmemctl/gmemctl.h gmemctl/json.h libgmempolicy/include/gmempolicy.h \
 		kernel/include/uapi/linux/gmem.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

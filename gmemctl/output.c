@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
-/* gmemctl: output helpers shared by the commands (no state, no locking). */
+/*
+ * gmemctl: output helpers shared by the commands. The only state is the
+ * watch loop's stop flag, which a signal handler must reach.
+ */
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
 #include "gmemctl.h"
 
-int gx_json_emit(struct gmemctl *g, struct gmem_json *j)
+int gx_json_emit(struct gmemctl *g, struct gx_json *j)
 {
 	const char *doc;
-	int err = gmem_json_finish(j, &doc);
+	int err = gx_json_finish(j, &doc);
 
 	if (err) {
 		gx_err(g, "internal error building JSON output: %s", gmem_strerror(err));
-		gmem_json_free(j);
+		gx_json_free(j);
 		return GX_FAIL;
 	}
-	fprintf(g->out, "%s\n", doc);
-	gmem_json_free(j);
+	gx_json_print(g->out, doc, g->pretty);
+	gx_json_free(j);
 	return GX_OK;
 }
 
@@ -37,37 +42,37 @@ const char *gx_cstr(char *dst, const char *src, size_t n)
 	return dst;
 }
 
-static void json_exit_info(struct gmem_json *j, const char *key, const struct gmem_exit_info *e)
+static void json_exit_info(struct gx_json *j, const char *key, const struct gmem_exit_info *e)
 {
 	char buf[GMEM_EXIT_MSG_LEN + 1];
 
-	gmem_json_obj_begin(j, key);
-	gmem_json_u64(j, "kind", e->kind);
-	gmem_json_str(j, "kind_name", gmem_exit_kind_str(e->kind));
-	gmem_json_u64(j, "when_ns", e->when_ns);
-	gmem_json_str(j, "policy", gx_cstr(buf, e->policy, sizeof(e->policy)));
-	gmem_json_str(j, "reason", gx_cstr(buf, e->reason, sizeof(e->reason)));
-	gmem_json_str(j, "msg", gx_cstr(buf, e->msg, sizeof(e->msg)));
-	gmem_json_obj_end(j);
+	gx_json_obj_begin(j, key);
+	gx_json_u64(j, "kind", e->kind);
+	gx_json_str(j, "kind_name", gmem_exit_kind_str(e->kind));
+	gx_json_u64(j, "when_ns", e->when_ns);
+	gx_json_str(j, "policy", gx_cstr(buf, e->policy, sizeof(e->policy)));
+	gx_json_str(j, "reason", gx_cstr(buf, e->reason, sizeof(e->reason)));
+	gx_json_str(j, "msg", gx_cstr(buf, e->msg, sizeof(e->msg)));
+	gx_json_obj_end(j);
 }
 
-void gx_json_status(struct gmem_json *j, const struct gmem_policy_status *st)
+void gx_json_status(struct gx_json *j, const struct gmem_policy_status *st)
 {
 	char name[GMEM_NAME_LEN + 1];
 	unsigned int r;
 
-	gmem_json_bool(j, "active", st->active);
-	gmem_json_str(j, "name", gx_cstr(name, st->name, sizeof(st->name)));
-	gmem_json_u64(j, "since_ns", st->since_ns);
-	gmem_json_u64(j, "hook_calls", st->hook_calls);
-	gmem_json_u64(j, "hook_ns", st->hook_ns);
-	gmem_json_obj_begin(j, "rejects");
+	gx_json_bool(j, "active", st->active);
+	gx_json_str(j, "name", gx_cstr(name, st->name, sizeof(st->name)));
+	gx_json_u64(j, "since_ns", st->since_ns);
+	gx_json_u64(j, "hook_calls", st->hook_calls);
+	gx_json_u64(j, "hook_ns", st->hook_ns);
+	gx_json_obj_begin(j, "rejects");
 	for (r = 0; r < GMEM_REJ_NR; r++)
-		gmem_json_u64(j, gmem_reject_str(r), st->rejects[r]);
-	gmem_json_obj_end(j);
-	gmem_json_u64(j, "fallbacks", st->fallbacks);
-	gmem_json_u64(j, "loads", st->loads);
-	gmem_json_u64(j, "ejections", st->ejections);
+		gx_json_u64(j, gmem_reject_str(r), st->rejects[r]);
+	gx_json_obj_end(j);
+	gx_json_u64(j, "fallbacks", st->fallbacks);
+	gx_json_u64(j, "loads", st->loads);
+	gx_json_u64(j, "ejections", st->ejections);
 	json_exit_info(j, "last_exit", &st->last_exit);
 }
 
@@ -87,4 +92,37 @@ void gx_print_exit_info(struct gmemctl *g, FILE *f, const struct gmem_exit_info 
 	if (e->msg[0])
 		fprintf(f, " (%.*s)", GMEM_EXIT_MSG_LEN, e->msg);
 	fputc('\n', f);
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_stop(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+void gx_watch_begin(struct gx_watch *w)
+{
+	struct sigaction sa = { .sa_handler = on_watch_stop };
+
+	watch_stop = 0;
+	sigaction(SIGINT, &sa, &w->old_int);
+	sigaction(SIGTERM, &sa, &w->old_term);
+}
+
+bool gx_watch_sleep(struct gx_watch *w, uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	(void)w;
+	while (!watch_stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return !watch_stop;
+}
+
+void gx_watch_end(struct gx_watch *w)
+{
+	sigaction(SIGINT, &w->old_int, NULL);
+	sigaction(SIGTERM, &w->old_term, NULL);
 }

@@ -45,6 +45,7 @@
 #include "gm_internal.h"
 #include "gm_policy.h"
 #include "gm_bpf.h"
+#include "gm_tracepoints.h"
 
 static unsigned int max_rejects = 64;
 module_param(max_rejects, uint, 0644);
@@ -120,6 +121,7 @@ static void gm_eject_record(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
 	strscpy(ei->policy, pol->name);
 	strscpy(ei->reason, gm_exit_reason[kind]);
 	strscpy(ei->msg, msg);
+	trace_gmem_policy_eject(pol->name, kind, msg);
 	if (kind != GMEM_EXIT_UNREG)
 		atomic64_inc(&gm_bstat.ejections);
 }

@@ -35,6 +35,7 @@
 
 #include "gm_internal.h"
 #include "gm_policy.h"
+#include "gm_tracepoints.h"
 
 /* Rounds in a row that may find only busy victims before HBM counts as full. */
 #define GM_EVICT_BUSY_RETRIES	200
@@ -224,6 +225,7 @@ static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
 			done++;
 		mutex_unlock(&victim->lock);
 	}
+	trace_gmem_evict(req->ctx.dev, req->ctx.nr, req->nr_victims, done);
 	kfree(req);
 	return done;
 }

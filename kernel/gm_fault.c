@@ -33,6 +33,7 @@
 
 #include "gm_internal.h"
 #include "gm_policy.h"
+#include "gm_tracepoints.h"
 
 static unsigned int debug_mkwrite_delay_us;
 module_param(debug_mkwrite_delay_us, uint, 0644);
@@ -231,6 +232,7 @@ static int gm_prefetch_one(struct gm_fault_req *req, struct gm_block *blk, u32 d
 		return ret;
 	blk->flags |= GM_BLK_PREFETCHED;
 	gm_stat_add(blk, devid, prefetch_issued, 1);
+	trace_gmem_prefetch(devid, blk->obj->id, blk->idx);
 	/* -ENOENT (no address space yet) is fine: it maps on first touch. */
 	gm_blk_map(blk, devid, req->may_write);
 	gm_policy_activated(blk, GMEM_ACT_PREFETCH);
@@ -296,6 +298,7 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigne
 	atomic64_inc(&gm_clock);
 	gm_stat_add(blk, devid, dev_faults, 1);
 	gm_trace_record(blk, devid, GMEM_TRACE_FAULT, write);
+	trace_gmem_fault(devid, blk->obj->id, blk->idx, write);
 	if (gm_blk_pinned_elsewhere(blk, devid))
 		return -EBUSY;
 	if (gm_blk_mapped_on(blk, devid)) {

@@ -54,6 +54,7 @@
 
 #include "gm_internal.h"
 #include "gm_policy.h"
+#include "gm_tracepoints.h"
 
 /* Remove @blk's mapping (HBM or remote) from its device and flush its TLB. */
 void gm_blk_unmap_dev(struct gm_block *blk)
@@ -121,6 +122,8 @@ int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 		gm_stat_add(blk, devid, prefetch_wasted, 1);
 		blk->flags &= ~GM_BLK_PREFETCHED;
 	}
+	trace_gmem_migrate(devid, blk->obj->id, blk->idx, false,
+			   blk->state == GMEM_BLK_DEVICE ? gm_blk_size : 0, evicting);
 	gm_blk_drop_dblk(blk);
 	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
 	return 0;
@@ -224,6 +227,7 @@ static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 s
 	gm_lru_add(ds, blk);
 	gm_stat_add(blk, dev->id, h2d_blocks, 1);
 	gm_stat_add(blk, dev->id, h2d_bytes, gm_blk_size);
+	trace_gmem_migrate(dev->id, blk->obj->id, blk->idx, true, gm_blk_size, false);
 	return 0;
 err:
 	if (dup)

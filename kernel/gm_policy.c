@@ -20,6 +20,7 @@
 #include "gm_internal.h"
 #include "gm_policy.h"
 #include "gm_bpf.h"
+#include "gm_tracepoints.h"
 
 /*
  * Cumulative since module load. A fallback is counted when a BPF hook ran
@@ -34,6 +35,7 @@ void gm_policy_reject(enum gmem_reject why)
 	if (WARN_ON_ONCE(why >= GMEM_REJ_NR))
 		return;
 	atomic64_inc(&gm_rejects[why]);
+	trace_gmem_policy_reject(why);
 	gm_bpf_note_reject(why);
 }
 

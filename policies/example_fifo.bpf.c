@@ -7,11 +7,14 @@
  * resident blocks. Placement and prefetch stay with the built-in policy (no
  * fault or prefetch hook).
  *
- *   gmem-policy-load -p /sys/fs/bpf/gmem example_fifo.bpf.o
+ *   gmemctl load example_fifo --pin     (gmemctl unload to detach)
  */
 #include "gmem.bpf.h"
 
 char _license[] SEC("license") = "GPL";
+
+/* Shown by `gmemctl policies`. */
+const volatile char gmem_desc[96] = "FIFO eviction in arrival order (the smallest policy)";
 
 /* Longest walk of one evict call; a full 64 MiB HBM of 4 KiB blocks is 16384. */
 #define FIFO_SCAN_MAX	(1 << 16)

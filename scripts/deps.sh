@@ -126,5 +126,16 @@ fetch_kernel() {
 	say "kernel $kver recorded in $kdir/KVER"
 }
 
+# --check: change nothing; report what is missing and fail, for plain `make`
+# (only `make deps` installs packages or adds apt sources).
+if [ "${1:-}" = --check ]; then
+	miss=$(missing_pkgs)
+	ok=1
+	[ -z "$miss" ] || { say "missing packages: $miss"; ok=0; }
+	[ -z "$miss" ] && ! backports_ok && { say "libbpf-dev >= 1.4 and bpftool >= 7.5 (bookworm-backports) are needed"; ok=0; }
+	[ -f "$kdir/KVER" ] || { say "no guest kernel in $kdir"; ok=0; }
+	[ $ok = 1 ] || { say "run 'make deps' (installs them; needs root or sudo)"; exit 1; }
+	exit 0
+fi
 install_packages
 fetch_kernel

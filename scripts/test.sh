@@ -31,13 +31,27 @@ host_tests() {
 
 harness_checks() {
 	echo "== vmtest harness self-checks"
-	local out
+	local out rc
 	out=$(bash vmtest/run.sh --no-build --timeout 300 -- uname -r 2>/dev/null)
 	[ $? = 0 ] && echo "$out" | grep -q '^6\.12\.'
 	record "harness: 'run.sh -- uname -r' prints the 6.12 release ($out)" $?
 	bash vmtest/run.sh --no-build --timeout 300 -- false >/dev/null 2>&1
 	[ $? != 0 ]
 	record "harness: 'run.sh -- false' exits non-zero" $?
+	# An argument holding newlines reaches the guest whole: the failing last
+	# line must fail the run, and the text after a newline (and a trailing
+	# newline) must arrive.
+	bash vmtest/run.sh --no-build --timeout 300 -- sh -c 'echo first
+echo second; false' >/dev/null 2>&1
+	[ $? = 1 ]
+	record "harness: an argument with a newline is passed whole (its failing tail fails the run)" $?
+	# (The serial console may add CRs and other lines; look for the bytes.)
+	out=$(bash vmtest/run.sh --no-build --timeout 300 -- printf '<%s>' 'a
+b
+' 2>/dev/null | tr -d '\r')
+	case "$out" in *"<a"$'\n'"b"$'\n'">"*) true ;; *) false ;; esac; rc=$?
+	record "harness: newlines inside and at the end of an argument survive" $rc
+	[ $rc = 0 ] || printf "  got: %q\n" "$out"
 	bash vmtest/run.sh --no-build --timeout 300 --expect-splat -- \
 		insmod /gmem/modules/gmem_warn_test.ko >/dev/null 2>&1
 	record "harness: a module WARNING fails the run (log scanner)" $?

@@ -98,8 +98,12 @@ fi
 	echo "MODE=$mode"
 	[ -z "$filter" ] || printf 'SUITE_FILTER=%q\n' "$filter"
 } >"$root/gmem/job"
-: >"$root/gmem/cmd"
-for a in "$@"; do printf '%s\n' "$a" >>"$root/gmem/cmd"; done
+# One file per argument (cmd.d/0000, 0001, ...), written byte for byte: an
+# argument may hold newlines or any other byte but NUL, which no argv can.
+mkdir -p "$root/gmem/cmd.d"
+[ $# -le 9999 ] || { echo "run.sh: more than 9999 arguments after --" >&2; exit 2; }
+n=0
+for a in "$@"; do printf "%s" "$a" >"$root/gmem/cmd.d/$(printf %04d $n)"; n=$((n + 1)); done
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
 

@@ -25,7 +25,6 @@
 #ifndef GMEMPOLICY_H
 #define GMEMPOLICY_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,7 +36,6 @@ extern "C" {
 
 #define GMEM_DEFAULT_DEV	"/dev/gmem"
 #define GMEM_DEFAULT_PIN_DIR	"/sys/fs/bpf/gmem"
-#define GMEM_GUEST_POLICY_DIR	"/gmem/bpf"
 #define GMEM_POLICY_SUFFIX	".bpf.o"
 #define GMEM_STRUCT_OPS_TYPE	"gmem_ops"
 /* .rodata char array holding a policy's one-line description (not a tunable). */
@@ -65,10 +63,13 @@ struct gmem_policy;
  * Resolve a policy name to a file. @name is either a path (contains '/' or
  * ends in ".bpf.o"), used as is, or a shipped name ([A-Za-z0-9_-]+) looked up
  * as <dir>/<name>.bpf.o in: each directory of $GMEM_POLICY_DIR, then
- * <prefix>/share/gmem/policies, then /gmem/bpf.
+ * gmem_policy_share_dir().
  * Errors: -EINVAL bad name, -ENOENT not found, -ENAMETOOLONG @len too small.
  */
 int gmem_policy_find(const char *name, char *path, size_t len);
+
+/* The installed policies' directory (<prefix>/share/gmem/policies, fixed at build time). */
+const char *gmem_policy_share_dir(void);
 
 /*
  * Call @cb once per shipped policy in the search path, in search order; a name
@@ -148,6 +149,12 @@ int gmem_policy_load(struct gmem_policy *p);
 
 /* Kernel verifier log of the last failed load ("" if none). */
 const char *gmem_policy_verifier_log(const struct gmem_policy *p);
+/*
+ * Where the last @lines lines of @log start (trailing blank space not
+ * counted): the verifier says why at the end of its log. Points into @log;
+ * its length is *@len.
+ */
+const char *gmem_log_tail(const char *log, int lines, size_t *len);
 /* libbpf's messages from open and load, newline-separated ("" if none). */
 const char *gmem_policy_messages(const struct gmem_policy *p);
 
@@ -170,12 +177,14 @@ int gmem_policy_pin(struct gmem_policy *p);
 /*
  * Wait up to @timeout_ms (-1: forever) for the policy to stop being in
  * charge (ejected by the kernel, detached by `gmemctl unload`, or replaced).
- * @sigmask, if not NULL, is the signal mask during the wait (ppoll): block
- * SIGINT/SIGTERM in the caller and pass a mask without them to be woken.
+ * @sigmask, if not NULL, is a const sigset_t *: the signal mask during the
+ * wait (ppoll). Block SIGINT/SIGTERM in the caller and pass a mask without
+ * them to be woken. (void, not sigset_t: strict ISO C, -std=c11, has no
+ * sigset_t in <signal.h>, and this header must build there.)
  * Returns 1 when the policy is no longer in charge, 0 on timeout, -EINTR on a
  * signal, -EINVAL not attached, or an error of gmem_policy_status().
  */
-int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const sigset_t *sigmask);
+int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const void *sigmask);
 
 /*
  * Detach every pinned gmem policy (unpin and release its link, which returns
@@ -287,47 +296,17 @@ int gmem_parse_kv(const char *kv, char *key, size_t keylen, const char **value);
 /* "1.5 GiB" style, into @buf; returns @buf. */
 const char *gmem_fmt_size(uint64_t bytes, char *buf, size_t len);
 
-/* ===================================================================== */
-/* JSON writer (pure)                                                    */
-/* ===================================================================== */
-
 /*
- * Builds compact JSON in memory. Inside an object every value needs a key;
- * at the top level and inside arrays, key must be NULL. Errors are sticky:
- * after the first one (-ENOMEM, -EINVAL misuse, -E2BIG nesting beyond
- * GMEM_JSON_MAX_DEPTH) every call is a no-op and gmem_json_finish() reports it.
+ * The counters of struct gmem_stats in ABI order, for code that names each
+ * one (printing, JSON): X(field) per counter. A counter added to the ABI is
+ * added here; users check the count with GMEM_STATS_NR_COUNTERS.
  */
-#define GMEM_JSON_MAX_DEPTH 32
-
-struct gmem_json {
-	char *buf;
-	size_t len, cap;
-	int err;
-	unsigned int depth;
-	uint32_t in_obj;	/* bit d: level d is an object (else an array) */
-	uint32_t has_items;	/* bit d: level d has a member already */
-	bool top_done;		/* one top-level value written */
-};
-
-void gmem_json_init(struct gmem_json *j);
-void gmem_json_free(struct gmem_json *j);
-void gmem_json_obj_begin(struct gmem_json *j, const char *key);
-void gmem_json_obj_end(struct gmem_json *j);
-void gmem_json_arr_begin(struct gmem_json *j, const char *key);
-void gmem_json_arr_end(struct gmem_json *j);
-void gmem_json_str(struct gmem_json *j, const char *key, const char *s);
-void gmem_json_u64(struct gmem_json *j, const char *key, uint64_t v);
-void gmem_json_i64(struct gmem_json *j, const char *key, int64_t v);
-void gmem_json_bool(struct gmem_json *j, const char *key, bool v);
-void gmem_json_null(struct gmem_json *j, const char *key);
-/* All counters of @st as an object. */
-void gmem_json_stats(struct gmem_json *j, const char *key, const struct gmem_stats *st);
-/*
- * The finished document (NUL-terminated, owned by @j) in *@out.
- * Errors: the sticky error, or -EINVAL if nothing was written or a container
- * is still open.
- */
-int gmem_json_finish(struct gmem_json *j, const char **out);
+#define GMEM_STATS_COUNTERS(X) \
+	X(cpu_faults) X(dev_faults) X(h2d_blocks) X(d2h_blocks) X(h2d_bytes) \
+	X(d2h_bytes) X(evictions) X(prefetch_issued) X(prefetch_used) \
+	X(prefetch_wasted) X(remote_maps) X(resident_host) X(resident_dev) \
+	X(dev_accesses)
+#define GMEM_STATS_NR_COUNTERS (offsetof(struct gmem_stats, pad) / sizeof(__u64))
 
 #ifdef __cplusplus
 }

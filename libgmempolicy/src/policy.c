@@ -296,6 +296,19 @@ const char *gmem_policy_verifier_log(const struct gmem_policy *p)
 	return p->vlog ? p->vlog : "";
 }
 
+const char *gmem_log_tail(const char *log, int lines, size_t *len)
+{
+	const char *end = log + strlen(log), *s;
+
+	while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	for (s = end; s > log; s--)
+		if (s[-1] == '\n' && --lines <= 0)
+			break;
+	*len = (size_t)(end - s);
+	return s;
+}
+
 const char *gmem_policy_messages(const struct gmem_policy *p)
 {
 	return p->msgs ? p->msgs : "";
@@ -442,7 +455,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const sigset_t *sigmask)
+int gmem_policy_wait(struct gmem_policy *p, int timeout_ms, const void *sigmask)
 {
 	int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
 	struct pollfd pfd;

@@ -4,8 +4,8 @@
  *
  * Search order for a name: each directory of $GMEM_POLICY_DIR (colon
  * separated), then GMEM_POLICY_SHARE_DIR (<prefix>/share/gmem/policies, set
- * at build time), then /gmem/bpf (the test guest's layout). The first
- * directory holding <name>.bpf.o wins, as with $PATH.
+ * at build time). No development or test-guest path is built in: the test
+ * guest sets $GMEM_POLICY_DIR=/gmem/bpf. The first directory holding <name>.bpf.o wins, as with $PATH.
  *
  * No shared state, no locking.
  */
@@ -86,7 +86,7 @@ int gm_policy_name_of(const char *path, char *name, size_t len)
  */
 static int for_each_dir(int (*fn)(const char *dir, void *arg), void *arg)
 {
-	static const char *const fixed[] = { GMEM_POLICY_SHARE_DIR, GMEM_GUEST_POLICY_DIR };
+	static const char *const fixed[] = { GMEM_POLICY_SHARE_DIR };
 	const char *env = getenv("GMEM_POLICY_DIR");
 	char *list = NULL, *dir, *save = NULL;
 	size_t i;
@@ -103,6 +103,11 @@ static int for_each_dir(int (*fn)(const char *dir, void *arg), void *arg)
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !ret; i++)
 		ret = fn(fixed[i], arg);
 	return ret;
+}
+
+const char *gmem_policy_share_dir(void)
+{
+	return GMEM_POLICY_SHARE_DIR;
 }
 
 struct find_ctx {

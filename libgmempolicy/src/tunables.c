@@ -81,7 +81,12 @@ int gm_tunables_scan(const struct btf *btf, size_t data_size, struct gm_tunable 
 		enum gmem_tunable_type type;
 
 		var = btf__type_by_id(btf, vsi->type);
-		if (!var || !btf_is_var(var))
+		/*
+		 * Only globals: clang puts static variables in .rodata too
+		 * (gmem_error()'s format strings, a file's static const
+		 * tables), and those are the policy's internals, not settings.
+		 */
+		if (!var || !btf_is_var(var) || btf_var(var)->linkage != BTF_VAR_GLOBAL_ALLOCATED)
 			continue;
 		name = btf__name_by_offset(btf, var->name_off);
 		t = strip_mods(btf, var->type);

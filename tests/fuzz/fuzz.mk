@@ -35,7 +35,7 @@ FUZZ_CLI_OBJS	:= $(patsubst gmemctl/%.c,$(FUZZ_DIR)/obj/gmemctl/%.o,$(GMEMCTL_SR
 $(FUZZ_DIR)/obj/lib/%.o: libgmempolicy/src/%.c $(LIB_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
-$(FUZZ_DIR)/obj/gmemctl/%.o: gmemctl/%.c gmemctl/gmemctl.h $(LIB_HDRS)
+$(FUZZ_DIR)/obj/gmemctl/%.o: gmemctl/%.c gmemctl/gmemctl.h gmemctl/json.h $(LIB_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 $(FUZZ_DIR)/obj/bench/%.o: bench/%.c bench/gtrace.h bench/min.h
@@ -43,7 +43,7 @@ $(FUZZ_DIR)/obj/bench/%.o: bench/%.c bench/gtrace.h bench/min.h
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_parse: $(FUZZ_DIR)/obj/lib/parse.o
-$(FUZZ_DIR)/fuzz_json: $(FUZZ_DIR)/obj/lib/json.o
+$(FUZZ_DIR)/fuzz_json: $(FUZZ_DIR)/obj/gmemctl/json.o
 $(FUZZ_DIR)/fuzz_gtrace: $(FUZZ_DIR)/obj/bench/gtrace.o
 $(FUZZ_DIR)/fuzz_tunables: $(FUZZ_LIB_OBJS) $(FIXTURE_OBJS)
 $(FUZZ_DIR)/fuzz_tunables: FUZZ_LIBS := $(LIBGMEM_LDLIBS)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_json: the JSON writer (gmem_json_*) driven by a random sequence of
+ * fuzz_json: the JSON writer (gx_json_*) driven by a random sequence of
  * calls, checked against a model of its rules (keys exactly inside objects,
- * one top-level value, nesting up to GMEM_JSON_MAX_DEPTH, errors sticky).
- * When the model says the document is fine, gmem_json_finish() must succeed
+ * one top-level value, nesting up to GX_JSON_MAX_DEPTH, errors sticky).
+ * When the model says the document is fine, gx_json_finish() must succeed
  * and its output must be valid RFC 8259 JSON (strict parser below, UTF-8
  * included) whose strings decode back to exactly what was written; when
  * the model says it is not, finish must fail.
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "gmempolicy.h"
+#include "json.h"
 
 #define MAX_STRS	256
 #define MAX_STR		48
@@ -53,7 +54,7 @@ static void take_str(struct input *in, char *s)
 struct model {
 	int err;
 	unsigned int depth;
-	bool obj[GMEM_JSON_MAX_DEPTH + 1];
+	bool obj[GX_JSON_MAX_DEPTH + 1];
 	bool top_done;
 	/* every key and string value, in order, as the writer must encode it */
 	char strs[MAX_STRS][3 * MAX_STR + 1];
@@ -109,7 +110,7 @@ static void m_open(struct model *m, const char *key, bool obj)
 	m_value(m, key);
 	if (m->err)
 		return;
-	if (m->depth >= GMEM_JSON_MAX_DEPTH) {
+	if (m->depth >= GX_JSON_MAX_DEPTH) {
 		m->err = -E2BIG;
 		return;
 	}
@@ -231,7 +232,7 @@ static void value(struct parser *ps, const char *doc);
 static void container(struct parser *ps, const char *doc, char close, bool obj)
 {
 	ps->p++;
-	if (++ps->depth > GMEM_JSON_MAX_DEPTH)
+	if (++ps->depth > GX_JSON_MAX_DEPTH)
 		fail("too deep", doc);
 	ws(ps);
 	if (*ps->p == close) {
@@ -307,14 +308,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 	struct gmem_stats st;
-	struct gmem_json j;
+	struct gx_json j;
 	char key[MAX_STR + 1], str[MAX_STR + 1];
 	static struct model m;
 	const char *doc = NULL;
 	int ret;
 
 	memset(&m, 0, sizeof(m));
-	gmem_json_init(&j);
+	gx_json_init(&j);
 	while (in.n) {
 		uint8_t op = take(&in);
 		const char *k = NULL;
@@ -324,53 +325,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			k = key;
 		}
 		switch (op % 10) {
-		case 0: gmem_json_obj_begin(&j, k); m_open(&m, k, true); break;
-		case 1: gmem_json_obj_end(&j); m_close(&m, true); break;
-		case 2: gmem_json_arr_begin(&j, k); m_open(&m, k, false); break;
-		case 3: gmem_json_arr_end(&j); m_close(&m, false); break;
+		case 0: gx_json_obj_begin(&j, k); m_open(&m, k, true); break;
+		case 1: gx_json_obj_end(&j); m_close(&m, true); break;
+		case 2: gx_json_arr_begin(&j, k); m_open(&m, k, false); break;
+		case 3: gx_json_arr_end(&j); m_close(&m, false); break;
 		case 4:
 			take_str(&in, str);
-			gmem_json_str(&j, k, (op & 0x40) ? NULL : str);
+			gx_json_str(&j, k, (op & 0x40) ? NULL : str);
 			m_value(&m, k);
 			if (!m.err && !(op & 0x40))
 				m_str(&m, str);
 			break;
-		case 5: gmem_json_u64(&j, k, (uint64_t)take(&in) << (take(&in) % 57)); m_value(&m, k); break;
+		case 5: gx_json_u64(&j, k, (uint64_t)take(&in) << (take(&in) % 57)); m_value(&m, k); break;
 		case 6:
-			gmem_json_i64(&j, k, (int64_t)(0 - ((uint64_t)take(&in) << (take(&in) % 57))));
+			gx_json_i64(&j, k, (int64_t)(0 - ((uint64_t)take(&in) << (take(&in) % 57))));
 			m_value(&m, k);
 			break;
-		case 7: gmem_json_bool(&j, k, op & 0x40); m_value(&m, k); break;
-		case 8: gmem_json_null(&j, k); m_value(&m, k); break;
+		case 7: gx_json_bool(&j, k, op & 0x40); m_value(&m, k); break;
+		case 8: gx_json_null(&j, k); m_value(&m, k); break;
 		default:
 			memset(&st, take(&in), sizeof(st));
-			gmem_json_stats(&j, k, &st);
+			gx_json_stats(&j, k, &st);
 			m_open(&m, k, true);
 			if (!m.err) {
-				static const char *const names[] = {
-					"cpu_faults", "dev_faults", "h2d_blocks", "d2h_blocks", "h2d_bytes",
-					"d2h_bytes", "evictions", "prefetch_issued", "prefetch_used",
-					"prefetch_wasted", "remote_maps", "resident_host", "resident_dev",
-					"dev_accesses",
-				};
+#define X(name) #name,
+				static const char *const names[] = { GMEM_STATS_COUNTERS(X) };
+#undef X
 				unsigned int i;
 
-				for (i = 0; i < 14; i++)
+				for (i = 0; i < GMEM_STATS_NR_COUNTERS; i++)
 					m_str(&m, names[i]);
 			}
 			m_close(&m, true);
 			break;
 		}
 	}
-	ret = gmem_json_finish(&j, &doc);
+	ret = gx_json_finish(&j, &doc);
 	if (!m.err && (m.depth || !m.top_done))
 		m.err = -EINVAL;
 	if (ret != m.err) {
-		fprintf(stderr, "gmem_json_finish: %d, the model says %d\n", ret, m.err);
+		fprintf(stderr, "gx_json_finish: %d, the model says %d\n", ret, m.err);
 		abort();
 	}
 	if (!ret)
 		validate(doc, &m);
-	gmem_json_free(&j);
+	gx_json_free(&j);
 	return 0;
 }

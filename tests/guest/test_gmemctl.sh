@@ -75,7 +75,7 @@ run gmemctl load example_fifo --pin
 expect "load_pin" 0 "policy 'example_fifo' loaded and pinned at $PIN_DIR/example_fifo"
 
 run gmemctl status
-if [ $rc = 0 ] && echo "$out" | grep -q "^policy: *fifo (BPF)" &&
+if [ $rc = 0 ] && echo "$out" | grep -q "^policy: *fifo (BPF; pinned as example_fifo)" &&
    echo "$out" | grep -q "^pinned: *$PIN_DIR/example_fifo" && [ -e $PIN_DIR/example_fifo ]; then
 	ok "status_shows_pinned_policy"
 else
@@ -128,6 +128,19 @@ fi
 
 run gmemctl unload
 expect "unload_when_none" 0 "no policy loaded"
+
+# One policy, two names: unload takes the ops name (fifo, what status shows)
+# as well as the pin name (example_fifo, from the file).
+run gmemctl load example_fifo --pin
+run gmemctl unload nosuch
+expect "unload_unknown_name" 1 "no policy named 'nosuch' is pinned, by its pin name or its ops name"
+run gmemctl unload fifo
+expect "unload_by_ops_name" 0 "unloaded 1 pinned policy"
+if active_policy fifo || [ -e $PIN_DIR/example_fifo ]; then
+	not_ok "unload_by_ops_name_detaches"
+else
+	ok "unload_by_ops_name_detaches"
+fi
 
 # ---------------------------------------------------------------- hold without --pin
 gmemctl load example_fifo >/tmp/hold_load.out 2>&1 &
@@ -189,8 +202,28 @@ if [ -e $REJECT ]; then
 	run gmemctl load $REJECT
 	expect "verifier_rejection_shows_log_tail" 6 "invalid mem access 'map_value_or_null'"
 	if active_policy gmemctl_reject; then not_ok "rejected_policy_not_active"; else ok "rejected_policy_not_active"; fi
+	# --json: the same failure as one document on stdout, nothing on stderr.
+	out=$(gmemctl --json load $REJECT 2>/tmp/reject.err); rc=$?
+	if [ $rc = 6 ] && [ ! -s /tmp/reject.err ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+	   echo "$out" | grep -q '^{"error":"the kernel verifier rejected policy .*map_value_or_null.*","exit":6}$'; then
+		ok "verifier_rejection_json"
+	else
+		diag "verifier_rejection_json"
+		not_ok "verifier_rejection_json"
+	fi
+	# gmem-bench loads through the same library: the reason, not "permission denied".
+	run gmem-bench -w seq -o 1 -p $REJECT
+	if [ $rc != 0 ] && echo "$out" | grep -q "the kernel verifier rejected policy" &&
+	   echo "$out" | grep -q "map_value_or_null" && ! echo "$out" | grep -qi "permission denied"; then
+		ok "bench_verifier_rejection_says_why"
+	else
+		diag "bench_verifier_rejection_says_why"
+		not_ok "bench_verifier_rejection_says_why"
+	fi
 else
 	skip "verifier_rejection_shows_log_tail" "$REJECT not built"
+	skip "bench_verifier_rejection_says_why" "$REJECT not built"
+	skip "verifier_rejection_json" "$REJECT not built"
 	skip "rejected_policy_not_active" "$REJECT not built"
 fi
 
@@ -229,6 +262,37 @@ else
 	diag "stats_watch_count"
 	not_ok "stats_watch_count"
 fi
+
+# top: while a workload runs (seconds long; it is waited for, not killed),
+# two JSON frames, of which the first (it ends 2 s into the run) shows the
+# run's faults on device 0 and the run's object; then the text view.
+gmem-bench -q -w zipf --passes 40 -o 2 -p builtin >/dev/null 2>&1 &
+bench=$!
+sleep 1
+run gmemctl -j top --interval 1 --iterations 2
+frames=$(echo "$out" | grep -c '^{"interval_ns":[1-9][0-9]*,"policy":{"active":false,')
+first=$(echo "$out" | head -n 1)
+faults=$(echo "$first" | sed -n 's/.*"devices":\[{"id":0,[^}]*"delta":{"cpu_faults":[0-9]*,"dev_faults":\([0-9]*\).*/\1/p')
+objs=$(echo "$first" | grep -c '"objects":\[{"id":[0-9]*,"owner_pid":[0-9]*,')
+if [ $rc = 0 ] && [ "$frames" = 2 ] && [ "${faults:-0}" -gt 0 ] && [ "$objs" = 1 ]; then
+	ok "top_json_frames_show_the_workload"
+else
+	diag "top_json_frames_show_the_workload (frames=$frames faults=$faults objs=$objs)"
+	not_ok "top_json_frames_show_the_workload"
+fi
+run gmemctl top --iterations 1
+if [ $rc = 0 ] && echo "$out" | grep -q '^policy builtin: ' &&
+   echo "$out" | grep -q '^0 *gmem_sim0 ' && echo "$out" | grep -q '^OBJ *PID'; then
+	ok "top_text_frame"
+else
+	diag "top_text_frame"
+	not_ok "top_text_frame"
+fi
+wait $bench
+
+# trace record honours --json: one result document, no prompt.
+run gmemctl -j trace record /tmp/json.gt --seconds 1
+expect "trace_record_json" 0 '^{"file":"/tmp/json.gt","records":[0-9]*,"dropped":0}$'
 
 echo "1..$n"
 [ $failed = 0 ]

@@ -68,7 +68,7 @@ run gmemctl load ./fifo.bpf.o --pin
 check fifo_loads $?
 
 run gmemctl status
-echo "$out" | grep -q "^policy: *tutorial_fifo (BPF)$" &&
+echo "$out" | grep -q "^policy: *tutorial_fifo (BPF; pinned as fifo)$" &&
 	echo "$out" | grep -q "^pinned: *.*/fifo$"
 check fifo_status_names_it $?
 
@@ -172,7 +172,7 @@ run env GMEM_POLICY_DIR=$DIR gmemctl policies lfu
 check policies_lists_description_and_tunables $?
 
 run gmemctl load ./lfu.bpf.o --pin
-[ $rc = 0 ] && gmemctl status | grep -q "^policy: *tutorial_lfu (BPF)$"
+[ $rc = 0 ] && gmemctl status | grep -q "^policy: *tutorial_lfu (BPF; pinned as lfu)$"
 check lfu_loads $?
 
 run gmem-bench $WL

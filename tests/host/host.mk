@@ -8,8 +8,8 @@ HOST_TEST_DIR	:= $(BUILD)/tests/host
 HOST_FIXTURES	:= $(BUILD)/tests/host-fixtures
 FIXTURE_OBJS	:= $(patsubst tests/host/fixtures/%.bpf.c,$(HOST_FIXTURES)/%.bpf.o,\
 			$(wildcard tests/host/fixtures/*.bpf.c))
-LIB_HOST_TESTS	:= $(addprefix $(HOST_TEST_DIR)/,test_lib_parse test_lib_json \
-			test_lib_heap test_lib_policy test_gmemctl_cli)
+LIB_HOST_TESTS	:= $(addprefix $(HOST_TEST_DIR)/,test_lib_parse \
+			test_lib_heap test_lib_policy test_gmemctl_cli test_gmemctl_json)
 HOST_TESTS	+= $(LIB_HOST_TESTS)
 all: $(LIB_HOST_TESTS)
 
@@ -27,7 +27,7 @@ $(HOST_TEST_DIR)/test_lib_%: tests/host/test_lib_%.c $(LIBGMEM_A) $(FIXTURE_OBJS
 	$(Q)$(CC) $(HOST_TEST_CFLAGS) -o $@ $< $(LIBGMEM_A) -lcriterion $(LIBGMEM_LDLIBS)
 
 # The CLI tests link gmemctl's objects (all but main.o) and run the binary too.
-$(HOST_TEST_DIR)/test_gmemctl_cli: tests/host/test_gmemctl_cli.c $(GMEMCTL_OBJS) \
+$(HOST_TEST_DIR)/test_gmemctl_%: tests/host/test_gmemctl_%.c $(GMEMCTL_OBJS) \
 		$(LIBGMEM_A) $(GMEMCTL) $(FIXTURE_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_TEST_CFLAGS) -o $@ $< $(GMEMCTL_OBJS) $(LIBGMEM_A) -lcriterion \
@@ -38,3 +38,12 @@ test-host: $(HOST_TESTS)
 	$(Q)fail=0; for t in $(HOST_TESTS); do \
 		echo "== $$(basename $$t)"; $$t --jobs 2 || fail=1; \
 	done; exit $$fail
+
+# gmempolicy.h in strict C11 (see tests/host/c11_header.c): a build check.
+C11_HEADER_OBJ	:= $(BUILD)/obj/tests/c11_header.o
+$(C11_HEADER_OBJ): tests/host/c11_header.c libgmempolicy/include/gmempolicy.h \
+		kernel/include/uapi/linux/gmem.h
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Ikernel/include/uapi \
+		-Ilibgmempolicy/include -c $< -o $@
+all: $(C11_HEADER_OBJ)

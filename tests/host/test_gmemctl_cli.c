@@ -90,7 +90,7 @@ Test(cli, command_help)
 {
 	struct run r = cli("load", "--help", NULL);
 
-	expect_run(r, GX_OK, r.out, "Usage: gmemctl [--json] load <name|path.bpf.o>");
+	expect_run(r, GX_OK, r.out, "Usage: gmemctl [-j|--json] [-p|--pretty] load <name|path.bpf.o>");
 	cr_expect(strstr(r.out, "--pin"));
 	r = cli("stats", "-h", NULL);
 	expect_run(r, GX_OK, r.out, "--watch S");
@@ -234,24 +234,159 @@ Test(cli, policies_verbose_and_json)
 	expect_run(r, GX_USAGE, r.err, "unknown option '-q'");
 }
 
+/* ------------------------------------------------------------------ */
+/* bpftool's conventions: JSON errors, -j/-p, help, prefixes, "--".    */
+/* ------------------------------------------------------------------ */
+
+Test(cli, json_errors_are_one_document_on_stdout)
+{
+	struct run r = cli("--json", "load", NULL);
+
+	cr_expect_eq(r.rc, GX_USAGE);
+	cr_expect_str_eq(r.out, "{\"error\":\"which policy? (see 'gmemctl policies')\",\"exit\":2}\n");
+	cr_expect_str_eq(r.err, "");
+	/* The module-missing failure, with -j after the command. */
+	r = cli("status", "-j", NULL);
+	cr_expect_eq(r.rc, GX_NOMOD);
+	cr_expect(!strncmp(r.out, "{\"error\":\"cannot read the policy status: the gmem kernel "
+			   "module is not loaded", 71), "%s", r.out);
+	cr_expect(strstr(r.out, "\"exit\":3}\n"), "%s", r.out);
+	r = cli("-j", "bogus", NULL);
+	cr_expect_eq(r.rc, GX_USAGE);
+	cr_expect_str_eq(r.out, "{\"error\":\"unknown command 'bogus'\",\"exit\":2}\n");
+	r = cli("-j", NULL);
+	cr_expect_eq(r.rc, GX_USAGE);
+	cr_expect(strstr(r.out, "\"error\":\"no command given"), "%s", r.out);
+}
+
+Test(cli, pretty_implies_json_and_indents)
+{
+	struct run r = cli("-p", "load", NULL);
+
+	cr_expect_eq(r.rc, GX_USAGE);
+	cr_expect_str_eq(r.out, "{\n  \"error\": \"which policy? (see 'gmemctl policies')\",\n"
+			 "  \"exit\": 2\n}\n");
+}
+
+Test(cli, pretty_printer_keeps_strings_and_empty_containers)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert(f);
+	gx_json_print(f, "{\"a\":[],\"b\":{},\"s\":\"x,{\\\"y\\\":[1]}\",\"n\":[1,2]}", true);
+	fclose(f);
+	cr_expect_str_eq(buf, "{\n  \"a\": [],\n  \"b\": {},\n  \"s\": \"x,{\\\"y\\\":[1]}\",\n"
+			 "  \"n\": [\n    1,\n    2\n  ]\n}\n");
+	free(buf);
+}
+
+Test(cli, version_honours_json)
+{
+	struct run r = cli("-j", "--version", NULL);
+
+	cr_expect_eq(r.rc, GX_OK);
+	cr_expect(!strncmp(r.out, "{\"version\":\"", 12), "%s", r.out);
+	cr_expect(strstr(r.out, "\"json_schema\":1}"), "%s", r.out);
+	r = cli("-V", NULL);
+	expect_run(r, GX_OK, r.out, "gmemctl 0.1.0 (gmem ABI ");
+}
+
+Test(cli, help_command)
+{
+	struct run r = cli("help", NULL);
+
+	expect_run(r, GX_OK, r.out, "Usage: gmemctl");
+	r = cli("help", "load", NULL);
+	expect_run(r, GX_OK, r.out, "--set key=value");
+	r = cli("help", "tr", NULL);
+	expect_run(r, GX_OK, r.out, "record FILE");
+	r = cli("help", "nosuch", NULL);
+	expect_run(r, GX_USAGE, r.err, "unknown command 'nosuch'");
+	r = cli("help", "load", "unload", NULL);
+	expect_run(r, GX_USAGE, r.err, "at most one command");
+}
+
+Test(cli, unique_prefixes_name_commands)
+{
+	struct run r = cli("pol", NULL);
+
+	cr_expect_eq(r.rc, GX_OK, "'pol' is policies: %s", r.err);
+	cr_expect(strstr(r.out, "fake_policy"), "%s", r.out);
+	r = cli("dev", NULL);
+	expect_run(r, GX_NOMOD, r.err, "the gmem kernel module is not loaded");
+	r = cli("stat", NULL);
+	expect_run(r, GX_USAGE, r.err, "ambiguous command 'stat': status, stats");
+	cr_expect_eq(gmemctl_find_cmd("unl"), gmemctl_find_cmd("unload"));
+	cr_expect_null(gmemctl_find_cmd("s"));
+	/* An exact name wins over being a prefix of a longer one. */
+	cr_expect_str_eq(gmemctl_find_cmd("load")->name, "load");
+}
+
+Test(cli, double_dash_ends_options)
+{
+	/* After "--", "-v" is a policy name (not a valid one), not the flag. */
+	struct run r = cli("policies", "--", "-v", NULL);
+
+	expect_run(r, GX_NOPOLICY, r.err, "no policy named '-v'");
+	/* ... and --json there is not the output option. */
+	r = cli("policies", "--", "--json", NULL);
+	expect_run(r, GX_NOPOLICY, r.err, "no policy named '--json'");
+	cr_expect_str_eq(r.out, "");
+	/* --help after "--" is not help either. */
+	r = cli("load", "--", "--help", NULL);
+	cr_expect_neq(r.rc, GX_OK);
+	cr_expect(!strstr(r.out, "Usage:"), "%s", r.out);
+}
+
+Test(cli, top_arguments_and_errors)
+{
+	struct run r = cli("top", "--interval", "0", NULL);
+
+	expect_run(r, GX_USAGE, r.err, "--interval needs seconds (1..3600)");
+	r = cli("top", "--iterations", "0", NULL);
+	expect_run(r, GX_USAGE, r.err, "--iterations needs a positive number");
+	r = cli("top", "--interval", NULL);
+	expect_run(r, GX_USAGE, r.err, "--interval needs seconds");
+	r = cli("top", "extra", NULL);
+	expect_run(r, GX_USAGE, r.err, "unexpected argument 'extra'");
+	/* Without the module: the first sample fails at once, as JSON too. */
+	r = cli("-j", "top", "--iterations", "1", NULL);
+	cr_expect_eq(r.rc, GX_NOMOD);
+	cr_expect(strstr(r.out, "\"error\":\"cannot read gmem's counters: the gmem kernel module"),
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "\"exit\":3}"), "%s", r.out);
+}
+
 Test(cli, opt_scanner)
 {
 	char *argv[] = { "x", "--set", "a=1", "--set=b=2", "--setx", "--pin", "--set", NULL };
+	struct gmemctl g = { .opt_end = 7 };
 	const char *val = NULL;
 	int i = 1;
 
-	cr_expect_eq(gx_opt(7, argv, &i, "--set", true, &val), 1);
+	cr_expect_eq(gx_opt(&g, 7, argv, &i, "--set", true, &val), 1);
 	cr_expect_str_eq(val, "a=1");
 	cr_expect_eq(i, 2, "index moved past the separate value");
 	i = 3;
-	cr_expect_eq(gx_opt(7, argv, &i, "--set", true, &val), 1);
+	cr_expect_eq(gx_opt(&g, 7, argv, &i, "--set", true, &val), 1);
 	cr_expect_str_eq(val, "b=2");
 	i = 4;
-	cr_expect_eq(gx_opt(7, argv, &i, "--set", true, &val), 0, "--setx is another option");
+	cr_expect_eq(gx_opt(&g, 7, argv, &i, "--set", true, &val), 0, "--setx is another option");
 	i = 5;
-	cr_expect_eq(gx_opt(7, argv, &i, "--pin", false, NULL), 1);
+	cr_expect_eq(gx_opt(&g, 7, argv, &i, "--pin", false, NULL), 1);
 	i = 6;
-	cr_expect_eq(gx_opt(7, argv, &i, "--set", true, &val), -1, "missing value");
+	cr_expect_eq(gx_opt(&g, 7, argv, &i, "--set", true, &val), -1, "missing value");
+	/* After "--" (opt_end) nothing is an option, and a value cannot come from there. */
+	g.opt_end = 5;
+	i = 5;
+	cr_expect_eq(gx_opt(&g, 7, argv, &i, "--pin", false, NULL), 0, "--pin after --");
+	cr_expect(!gx_is_opt(&g, 5, argv[5]));
+	cr_expect(gx_is_opt(&g, 4, argv[4]));
+	g.opt_end = 2;
+	i = 1;
+	cr_expect_eq(gx_opt(&g, 7, argv, &i, "--set", true, &val), -1, "value beyond --");
 }
 
 Test(cli, exit_code_mapping)
@@ -291,7 +426,7 @@ Test(binary, bad_flags_exit_2_with_a_message)
 
 	cr_expect_eq(run_bin("--bogus", out, sizeof(out)), GX_USAGE);
 	cr_expect(strstr(out, "gmemctl: unknown option '--bogus'"), "%s", out);
-	cr_expect(strstr(out, "Try 'gmemctl --help'."), "%s", out);
+	cr_expect(strstr(out, "Try 'gmemctl help'."), "%s", out);
 	cr_expect_eq(run_bin("load", out, sizeof(out)), GX_USAGE);
 	cr_expect(strstr(out, "which policy?"), "%s", out);
 	cr_expect_eq(run_bin("stats --watch -3", out, sizeof(out)), GX_USAGE);

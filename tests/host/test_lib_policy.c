@@ -31,6 +31,7 @@ struct var_spec {
 	const char *name;
 	int type;	/* BTF id */
 	__u32 off, size;
+	bool is_static;	/* BTF_VAR_STATIC: a file's or function's static */
 };
 
 /* Variables and a .rodata DATASEC over them (sizes as given, to test mismatches). */
@@ -40,7 +41,8 @@ static void add_rodata(struct btf *btf, const struct var_spec *vars, int n, __u3
 
 	cr_assert_leq(n, 16);
 	for (i = 0; i < n; i++) {
-		ids[i] = btf__add_var(btf, vars[i].name, BTF_VAR_GLOBAL_ALLOCATED, vars[i].type);
+		ids[i] = btf__add_var(btf, vars[i].name, vars[i].is_static ? BTF_VAR_STATIC :
+				      BTF_VAR_GLOBAL_ALLOCATED, vars[i].type);
 		cr_assert_gt(ids[i], 0);
 	}
 	cr_assert_gt(btf__add_datasec(btf, ".rodata", sec_size), 0);
@@ -59,18 +61,20 @@ Test(tunables, scan_classifies_and_filters)
 	int ptr = btf__add_ptr(btf, u32);
 	int cv = btf__add_volatile(btf, btf__add_const(btf, u32));
 	const struct var_spec vars[] = {
-		{ "depth", cv, 0, 4 },		/* const volatile u32: the usual tunable */
-		{ "delta", s16, 4, 2 },
-		{ "on", b, 6, 1 },
-		{ "tag", arr, 8, 16 },
-		{ "ptr", ptr, 24, 8 },		/* not settable */
-		{ "lying", u32, 32, 8 },	/* section size != type size */
-		{ "outside", u32, 60, 4 },	/* beyond the data */
+		{ "depth", cv, 0, 4, false },		/* const volatile u32: the usual tunable */
+		{ "delta", s16, 4, 2, false },
+		{ "on", b, 6, 1, false },
+		{ "tag", arr, 8, 16, false },
+		{ "ptr", ptr, 24, 8, false },		/* not settable */
+		{ "lying", u32, 32, 8, false },	/* section size != type size */
+		{ "outside", u32, 60, 4, false },	/* beyond the data */
+		{ "hook.____fmt", arr, 40, 16, true },	/* static: gmem_error()'s format */
+		{ "table", u32, 44, 4, true },	/* a file's static const */
 	};
 	struct gm_tunable *t;
 	int n;
 
-	add_rodata(btf, vars, 7, 64);
+	add_rodata(btf, vars, 9, 64);
 	n = gm_tunables_scan(btf, 48, &t);
 	cr_assert_eq(n, 4, "depth, delta, on, tag; got %d", n);
 	cr_expect_str_eq(t[0].name, "depth");
@@ -106,7 +110,7 @@ Test(tunables, typed_store_and_format)
 	int s32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
 	int u64 = btf__add_int(btf, "unsigned long", 8, 0);
 	const struct var_spec vars[] = {
-		{ "u8", u8, 0, 1 }, { "s32", s32, 4, 4 }, { "u64", u64, 8, 8 },
+		{ "u8", u8, 0, 1, false }, { "s32", s32, 4, 4, false }, { "u64", u64, 8, 8, false },
 	};
 	unsigned char data[16], before[16];
 	struct gm_tunable *t;
@@ -415,4 +419,18 @@ Test(search, name_of_path)
 	cr_expect_eq(gm_policy_name_of("/a/.bpf.o", name, sizeof(name)), -EINVAL);
 	cr_expect_eq(gm_policy_name_of("a_very_long_policy_name.bpf.o", name, sizeof(name)),
 		     -ENAMETOOLONG);
+}
+
+Test(policy, log_tail_is_the_last_lines)
+{
+	size_t len;
+	const char *s;
+
+	s = gmem_log_tail("a\nb\nc\n\n", 2, &len);
+	cr_expect_eq(len, 3);
+	cr_expect(!strncmp(s, "b\nc", len), "%.*s", (int)len, s);
+	s = gmem_log_tail("only", 5, &len);
+	cr_expect(!strncmp(s, "only", 4) && len == 4);
+	gmem_log_tail("", 3, &len);
+	cr_expect_eq(len, 0);
 }

@@ -4,7 +4,7 @@
  * structure (object/array nesting, keys only inside objects) checked as it
  * is written so that a caller bug gives an error instead of invalid JSON.
  *
- * Pure; one struct gmem_json per thread.
+ * Pure; one struct gx_json per thread. CLI plumbing (see json.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,19 +13,20 @@
 #include <string.h>
 
 #include "gmempolicy.h"
+#include "json.h"
 
-void gmem_json_init(struct gmem_json *j)
+void gx_json_init(struct gx_json *j)
 {
 	memset(j, 0, sizeof(*j));
 }
 
-void gmem_json_free(struct gmem_json *j)
+void gx_json_free(struct gx_json *j)
 {
 	free(j->buf);
 	memset(j, 0, sizeof(*j));
 }
 
-static void put(struct gmem_json *j, const char *s, size_t n)
+static void put(struct gx_json *j, const char *s, size_t n)
 {
 	size_t cap;
 	char *nb;
@@ -49,7 +50,7 @@ static void put(struct gmem_json *j, const char *s, size_t n)
 	j->buf[j->len] = '\0';
 }
 
-static void puts_(struct gmem_json *j, const char *s)
+static void puts_(struct gx_json *j, const char *s)
 {
 	put(j, s, strlen(s));
 }
@@ -86,7 +87,7 @@ static int utf8_len(const unsigned char *p)
 }
 
 /* A JSON string; bytes that are not UTF-8 (a policy's message may hold any) become U+FFFD. */
-static void put_string(struct gmem_json *j, const char *s)
+static void put_string(struct gx_json *j, const char *s)
 {
 	const unsigned char *p;
 	char esc[8];
@@ -116,13 +117,13 @@ static void put_string(struct gmem_json *j, const char *s)
 	put(j, "\"", 1);
 }
 
-static bool level_is_obj(const struct gmem_json *j)
+static bool level_is_obj(const struct gx_json *j)
 {
 	return j->depth && (j->in_obj & (1u << (j->depth - 1)));
 }
 
 /* The separator and key before a value; sets j->err on misuse. */
-static void begin_value(struct gmem_json *j, const char *key)
+static void begin_value(struct gx_json *j, const char *key)
 {
 	uint32_t bit;
 
@@ -150,12 +151,12 @@ static void begin_value(struct gmem_json *j, const char *key)
 	}
 }
 
-static void open_container(struct gmem_json *j, const char *key, bool obj)
+static void open_container(struct gx_json *j, const char *key, bool obj)
 {
 	begin_value(j, key);
 	if (j->err)
 		return;
-	if (j->depth >= GMEM_JSON_MAX_DEPTH) {
+	if (j->depth >= GX_JSON_MAX_DEPTH) {
 		j->err = -E2BIG;
 		return;
 	}
@@ -168,7 +169,7 @@ static void open_container(struct gmem_json *j, const char *key, bool obj)
 	put(j, obj ? "{" : "[", 1);
 }
 
-static void close_container(struct gmem_json *j, bool obj)
+static void close_container(struct gx_json *j, bool obj)
 {
 	if (j->err)
 		return;
@@ -180,27 +181,27 @@ static void close_container(struct gmem_json *j, bool obj)
 	put(j, obj ? "}" : "]", 1);
 }
 
-void gmem_json_obj_begin(struct gmem_json *j, const char *key)
+void gx_json_obj_begin(struct gx_json *j, const char *key)
 {
 	open_container(j, key, true);
 }
 
-void gmem_json_obj_end(struct gmem_json *j)
+void gx_json_obj_end(struct gx_json *j)
 {
 	close_container(j, true);
 }
 
-void gmem_json_arr_begin(struct gmem_json *j, const char *key)
+void gx_json_arr_begin(struct gx_json *j, const char *key)
 {
 	open_container(j, key, false);
 }
 
-void gmem_json_arr_end(struct gmem_json *j)
+void gx_json_arr_end(struct gx_json *j)
 {
 	close_container(j, false);
 }
 
-void gmem_json_str(struct gmem_json *j, const char *key, const char *s)
+void gx_json_str(struct gx_json *j, const char *key, const char *s)
 {
 	begin_value(j, key);
 	if (!s)
@@ -209,7 +210,7 @@ void gmem_json_str(struct gmem_json *j, const char *key, const char *s)
 		put_string(j, s);
 }
 
-void gmem_json_u64(struct gmem_json *j, const char *key, uint64_t v)
+void gx_json_u64(struct gx_json *j, const char *key, uint64_t v)
 {
 	char num[24];
 
@@ -218,7 +219,7 @@ void gmem_json_u64(struct gmem_json *j, const char *key, uint64_t v)
 	puts_(j, num);
 }
 
-void gmem_json_i64(struct gmem_json *j, const char *key, int64_t v)
+void gx_json_i64(struct gx_json *j, const char *key, int64_t v)
 {
 	char num[24];
 
@@ -227,39 +228,28 @@ void gmem_json_i64(struct gmem_json *j, const char *key, int64_t v)
 	puts_(j, num);
 }
 
-void gmem_json_bool(struct gmem_json *j, const char *key, bool v)
+void gx_json_bool(struct gx_json *j, const char *key, bool v)
 {
 	begin_value(j, key);
 	puts_(j, v ? "true" : "false");
 }
 
-void gmem_json_null(struct gmem_json *j, const char *key)
+void gx_json_null(struct gx_json *j, const char *key)
 {
 	begin_value(j, key);
 	puts_(j, "null");
 }
 
-void gmem_json_stats(struct gmem_json *j, const char *key, const struct gmem_stats *st)
+void gx_json_stats(struct gx_json *j, const char *key, const struct gmem_stats *st)
 {
-	gmem_json_obj_begin(j, key);
-	gmem_json_u64(j, "cpu_faults", st->cpu_faults);
-	gmem_json_u64(j, "dev_faults", st->dev_faults);
-	gmem_json_u64(j, "h2d_blocks", st->h2d_blocks);
-	gmem_json_u64(j, "d2h_blocks", st->d2h_blocks);
-	gmem_json_u64(j, "h2d_bytes", st->h2d_bytes);
-	gmem_json_u64(j, "d2h_bytes", st->d2h_bytes);
-	gmem_json_u64(j, "evictions", st->evictions);
-	gmem_json_u64(j, "prefetch_issued", st->prefetch_issued);
-	gmem_json_u64(j, "prefetch_used", st->prefetch_used);
-	gmem_json_u64(j, "prefetch_wasted", st->prefetch_wasted);
-	gmem_json_u64(j, "remote_maps", st->remote_maps);
-	gmem_json_u64(j, "resident_host", st->resident_host);
-	gmem_json_u64(j, "resident_dev", st->resident_dev);
-	gmem_json_u64(j, "dev_accesses", st->dev_accesses);
-	gmem_json_obj_end(j);
+	gx_json_obj_begin(j, key);
+#define X(name) gx_json_u64(j, #name, st->name);
+	GMEM_STATS_COUNTERS(X)
+#undef X
+	gx_json_obj_end(j);
 }
 
-int gmem_json_finish(struct gmem_json *j, const char **out)
+int gx_json_finish(struct gx_json *j, const char **out)
 {
 	if (j->err)
 		return j->err;
@@ -267,4 +257,60 @@ int gmem_json_finish(struct gmem_json *j, const char **out)
 		return -EINVAL;
 	*out = j->buf;
 	return 0;
+}
+
+/*
+ * Re-indent a compact document written by this file: strings are copied as
+ * they are (escapes included), a newline and indentation go after '{', '['
+ * and ',' and before the closing bracket, a space after ':'. Empty
+ * containers stay "{}" and "[]".
+ */
+void gx_json_print(FILE *f, const char *doc, bool pretty)
+{
+	const char *c;
+	bool in_str = false;
+	int depth = 0;
+
+	if (!pretty) {
+		fprintf(f, "%s\n", doc);
+		return;
+	}
+	for (c = doc; *c; c++) {
+		if (in_str) {
+			fputc(*c, f);
+			if (*c == '\\' && c[1])
+				fputc(*++c, f);
+			else if (*c == '"')
+				in_str = false;
+			continue;
+		}
+		switch (*c) {
+		case '"':
+			in_str = true;
+			fputc(*c, f);
+			break;
+		case '{':
+		case '[':
+			fputc(*c, f);
+			if (c[1] == '}' || c[1] == ']') {
+				fputc(*++c, f);
+				break;
+			}
+			fprintf(f, "\n%*s", 2 * ++depth, "");
+			break;
+		case '}':
+		case ']':
+			fprintf(f, "\n%*s%c", 2 * --depth, "", *c);
+			break;
+		case ',':
+			fprintf(f, ",\n%*s", 2 * depth, "");
+			break;
+		case ':':
+			fputs(": ", f);
+			break;
+		default:
+			fputc(*c, f);
+		}
+	}
+	fputc('\n', f);
 }
