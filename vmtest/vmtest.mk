@@ -23,7 +23,7 @@ $(WARN_KO): vmtest/warn_test/gmem_warn_test.c vmtest/warn_test/Kbuild $(DEPS_STA
 # The whole suite: host tests, the harness self-checks, the in-guest suite.
 # (Here, not in tests/tests.mk: prerequisites expand when read, and WARN_KO is
 # defined above.)
-test: all $(WARN_KO)
+test: guest-payload $(WARN_KO)
 	$(Q)bash scripts/test.sh
 
 check-harness: guest-payload $(WARN_KO)

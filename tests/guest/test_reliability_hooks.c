@@ -84,9 +84,14 @@ static void calibrate(struct hk *h)
 
 	set_param(PARAM("watchdog_ms"), 0);
 	pol_start(&p, POLICY);
-	m = new_obj(h, &id);
-	base = timed_fault(h, m);
-	munmap(m, REL_BS);
+	/* The first fault of a run pays for setup: take the faster of two. */
+	for (i = 0, base = 1e9; i < 2; i++) {
+		m = new_obj(h, &id);
+		t = timed_fault(h, m);
+		munmap(m, REL_BS);
+		if (t < base)
+			base = t;
+	}
 	pol_set_bss(&p, "fault_outer", 16);
 	for (i = 0; i < 3; i++) {
 		m = new_obj(h, &id);
@@ -260,6 +265,7 @@ retry:
 	m = hk_begin(&h, &o, &p, &id);
 	pol_set_bss(&p, "target_obj", id);
 	pol_set_bss(&p, "fault_outer", outer_for(&h, spin));
+	pol_set_bss(&p, "spin_cap_ns", spin * 3e9);
 	t0 = gmt_now();
 	GT_ASSERT(gmt_sim_launch(h.sfd, GMEM_SIM_REDUCE, 0, m, NULL, 4, 0, &seq) == 0, "launch");
 	gpid = go_when(&p, "target_faults", 0.05, &o);
@@ -303,6 +309,7 @@ retry:
 	pol_set_bss(&p, "target_obj", id);
 	pol_set_bss(&p, "fault_outer", outer_for(&h, WATCHDOG_MS * 3e-3));
 	pol_set_bss(&p, "exit_outer", outer_for(&h, spin));
+	pol_set_bss(&p, "spin_cap_ns", spin * 3e9);
 	gpid = go_when(&p, "exit_calls", 0.05, &o);
 	took = timed_fault(&h, m);
 	/* The exit hook may run elsewhere: wait for it to have run. */
@@ -352,6 +359,7 @@ retry:
 	h.ejections0 = status(h.gfd).ejections;
 	pol_start(&p, POLICY);
 	pol_set_bss(&p, "evicted_outer", outer_for(&h, each));
+	pol_set_bss(&p, "spin_cap_ns", each * 3e9);
 	t0 = gmt_now();
 	pid = go_when(&p, "evicted_calls", 0.1, &o);
 	ret = gmt_advise(h.gfd, m, NBLK * REL_BS, GMEM_ADV_DONTNEED, 0, 0);

@@ -21,11 +21,21 @@ u64 fault_calls, target_faults, exit_calls, evicted_calls;
 u64 exit_ns, evicted_max_ns, evicted_total_ns;
 u64 sink;
 
+/*
+ * A safety stop for the test itself, not a cutoff the core could use: the
+ * spin also ends after spin_cap_ns (set by the test to a few times the spin
+ * it wants), so a miscalibrated spin cannot lock a CPU up for minutes.
+ */
+u64 spin_cap_ns;
+
 static __always_inline void spin(u32 outer)
 {
+	u64 t0 = bpf_ktime_get_ns();
 	u32 i, j, n = inner;
 
 	bpf_for(i, 0, outer) {
+		if (spin_cap_ns && bpf_ktime_get_ns() - t0 > spin_cap_ns)
+			break;
 		bpf_for(j, 0, n)
 			sink += j;
 	}
