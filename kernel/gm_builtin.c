@@ -8,7 +8,8 @@
  *              with GMEM_DEV_HOST), unless pinned.
  *   prefetch   of the next gmem.builtin_prefetch blocks of the object after
  *              the faulting one, those not on the device already (sequential
- *              read-ahead; 0 disables it).
+ *              read-ahead; 0 disables it), paused on a device while its
+ *              read-ahead is being wasted (gm_builtin_ra_on()).
  *   eviction   least recently used first, from the device LRU that the core
  *              maintains whatever policy is active (so falling back is
  *              instant), skipping pinned and busy blocks; blocks hinted
@@ -35,12 +36,55 @@ int gm_builtin_fault(struct gm_fault_req *req)
 	return GMEM_PLACE_MIGRATE;
 }
 
+/*
+ * Wasted read-ahead costs a migration in and, once evicted unused, one out,
+ * and pushes out a block that may be needed: per device, the read-ahead is
+ * judged on every GM_RA_WINDOW prefetches that resolved (the core's
+ * prefetch_used/prefetch_wasted device counters) and stays off while at
+ * least a third of them were wasted (a used one saves a fault, a wasted one
+ * costs about two transfers). While off, every GM_RA_PROBE-th fault still
+ * reads ahead, so the window refills and a pattern turning sequential is
+ * noticed. Under gm_lock like the rest of this file.
+ */
+#define GM_RA_WINDOW	16
+#define GM_RA_PROBE	32
+
+static struct {
+	u64 used, wasted;	/* device counters when the window began */
+	u32 faults;		/* faults while off, for the probes */
+	bool off;
+} gm_ra[GMEM_MAX_DEVICES];
+
+static bool gm_builtin_ra_on(u32 dev)
+{
+	const struct gmem_stats *st;
+	u64 used, wasted;
+
+	if (dev >= GMEM_MAX_DEVICES || !gm_devs[dev])
+		return false;
+	st = &gm_devs[dev]->stats;
+	/* A device re-registered under this id starts its counters at 0. */
+	if (st->prefetch_used < gm_ra[dev].used || st->prefetch_wasted < gm_ra[dev].wasted)
+		gm_ra[dev] = (typeof(gm_ra[dev])){};
+	used = st->prefetch_used - gm_ra[dev].used;
+	wasted = st->prefetch_wasted - gm_ra[dev].wasted;
+	if (used + wasted >= GM_RA_WINDOW) {
+		gm_ra[dev].off = 3 * wasted >= used + wasted;
+		gm_ra[dev].used = st->prefetch_used;
+		gm_ra[dev].wasted = st->prefetch_wasted;
+	}
+	return !gm_ra[dev].off || ++gm_ra[dev].faults % GM_RA_PROBE == 0;
+}
+
 void gm_builtin_prefetch(struct gm_fault_req *req)
 {
 	u32 n = min_t(u32, READ_ONCE(builtin_prefetch), GM_PREFETCH_BUDGET);
 	const struct gm_object *obj = req->blk->obj;
 	const struct gm_block *blk;
 	u32 i, idx;
+
+	if (n && !gm_builtin_ra_on(req->ctx.dev))
+		return;
 
 	for (i = 1; i <= n; i++) {
 		idx = req->ctx.idx + i;
