@@ -22,6 +22,8 @@
  */
 #include <gmempolicy.h>
 
+/* Decode runs four policies at three sizes: long under TCG on a busy host. */
+#define GT_TIMEOUT_S	240
 #include "gtest.h"
 #include "gmem_test_util.h"
 #include "min.h"
@@ -745,8 +747,8 @@ GT_TEST(s3fifo_keeps_reused_blocks_through_scans)
  * visits). With its default prefetch_slack=0 its prefetches cost no
  * migration, so the run measures its eviction: at least 1.3x fewer blocks
  * than lru_cold and uvm_like. prefetch_slack=2 spends a few migrations per
- * token on prefetches that save faults: it must move no fewer blocks and
- * take fewer faults. The built-in read-ahead is off, so
+ * token on prefetches that save faults: at 2x it must move no fewer blocks
+ * and take fewer faults. The built-in read-ahead is off, so
  * lru_cold (which leaves prefetching to the built-in policy) is compared on
  * its eviction alone; uvm_like runs its own prefetcher, as UVM does.
  */
@@ -773,24 +775,28 @@ GT_TEST(llm_layer_decode_near_min)
 
 		tp_generate(&wp, &plan);
 		tp_run_plan(&e, &plan, &llm, &rl);
-		tp_run_plan(&e, &plan, &llm2, &r2);
 		ml = tp_moved(&rl.st);
-		m2 = tp_moved(&r2.st);
 		mmin = tp_min_moved(&rl.min);
 		gt_log("decode %.1fx (%s): llm_layer moved %.0f blocks, MIN %.0f (%.3fx), "
 		       "faults %llu, period %llu", oversub[i], plan.desc, ml, mmin, ml / mmin,
 		       (unsigned long long)rl.st.dev_faults, (unsigned long long)rl.field);
-		gt_log("decode %.1fx: prefetch_slack=2 moved %.0f blocks (%.3fx MIN), faults %llu",
-		       oversub[i], m2, m2 / mmin, (unsigned long long)r2.st.dev_faults);
 		GT_EXPECT(ml <= 1.10 * mmin, "%.1fx: llm_layer/MIN = %.3f > 1.10", oversub[i],
 			  ml / mmin);
 		GT_EXPECT(rl.field == wp.layers, "learned period %llu, expected %u",
 			  (unsigned long long)rl.field, wp.layers);
+		/* The slack trade-off once, at 2x: the run is the slowest part. */
+		if (oversub[i] != 2)
+			goto others;
+		tp_run_plan(&e, &plan, &llm2, &r2);
+		m2 = tp_moved(&r2.st);
+		gt_log("decode %.1fx: prefetch_slack=2 moved %.0f blocks (%.3fx MIN), faults %llu",
+		       oversub[i], m2, m2 / mmin, (unsigned long long)r2.st.dev_faults);
 		GT_EXPECT(m2 >= ml && r2.st.dev_faults < rl.st.dev_faults,
 			  "%.1fx: slack 2: %.0f moved, %llu faults; default: %.0f, %llu", oversub[i],
 			  m2, (unsigned long long)r2.st.dev_faults, ml,
 			  (unsigned long long)rl.st.dev_faults);
 		GT_EXPECT(r2.checksum == rl.checksum, "prefetch_slack=2: data differs");
+others:
 		for (j = 0; j < 2; j++) {
 			struct tp_run_cfg oc = { .policy = others[j] };
 
