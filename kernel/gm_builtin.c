@@ -8,8 +8,8 @@
  *              with GMEM_DEV_HOST), unless pinned.
  *   prefetch   of the next gmem.builtin_prefetch blocks of the object after
  *              the faulting one, those not on the device already (sequential
- *              read-ahead; 0 disables it), paused on a device while its
- *              read-ahead is being wasted (gm_builtin_ra_on()).
+ *              read-ahead; 0 disables it), paused for an object whose
+ *              faults stop looking sequential (gm_builtin_ra_on()).
  *   eviction   least recently used first, from the device LRU that the core
  *              maintains whatever policy is active (so falling back is
  *              instant), skipping pinned and busy blocks; blocks hinted
@@ -38,52 +38,40 @@ int gm_builtin_fault(struct gm_fault_req *req)
 
 /*
  * Wasted read-ahead costs a migration in and, once evicted unused, one out,
- * and pushes out a block that may be needed: per device, the read-ahead is
- * judged on every GM_RA_WINDOW prefetches that resolved (the core's
- * prefetch_used/prefetch_wasted device counters) and stays off while at
- * least a third of them were wasted (a used one saves a fault, a wasted one
- * costs about two transfers). While off, every GM_RA_PROBE-th fault still
- * reads ahead, so the window refills and a pattern turning sequential is
- * noticed. Under gm_lock like the rest of this file.
+ * and pushes out a block that may be needed. So each object's read-ahead is
+ * judged every GM_RA_WINDOW faults: it stays (or goes back) on only if at
+ * least 2/3 of them looked sequential, at the block after the previous
+ * fault (what read-ahead would have served) or just past what that fault
+ * read ahead, when the device used that block (what it did serve). Per
+ * object, so one run's history never changes another's counts. Under
+ * gm_lock like the rest of this file.
  */
-#define GM_RA_WINDOW	16
-#define GM_RA_PROBE	32
+#define GM_RA_WINDOW	8
 
-static struct {
-	u64 used, wasted;	/* device counters when the window began */
-	u32 faults;		/* faults while off, for the probes */
-	bool off;
-} gm_ra[GMEM_MAX_DEVICES];
-
-static bool gm_builtin_ra_on(u32 dev)
+static bool gm_builtin_ra_on(struct gm_object *obj, u32 idx, u32 n)
 {
-	const struct gmem_stats *st;
-	u64 used, wasted;
+	u32 p = obj->ra_prev;
+	/* Past the read-ahead: sequential only if the read-ahead was used. */
+	bool seq = idx == p + 1 || (!obj->ra_off && idx == p + 1 + n && p + 1 < obj->nr_blocks &&
+				    !(obj->blocks[p + 1].flags & GM_BLK_PREFETCHED));
 
-	if (dev >= GMEM_MAX_DEVICES || !gm_devs[dev])
-		return false;
-	st = &gm_devs[dev]->stats;
-	/* A device re-registered under this id starts its counters at 0. */
-	if (st->prefetch_used < gm_ra[dev].used || st->prefetch_wasted < gm_ra[dev].wasted)
-		gm_ra[dev] = (typeof(gm_ra[dev])){};
-	used = st->prefetch_used - gm_ra[dev].used;
-	wasted = st->prefetch_wasted - gm_ra[dev].wasted;
-	if (used + wasted >= GM_RA_WINDOW) {
-		gm_ra[dev].off = 3 * wasted >= used + wasted;
-		gm_ra[dev].used = st->prefetch_used;
-		gm_ra[dev].wasted = st->prefetch_wasted;
+	obj->ra_seq += seq;
+	obj->ra_prev = idx;
+	if (++obj->ra_faults >= GM_RA_WINDOW) {
+		obj->ra_off = 3 * obj->ra_seq < 2 * obj->ra_faults;
+		obj->ra_faults = obj->ra_seq = 0;
 	}
-	return !gm_ra[dev].off || ++gm_ra[dev].faults % GM_RA_PROBE == 0;
+	return !obj->ra_off;
 }
 
 void gm_builtin_prefetch(struct gm_fault_req *req)
 {
 	u32 n = min_t(u32, READ_ONCE(builtin_prefetch), GM_PREFETCH_BUDGET);
-	const struct gm_object *obj = req->blk->obj;
+	struct gm_object *obj = req->blk->obj;
 	const struct gm_block *blk;
 	u32 i, idx;
 
-	if (n && !gm_builtin_ra_on(req->ctx.dev))
+	if (n && !gm_builtin_ra_on(obj, req->ctx.idx, n))
 		return;
 
 	for (i = 1; i <= n; i++) {

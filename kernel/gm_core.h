@@ -68,6 +68,9 @@ struct gm_object {
 	struct gm_block *blocks;	/* nr_blocks entries (kvcalloc) */
 	struct gmem_stats stats;
 	struct list_head node;		/* on gm_obj_list */
+	/* Built-in read-ahead's evidence (gm_builtin.c), under gm_lock. */
+	u32 ra_prev, ra_faults, ra_seq;
+	bool ra_off;
 };
 
 /* Core-side state of a registered device. */
