@@ -39,7 +39,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: gmem-bench -w WORKLOAD [options]\n"
-		"workloads: seq stride random zipf llm-train llm-decode, or bw (bandwidth)\n"
+		"workloads: seq stride random zipf llm-train llm-decode moe-decode, or bw (bandwidth)\n"
 		"  -o, --oversub F       working set = F x HBM (0.25..8, default 2)\n"
 		"  -p, --policy NAME     load NAME for the run; 'builtin' insists on no BPF\n"
 		"                        policy (default: whatever is in charge now)\n"
@@ -49,7 +49,12 @@ static void usage(FILE *f)
 		"      --seed N          seed (random, zipf; tenant i uses seed+i)\n"
 		"      --zipf S          zipf exponent (default 1.0)\n"
 		"      --layers L        model layers (llm-*, default 8)\n"
-		"      --iters K         training iterations / decode tokens (default 2 / 16)\n"
+		"      --iters K         training iterations / decode tokens (default 2 / 16;\n"
+		"                        moe-decode 32)\n"
+		"      --experts E       moe-decode: experts per layer (default 8, at most 64)\n"
+		"      --topk K          moe-decode: experts per token and layer (default 2)\n"
+		"      --skew S          moe-decode: router zipf exponent, 0 uniform (default 1)\n"
+		"      --expert-blocks B moe-decode: blocks per expert (default: fit -o)\n"
 		"      --sim N           use /dev/gmem_simN (default 0)\n"
 		"      --min             record the access trace and compute Belady's MIN\n"
 		"      --trace FILE      record the access trace to FILE (gmem-min reads it)\n"
@@ -84,7 +89,8 @@ static int parse_d(const char *s, double *v)
 }
 
 enum { O_TENANTS = 256, O_STRIDE, O_PASSES, O_SEED, O_ZIPF, O_LAYERS, O_ITERS, O_SIM,
-       O_MIN, O_TRACE, O_ALEN, O_JOB, O_CNS, O_LINK, O_FAULT, O_CGBPS, O_LABEL };
+       O_MIN, O_TRACE, O_ALEN, O_JOB, O_CNS, O_LINK, O_FAULT, O_CGBPS, O_LABEL,
+       O_EXPERTS, O_TOPK, O_SKEW, O_EBLOCKS };
 
 static int parse_opt(struct opts *o, int c, const char *arg)
 {
@@ -115,6 +121,10 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 	case O_ZIPF: return parse_d(arg, &w->zipf_s);
 	case O_LAYERS: return parse_u(arg, 1000, &v) ?: (w->layers = (uint32_t)v, 0);
 	case O_ITERS: return parse_u(arg, 4096, &v) ?: (w->iters = (uint32_t)v, 0);
+	case O_EXPERTS: return parse_u(arg, 64, &v) ?: (w->experts = (uint32_t)v, 0);
+	case O_TOPK: return parse_u(arg, 64, &v) ?: (w->topk = (uint32_t)v, 0);
+	case O_SKEW: return parse_d(arg, &w->skew);
+	case O_EBLOCKS: return parse_u(arg, 1u << 16, &v) ?: (w->expert_blocks = (uint32_t)v, 0);
 	case O_SIM: return parse_u(arg, GMEM_MAX_DEVICES - 1, &v) ?: (o->sim = (uint32_t)v, 0);
 	case O_MIN: o->want_min = 1; return 0;
 	case O_TRACE: o->trace_path = arg; return 0;
@@ -164,6 +174,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "fault-us", required_argument, NULL, O_FAULT },
 		{ "compute-gbps", required_argument, NULL, O_CGBPS },
 		{ "label", required_argument, NULL, O_LABEL },
+		{ "experts", required_argument, NULL, O_EXPERTS },
+		{ "topk", required_argument, NULL, O_TOPK },
+		{ "skew", required_argument, NULL, O_SKEW },
+		{ "expert-blocks", required_argument, NULL, O_EBLOCKS },
 		{ 0 }
 	};
 	int c;
@@ -264,6 +278,8 @@ static void print_bench(const struct opts *o, const struct bench_env *env,
 	       w->oversub, o->cfg.tenants, o->policy ? o->policy : c->policy_before,
 	       c->policy_after, bs, env->hbm_blocks, c->nr_blocks,
 	       c->touches, c->touched);
+	if (w->kind == WL_MOE_DECODE)
+		printf(" skew=%.2f experts=%u topk=%u", w->skew, w->experts, w->topk);
 	printf(" cpu_faults=%llu dev_faults=%llu h2d_blocks=%llu d2h_blocks=%llu h2d_bytes=%llu"
 	       " d2h_bytes=%llu evictions=%llu prefetch_issued=%llu prefetch_used=%llu"
 	       " prefetch_wasted=%llu remote_maps=%llu",

@@ -12,9 +12,10 @@
 # A failed run prints "BENCHFAIL ..." and the matrix goes on; the exit status
 # is then 1.
 
-POLICIES=${BENCH_POLICIES:-"builtin uvm_like lru_cold stride_prefetch llm_layer"}
-# name[:stride][:tN] ; stride only for "stride", tN = N tenants
-WORKLOADS=${BENCH_WORKLOADS:-"seq stride:1 stride:2 stride:7 stride:-1 random zipf llm-train llm-decode llm-decode:t2"}
+POLICIES=${BENCH_POLICIES:-"builtin uvm_like lru_cold stride_prefetch llm_layer s3fifo"}
+# name[:stride][:tN][:sX] ; stride only for "stride", tN = N tenants,
+# sX = router skew X (moe-decode: 0 uniform .. 2 strongly skewed)
+WORKLOADS=${BENCH_WORKLOADS:-"seq stride:1 stride:2 stride:7 stride:-1 random zipf llm-train llm-decode llm-decode:t2 moe-decode:s0 moe-decode:s1 moe-decode:s2"}
 OVERSUB=${BENCH_OVERSUB:-"0.5 1 1.5 2 3 4"}
 HOOK_RUNS=${BENCH_HOOK_RUNS:-3}
 # builtin_lru (tests/policies) makes the built-in policy's LRU decisions in
@@ -62,6 +63,7 @@ for w in $WORKLOADS; do
 	for part in $(echo "$rest" | tr ':' ' '); do
 		case $part in
 		t[0-9]*) args="$args --tenants ${part#t}" ;;
+		s[0-9]*) args="$args --skew ${part#s}" ;;
 		*) args="$args --stride $part" ;;
 		esac
 	done

@@ -146,12 +146,15 @@ static void bench_keys(struct rrow *r)
 {
 	const char *w = rrow_get(r, "workload");
 	double tenants = rrow_num(r, "tenants"), stride = rrow_num(r, "stride");
+	double skew = rrow_num(r, "skew");
 	int n;
 
 	if (!w)
 		w = "?";
 	if (!strcmp(w, "stride") && !isnan(stride))
 		n = snprintf(r->wkey, sizeof(r->wkey), "stride%+d", (int)stride);
+	else if (!isnan(skew))	/* moe-decode: one row per router skew */
+		n = snprintf(r->wkey, sizeof(r->wkey), "%s s%g", w, skew);
 	else
 		n = snprintf(r->wkey, sizeof(r->wkey), "%s", w);
 	if (!isnan(tenants) && tenants > 1 && n > 0 && (size_t)n < sizeof(r->wkey))

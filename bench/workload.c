@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +27,14 @@ static const char *const wl_names[] = {
 	[WL_ZIPF] = "zipf",
 	[WL_LLM_TRAIN] = "llm-train",
 	[WL_LLM_DECODE] = "llm-decode",
+	[WL_MOE_DECODE] = "moe-decode",
 };
 
 enum wl_kind wl_kind_parse(const char *name)
 {
 	unsigned int k;
 
-	for (k = WL_SEQ; k <= WL_LLM_DECODE; k++)
+	for (k = WL_SEQ; k <= WL_MOE_DECODE; k++)
 		if (!strcmp(name, wl_names[k]))
 			return k;
 	return 0;
@@ -40,7 +42,7 @@ enum wl_kind wl_kind_parse(const char *name)
 
 const char *wl_kind_name(enum wl_kind kind)
 {
-	return kind >= WL_SEQ && kind <= WL_LLM_DECODE ? wl_names[kind] : "?";
+	return kind >= WL_SEQ && kind <= WL_MOE_DECODE ? wl_names[kind] : "?";
 }
 
 void wl_defaults(struct wl_params *p, enum wl_kind kind)
@@ -50,8 +52,12 @@ void wl_defaults(struct wl_params *p, enum wl_kind kind)
 	p->passes = 3;
 	p->seed = 1;
 	p->zipf_s = 1.0;
-	p->layers = 8;
-	p->iters = kind == WL_LLM_DECODE ? 16 : 2;
+	p->layers = kind == WL_MOE_DECODE ? 4 : 8;
+	p->iters = kind == WL_LLM_DECODE ? 16 : kind == WL_MOE_DECODE ? 32 : 2;
+	p->experts = 8;
+	p->topk = 2;
+	p->expert_blocks = 0;
+	p->skew = 1.0;
 }
 
 uint64_t wl_rand_next(uint64_t *state)
@@ -327,6 +333,108 @@ static int gen_llm_decode(const struct wl_params *p, struct wl_plan *plan)
 	return 0;
 }
 
+#define WL_MOE_MAX_EXPERTS	64
+
+void wl_moe_route(uint64_t *state, const uint32_t *rank, const double *weight, uint32_t E,
+		  uint32_t topk, uint32_t *out)
+{
+	bool taken[WL_MOE_MAX_EXPERTS] = { false };
+	uint32_t k, r, i, j, t;
+
+	for (k = 0; k < topk; k++) {
+		double total = 0, u;
+
+		/* Without replacement: draw from the weights of the ranks left. */
+		for (r = 0; r < E; r++)
+			if (!taken[r])
+				total += weight[r];
+		u = (double)(wl_rand_next(state) >> 11) * 0x1p-53 * total;
+		for (r = 0; r < E; r++) {
+			if (taken[r])
+				continue;
+			if (u < weight[r])
+				break;
+			u -= weight[r];
+		}
+		if (r == E)	/* rounding left u past the last weight */
+			for (r = E; r-- > 0 && taken[r];)
+				;
+		taken[r] = true;
+		out[k] = rank[r];
+	}
+	/* Experts run in id order (one grouped kernel per layer). */
+	for (i = 1; i < topk; i++)
+		for (j = i; j > 0 && out[j - 1] > out[j]; j--) {
+			t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+}
+
+/*
+ * Mixture-of-experts decode: L layers, each A attention blocks followed by
+ * E experts of B blocks (A = a quarter of the layer's share of the set, B
+ * fills the rest unless given). Per token, every layer reads its attention
+ * blocks, then the top-k experts its router picks: zipf(skew) popularity
+ * over a seeded per-layer order of the experts (skew 0: uniform), k
+ * distinct draws. Every block of layer l is tagged l: the tags say the
+ * layer, not which experts will run.
+ */
+static int gen_moe_decode(const struct wl_params *p, struct wl_plan *plan)
+{
+	uint32_t n = plan->nr_blocks, L = p->layers, E = p->experts, k = p->topk;
+	uint32_t P = n / L ? n / L : 1, A, B, S, t, l, r, j, pick[WL_MOE_MAX_EXPERTS];
+	uint32_t *rank;
+	double *weight;
+	uint64_t pos = 0, state = p->seed;
+	int err;
+
+	A = P / 4 ? P / 4 : 1;
+	B = p->expert_blocks ? p->expert_blocks : (P > A && (P - A) / E ? (P - A) / E : 1);
+	S = A + E * B;
+	if ((uint64_t)L * S > WL_MAX_BLOCKS)
+		return -EINVAL;
+	plan->nr_blocks = L * S;
+	rank = malloc((size_t)L * E * sizeof(*rank));
+	weight = malloc(E * sizeof(*weight));
+	if (!rank || !weight) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = plan_alloc(plan, (uint64_t)p->iters * L * (A + k * B));
+	if (err)
+		goto out;
+	for (r = 0; r < E; r++)
+		weight[r] = 1.0 / pow((double)(r + 1), p->skew);
+	for (l = 0; l < L; l++) {
+		uint32_t *rk = rank + (size_t)l * E;
+
+		for (r = 0; r < E; r++)
+			rk[r] = r;
+		for (r = E - 1; r > 0; r--) {
+			uint32_t x = rand_below(&state, r + 1), tmp = rk[r];
+
+			rk[r] = rk[x];
+			rk[x] = tmp;
+		}
+		add_hint(plan, l * S, S, GMEM_ADV_TAG, WL_TAG_LAYER(l));
+	}
+	for (t = 0; t < p->iters; t++)
+		for (l = 0; l < L; l++) {
+			touch_range(plan, &pos, l * S, A, 0);
+			wl_moe_route(&state, rank + (size_t)l * E, weight, E, k, pick);
+			for (j = 0; j < k; j++)
+				touch_range(plan, &pos, l * S + A + pick[j] * B, B, 0);
+		}
+	snprintf(plan->desc, sizeof(plan->desc),
+		 "%u tokens, %u layers x (%u attention + %u experts x %u blocks), top-%u, skew %.2f",
+		 p->iters, L, A, E, B, k, p->skew);
+out:
+	free(rank);
+	free(weight);
+	return err;
+}
+
 static uint32_t wl_blocks(const struct wl_params *p)
 {
 	return (uint32_t)(p->oversub * p->hbm_blocks + 0.5);
@@ -360,6 +468,13 @@ static int wl_check(const struct wl_params *p)
 		    p->iters > 4096)
 			return -EINVAL;
 		return 0;
+	case WL_MOE_DECODE:
+		if (!p->layers || p->layers > WL_MAX_HINTS || !p->iters || p->iters > 4096 ||
+		    !p->experts || p->experts > WL_MOE_MAX_EXPERTS || !p->topk ||
+		    p->topk > p->experts || p->expert_blocks > (1u << 16) ||
+		    !(p->skew >= 0 && p->skew <= 4))
+			return -EINVAL;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -391,6 +506,9 @@ int wl_generate(const struct wl_params *p, struct wl_plan *plan)
 		break;
 	case WL_LLM_DECODE:
 		err = gen_llm_decode(p, plan);
+		break;
+	case WL_MOE_DECODE:
+		err = gen_moe_decode(p, plan);
 		break;
 	}
 	if (err)

@@ -22,6 +22,7 @@ enum wl_kind {
 	WL_ZIPF,		/* zipf(s) popularity over a seeded permutation */
 	WL_LLM_TRAIN,		/* forward 0..L-1, backward L-1..0, optimizer step */
 	WL_LLM_DECODE,		/* layers 0..L-1 per token, growing KV cache */
+	WL_MOE_DECODE,		/* per layer: attention, then top-k of E experts */
 };
 
 struct wl_params {
@@ -34,6 +35,10 @@ struct wl_params {
 	double zipf_s;		/* zipf exponent, > 0 */
 	uint32_t layers;	/* llm-*: L */
 	uint32_t iters;		/* llm-train: iterations; llm-decode: tokens */
+	uint32_t experts;	/* moe-decode: experts per layer (E) */
+	uint32_t topk;		/* moe-decode: experts each token uses per layer */
+	uint32_t expert_blocks;	/* moe-decode: blocks per expert, 0: fit the size */
+	double skew;		/* moe-decode: router zipf exponent, 0 = uniform */
 };
 
 /* One device touch of one block. */
@@ -81,6 +86,15 @@ void wl_plan_free(struct wl_plan *plan);
 #define WL_TAG_LAYER(l)		((uint64_t)(l))
 #define WL_TAG_OPTIMIZER	(1ull << 32)
 #define WL_TAG_KV(l)		((2ull << 32) | (uint64_t)(l))
+
+/*
+ * moe-decode routing, exposed for tests: the @topk distinct experts (of @E,
+ * ascending) that the router picks for one token in one layer, given the
+ * layer's popularity order @rank (rank[r] = expert of popularity rank r)
+ * and weights @weight (weight[r] = 1/(r+1)^skew). Consumes @state.
+ */
+void wl_moe_route(uint64_t *state, const uint32_t *rank, const double *weight, uint32_t E,
+		  uint32_t topk, uint32_t *out);
 
 /* splitmix64: the seeded generator behind random and zipf (exposed for tests). */
 uint64_t wl_rand_next(uint64_t *state);

@@ -8,7 +8,8 @@
  *              with GMEM_DEV_HOST), unless pinned.
  *   prefetch   of the next gmem.builtin_prefetch blocks of the object after
  *              the faulting one, those not on the device already (sequential
- *              read-ahead; 0 disables it).
+ *              read-ahead; 0 disables it), paused for an object whose
+ *              faults stop looking sequential (gm_builtin_ra_on()).
  *   eviction   least recently used first, from the device lists that the core
  *              maintains whatever policy is active (so falling back is
  *              instant): COLD-hinted blocks first, HOT ones last, pinned
@@ -38,12 +39,49 @@ int gm_builtin_fault(struct gm_fault_req *req)
 	return GMEM_PLACE_MIGRATE;
 }
 
+/*
+ * Wasted read-ahead costs a migration in and, once evicted unused, one out,
+ * and pushes out a block that may be needed. So each object's read-ahead is
+ * judged every GM_RA_WINDOW faults: it stays (or goes back) on only if at
+ * least 2/3 of them looked sequential, at the block after the previous
+ * fault (what read-ahead would have served) or just past what that fault
+ * read ahead, when the device used that block (what it did serve). Per
+ * object, so one run's history never changes another's counts. Faults on
+ * different blocks of one object run concurrently: obj->ra_lock.
+ */
+#define GM_RA_WINDOW	8
+
+static bool gm_builtin_ra_on(struct gm_object *obj, u32 idx, u32 n)
+{
+	const struct gm_block *next;
+	bool seq, on;
+	u32 p;
+
+	spin_lock(&obj->ra_lock);
+	p = obj->ra_prev;
+	/* Past the read-ahead: sequential only if the read-ahead was used. */
+	next = !obj->ra_off && idx == p + 1 + n ? gm_obj_block(obj, p + 1) : NULL;
+	seq = idx == p + 1 || (next && !(READ_ONCE(next->flags) & GM_BLK_PREFETCHED));
+	obj->ra_seq += seq;
+	obj->ra_prev = idx;
+	if (++obj->ra_faults >= GM_RA_WINDOW) {
+		obj->ra_off = 3 * obj->ra_seq < 2 * obj->ra_faults;
+		obj->ra_faults = obj->ra_seq = 0;
+	}
+	on = !obj->ra_off;
+	spin_unlock(&obj->ra_lock);
+	return on;
+}
+
 void gm_builtin_prefetch(struct gm_fault_req *req)
 {
 	u32 n = min_t(u32, READ_ONCE(builtin_prefetch), GM_PREFETCH_BUDGET);
 	struct gm_object *obj = req->blk->obj;
 	const struct gm_block *blk;
 	u32 i, idx;
+
+	if (n && !gm_builtin_ra_on(obj, req->ctx.idx, n))
+		return;
 
 	for (i = 1; i <= n; i++) {
 		idx = req->ctx.idx + i;

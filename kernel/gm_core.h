@@ -121,6 +121,10 @@ struct gm_object {
 	struct mutex chunk_lock;	/* serializes chunk allocation */
 	struct gmem_stats stats;
 	struct list_head node;		/* on gm_obj_list, gm_objs_lock */
+	/* Built-in read-ahead's evidence (gm_builtin.c), under ra_lock. */
+	spinlock_t ra_lock;
+	u32 ra_prev, ra_faults, ra_seq;
+	bool ra_off;
 };
 
 /* Core-side state of a registered device. */

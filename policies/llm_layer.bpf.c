@@ -54,7 +54,8 @@
  *            the visit history and predicted visits, each layer's predicted
  *            distance and extent)
  */
-#include "common.bpf.h"
+#include "llm_layer.bpf.h"
+#include "llm_sparse.bpf.h"
 
 char _license[] SEC("license") = "GPL";
 
@@ -65,8 +66,12 @@ const volatile char gmem_desc[96] =
 const volatile u32 prefetch_blocks = 32;
 /* 0: prefetch into free HBM only. 1: also evict, as pf_admit() allows. */
 const volatile u32 prefetch_evict = 1;
-/* Evicting prefetches per fault that may cost a migration (pf_admit()). */
-const volatile u32 prefetch_slack = 2;
+/*
+ * Evicting prefetches per fault that may cost a migration (pf_admit()).
+ * 0 by default: each costs about one migration per cycle to save a fault,
+ * which is 5-13% over MIN for two tenants and more on sparse layers.
+ */
+const volatile u32 prefetch_slack = 0;
 /* Candidate blocks one fault looks at (resident ones are skipped). */
 const volatile u32 prefetch_scan = 1024;
 /* Longest list walk in one pass of an evict call. */
@@ -75,222 +80,6 @@ const volatile u32 scan_max = 1 << 16;
 const volatile u32 evict_rounds = 16;
 /* Longest range a HOT hint re-sorts at once. */
 const volatile u32 advise_max = 1 << 14;
-
-#define LLM_MAX_LAYERS	64
-#define LLM_HIST	256		/* visits remembered; a power of two */
-#define LLM_HMASK	(LLM_HIST - 1)
-#define LLM_NO_LAYER	0xffu
-#define LLM_FAR		0xffffu		/* no predicted use within the period */
-#define LLM_SCALE	4096		/* a full period, in score units */
-#define LLM_SCORE_FAR	(2 * LLM_SCALE)
-#define LLM_NO_SCORE	0xffffffffu	/* not ranked: a HOT block with no predicted use */
-
-#define LLM_KIND_LAYER	0
-#define LLM_KIND_KV	2
-
-enum llm_class { LLM_OTHER, LLM_LAYER, LLM_HOT, LLM_NR_CLASSES };
-
-struct llm_obj {
-	u64 faults;		/* device faults that migrated a block */
-	u64 accesses;		/* device accesses to resident blocks */
-	u64 visits;		/* layer visits so far */
-	u64 victims[4];		/* nominated: untagged, layer, HOT (by enum llm_class) */
-	u64 prefetched;		/* blocks requested by the prefetch hook */
-	u64 pf_slack;		/*   of which admitted as slack (pf_admit()) */
-	u64 hot_visit;		/* visits when the latest pass over HOT non-layer blocks */
-	u64 hot_clock;		/*   began, and the core clock then (0: none yet) */
-	u32 cur_layer;		/* layer of the current visit, LLM_NO_LAYER before any */
-	u32 period;		/* learned period in visits, 0 while unknown */
-	u32 cycle;		/* visits in seq[]: the period, or the guess's length */
-	u32 nr_layers;		/* 1 + highest layer id seen */
-	u32 visit_lo;		/* weight blocks touched in the current visit: */
-	u32 visit_hi;		/*   [visit_lo, visit_hi] */
-	u32 last_idx;		/* last weight block touched */
-	u8 hist[LLM_HIST];	/* hist[v % LLM_HIST]: layer of visit v */
-	u8 seq[LLM_HIST];	/* seq[k]: layer of the visit k ahead (0: this one) */
-	u16 dist[LLM_MAX_LAYERS];	/* visits until each layer's next use, LLM_FAR */
-	u32 lo[LLM_MAX_LAYERS];	/* each layer's weights: blocks [lo, hi) */
-	u32 hi[LLM_MAX_LAYERS];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, u32);		/* vm_object id */
-	__type(value, struct llm_obj);
-} llm_obj SEC(".maps");
-
-static struct llm_obj llm_obj_zero;	/* never written: the template of a new record */
-
-static __always_inline struct llm_obj *obj_get(u32 obj)
-{
-	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &obj);
-
-	if (o)
-		return o;
-	if (bpf_map_update_elem(&llm_obj, &obj, &llm_obj_zero, BPF_NOEXIST))
-		return NULL;
-	o = bpf_map_lookup_elem(&llm_obj, &obj);
-	if (o) {
-		o->cur_layer = LLM_NO_LAYER;
-		__builtin_memset(o->dist, 0xff, sizeof(o->dist));
-	}
-	return o;
-}
-
-/* ---- tags and layers ------------------------------------------------------ */
-
-/* Layer of block @idx with tag @tag (weights or KV cache), or LLM_NO_LAYER. */
-static __always_inline u32 layer_of(const struct llm_obj *o, u64 tag, u32 idx)
-{
-	u32 kind = tag >> 32, l = (u32)tag;
-
-	if ((kind != LLM_KIND_LAYER && kind != LLM_KIND_KV) || l >= LLM_MAX_LAYERS)
-		return LLM_NO_LAYER;
-	/* Tag 0 is also "untagged": layer 0 only where a TAG 0 hint went. */
-	if (!tag && (idx < o->lo[0] || idx >= o->hi[0]))
-		return LLM_NO_LAYER;
-	return l;
-}
-
-/* Weights only (kind 0): these drive visits and prefetch. */
-static __always_inline u32 weights_layer_of(const struct llm_obj *o, u64 tag, u32 idx)
-{
-	return tag >> 32 == LLM_KIND_LAYER ? layer_of(o, tag, idx) : LLM_NO_LAYER;
-}
-
-static __always_inline void extend_layer(struct llm_obj *o, u32 l, u32 first, u32 end)
-{
-	if (l >= LLM_MAX_LAYERS)
-		return;
-	l = gmp_idx(l, LLM_MAX_LAYERS);
-	if (!o->hi[l] || first < o->lo[l])
-		o->lo[l] = first;
-	if (end > o->hi[l])
-		o->hi[l] = end;
-	if (l + 1 > o->nr_layers)
-		o->nr_layers = l + 1;
-}
-
-static __always_inline u32 class_of(const struct llm_obj *o, const struct gmem_block_info *bi,
-				    u32 idx)
-{
-	if (bi->flags & GMEM_BF_HOT)
-		return LLM_HOT;
-	return layer_of(o, bi->tag, idx) == LLM_NO_LAYER ? LLM_OTHER : LLM_LAYER;
-}
-
-/* ---- learning the order --------------------------------------------------- */
-
-/* The learnt cycle: visit k ahead is what followed the matching visit. */
-static __always_inline void seq_learnt(struct llm_obj *o, u64 v)
-{
-	u32 k;
-
-	bpf_for(k, 0, o->period)
-		o->seq[gmp_idx(k, LLM_HIST)] = o->hist[(v - o->period + k) & LLM_HMASK];
-	o->cycle = o->period;
-}
-
-/*
- * Before a context repeated, a guess: a run of neighbouring layers (l-1 then
- * l, or l+1 then l) goes on to the last tagged layer in its direction, then
- * the history restarts from its first visit. Exact for a decode loop's first
- * token and a training step's backward pass and optimizer step; wrong only
- * where the first forward pass turns back. o->cycle counts the length as it
- * grows (in map memory, which the verifier does not track value by value).
- */
-static __always_inline void seq_guess(struct llm_obj *o, u64 v, u32 cur, u32 prev)
-{
-	u32 j, n = v + 1 < LLM_HIST ? v + 1 : LLM_HIST, first = v + 1 - n;
-	s32 dir = 0, x;
-
-	if (v && prev + 1 == cur)
-		dir = 1;
-	else if (v && cur + 1 == prev)
-		dir = -1;
-	o->seq[0] = cur;
-	o->cycle = 1;
-	bpf_for(j, 1, dir ? LLM_MAX_LAYERS : 1) {
-		x = (s32)cur + dir * (s32)j;
-		if (x < 0 || x >= o->nr_layers || !o->hi[gmp_idx(x, LLM_MAX_LAYERS)])
-			break;
-		o->seq[gmp_idx(o->cycle, LLM_HIST)] = x;
-		o->cycle++;
-	}
-	bpf_for(j, 0, n) {
-		if (o->cycle >= LLM_HIST)
-			break;
-		o->seq[gmp_idx(o->cycle, LLM_HIST)] = o->hist[(first + j) & LLM_HMASK];
-		o->cycle++;
-	}
-}
-
-/*
- * After each new visit: find the last earlier visit with the same two-visit
- * context; its distance is the period, and what followed it then is
- * predicted to follow now (else seq_guess()). Each layer's next use is where
- * it first appears in the predicted cycle.
- */
-static __always_inline void predict(struct llm_obj *o)
-{
-	u64 v = o->visits - 1;
-	u32 i, k, period = 0, span = v < LLM_HIST - 2 ? (u32)v : LLM_HIST - 2;
-	u8 cur = o->hist[v & LLM_HMASK], prev = o->hist[(v - 1) & LLM_HMASK], l;
-
-	bpf_for(i, 1, v ? span : 1) {
-		if (o->hist[(v - i) & LLM_HMASK] == cur &&
-		    o->hist[(v - i - 1) & LLM_HMASK] == prev) {
-			period = i;
-			break;
-		}
-	}
-	o->period = period;
-	if (period)
-		seq_learnt(o, v);
-	else
-		seq_guess(o, v, cur, prev);
-	__builtin_memset(o->dist, 0xff, sizeof(o->dist));
-	bpf_for(k, 1, o->cycle + 1) {
-		l = o->seq[gmp_idx(k % o->cycle, LLM_HIST)];
-		if (l < LLM_MAX_LAYERS && o->dist[gmp_idx(l, LLM_MAX_LAYERS)] == LLM_FAR)
-			o->dist[gmp_idx(l, LLM_MAX_LAYERS)] = k;
-	}
-}
-
-static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
-{
-	o->hist[o->visits & LLM_HMASK] = l;
-	o->visits++;
-	o->cur_layer = l;
-	o->visit_lo = o->visit_hi = idx;
-	predict(o);
-}
-
-/* A device touched weight block @idx of layer @l. */
-static __always_inline void note_weights(struct llm_obj *o, u32 l, u32 idx)
-{
-	bool seen = idx >= o->visit_lo && idx <= o->visit_hi;
-
-	if (l != o->cur_layer || (seen && idx != o->last_idx)) {
-		new_visit(o, l, idx);
-	} else {
-		if (idx < o->visit_lo)
-			o->visit_lo = idx;
-		if (idx > o->visit_hi)
-			o->visit_hi = idx;
-	}
-	o->last_idx = idx;
-}
-
-/* A HOT non-layer block was used: the first since the last weights visit starts a pass. */
-static __always_inline void note_hot(struct llm_obj *o, const struct gmem_block_info *bi)
-{
-	if (o->hot_visit == o->visits && o->hot_visit)
-		return;
-	o->hot_visit = o->visits;
-	o->hot_clock = bi->last_access;
-}
 
 /* ---- residency bookkeeping -------------------------------------------------- */
 
@@ -313,9 +102,10 @@ static __always_inline void place(u32 dev, u64 blk_id, bool touched)
 	class = class_of(o, &bi, idx);
 	if (touched) {
 		l = weights_layer_of(o, bi.tag, idx);
-		if (l != LLM_NO_LAYER)
+		if (l != LLM_NO_LAYER) {
 			note_weights(o, l, idx);
-		else if (class == LLM_HOT && layer_of(o, bi.tag, idx) == LLM_NO_LAYER)
+			sparse_used(o, l, blk_id);
+		} else if (class == LLM_HOT && layer_of(o, bi.tag, idx) == LLM_NO_LAYER)
 			note_hot(o, &bi);
 	}
 	/* Layer blocks: a touch goes to the head, a prefetch to the tail. */
@@ -402,7 +192,7 @@ static __always_inline u32 hot_score(const struct llm_obj *o, const struct gmem_
  */
 static __always_inline u32 score(const struct gmem_block_info *bi, u64 id)
 {
-	u32 idx = gmem_blk_idx(id), l, d;
+	u32 idx = gmem_blk_idx(id), l, d, base;
 	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(id) });
 
 	if (!o)
@@ -412,13 +202,18 @@ static __always_inline u32 score(const struct gmem_block_info *bi, u64 id)
 		return l == LLM_NO_LAYER ? hot_score(o, bi) : LLM_NO_SCORE;
 	if (l >= LLM_MAX_LAYERS)
 		return LLM_SCORE_FAR;
-	if (l == o->cur_layer && (bi->tag >> 32 != LLM_KIND_LAYER ||
-				  idx < o->visit_lo || idx > o->visit_hi))
+	if (bi->tag >> 32 != LLM_KIND_LAYER)
+		d = l == o->cur_layer ? 0 : o->dist[gmp_idx(l, LLM_MAX_LAYERS)];
+	else if (l == o->cur_layer && (idx < o->visit_lo || idx > o->visit_hi))
+		return sparse_score(l, id, 0);	/* this visit, if it is used at all */
+	else
+		d = o->dist[gmp_idx(l, LLM_MAX_LAYERS)];
+	if (!d)
 		return 0;
-	d = o->dist[gmp_idx(l, LLM_MAX_LAYERS)];
 	if (d == LLM_FAR || !o->cycle)
 		return LLM_SCORE_FAR;
-	return d * LLM_SCALE / o->cycle;
+	base = d * LLM_SCALE / o->cycle;
+	return bi->tag >> 32 == LLM_KIND_LAYER ? sparse_score(l, id, base) : base;
 }
 
 /* The largest score below @below on @list, or -1 if none. */
@@ -501,12 +296,12 @@ void GMEM_HOOK(llm_evict, struct gmem_evict_ctx *ec)
  * untagged first, then by score, farthest first. So the hook counts the
  * victims by score bucket once per fault (pf.above[b]: victims in bucket b
  * or above, untagged ones at the top) and admits the n-th evicting request
- * only if n victims score above its threshold. With 128 buckets per cycle
- * visits stay apart up to cycles of 128; beyond, admission gets stricter.
+ * only if n victims score above its threshold. With 64 buckets per cycle
+ * visits stay apart up to cycles of 64; beyond, admission gets stricter.
  */
-#define LLM_BKT_SHIFT	5
+#define LLM_BKT_SHIFT	6
 #define LLM_NR_BKT	((LLM_SCORE_FAR >> LLM_BKT_SHIFT) + 2)	/* + the "none above" slot */
-#define LLM_BKT_ARR	512					/* power of two >= LLM_NR_BKT */
+#define LLM_BKT_ARR	1024				/* power of two >= LLM_NR_BKT */
 #define LLM_PF_VISITS	32		/* visits the window may look ahead */
 
 /*
@@ -524,6 +319,7 @@ struct pf_state {
 	u32 reach;		/* latest reuse in the window so far, as a score */
 	bool known;		/* reach holds: victims above it are free */
 	bool stop;		/* a candidate was refused: later ones would be too */
+	bool no_evict;		/* the object is in fallback: into free HBM only */
 	u64 seen;		/* layers the window has looked at */
 	u32 above[LLM_BKT_ARR];	/* victims in score bucket b or above */
 };
@@ -594,7 +390,7 @@ static __always_inline u32 pf_admit(const struct pf_state *st)
 
 	if (st->free)
 		return 1;
-	if (!prefetch_evict)
+	if (!prefetch_evict || st->no_evict)
 		return 0;
 	if (st->known && victims_above(st->reach) >= n)
 		return 2;
@@ -620,6 +416,7 @@ static __always_inline bool pf_one(struct gmem_fault_ctx *fc, struct llm_obj *o,
 	}
 	if (bpf_gmem_prefetch(fc, id, 1) <= 0)
 		return true;
+	sparse_prefetched(id);
 	o->prefetched++;
 	st->budget--;
 	if (how == 1) {
@@ -638,7 +435,7 @@ static __always_inline bool pf_one(struct gmem_fault_ctx *fc, struct llm_obj *o,
 static __always_inline void pf_layer(struct gmem_fault_ctx *fc, struct llm_obj *o,
 				     struct pf_state *st, u32 l, u32 from)
 {
-	u32 i, n, end, nr = fc->nr_blocks, lo;
+	u32 i, n, end, nr = fc->nr_blocks, lo, pred;
 	u64 id;
 
 	if (l >= LLM_MAX_LAYERS)
@@ -660,6 +457,9 @@ static __always_inline void pf_layer(struct gmem_fault_ctx *fc, struct llm_obj *
 	bpf_for(i, 0, n) {
 		id = gmem_blk_id(fc->obj, from + i);
 		if (bpf_gmem_block_tag(id) != l)
+			continue;
+		pred = sparse_predicted(fc->obj, l, id);
+		if (pred == PRED_NO || (pred == PRED_UNKNOWN && !st->free))
 			continue;
 		if (!pf_one(fc, o, st, id))
 			return;
@@ -774,7 +574,8 @@ void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 	st->evicting = 0;
 	st->known = false;
 	st->stop = false;
-	if (prefetch_evict)
+	st->no_evict = o->fallback;
+	if (prefetch_evict && !st->no_evict)
 		count_victims(fc);
 	kind = fc->tag >> 32;
 	if (kind != LLM_KIND_LAYER && kind != LLM_KIND_KV) {
@@ -792,6 +593,11 @@ void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 		pf_cycle(fc, o, st, cur, from);
 }
 
+void GMEM_HOOK(llm_evicted, u32 dev, u64 blk_id)
+{
+	sparse_evicted(blk_id);
+}
+
 void GMEM_HOOK(llm_obj_exit, u32 obj)
 {
 	bpf_map_delete_elem(&llm_obj, &obj);
@@ -804,5 +610,6 @@ GMEM_OPS_DEFINE(llm_layer_ops,
 	.advise		= (void *)llm_advise,
 	.evict		= (void *)llm_evict,
 	.prefetch	= (void *)llm_prefetch,
+	.evicted	= (void *)llm_evicted,
 	.obj_exit	= (void *)llm_obj_exit,
 	.name		= "llm_layer");

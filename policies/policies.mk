@@ -8,6 +8,7 @@
 POLICY_SRCS := $(wildcard policies/*.bpf.c)
 POLICY_OBJS := $(patsubst policies/%.bpf.c,$(BPFOUT)/%.bpf.o,$(POLICY_SRCS))
 $(POLICY_OBJS): policies/common.bpf.h
+$(BPFOUT)/llm_layer.bpf.o: policies/llm_layer.bpf.h policies/llm_sparse.bpf.h
 
 # tests/guest/test_policies.c drives workloads from bench/workload.c and
 # computes Belady's MIN with bench/min.c (pure C, shared with gmem-bench), and

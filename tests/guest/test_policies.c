@@ -22,6 +22,8 @@
  */
 #include <gmempolicy.h>
 
+/* Decode runs four policies at three sizes: long under TCG on a busy host. */
+#define GT_TIMEOUT_S	240
 #include "gtest.h"
 #include "gmem_test_util.h"
 #include "min.h"
@@ -742,11 +744,11 @@ GT_TEST(s3fifo_keeps_reused_blocks_through_scans)
  * bench's decode loop (8 layers of weights, a HOT KV cache per layer, 16
  * tokens) at 1.5x, 2x and 3x HBM: llm_layer must move at most 1.10x the
  * blocks of MIN on the same trace and have learnt the period of the loop (8
- * visits). Its default prefetch_slack spends a few migrations per token on
- * prefetches that save faults: it must move no fewer blocks and take fewer
- * faults than with prefetch_slack=0. With prefetch_slack=0 its prefetches
- * cost no migration, so that run measures its eviction: at least 1.3x fewer
- * blocks than lru_cold and uvm_like. The built-in read-ahead is off, so
+ * visits). With its default prefetch_slack=0 its prefetches cost no
+ * migration, so the run measures its eviction: at least 1.3x fewer blocks
+ * than lru_cold and uvm_like. prefetch_slack=2 spends a few migrations per
+ * token on prefetches that save faults: at 2x it must move no fewer blocks
+ * and take fewer faults. The built-in read-ahead is off, so
  * lru_cold (which leaves prefetching to the built-in policy) is compared on
  * its eviction alone; uvm_like runs its own prefetcher, as UVM does.
  */
@@ -754,7 +756,7 @@ GT_TEST(llm_layer_decode_near_min)
 {
 	static const double oversub[] = { 1.5, 2, 3 };
 	static const char *const others[] = { "lru_cold", "uvm_like" };
-	static const char *const no_slack[] = { "prefetch_slack=0", NULL };
+	static const char *const slack2[] = { "prefetch_slack=2", NULL };
 	struct tp_env e;
 	unsigned int i, j;
 	uint64_t old_pf;
@@ -764,42 +766,45 @@ GT_TEST(llm_layer_decode_near_min)
 	for (i = 0; i < 3; i++) {
 		struct tp_run_cfg llm = { .policy = "llm_layer", .trace = true,
 					  .map = "llm_obj", .field = "period" };
-		struct tp_run_cfg llm0 = { .policy = "llm_layer", .tunables = no_slack,
+		struct tp_run_cfg llm2 = { .policy = "llm_layer", .tunables = slack2,
 					   .trace = true };
 		struct wl_params wp = tp_params(&e, WL_LLM_DECODE, oversub[i]);
 		struct wl_plan plan;
-		struct tp_res rl, r0, ro;
-		double ml, m0, mmin;
+		struct tp_res rl, r2, ro;
+		double ml, m2, mmin;
 
 		tp_generate(&wp, &plan);
 		tp_run_plan(&e, &plan, &llm, &rl);
-		tp_run_plan(&e, &plan, &llm0, &r0);
 		ml = tp_moved(&rl.st);
-		m0 = tp_moved(&r0.st);
 		mmin = tp_min_moved(&rl.min);
 		gt_log("decode %.1fx (%s): llm_layer moved %.0f blocks, MIN %.0f (%.3fx), "
 		       "faults %llu, period %llu", oversub[i], plan.desc, ml, mmin, ml / mmin,
 		       (unsigned long long)rl.st.dev_faults, (unsigned long long)rl.field);
-		gt_log("decode %.1fx: prefetch_slack=0 moved %.0f blocks (%.3fx MIN), faults %llu",
-		       oversub[i], m0, m0 / mmin, (unsigned long long)r0.st.dev_faults);
 		GT_EXPECT(ml <= 1.10 * mmin, "%.1fx: llm_layer/MIN = %.3f > 1.10", oversub[i],
 			  ml / mmin);
 		GT_EXPECT(rl.field == wp.layers, "learned period %llu, expected %u",
 			  (unsigned long long)rl.field, wp.layers);
-		GT_EXPECT(m0 <= ml && r0.st.dev_faults > rl.st.dev_faults,
-			  "%.1fx: slack 0: %.0f moved, %llu faults; default: %.0f, %llu", oversub[i],
-			  m0, (unsigned long long)r0.st.dev_faults, ml,
+		/* The slack trade-off once, at 2x: the run is the slowest part. */
+		if (oversub[i] != 2)
+			goto others;
+		tp_run_plan(&e, &plan, &llm2, &r2);
+		m2 = tp_moved(&r2.st);
+		gt_log("decode %.1fx: prefetch_slack=2 moved %.0f blocks (%.3fx MIN), faults %llu",
+		       oversub[i], m2, m2 / mmin, (unsigned long long)r2.st.dev_faults);
+		GT_EXPECT(m2 >= ml && r2.st.dev_faults < rl.st.dev_faults,
+			  "%.1fx: slack 2: %.0f moved, %llu faults; default: %.0f, %llu", oversub[i],
+			  m2, (unsigned long long)r2.st.dev_faults, ml,
 			  (unsigned long long)rl.st.dev_faults);
-		GT_EXPECT(r0.checksum == rl.checksum, "prefetch_slack=0: data differs");
+		GT_EXPECT(r2.checksum == rl.checksum, "prefetch_slack=2: data differs");
+others:
 		for (j = 0; j < 2; j++) {
 			struct tp_run_cfg oc = { .policy = others[j] };
 
 			tp_run_plan(&e, &plan, &oc, &ro);
-			gt_log("decode %.1fx: %s moved %.0f blocks (%.2fx llm_layer, %.2fx with "
-			       "prefetch_slack=0)", oversub[i], others[j], tp_moved(&ro.st),
-			       tp_moved(&ro.st) / ml, tp_moved(&ro.st) / m0);
-			GT_EXPECT(tp_moved(&ro.st) >= 1.3 * m0, "%.1fx: %s/llm_layer = %.3f < 1.3",
-				  oversub[i], others[j], tp_moved(&ro.st) / m0);
+			gt_log("decode %.1fx: %s moved %.0f blocks (%.2fx llm_layer)", oversub[i],
+			       others[j], tp_moved(&ro.st), tp_moved(&ro.st) / ml);
+			GT_EXPECT(tp_moved(&ro.st) >= 1.3 * ml, "%.1fx: %s/llm_layer = %.3f < 1.3",
+				  oversub[i], others[j], tp_moved(&ro.st) / ml);
 			GT_EXPECT(ro.checksum == rl.checksum, "%s: data differs", others[j]);
 		}
 		wl_plan_free(&plan);
@@ -847,6 +852,52 @@ GT_TEST(llm_layer_training_sweep)
 		  (unsigned long long)rl.st.dev_faults, (unsigned long long)ro.st.dev_faults);
 	GT_EXPECT(rl.field == 2 * wp.layers, "learned period %llu, expected %u",
 		  (unsigned long long)rl.field, 2 * wp.layers);
+	GT_EXPECT(ro.checksum == rl.checksum, "data differs");
+	wl_plan_free(&plan);
+	tp_builtin_prefetch(old_pf);
+	tp_env_close(&e);
+}
+
+/*
+ * bench's MoE decode (4 layers of 12 attention blocks + 8 experts x 4
+ * blocks, top-2, router skew 1, 32 tokens) at 3x HBM, tags per layer only:
+ * llm_layer has to learn which experts run. It must move at most 1.45x the
+ * blocks of MIN (scoring whole layers by their next visit moved 3.2x) and
+ * fewer than lru_cold (3.8x), and it must measure its predictions: every
+ * prefetched block the device used is a hit (pred_hits >= the core's
+ * prefetch_used), and no hit is counted for a block it did not prefetch
+ * (pred_hits <= prefetch_issued).
+ */
+GT_TEST(llm_layer_moe_learns_experts)
+{
+	struct tp_run_cfg llm = { .policy = "llm_layer", .trace = true, .map = "llm_obj",
+				  .field = "pred_hits" };
+	struct tp_run_cfg lru = { .policy = "lru_cold" };
+	struct wl_params wp;
+	struct wl_plan plan;
+	struct tp_res rl, ro;
+	struct tp_env e;
+	uint64_t old_pf;
+	double ml, mmin;
+
+	tp_env_open(&e);
+	old_pf = tp_builtin_prefetch(0);
+	wp = tp_params(&e, WL_MOE_DECODE, 3);
+	tp_generate(&wp, &plan);
+	tp_run_plan(&e, &plan, &llm, &rl);
+	tp_run_plan(&e, &plan, &lru, &ro);
+	ml = tp_moved(&rl.st);
+	mmin = tp_min_moved(&rl.min);
+	gt_log("moe 3x (%s): llm_layer %.0f (%.3fx MIN), lru_cold %.0f, MIN %.0f blocks moved; "
+	       "prefetched %llu, predictions hit %llu", plan.desc, ml, ml / mmin,
+	       tp_moved(&ro.st), mmin, (unsigned long long)rl.st.prefetch_issued,
+	       (unsigned long long)rl.field);
+	GT_EXPECT(ml <= 1.45 * mmin, "llm_layer/MIN = %.3f > 1.45", ml / mmin);
+	GT_EXPECT(ml < tp_moved(&ro.st), "llm_layer %.0f >= lru_cold %.0f", ml, tp_moved(&ro.st));
+	GT_EXPECT(rl.field && rl.field >= rl.st.prefetch_used &&
+		  rl.field <= rl.st.prefetch_issued, "pred_hits %llu; prefetched %llu, used %llu",
+		  (unsigned long long)rl.field, (unsigned long long)rl.st.prefetch_issued,
+		  (unsigned long long)rl.st.prefetch_used);
 	GT_EXPECT(ro.checksum == rl.checksum, "data differs");
 	wl_plan_free(&plan);
 	tp_builtin_prefetch(old_pf);

@@ -98,10 +98,11 @@ Test(workload, strides_cover_every_block)
 
 Test(workload, seeded_generators_are_deterministic)
 {
-	static const enum wl_kind kinds[] = { WL_RANDOM, WL_ZIPF, WL_LLM_TRAIN, WL_LLM_DECODE };
+	static const enum wl_kind kinds[] = { WL_RANDOM, WL_ZIPF, WL_LLM_TRAIN, WL_LLM_DECODE,
+					      WL_MOE_DECODE };
 	unsigned int k;
 
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < 5; k++) {
 		struct wl_plan a = gen(kinds[k], 64, 2.0), b = gen(kinds[k], 64, 2.0);
 
 		cr_assert_eq(a.nr_acc, b.nr_acc);
@@ -273,6 +274,155 @@ Test(workload, bad_parameters_are_rejected)
 	cr_expect_eq(wl_generate(&p, &plan), -EINVAL);
 	cr_expect_eq(wl_kind_parse("nope"), 0);
 	cr_expect_eq(wl_kind_parse("llm-decode"), WL_LLM_DECODE);
+}
+
+static struct wl_plan gen_moe(double oversub, double skew, uint32_t iters, uint64_t seed)
+{
+	struct wl_params p;
+	struct wl_plan plan;
+
+	wl_defaults(&p, WL_MOE_DECODE);
+	p.hbm_blocks = 64;
+	p.oversub = oversub;
+	p.skew = skew;
+	p.iters = iters;
+	p.seed = seed;
+	cr_assert_eq(wl_generate(&p, &plan), 0);
+	return plan;
+}
+
+/*
+ * Defaults at 2x of 64 blocks: 4 layers of 32 blocks = 8 attention + 8
+ * experts x 3. Every (token, layer) reads its attention blocks in order,
+ * then exactly 2 distinct whole experts in ascending order; all of a
+ * layer's blocks carry the layer's tag.
+ */
+Test(workload, moe_decode_shape)
+{
+	struct wl_plan plan = gen_moe(2.0, 1.0, 32, 1);
+	const uint32_t L = 4, A = 8, E = 8, B = 3, S = A + E * B;
+	uint64_t pos = 0;
+	uint32_t t, l, i, j, x, prev;
+
+	cr_assert_eq(plan.nr_blocks, L * S);
+	cr_assert_eq(plan.nr_acc, 32ull * L * (A + 2 * B));
+	cr_assert_eq(plan.nr_hints, L);
+	for (l = 0; l < L; l++) {
+		cr_expect_eq(plan.hints[l].first, l * S);
+		cr_expect_eq(plan.hints[l].nr, S);
+		cr_expect_eq(plan.hints[l].advice, GMEM_ADV_TAG);
+		cr_expect_eq(plan.hints[l].value, WL_TAG_LAYER(l));
+	}
+	for (t = 0; t < 32; t++)
+		for (l = 0; l < L; l++) {
+			for (i = 0; i < A; i++)
+				cr_assert_eq(plan.acc[pos++].blk, l * S + i);
+			prev = E;
+			for (j = 0; j < 2; j++) {
+				uint32_t first = plan.acc[pos].blk;
+
+				cr_assert_geq(first, l * S + A);
+				x = (first - l * S - A) / B;
+				cr_assert_eq((first - l * S - A) % B, 0, "expert starts mid-expert");
+				cr_assert(prev == E || x > prev, "experts distinct and ascending");
+				prev = x;
+				for (i = 0; i < B; i++) {
+					cr_assert_eq(plan.acc[pos].blk, first + i);
+					cr_assert_eq(plan.acc[pos++].write, 0);
+				}
+			}
+		}
+	cr_expect_eq(pos, plan.nr_acc);
+	wl_plan_free(&plan);
+}
+
+/* Times each expert of layer 0 runs (all tokens). */
+static void moe_counts(const struct wl_plan *p, uint32_t *cnt)
+{
+	const uint32_t A = 8, E = 8, B = 3;
+	uint64_t i;
+
+	memset(cnt, 0, E * sizeof(*cnt));
+	for (i = 0; i < p->nr_acc; i++) {
+		uint32_t b = p->acc[i].blk;
+
+		if (b >= A && b < A + E * B && (b - A) % B == 0)
+			cnt[(b - A) / B]++;
+	}
+}
+
+/* Skew 0 spreads the router's picks evenly; skew 2 concentrates them. */
+Test(workload, moe_router_skew)
+{
+	struct wl_plan u = gen_moe(2.0, 0.0, 2048, 1), z = gen_moe(2.0, 2.0, 2048, 1);
+	uint32_t cu[8], cz[8], e, umin = UINT32_MAX, umax = 0, zmin = UINT32_MAX, zmax = 0;
+	uint64_t su = 0, sz = 0;
+
+	moe_counts(&u, cu);
+	moe_counts(&z, cz);
+	for (e = 0; e < 8; e++) {
+		su += cu[e];
+		sz += cz[e];
+		umin = cu[e] < umin ? cu[e] : umin;
+		umax = cu[e] > umax ? cu[e] : umax;
+		zmin = cz[e] < zmin ? cz[e] : zmin;
+		zmax = cz[e] > zmax ? cz[e] : zmax;
+	}
+	/* Two picks per token: 4096 over 8 experts, 512 each on average. */
+	cr_expect_eq(su, 4096);
+	cr_expect_eq(sz, 4096);
+	cr_expect(umin > 400 && umax < 624, "uniform: %u..%u", umin, umax);
+	/* zipf(2) over 8 ranks, two draws: rank 0 runs in ~90% of tokens. */
+	cr_expect(zmax > 1700 && zmin < 100, "skewed: %u..%u", zmin, zmax);
+	wl_plan_free(&u);
+	wl_plan_free(&z);
+}
+
+Test(workload, moe_route_without_replacement)
+{
+	/* Weights that make rank order certain up to rounding: ranks 0, 1, 2. */
+	static const double w[4] = { 1e300, 1e150, 1, 0 };
+	static const uint32_t rank[4] = { 3, 0, 2, 1 };
+	uint64_t state = 7;
+	uint32_t out[4];
+
+	wl_moe_route(&state, rank, w, 4, 3, out);
+	cr_expect_eq(out[0], 0);
+	cr_expect_eq(out[1], 2);
+	cr_expect_eq(out[2], 3);
+	wl_moe_route(&state, rank, w, 4, 4, out);
+	cr_expect(out[0] == 0 && out[1] == 1 && out[2] == 2 && out[3] == 3);
+}
+
+Test(workload, moe_seeds_and_bad_parameters)
+{
+	struct wl_plan a = gen_moe(3.0, 1.0, 32, 1), b = gen_moe(3.0, 1.0, 32, 2);
+	struct wl_params p;
+	struct wl_plan plan;
+
+	cr_assert_eq(a.nr_acc, b.nr_acc);
+	cr_expect_neq(memcmp(a.acc, b.acc, a.nr_acc * sizeof(*a.acc)), 0);
+	wl_plan_free(&a);
+	wl_plan_free(&b);
+	wl_defaults(&p, WL_MOE_DECODE);
+	p.hbm_blocks = 64;
+	p.oversub = 2;
+	p.topk = 9;
+	cr_expect_eq(wl_generate(&p, &plan), -EINVAL);
+	p.topk = 0;
+	cr_expect_eq(wl_generate(&p, &plan), -EINVAL);
+	p.topk = 2;
+	p.experts = 65;
+	cr_expect_eq(wl_generate(&p, &plan), -EINVAL);
+	p.experts = 8;
+	p.skew = -1;
+	cr_expect_eq(wl_generate(&p, &plan), -EINVAL);
+	p.skew = 1;
+	p.expert_blocks = 5;
+	cr_assert_eq(wl_generate(&p, &plan), 0);
+	cr_expect_eq(plan.nr_blocks, 4 * (8 + 8 * 5));
+	wl_plan_free(&plan);
+	cr_expect_eq(wl_kind_parse("moe-decode"), WL_MOE_DECODE);
 }
 
 Test(model, hand_computed)

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * llm_layer.bpf.h: llm_layer's per-object state and how it learns the layer
+ * order (the part of the policy that only watches accesses). Included by
+ * llm_layer.bpf.c only; split out to keep each file readable. The design is
+ * described at the top of llm_layer.bpf.c.
+ */
+#ifndef __GMEM_LLM_LAYER_BPF_H
+#define __GMEM_LLM_LAYER_BPF_H
+
+#include "common.bpf.h"
+
+#define LLM_MAX_LAYERS	64
+#define LLM_HIST	256		/* visits remembered; a power of two */
+#define LLM_HMASK	(LLM_HIST - 1)
+#define LLM_NO_LAYER	0xffu
+#define LLM_FAR		0xffffu		/* no predicted use within the period */
+#define LLM_SCALE	4096		/* a full period, in score units */
+#define LLM_SCORE_FAR	(8 * LLM_SCALE)	/* unpredicted; rarely used experts cap below */
+#define LLM_NO_SCORE	0xffffffffu	/* not ranked: a HOT block with no predicted use */
+
+#define LLM_KIND_LAYER	0
+#define LLM_KIND_KV	2
+
+enum llm_class { LLM_OTHER, LLM_LAYER, LLM_HOT, LLM_NR_CLASSES };
+
+struct llm_obj {
+	u64 faults;		/* device faults that migrated a block */
+	u64 accesses;		/* device accesses to resident blocks */
+	u64 visits;		/* layer visits so far */
+	u64 victims[4];		/* nominated: untagged, layer, HOT (by enum llm_class) */
+	u64 prefetched;		/* blocks requested by the prefetch hook */
+	u64 pf_slack;		/*   of which admitted as slack (pf_admit()) */
+	u64 hot_visit;		/* visits when the latest pass over HOT non-layer blocks */
+	u64 hot_clock;		/*   began, and the core clock then (0: none yet) */
+	u32 cur_layer;		/* layer of the current visit, LLM_NO_LAYER before any */
+	u32 period;		/* learned period in visits, 0 while unknown */
+	u32 cycle;		/* visits in seq[]: the period, or the guess's length */
+	u32 nr_layers;		/* 1 + highest layer id seen */
+	u32 visit_lo;		/* weight blocks touched in the current visit: */
+	u32 visit_hi;		/*   [visit_lo, visit_hi] */
+	u32 last_idx;		/* last weight block touched */
+	u8 hist[LLM_HIST];	/* hist[v % LLM_HIST]: layer of visit v */
+	u8 seq[LLM_HIST];	/* seq[k]: layer of the visit k ahead (0: this one) */
+	u16 dist[LLM_MAX_LAYERS];	/* visits until each layer's next use, LLM_FAR */
+	u32 lo[LLM_MAX_LAYERS];	/* each layer's weights: blocks [lo, hi) */
+	u32 hi[LLM_MAX_LAYERS];
+	u32 lvis[LLM_MAX_LAYERS];	/* visits of each layer so far */
+	/* Prediction quality (llm_sparse.bpf.h): prefetched blocks used / */
+	u64 pred_hits;		/*   evicted unused, since the start, and */
+	u64 pred_misses;
+	u32 win_hits;		/*   in a window that halves every LLM_WIN */
+	u32 win_misses;		/*   outcomes */
+	u32 fallback;		/* 1: predictions miss more than they hit */
+	u32 fallback_switches;	/* times fallback changed */
+	u32 visit_n;		/* weight blocks the current visit touched */
+	u32 sparse_seen;	/* 1: a visit left blocks of its layer unused */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, u32);		/* vm_object id */
+	__type(value, struct llm_obj);
+} llm_obj SEC(".maps");
+
+static struct llm_obj llm_obj_zero;	/* never written: the template of a new record */
+
+static __always_inline struct llm_obj *obj_get(u32 obj)
+{
+	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &obj);
+
+	if (o)
+		return o;
+	if (bpf_map_update_elem(&llm_obj, &obj, &llm_obj_zero, BPF_NOEXIST))
+		return NULL;
+	o = bpf_map_lookup_elem(&llm_obj, &obj);
+	if (o) {
+		o->cur_layer = LLM_NO_LAYER;
+		__builtin_memset(o->dist, 0xff, sizeof(o->dist));
+	}
+	return o;
+}
+
+/* ---- tags and layers ------------------------------------------------------ */
+
+/* Layer of block @idx with tag @tag (weights or KV cache), or LLM_NO_LAYER. */
+static __always_inline u32 layer_of(const struct llm_obj *o, u64 tag, u32 idx)
+{
+	u32 kind = tag >> 32, l = (u32)tag;
+
+	if ((kind != LLM_KIND_LAYER && kind != LLM_KIND_KV) || l >= LLM_MAX_LAYERS)
+		return LLM_NO_LAYER;
+	/* Tag 0 is also "untagged": layer 0 only where a TAG 0 hint went. */
+	if (!tag && (idx < o->lo[0] || idx >= o->hi[0]))
+		return LLM_NO_LAYER;
+	return l;
+}
+
+/* Weights only (kind 0): these drive visits and prefetch. */
+static __always_inline u32 weights_layer_of(const struct llm_obj *o, u64 tag, u32 idx)
+{
+	return tag >> 32 == LLM_KIND_LAYER ? layer_of(o, tag, idx) : LLM_NO_LAYER;
+}
+
+static __always_inline void extend_layer(struct llm_obj *o, u32 l, u32 first, u32 end)
+{
+	if (l >= LLM_MAX_LAYERS)
+		return;
+	l = gmp_idx(l, LLM_MAX_LAYERS);
+	if (!o->hi[l] || first < o->lo[l])
+		o->lo[l] = first;
+	if (end > o->hi[l])
+		o->hi[l] = end;
+	if (l + 1 > o->nr_layers)
+		o->nr_layers = l + 1;
+}
+
+static __always_inline u32 class_of(const struct llm_obj *o, const struct gmem_block_info *bi,
+				    u32 idx)
+{
+	if (bi->flags & GMEM_BF_HOT)
+		return LLM_HOT;
+	return layer_of(o, bi->tag, idx) == LLM_NO_LAYER ? LLM_OTHER : LLM_LAYER;
+}
+
+/* ---- learning the order --------------------------------------------------- */
+
+/* The learnt cycle: visit k ahead is what followed the matching visit. */
+static __always_inline void seq_learnt(struct llm_obj *o, u64 v)
+{
+	u32 k;
+
+	bpf_for(k, 0, o->period)
+		o->seq[gmp_idx(k, LLM_HIST)] = o->hist[(v - o->period + k) & LLM_HMASK];
+	o->cycle = o->period;
+}
+
+/*
+ * Before a context repeated, a guess: a run of neighbouring layers (l-1 then
+ * l, or l+1 then l) goes on to the last tagged layer in its direction, then
+ * the history restarts from its first visit. Exact for a decode loop's first
+ * token and a training step's backward pass and optimizer step; wrong only
+ * where the first forward pass turns back. o->cycle counts the length as it
+ * grows (in map memory, which the verifier does not track value by value).
+ */
+static __always_inline void seq_guess(struct llm_obj *o, u64 v, u32 cur, u32 prev)
+{
+	u32 j, n = v + 1 < LLM_HIST ? v + 1 : LLM_HIST, first = v + 1 - n;
+	s32 dir = 0, x;
+
+	if (v && prev + 1 == cur)
+		dir = 1;
+	else if (v && cur + 1 == prev)
+		dir = -1;
+	o->seq[0] = cur;
+	o->cycle = 1;
+	bpf_for(j, 1, dir ? LLM_MAX_LAYERS : 1) {
+		x = (s32)cur + dir * (s32)j;
+		if (x < 0 || x >= o->nr_layers || !o->hi[gmp_idx(x, LLM_MAX_LAYERS)])
+			break;
+		o->seq[gmp_idx(o->cycle, LLM_HIST)] = x;
+		o->cycle++;
+	}
+	bpf_for(j, 0, n) {
+		if (o->cycle >= LLM_HIST)
+			break;
+		o->seq[gmp_idx(o->cycle, LLM_HIST)] = o->hist[(first + j) & LLM_HMASK];
+		o->cycle++;
+	}
+}
+
+/*
+ * After each new visit: find the last earlier visit with the same two-visit
+ * context; its distance is the period, and what followed it then is
+ * predicted to follow now (else seq_guess()). Each layer's next use is where
+ * it first appears in the predicted cycle.
+ */
+static __always_inline void predict(struct llm_obj *o)
+{
+	u64 v = o->visits - 1;
+	u32 i, k, period = 0, span = v < LLM_HIST - 2 ? (u32)v : LLM_HIST - 2;
+	u8 cur = o->hist[v & LLM_HMASK], prev = o->hist[(v - 1) & LLM_HMASK], l;
+
+	bpf_for(i, 1, v ? span : 1) {
+		if (o->hist[(v - i) & LLM_HMASK] == cur &&
+		    o->hist[(v - i - 1) & LLM_HMASK] == prev) {
+			period = i;
+			break;
+		}
+	}
+	o->period = period;
+	if (period)
+		seq_learnt(o, v);
+	else
+		seq_guess(o, v, cur, prev);
+	__builtin_memset(o->dist, 0xff, sizeof(o->dist));
+	bpf_for(k, 1, o->cycle + 1) {
+		l = o->seq[gmp_idx(k % o->cycle, LLM_HIST)];
+		if (l < LLM_MAX_LAYERS && o->dist[gmp_idx(l, LLM_MAX_LAYERS)] == LLM_FAR)
+			o->dist[gmp_idx(l, LLM_MAX_LAYERS)] = k;
+	}
+}
+
+static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
+{
+	u32 c = o->cur_layer;
+
+	/* A visit that skipped blocks of its layer: the layers are sparse. */
+	if (c < LLM_MAX_LAYERS &&
+	    o->visit_n < o->hi[gmp_idx(c, LLM_MAX_LAYERS)] - o->lo[gmp_idx(c, LLM_MAX_LAYERS)])
+		o->sparse_seen = 1;
+	o->visit_n = 1;
+	o->hist[o->visits & LLM_HMASK] = l;
+	o->visits++;
+	o->lvis[gmp_idx(l, LLM_MAX_LAYERS)]++;
+	o->cur_layer = l;
+	o->visit_lo = o->visit_hi = idx;
+	predict(o);
+}
+
+/* A device touched weight block @idx of layer @l. */
+static __always_inline void note_weights(struct llm_obj *o, u32 l, u32 idx)
+{
+	bool seen = idx >= o->visit_lo && idx <= o->visit_hi;
+
+	if (l != o->cur_layer || (seen && idx != o->last_idx)) {
+		new_visit(o, l, idx);
+	} else {
+		if (!seen)
+			o->visit_n++;
+		if (idx < o->visit_lo)
+			o->visit_lo = idx;
+		if (idx > o->visit_hi)
+			o->visit_hi = idx;
+	}
+	o->last_idx = idx;
+}
+
+/* A HOT non-layer block was used: the first since the last weights visit starts a pass. */
+static __always_inline void note_hot(struct llm_obj *o, const struct gmem_block_info *bi)
+{
+	if (o->hot_visit == o->visits && o->hot_visit)
+		return;
+	o->hot_visit = o->visits;
+	o->hot_clock = bi->last_access;
+}
+
+
+#endif /* __GMEM_LLM_LAYER_BPF_H */
