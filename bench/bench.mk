@@ -22,7 +22,7 @@ $(BIN)/gmem-min: $(BENCH_OBJDIR)/gmem_min.o $(BENCH_OBJDIR)/gtrace.o $(BENCH_OBJ
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^
 
 # Policies are loaded through libgmempolicy, linked statically (as gmemctl is).
-BENCH_TOOL_OBJS := $(patsubst %,$(BENCH_OBJDIR)/%.o,gmem_bench bench_run bench_bw bench_policy)
+BENCH_TOOL_OBJS := $(patsubst %,$(BENCH_OBJDIR)/%.o,gmem_bench bench_run bench_bw bench_evict bench_policy)
 $(BIN)/gmem-bench: $(BENCH_TOOL_OBJS) $(BENCH_CORE_OBJS) $(LIBGMEM_A)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^ $(LIBGMEM_LDLIBS) -lm

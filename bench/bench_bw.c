@@ -7,6 +7,10 @@
  *        that fits HBM: each access is one fault and one block copy in.
  *   d2h: GMEM_ADV_DONTNEED on the range: every block is copied back.
  *   memcpy: the same number of bytes between two pre-faulted anonymous buffers.
+ *   kernel reference (ref_h2d/ref_d2h): the simulated device's sysfs copy_ref,
+ *        the kernel copy primitive of the migration ops (memcpy_from_page /
+ *        memcpy_to_page of each page of each block, host pages <-> a vmalloc
+ *        area like HBM) over the same number of bytes, timed in the kernel.
  *
  * Single process, no locking.
  */
@@ -89,6 +93,25 @@ static int time_memcpy(size_t bytes, double *secs)
 	return *secs < 0 ? -EIO : 0;
 }
 
+/* The kernel reference copy; leaves ref_bytes 0 when it cannot be read. */
+static void kernel_ref(const struct bench_env *env, struct bench_bw *out)
+{
+	unsigned long long bytes, h2d_ns, d2h_ns;
+	char path[80];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/gmem_sim%u/copy_ref", env->sim_index);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%llu %llu %llu", &bytes, &h2d_ns, &d2h_ns) == 3 && h2d_ns && d2h_ns) {
+		out->ref_bytes = bytes;
+		out->ref_h2d_s = (double)h2d_ns * 1e-9;
+		out->ref_d2h_s = (double)d2h_ns * 1e-9;
+	}
+	fclose(f);
+}
+
 static int obj_stats(int gfd, char *base, struct gmem_stats *st)
 {
 	struct gmem_obj_info oi = { .addr = (uintptr_t)base };
@@ -164,6 +187,8 @@ int bench_bandwidth(const struct bench_env *env, uint64_t blocks, struct bench_b
 	}
 	err = measure(gfd, sfd, env, base, blocks, out);
 	munmap(base, out->bytes);
+	if (!err)
+		kernel_ref(env, out);
 out_sfd:
 	close(sfd);
 out_gfd:

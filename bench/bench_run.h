@@ -76,7 +76,24 @@ struct bench_bw {
 	uint64_t bytes;
 	double h2d_s, d2h_s, memcpy_s;
 	uint64_t h2d_blocks, d2h_blocks;
+	/*
+	 * The kernel's own copy primitive on the same number of bytes
+	 * (/sys/class/misc/gmem_simN/copy_ref: memcpy_from_page/memcpy_to_page
+	 * per page between host pages and a vmalloc buffer, as the simulated
+	 * device's copy ops do); 0 when unavailable (not root, old module).
+	 */
+	uint64_t ref_bytes;
+	double ref_h2d_s, ref_d2h_s;
 };
 int bench_bandwidth(const struct bench_env *env, uint64_t blocks, struct bench_bw *out);
+
+/* gmem-bench -w evict (bench_evict.c): timed windows of evicting faults. */
+struct bench_evict_out {
+	uint64_t blocks;		/* object size in blocks */
+	uint64_t faults, evictions, h2d_blocks;	/* over the timed windows */
+	double secs;
+};
+int bench_evict(const struct bench_env *env, double oversub, uint32_t window,
+		uint32_t windows, struct bench_evict_out *out);
 
 #endif /* GMEM_BENCH_RUN_H */

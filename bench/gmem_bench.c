@@ -203,7 +203,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			"no workload (-w)");
 		return -EINVAL;
 	}
-	if (strcmp(o->workload, "bw") && !wl_kind_parse(o->workload)) {
+	if (strcmp(o->workload, "bw") && strcmp(o->workload, "evict") &&
+	    !wl_kind_parse(o->workload)) {
 		fprintf(stderr, "gmem-bench: unknown workload '%s'\n", o->workload);
 		return -EINVAL;
 	}
@@ -367,14 +368,63 @@ static int run_bw(const struct opts *o, const struct bench_env *env)
 	if (err)
 		return err;
 	printf("BW label=%s block_size=%" PRIu64 " bytes=%" PRIu64 " h2d_ms=%.3f d2h_ms=%.3f"
-	       " memcpy_ms=%.3f h2d_gbps=%.3f d2h_gbps=%.3f memcpy_gbps=%.3f\n",
+	       " memcpy_ms=%.3f h2d_gbps=%.3f d2h_gbps=%.3f memcpy_gbps=%.3f",
 	       o->label ? o->label : "-", env->block_size, bw.bytes, bw.h2d_s * 1e3,
 	       bw.d2h_s * 1e3, bw.memcpy_s * 1e3, (double)bw.bytes / bw.h2d_s / 1e9,
 	       (double)bw.bytes / bw.d2h_s / 1e9, (double)bw.bytes / bw.memcpy_s / 1e9);
-	if (!o->quiet)
+	if (bw.ref_bytes)
+		printf(" kref_h2d_ms=%.3f kref_d2h_ms=%.3f h2d_vs_kref=%.3f d2h_vs_kref=%.3f",
+		       bw.ref_h2d_s * 1e3 * bw.bytes / bw.ref_bytes,
+		       bw.ref_d2h_s * 1e3 * bw.bytes / bw.ref_bytes,
+		       bw.ref_h2d_s * bw.bytes / bw.ref_bytes / bw.h2d_s,
+		       bw.ref_d2h_s * bw.bytes / bw.ref_bytes / bw.d2h_s);
+	printf("\n");
+	if (!o->quiet) {
 		printf("# %.1f MiB: migrate in %.1f ms, out %.1f ms; memcpy %.1f ms"
 		       " (guest wall times, same VM)\n", (double)bw.bytes / (1 << 20),
 		       bw.h2d_s * 1e3, bw.d2h_s * 1e3, bw.memcpy_s * 1e3);
+		if (bw.ref_bytes)
+			printf("# kernel copy primitive (sim copy_ref) on the same bytes: in %.1f ms,"
+			       " out %.1f ms: migration runs at %.2fx / %.2fx of it\n",
+			       bw.ref_h2d_s * 1e3 * bw.bytes / bw.ref_bytes,
+			       bw.ref_d2h_s * 1e3 * bw.bytes / bw.ref_bytes,
+			       bw.ref_h2d_s * bw.bytes / bw.ref_bytes / bw.h2d_s,
+			       bw.ref_d2h_s * bw.bytes / bw.ref_bytes / bw.d2h_s);
+	}
+	return 0;
+}
+
+/*
+ * -w evict: per evicting device fault (bench_evict.c), 3 windows of 2048
+ * shuffled non-resident blocks (fewer when the object is small).
+ */
+static int run_evict(const struct opts *o, const struct bench_env *env)
+{
+	uint64_t spare = (uint64_t)(o->cfg.wl.oversub * env->hbm_blocks) - env->hbm_blocks;
+	uint32_t window = spare >= 3 * 2048 ? 2048 : (uint32_t)(spare / 3);
+	struct bench_evict_out e;
+	int err;
+
+	if (o->cfg.wl.oversub <= 1.0 || !window) {
+		fprintf(stderr, "gmem-bench: -w evict needs --oversub > 1\n");
+		return -EINVAL;
+	}
+	err = bench_evict(env, o->cfg.wl.oversub, window, 3, &e);
+	if (err)
+		return err;
+	printf("EVICT label=%s policy=%s block_size=%" PRIu64 " hbm_blocks=%" PRIu64
+	       " blocks=%" PRIu64 " ws_mib=%.0f faults=%" PRIu64 " evictions=%" PRIu64
+	       " h2d_blocks=%" PRIu64 " ms=%.3f us_per_fault=%.3f us_per_block=%.3f\n",
+	       o->label ? o->label : "-", o->policy ? o->policy : "current", env->block_size,
+	       env->hbm_blocks, e.blocks, (double)e.blocks * env->block_size / (1 << 20),
+	       e.faults, e.evictions, e.h2d_blocks, e.secs * 1e3,
+	       e.faults ? e.secs * 1e6 / e.faults : 0.0,
+	       e.h2d_blocks ? e.secs * 1e6 / e.h2d_blocks : 0.0);
+	/* A few blocks may come in by read-ahead instead of a fault of their own. */
+	if (e.h2d_blocks != 3ull * window || e.evictions < e.h2d_blocks)
+		fprintf(stderr, "gmem-bench: evict: %" PRIu64 " blocks in and %" PRIu64
+			" evictions for %u accesses: not one evicting migration each\n",
+			e.h2d_blocks, e.evictions, 3 * window);
 	return 0;
 }
 
@@ -410,6 +460,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (!strcmp(o.workload, "bw"))
 		err = run_bw(&o, &env);
+	else if (!strcmp(o.workload, "evict"))
+		err = run_evict(&o, &env);
 	else
 		err = run_workload(&o, &env);
 	bench_policy_stop(pol);

@@ -19,3 +19,19 @@ GUEST_PAYLOAD += $(GUEST_TESTS)
 all: $(GUEST_TESTS)
 
 # `make test` and `make check-harness` are in vmtest/vmtest.mk, after WARN_KO is defined.
+
+# The concurrency stress (issue 13), tests/guest/stress_concurrency.c, rides
+# in the guest as /gmem/bin/gmem-stress (not in /gmem/tests: not part of
+# `make test`). `make stress` runs it after the reliability suite;
+# `make stress-concurrency` alone. GMEM_STRESS_SECS=N: its length (180 s).
+GMEM_STRESS_SECS ?= 180
+$(BIN)/gmem-stress: tests/guest/stress_concurrency.c $(GUEST_TEST_HDRS) $(GUEST_TEST_DEPS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/guest -o $@ $< $(LIBBPF_LIBS) -lpthread
+GUEST_PAYLOAD += $(BIN)/gmem-stress
+all: $(BIN)/gmem-stress
+
+.PHONY: stress-concurrency
+stress-concurrency: guest-payload
+	$(Q)nice -n 10 bash vmtest/run.sh --no-build --timeout $$(($(GMEM_STRESS_SECS) + 900)) -- \
+		env GMEM_STRESS=1 GMEM_STRESS_SECS=$(GMEM_STRESS_SECS) gmem-stress

@@ -7,7 +7,9 @@
 #   vmtest/run.sh --shell         interactive guest shell (make vm)
 # Options: --tcg | --kvm (default: KVM only if a probe boot works), --timeout S,
 #   --mem MB, --filter REGEX (suite programs to run), --no-build,
-#   --expect-splat (succeed only if the kernel log shows a splat: harness self-test).
+#   --expect-splat (succeed only if the kernel log shows a splat: harness self-test),
+#   --icount (TCG with -icount shift=0,sleep=off: guest time counts executed
+#   instructions, so time ratios repeat to ~0.1%; implies --tcg).
 # The guest kernel log is saved to build/vmtest/logs/<stamp>.dmesg and scanned
 # for BUG:/WARNING:/Oops/...; any hit outside a deliberate test's markers fails.
 set -euo pipefail
@@ -17,9 +19,9 @@ build=$top/build
 kdir=$build/kernel
 vmdir=$build/vmtest
 accel=auto timeout_s=${GMEM_VM_TIMEOUT:-900} mem=2048 mode=suite filter="" build_first=1
-expect_splat=0
+expect_splat=0 icount=0
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--tcg) accel=tcg ;;
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--shell) mode=shell ;;
 	--no-build) build_first=0 ;;
 	--expect-splat) expect_splat=1 ;;
+	--icount) icount=1 accel=tcg ;;
 	-h|--help) usage 0 ;;
 	--) shift; mode=cmd; break ;;
 	*) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -137,6 +140,7 @@ case $accel in
 kvm) accel_args=(-accel kvm -cpu host) ;;
 tcg) accel_args=(-accel tcg,thread=single -cpu max) ;;
 esac
+[ $icount = 0 ] || accel_args+=(-icount shift=0,sleep=off)
 
 # ---------------------------------------------------------------- boot
 mkdir -p "$vmdir/logs"
@@ -147,7 +151,7 @@ qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2 -nodefaults -no-reb
 	-display none -kernel "$kdir/vmlinuz" -initrd "$initrd"
 	-append "console=ttyS1 ignore_loglevel panic=-1 oops=panic no_timer_check rdinit=/init"
 	-device virtio-rng-pci)
-echo "vmtest: $(cat "$kdir/KVER") accel=$accel mode=$mode kernel log: $dmesg_log" >&2
+echo "vmtest: $(cat "$kdir/KVER") accel=$accel$([ $icount = 0 ] || echo +icount) mode=$mode kernel log: $dmesg_log" >&2
 
 if [ "$mode" = shell ]; then
 	"${qemu[@]}" -serial mon:stdio -serial "file:$dmesg_log"

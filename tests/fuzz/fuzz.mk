@@ -85,3 +85,4 @@ STRESS_TIMEOUT	?= 5400
 stress: guest-payload
 	$(Q)bash vmtest/run.sh --no-build --timeout $(STRESS_TIMEOUT) -- \
 		env GMEM_STRESS=1 GMEM_TEST_TIMEOUT=4000 gmem-suite test_reliability
+	$(Q)$(MAKE) --no-print-directory stress-concurrency

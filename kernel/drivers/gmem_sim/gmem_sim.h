@@ -14,7 +14,7 @@
  *     when unmap() returns no access to the old HBM block or host pages is in
  *     flight (our TLB shootdown). Jobs drop it before gm_dev_fault() and
  *     gm_dev_access(), which take block locks.
- *   sdev->hbm_lock (spinlock) protects the HBM allocation bitmap.
+ *   sdev->hbm_lock (spinlock) protects the HBM allocation bitmap and free stack.
  *   sdev->clk.lock (spinlock, innermost) protects the device clock.
  *   sf->jobs (xarray, internal lock) maps seq -> job. A job is refcounted:
  *     the table, the worker and each waiter hold a reference.
@@ -58,6 +58,8 @@ struct sim_dev {
 	char name[GMEM_NAME_LEN];
 	void *hbm;				/* hbm_blocks * sim_blk_size bytes */
 	unsigned long *used_map;		/* allocated HBM blocks */
+	u32 *free_stack;			/* free HBM blocks, nr_free of them */
+	u32 nr_free;
 	spinlock_t hbm_lock;
 	atomic_t alloc_calls;			/* for fail_alloc_every */
 	struct workqueue_struct *wq;

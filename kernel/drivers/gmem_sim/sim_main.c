@@ -27,8 +27,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
@@ -79,22 +81,31 @@ static bool sim_inject_alloc_failure(struct sim_dev *sdev)
 	return every && (unsigned int)atomic_inc_return(&sdev->alloc_calls) % every == 0;
 }
 
+/*
+ * HBM blocks come from a free stack (O(1) at any HBM size; the bitmap stays
+ * for sim_dblk_ok() and the leak check at unload).
+ *
+ * No zeroing here: the core's only caller, gm_blk_host_to_dev(), overwrites
+ * the whole block with copy_to_dev() before the block is mapped anywhere, and
+ * frees it unmapped if the copy fails, so a previous owner's bytes are never
+ * visible (docs/device-api.md, "alloc_block"). Zeroing it first used to cost
+ * as much as the copy itself (issue 13).
+ */
 static int sim_alloc_block(struct gm_dev *dev, u64 *dblk)
 {
 	struct sim_dev *sdev = to_sdev(dev);
-	unsigned long bit;
+	u32 bit;
 
 	if (sim_inject_alloc_failure(sdev))
 		return -ENOMEM;
 	spin_lock(&sdev->hbm_lock);
-	bit = find_first_zero_bit(sdev->used_map, dev->hbm_blocks);
-	if (bit < dev->hbm_blocks)
-		__set_bit(bit, sdev->used_map);
-	spin_unlock(&sdev->hbm_lock);
-	if (bit >= dev->hbm_blocks)
+	if (!sdev->nr_free) {
+		spin_unlock(&sdev->hbm_lock);
 		return -ENOMEM;
-	/* A fresh block must never show its previous owner's data. */
-	memset(sim_hbm(sdev, bit), 0, sim_blk_size);
+	}
+	bit = sdev->free_stack[--sdev->nr_free];
+	__set_bit(bit, sdev->used_map);
+	spin_unlock(&sdev->hbm_lock);
 	*dblk = bit;
 	return 0;
 }
@@ -106,7 +117,8 @@ static void sim_free_block(struct gm_dev *dev, u64 dblk)
 	if (!sim_dblk_ok(sdev, dblk))
 		return;
 	spin_lock(&sdev->hbm_lock);
-	__clear_bit(dblk, sdev->used_map);
+	if (__test_and_clear_bit(dblk, sdev->used_map))
+		sdev->free_stack[sdev->nr_free++] = dblk;
 	spin_unlock(&sdev->hbm_lock);
 }
 
@@ -386,7 +398,7 @@ static ssize_t hbm_used_blocks_show(struct device *dev, struct device_attribute 
 	unsigned int used;
 
 	spin_lock(&sdev->hbm_lock);
-	used = bitmap_weight(sdev->used_map, sdev->gdev.hbm_blocks);
+	used = sdev->gdev.hbm_blocks - sdev->nr_free;
 	spin_unlock(&sdev->hbm_lock);
 	return sysfs_emit(buf, "%u\n", used);
 }
@@ -416,6 +428,66 @@ static ssize_t clock_show(struct device *dev, struct device_attribute *attr, cha
 }
 static DEVICE_ATTR_RO(clock);
 
+/*
+ * copy_ref (root only, for gmem-bench bw): the kernel copy primitive the
+ * migration ops use, timed alone. Reading it copies hbm_mb MiB (one HBM's
+ * worth, the bytes gmem-bench bw migrates) between freshly allocated order-0
+ * host pages and a vmalloc buffer (as HBM is), block by block with the very
+ * loops of sim_copy_to_dev()/sim_copy_from_dev() (memcpy_from_page /
+ * memcpy_to_page per page), and prints "bytes h2d_ns d2h_ns" (ktime, guest
+ * clock). Nothing of the core or of a device is touched.
+ */
+static ssize_t copy_ref_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct sim_dev *sdev = dev_to_sdev(dev);
+	u64 blocks = sdev->gdev.hbm_blocks, bytes = blocks << sim_blk_shift;
+	unsigned long npages = bytes >> PAGE_SHIFT, i, b;
+	struct page **pages;
+	u64 t0, t1, t2;
+	char *dst;
+	ssize_t ret = -ENOMEM;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL);
+	dst = vmalloc(bytes);
+	if (!pages || !dst)
+		goto out;
+	for (i = 0; i < npages; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (!pages[i])
+			goto out;
+		memset(page_address(pages[i]), 0xa5, PAGE_SIZE);
+	}
+	memset(dst, 0, bytes);		/* fault in: only the copies are timed */
+	t0 = ktime_get_ns();
+	for (b = 0; b < blocks; b++) {
+		char *hbm = dst + (b << sim_blk_shift);
+		struct page **p = pages + b * sim_blk_pages;
+
+		for (i = 0; i < sim_blk_pages; i++)
+			memcpy_from_page(hbm + i * PAGE_SIZE, p[i], 0, PAGE_SIZE);
+	}
+	t1 = ktime_get_ns();
+	for (b = 0; b < blocks; b++) {
+		char *hbm = dst + (b << sim_blk_shift);
+		struct page **p = pages + b * sim_blk_pages;
+
+		for (i = 0; i < sim_blk_pages; i++)
+			memcpy_to_page(p[i], 0, hbm + i * PAGE_SIZE, PAGE_SIZE);
+	}
+	t2 = ktime_get_ns();
+	ret = sysfs_emit(buf, "%llu %llu %llu\n", bytes, t1 - t0, t2 - t1);
+out:
+	if (pages)
+		for (i = 0; i < npages && pages[i]; i++)
+			__free_page(pages[i]);
+	kvfree(pages);
+	vfree(dst);
+	return ret;
+}
+static DEVICE_ATTR(copy_ref, 0400, copy_ref_show, NULL);
+
 static struct attribute *sim_attrs[] = {
 	&dev_attr_gmem_id.attr,
 	&dev_attr_hbm_used_blocks.attr,
@@ -424,6 +496,7 @@ static struct attribute *sim_attrs[] = {
 	&dev_attr_model_ns.attr,
 	&dev_attr_invalidates.attr,
 	&dev_attr_clock.attr,
+	&dev_attr_copy_ref.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(sim);
@@ -435,6 +508,7 @@ static void sim_dev_free(struct sim_dev *sdev)
 	if (sdev->wq)
 		destroy_workqueue(sdev->wq);
 	bitmap_free(sdev->used_map);
+	kvfree(sdev->free_stack);
 	sim_clock_free(&sdev->clk);
 	vfree(sdev->hbm);
 	kfree(sdev);
@@ -460,9 +534,13 @@ static int sim_dev_create(unsigned int i)
 
 	sdev->hbm = vmalloc(hbm_bytes);
 	sdev->used_map = bitmap_zalloc(sdev->gdev.hbm_blocks, GFP_KERNEL);
+	sdev->free_stack = kvmalloc_array(sdev->gdev.hbm_blocks, sizeof(u32), GFP_KERNEL);
 	sdev->wq = alloc_ordered_workqueue("%s", 0, sdev->name);
-	if (!sdev->hbm || !sdev->used_map || !sdev->wq)
+	if (!sdev->hbm || !sdev->used_map || !sdev->free_stack || !sdev->wq)
 		goto err_free;
+	/* Popped from the top: block 0 first, as the bitmap allocator did. */
+	for (sdev->nr_free = 0; sdev->nr_free < sdev->gdev.hbm_blocks; sdev->nr_free++)
+		sdev->free_stack[sdev->nr_free] = sdev->gdev.hbm_blocks - 1 - sdev->nr_free;
 	ret = sim_clock_init(&sdev->clk, sdev->gdev.hbm_blocks);
 	if (ret)
 		goto err_free;

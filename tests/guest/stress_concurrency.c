@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stress_concurrency (`make stress`, not part of `make test`; issue 13): the
+ * integrity test's shadow-checked load (test_reliability_integrity.c, whose
+ * operations this file copies), longer and wider, for the fine-grained
+ * locking. Two processes, each with NTHR = 8 worker threads that fault the
+ * same blocks (a block holds one slot per thread) from the CPU and from two
+ * simulated devices (one queue per thread per device) with random hints;
+ * plus, per process, NCYC threads that mmap a fresh object, fill and check
+ * it on the CPU and on a device, and munmap it, sometimes while a device job
+ * still runs on it; while the parent attaches, swaps (BPF_LINK_UPDATE) and
+ * detaches BPF policies in a loop. Every device result and, at the end,
+ * every word and every block checksum on both devices is compared with a
+ * shadow copy. GMEM_STRESS_SECS sets the duration (default 180).
+ */
+#include <stdlib.h>
+/* gtest.h's alarm: the run plus ten minutes for set-up, checks and teardown. */
+#define STRESS_SECS	stress_secs()
+#define GT_TIMEOUT_S	(STRESS_SECS + 600)
+static inline unsigned long stress_secs(void)
+{
+	const char *s = getenv("GMEM_STRESS_SECS");
+
+	return s && *s ? strtoul(s, NULL, 0) : 180;
+}
+#include <pthread.h>
+#include "gtest.h"
+#include "gmem_test_util.h"
+#include "gmem_bpf_test.h"	/* pol_*: plain libbpf policy loading */
+#include "test_reliability.h"
+
+#define NPROC		2
+#define NTHR		8
+#define NCYC		2			/* mmap/munmap threads per process */
+#define CYC_BLK		6			/* blocks per cycled object */
+#define NBLK		64			/* per process; plus SRC_BLK source blocks */
+#define SRC_BLK		4
+#define SLOT		(BS / NTHR)
+#define SLOT_W		(SLOT / 4)
+#define NSLOT		(NBLK * NTHR)
+
+struct proc {
+	int gfd, dev[2];
+	uint32_t *mem, *src, *shadow;
+	atomic_ulong ops, bad, errors, cycles, cyc_racy;
+};
+
+struct thr {
+	struct proc *p;
+	int id, sfd[2];
+	uint64_t seed, pinned;		/* pinned: address of our pinned block, or 0 */
+	double until;
+};
+
+/*
+ * -EBUSY: another thread pinned the block to the other device, where a pin
+ * keeps it; the job is refused before it touches anything (checked: the
+ * shadow is not updated, and the next content check would catch a write).
+ */
+static bool refused_by_pin(int ret)
+{
+	return ret == -EBUSY;
+}
+
+static void fail_op(struct thr *t, const char *what, int ret)
+{
+	if (atomic_fetch_add(&t->p->errors, 1) < 8)
+		gt_log("pid %d thread %d: %s failed: %d (%s)", getpid(), t->id, what, ret,
+		       ret < 0 ? strerror(-ret) : "");
+}
+
+static void mismatch(struct thr *t, const char *what, unsigned int slot)
+{
+	if (atomic_fetch_add(&t->p->bad, 1) < 8)
+		gt_log("pid %d thread %d: %s of slot %u differs from the shadow copy", getpid(),
+		       t->id, what, slot);
+}
+
+static uint32_t *slot_mem(struct proc *p, unsigned int s) { return p->mem + (size_t)s * SLOT_W; }
+static uint32_t *slot_sh(struct proc *p, unsigned int s) { return p->shadow + (size_t)s * SLOT_W; }
+
+/* A random slot of thread @t: slot s belongs to thread s % NTHR. */
+static unsigned int my_slot(struct thr *t)
+{
+	return rel_below(&t->seed, NBLK) * NTHR + t->id;
+}
+
+static int dev_run(struct thr *t, int d, uint32_t op, const void *x, const void *y, uint64_t len,
+		   uint64_t scalar, uint64_t *res)
+{
+	return gmt_sim_run(t->sfd[d], op, x, y, len, scalar, res);
+}
+
+/* TRACE: a few reads and writes inside the slot; the shadow tracks the writes. */
+static void op_trace(struct thr *t, unsigned int s, int d)
+{
+	struct gmem_sim_access rec[8];
+	uint8_t *m = (uint8_t *)slot_mem(t->p, s), *sh = (uint8_t *)slot_sh(t->p, s);
+	uint64_t h = GMT_FNV_BASIS, got;
+	unsigned int n = 1 + rel_below(&t->seed, 8), r, k;
+	int ret;
+
+	for (r = 0; r < n; r++) {
+		uint32_t off = rel_below(&t->seed, SLOT / 4) * 4;
+
+		rec[r].addr = (uintptr_t)(m + off);
+		rec[r].len = 4 + rel_below(&t->seed, (SLOT - off) / 4) * 4;
+		rec[r].write = rel_below(&t->seed, 2);
+	}
+	ret = dev_run(t, d, GMEM_SIM_TRACE, rec, NULL, n, 0, &got);
+	if (ret) {
+		if (!refused_by_pin(ret))
+			fail_op(t, "trace", ret);
+		return;
+	}
+	/* Replay on the shadow: writes store (u8)(record + byte), reads hash. */
+	for (r = 0; r < n; r++) {
+		uint8_t *b = sh + (rec[r].addr - (uintptr_t)m);
+
+		for (k = 0; k < rec[r].len; k++) {
+			if (rec[r].write)
+				b[k] = (uint8_t)(r + k);
+			else
+				h = (h ^ b[k]) * GMT_FNV_PRIME;
+		}
+	}
+	if (got != h)
+		mismatch(t, "trace read", s);
+}
+
+static void op_device(struct thr *t, unsigned int s, int d, unsigned int what)
+{
+	uint32_t *m = slot_mem(t->p, s), *sh = slot_sh(t->p, s);
+	unsigned int k = rel_below(&t->seed, SRC_BLK * NTHR);
+	const uint32_t *x = t->p->src + (size_t)k * SLOT_W;
+	uint32_t v = rel_rand(&t->seed), i;
+	uint64_t res;
+	int ret;
+
+	switch (what) {
+	case 0:
+		ret = dev_run(t, d, GMEM_SIM_FILL, m, NULL, SLOT, v, NULL);
+		if (!ret)
+			for (i = 0; i < SLOT_W; i++)
+				sh[i] = v;
+		break;
+	case 1:
+		ret = dev_run(t, d, GMEM_SIM_COPY, x, m, SLOT, 0, NULL);
+		if (!ret)
+			for (i = 0; i < SLOT_W; i++)
+				sh[i] = gmt_pat(7, (size_t)k * SLOT_W + i);
+		break;
+	case 2:
+		v = (uint32_t)(int32_t)(rel_below(&t->seed, 9) - 4);
+		ret = dev_run(t, d, GMEM_SIM_AXPY, x, m, SLOT, v, NULL);
+		if (!ret)
+			for (i = 0; i < SLOT_W; i++)
+				sh[i] = v * gmt_pat(7, (size_t)k * SLOT_W + i) + sh[i];
+		break;
+	case 3:
+		ret = dev_run(t, d, GMEM_SIM_CHECKSUM, m, NULL, SLOT, 0, &res);
+		if (!ret && res != gmt_fnv1a(sh, SLOT, GMT_FNV_BASIS))
+			mismatch(t, "device checksum", s);
+		break;
+	case 4:
+		ret = dev_run(t, d, GMEM_SIM_REDUCE, m, NULL, SLOT, 0, &res);
+		if (!ret && res != gmt_sum32(sh, SLOT_W))
+			mismatch(t, "device sum", s);
+		break;
+	default:
+		op_trace(t, s, d);
+		return;
+	}
+	if (ret && !refused_by_pin(ret))
+		fail_op(t, "device job", ret);
+}
+
+static void op_cpu(struct thr *t, unsigned int s, bool write)
+{
+	uint32_t *m = slot_mem(t->p, s), *sh = slot_sh(t->p, s), seed = rel_rand(&t->seed);
+	uint32_t i;
+
+	if (write) {
+		for (i = 0; i < SLOT_W; i++)
+			m[i] = sh[i] = gmt_pat(seed, i);
+		return;
+	}
+	for (i = 0; i < SLOT_W; i++)
+		if (m[i] != sh[i]) {
+			mismatch(t, "CPU read", s);
+			return;
+		}
+}
+
+/* Hints move data but never change it; at most one block pinned per thread. */
+static void op_hint(struct thr *t)
+{
+	struct proc *p = t->p;
+	uint32_t first = rel_below(&t->seed, NBLK), nr = 1 + rel_below(&t->seed, 8);
+	uint32_t adv = 1 + rel_below(&t->seed, GMEM_ADV_MAX), dev = p->dev[rel_below(&t->seed, 2)];
+	uint8_t *a = (uint8_t *)p->mem + (size_t)first * BS;
+	int ret;
+
+	if (first + nr > NBLK)
+		nr = NBLK - first;
+	if (t->pinned) {
+		ret = gmt_advise(p->gfd, (void *)(uintptr_t)t->pinned, BS, GMEM_ADV_UNPIN, 0, 0);
+		if (ret)
+			fail_op(t, "unpin", ret);
+		t->pinned = 0;
+	}
+	if (adv == GMEM_ADV_PIN)
+		nr = 1;
+	if (adv == GMEM_ADV_UNPIN)
+		return;
+	if (adv == GMEM_ADV_PREFERRED && rel_below(&t->seed, 3) == 0)
+		dev = GMEM_DEV_HOST;
+	ret = gmt_advise(p->gfd, a, (uint64_t)nr * BS, adv, dev, first);
+	if (!ret && adv == GMEM_ADV_PIN)
+		t->pinned = (uintptr_t)a;
+	/* Pins may not exceed a device nor move another's pin; anything else must work. */
+	if (ret && !(adv == GMEM_ADV_PIN && (ret == -ENOSPC || refused_by_pin(ret))))
+		fail_op(t, "hint", ret);
+}
+
+static void *worker(void *arg)
+{
+	struct thr *t = arg;
+	unsigned long n = 0;
+
+	while (gmt_now() < t->until) {
+		unsigned int r = rel_below(&t->seed, 20), s = my_slot(t);
+		int d = rel_below(&t->seed, 2);
+
+		if (r < 3)
+			op_cpu(t, s, true);
+		else if (r < 6)
+			op_cpu(t, s, false);
+		else if (r < 18)
+			op_device(t, s, d, r % 6);
+		else
+			op_hint(t);
+		n++;
+	}
+	if (t->pinned)
+		gmt_advise(t->p->gfd, (void *)(uintptr_t)t->pinned, BS, GMEM_ADV_UNPIN, 0, 0);
+	atomic_fetch_add(&t->p->ops, n);
+	return NULL;
+}
+
+/*
+ * mmap/munmap cycles: a fresh object each round, filled on the CPU, checked
+ * by a device (checksum) and on the CPU after the device wrote part of it;
+ * one round in four unmaps it while a device job on it may still run (any
+ * job status is fine then: the mapping went away under it).
+ */
+/* mmap/munmap cycles of both processes (shared: the tally has no such field). */
+static atomic_ullong *stress_cycles;
+
+__attribute__((constructor)) static void stress_cycles_init(void)
+{
+	void *p = mmap(NULL, sizeof(*stress_cycles), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		exit(2);
+	stress_cycles = p;
+}
+
+struct cyc {
+	struct proc *p;
+	int id, sfd[2];
+	uint64_t seed;
+	double until;
+};
+
+static void cyc_fail(struct cyc *c, const char *what, int ret)
+{
+	if (atomic_fetch_add(&c->p->errors, 1) < 8)
+		gt_log("pid %d cycler %d: %s failed: %d (%s)", getpid(), c->id, what, ret,
+		       ret < 0 ? strerror(-ret) : "");
+}
+
+static void *cycler(void *arg)
+{
+	struct cyc *c = arg;
+	const size_t len = CYC_BLK * BS, words = len / 4;
+	uint32_t *ref = malloc(len);
+	uint64_t h, seq;
+	unsigned long n = 0;
+
+	if (!ref) {
+		cyc_fail(c, "malloc", -ENOMEM);
+		return NULL;
+	}
+	while (gmt_now() < c->until) {
+		uint32_t pat = (uint32_t)rel_rand(&c->seed), v = (uint32_t)rel_rand(&c->seed);
+		int d = rel_below(&c->seed, 2), ret;
+		uint32_t *m = gmt_map(c->p->gfd, len);
+		struct gmem_sim_wait w;
+		size_t i;
+
+		if (!m) {
+			cyc_fail(c, "mmap", -errno);
+			break;
+		}
+		gmt_fill_pat(m, words, pat);
+		ret = gmt_sim_checksum(c->sfd[d], m, len, &h);
+		if (ret)
+			cyc_fail(c, "checksum job", ret);
+		else {
+			gmt_fill_pat(ref, words, pat);
+			if (h != gmt_fnv1a(ref, len, GMT_FNV_BASIS) &&
+			    atomic_fetch_add(&c->p->bad, 1) < 8)
+				gt_log("pid %d cycler %d: device checksum differs", getpid(), c->id);
+		}
+		if (rel_below(&c->seed, 4) == 0) {
+			/* munmap racing a device write of the whole object */
+			ret = gmt_sim_launch(c->sfd[d], GMEM_SIM_FILL, 0, m, NULL, len, v, &seq);
+			if (rel_below(&c->seed, 2))
+				usleep(rel_below(&c->seed, 2000));
+			/*
+			 * Replace the object with a PROT_NONE placeholder in one
+			 * step (MAP_FIXED unmaps it): the address range stays
+			 * taken until the job is over, so it cannot land in the
+			 * other cycler's next object (device addresses are the
+			 * mm's virtual addresses, as on hardware with SVM).
+			 */
+			if (mmap(m, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+				 0) == MAP_FAILED)
+				cyc_fail(c, "mmap over the object", -errno);
+			if (!ret)
+				(void)gmt_sim_wait(c->sfd[d], seq, &w);
+			munmap(m, len);
+			atomic_fetch_add(&c->p->cyc_racy, 1);
+			n++;
+			continue;
+		}
+		/* the device writes the first block, the CPU checks all of it */
+		ret = gmt_sim_run(c->sfd[1 - d], GMEM_SIM_FILL, m, NULL, BS, v, NULL);
+		if (ret) {
+			cyc_fail(c, "fill job", ret);
+		} else {
+			for (i = 0; i < words; i++)
+				if (m[i] != (i < BS / 4 ? v : gmt_pat(pat, i))) {
+					if (atomic_fetch_add(&c->p->bad, 1) < 8)
+						gt_log("pid %d cycler %d: word %zu differs", getpid(),
+						       c->id, i);
+					break;
+				}
+		}
+		if (rel_below(&c->seed, 2))
+			gmt_advise(c->p->gfd, m, len, GMEM_ADV_DONTNEED, 0, 0);
+		munmap(m, len);
+		n++;
+	}
+	atomic_fetch_add(&c->p->cycles, n);
+	free(ref);
+	return NULL;
+}
+
+/* After the run: every word on the CPU, every block's checksum on both devices. */
+static void final_check(struct proc *p, int sfd[2])
+{
+	unsigned long words = 0, blocks = 0;
+	uint64_t h;
+	size_t i;
+	int d, b;
+
+	for (b = 0; b < NBLK; b++)
+		for (d = 0; d < 2; d++) {
+			uint32_t *blk = p->mem + (size_t)b * (BS / 4);
+
+			if (gmt_sim_checksum(sfd[d], blk, BS, &h) ||
+			    h != gmt_fnv1a(p->shadow + (size_t)b * (BS / 4), BS, GMT_FNV_BASIS))
+				blocks++;
+		}
+	for (i = 0; i < (size_t)NBLK * BS / 4; i++)
+		words += p->mem[i] != p->shadow[i];
+	if (words || blocks)
+		gt_log("pid %d: final check: %lu words differ on the CPU, %lu block checksums on devices",
+		       getpid(), words, blocks);
+	atomic_fetch_add(&p->bad, words + blocks);
+}
+
+static int child(double secs, int idx)
+{
+	struct thr t[NTHR];
+	struct cyc cy[NCYC];
+	pthread_t th[NTHR], cth[NCYC];
+	struct proc p;
+	int i, d;
+
+	memset(&p, 0, sizeof(p));
+	p.gfd = gmt_open_gmem();
+	p.dev[0] = gmt_sim_gmem_id(0);
+	p.dev[1] = gmt_sim_gmem_id(1);
+	p.mem = gmt_map(p.gfd, (NBLK + SRC_BLK) * BS);
+	p.shadow = malloc(NBLK * BS);
+	if (p.gfd < 0 || !p.mem || !p.shadow || p.dev[0] < 0 || p.dev[1] < 0)
+		return 2;
+	p.src = p.mem + (size_t)NBLK * BS / 4;
+	gmt_fill_pat(p.src, SRC_BLK * BS / 4, 7);
+	gmt_fill_pat(p.mem, NBLK * BS / 4, 100 + idx);
+	memcpy(p.shadow, p.mem, NBLK * BS);
+	for (i = 0; i < NTHR; i++) {
+		t[i] = (struct thr){ .p = &p, .id = i, .seed = 0xabc0 + idx * 16 + i,
+				     .until = gmt_now() + secs };
+		for (d = 0; d < 2; d++)
+			if ((t[i].sfd[d] = gmt_sim_open(d)) < 0)
+				return 2;
+		if (pthread_create(&th[i], NULL, worker, &t[i]))
+			return 2;
+	}
+	for (i = 0; i < NCYC; i++) {
+		cy[i] = (struct cyc){ .p = &p, .id = i, .seed = 0xc0c0 + idx * 16 + i,
+				      .until = gmt_now() + secs };
+		for (d = 0; d < 2; d++)
+			if ((cy[i].sfd[d] = gmt_sim_open(d)) < 0)
+				return 2;
+		if (pthread_create(&cth[i], NULL, cycler, &cy[i]))
+			return 2;
+	}
+	for (i = 0; i < NTHR; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < NCYC; i++)
+		pthread_join(cth[i], NULL);
+	final_check(&p, t[0].sfd);
+	if (gmt_check_pat(p.src, SRC_BLK * BS / 4, 7) >= 0)
+		atomic_fetch_add(&p.bad, 1);
+	rel_add(ops, atomic_load(&p.ops));
+	rel_add(mismatches, atomic_load(&p.bad));
+	atomic_fetch_add(stress_cycles, atomic_load(&p.cycles));
+	gt_log("pid %d: %lu operations, %lu mmap/munmap cycles (%lu racing a device job),"
+	       " %lu failed, %lu mismatches", getpid(), atomic_load(&p.ops),
+	       atomic_load(&p.cycles), atomic_load(&p.cyc_racy), atomic_load(&p.errors),
+	       atomic_load(&p.bad));
+	return atomic_load(&p.errors) ? 1 : 0;
+}
+
+static const char *const swap_candidates[] = {
+	"lru_cold", "stride_prefetch", "uvm_like", "example_fifo", "mru",
+};
+
+/* Open and load up to @max policies from /gmem/bpf; returns how many. */
+static int load_policies(struct pol *pols, int max)
+{
+	char path[128];
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(swap_candidates) / sizeof(swap_candidates[0]) && n < max; i++) {
+		snprintf(path, sizeof(path), BPF_DIR "/%s.bpf.o", swap_candidates[i]);
+		if (access(path, R_OK))
+			continue;
+		pol_open(&pols[n], swap_candidates[i]);
+		pol_load(&pols[n]);
+		n++;
+	}
+	return n;
+}
+
+/* Attach, sometimes swap in place (BPF_LINK_UPDATE), detach: until the children exit. */
+static unsigned long swap_policies(struct pol *pols, int n, pid_t *kids, int *status)
+{
+	unsigned long swaps = 0;
+	int left = NPROC, i, err;
+	uint64_t seed = 0x5a5;
+
+	while (left) {
+		for (i = 0; i < NPROC; i++)
+			if (kids[i] && waitpid(kids[i], &status[i], WNOHANG) == kids[i]) {
+				kids[i] = 0;
+				left--;
+			}
+		if (!n) {
+			usleep(20000);
+			continue;
+		}
+		i = swaps % n;
+		err = pol_attach(&pols[i]);
+		GT_ASSERT(!err, "attach %s: %s", bpf_object__name(pols[i].obj), strerror(-err));
+		usleep(10000 + rel_below(&seed, 40000));
+		if (n > 1 && rel_below(&seed, 2)) {
+			err = bpf_link__update_map(pols[i].link, pols[(i + 1) % n].ops);
+			GT_ASSERT(!err, "swap: %s", strerror(-err));
+			usleep(10000 + rel_below(&seed, 40000));
+		}
+		pol_detach(&pols[i]);
+		swaps++;
+	}
+	return swaps;
+}
+
+GT_TEST(stress_shadow_copy)
+{
+	double secs = STRESS_SECS;
+	struct gmem_stats g0, g1;
+	struct gmem_policy_status st0, st1;
+	struct pol pols[3];
+	pid_t kids[NPROC];
+	int wst[NPROC], i, n, gfd;
+	unsigned long swaps;
+	uint64_t refs;
+
+	rel_setup();
+	refs = rel_module_refs();
+	set_param(PARAM("max_rejects"), 64);
+	set_param(PARAM("watchdog_ms"), 1000);
+	gfd = gmt_open_gmem();
+	GT_ASSERT(gfd >= 0, "open");
+	n = load_policies(pols, 3);
+	if (!n)
+		gt_log("no policies in " BPF_DIR ": built-in policy only");
+	GT_ASSERT(ioctl(gfd, GMEM_IOC_GLOBAL_STATS, &g0) == 0, "stats");
+	st0 = status(gfd);
+	for (i = 0; i < NPROC; i++) {
+		kids[i] = fork();
+		GT_ASSERT(kids[i] >= 0, "fork");
+		if (kids[i] == 0) {
+			close(gfd);
+			_exit(child(secs, i));
+		}
+	}
+	swaps = swap_policies(pols, n, kids, wst);
+	for (i = 0; i < NPROC; i++)
+		GT_EXPECT(WIFEXITED(wst[i]) && WEXITSTATUS(wst[i]) == 0,
+			  "worker process %d: status %#x", i, wst[i]);
+	GT_ASSERT(ioctl(gfd, GMEM_IOC_GLOBAL_STATS, &g1) == 0, "stats");
+	st1 = status(gfd);
+	rel_add(migrations, (g1.h2d_blocks - g0.h2d_blocks) + (g1.d2h_blocks - g0.d2h_blocks));
+	gt_log("%lu policy attach/swap/detach rounds over %d policies, %llu hook calls, %llu ejections",
+	       swaps, n, (unsigned long long)(st1.hook_calls - st0.hook_calls),
+	       (unsigned long long)(st1.ejections - st0.ejections));
+	if (st1.ejections != st0.ejections)
+		gt_log("last exit: %s: %s: %s", st1.last_exit.policy, st1.last_exit.reason,
+		       st1.last_exit.msg);
+	GT_EXPECT(st1.ejections == st0.ejections, "a shipped policy was ejected under load");
+	GT_EXPECT(!n || swaps > 0, "no policy swap happened");
+	GT_EXPECT(g1.evictions > g0.evictions, "no evictions: not oversubscribed");
+	for (i = 0; i < n; i++)
+		pol_close(&pols[i]);
+	GT_EXPECT(rel_check_counters(gfd, "after the run") == 0, "counters");
+	close(gfd);
+	rel_no_leak();
+	rel_wait_module_refs(refs, 10000);
+	GT_EXPECT(rel_get(mismatches) == 0, "%llu mismatches", rel_get(mismatches));
+	GT_EXPECT(rel_get(ops) > 1000, "only %llu operations", rel_get(ops));
+}
+
+GT_TEST(summary)
+{
+	gt_log("stress: ops=%llu mmap_cycles=%llu migrations=%llu mismatches=%llu",
+	       rel_get(ops), (unsigned long long)atomic_load(stress_cycles), rel_get(migrations), rel_get(mismatches));
+	GT_ASSERT(rel_get(ops) > 0, "no operation ran");
+}
+
+GT_MAIN()
