@@ -33,7 +33,12 @@ $(BUILD)/bench/gmem-report: $(BENCH_REPORT_OBJS) $(BENCH_OBJDIR)/report_main.o
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^ -lm
 
 # Guest scripts ride in /gmem/bin with the tools.
-BENCH_SCRIPTS := $(BIN)/gmem-bench-matrix $(BIN)/gmem-demo
+BENCH_SCRIPTS := $(BIN)/gmem-bench-matrix $(BIN)/gmem-demo $(BIN)/gmem-bench-lockhold
+$(BIN)/gmem-bench-killtrace: bench/guest-killtrace.sh
+	$(Q)mkdir -p $(@D) && install -m 755 $< $@
+BENCH_SCRIPTS += $(BIN)/gmem-bench-killtrace
+$(BIN)/gmem-bench-lockhold: bench/guest-lockhold.sh
+	$(Q)mkdir -p $(@D) && install -m 755 $< $@
 $(BIN)/gmem-bench-matrix: bench/guest-matrix.sh
 	$(Q)mkdir -p $(@D) && install -m 755 $< $@
 $(BIN)/gmem-demo: bench/guest-demo.sh

@@ -31,6 +31,13 @@ $(BIN)/gmem-stress: tests/guest/stress_concurrency.c $(GUEST_TEST_HDRS) $(GUEST_
 GUEST_PAYLOAD += $(BIN)/gmem-stress
 all: $(BIN)/gmem-stress
 
+# Latency isolation and SIGKILL time (issue 13 benchmark), /gmem/bin/gmem-bench-iso.
+$(BIN)/gmem-bench-iso: tests/guest/bench_isolation.c $(GUEST_TEST_HDRS) $(GUEST_TEST_DEPS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/guest -o $@ $< $(LIBBPF_LIBS) -lpthread
+GUEST_PAYLOAD += $(BIN)/gmem-bench-iso
+all: $(BIN)/gmem-bench-iso
+
 .PHONY: stress-concurrency
 stress-concurrency: guest-payload
 	$(Q)nice -n 10 bash vmtest/run.sh --no-build --timeout $$(($(GMEM_STRESS_SECS) + 900)) -- \
