@@ -4,7 +4,8 @@
  * and print exact counters, the guest's wall time and a modelled time.
  *
  *   gmem-bench -w llm-decode -o 2 [-p llm_layer] [--min] [--trace out.gt]
- *   gmem-bench -w bw            migration bandwidth vs memcpy
+ *   gmem-bench -w bw            migration bandwidth vs memcpy and the kernel copy
+ *   gmem-bench -w evict -o 2    the cost of one evicting device fault (issue 13)
  *
  * Output: one "BENCH key=value ..." line (machine-readable, stable keys) and
  * a human summary on lines starting with "# ". Exit status 0 on success, 1
@@ -39,7 +40,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: gmem-bench -w WORKLOAD [options]\n"
-		"workloads: seq stride random zipf llm-train llm-decode moe-decode, or bw (bandwidth)\n"
+		"workloads: seq stride random zipf llm-train llm-decode moe-decode, or bw (bandwidth\n"
+		"           vs the kernel copy), evict (per evicting fault; needs -o > 1)\n"
 		"  -o, --oversub F       working set = F x HBM (0.25..8, default 2)\n"
 		"  -p, --policy NAME     load NAME for the run; 'builtin' insists on no BPF\n"
 		"                        policy (default: whatever is in charge now)\n"
