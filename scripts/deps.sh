@@ -126,5 +126,25 @@ fetch_kernel() {
 	say "kernel $kver recorded in $kdir/KVER"
 }
 
-install_packages
-fetch_kernel
+# Only `make test-debug` (scripts/debug-kernel.sh) needs these: Debian's kernel
+# source (~150 MB, bookworm-security) and the kernel build tools. Plain
+# `make deps` / `make test` never install them, so CI does not pay for them.
+DEBUG_KERNEL_PKGS="linux-source-6.12 flex bison bc libssl-dev libelf-dev dwarves"
+debug_kernel_deps() {
+	local p miss=
+	for p in $DEBUG_KERNEL_PKGS; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+			miss="$miss $p"
+	done
+	[ -n "$miss" ] || return 0
+	apt_update
+	say "installing for the debug kernel:$miss"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		$miss >/dev/null
+}
+
+case "${1:-}" in
+--debug-kernel) debug_kernel_deps ;;
+"") install_packages; fetch_kernel ;;
+*) say "unknown option $1 (only --debug-kernel)"; exit 2 ;;
+esac
