@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the debug guest kernel for `make test-debug`: Debian's linux-source-6.12,
-# configured small (defconfig + kvm_guest.config) plus vmtest/debug-kernel.config
-# (BPF, BTF, lockdep, KASAN, ...), under build/debug-kernel/.
+# configured small (defconfig + kvm_guest.config, minus vmtest/debug-kernel-trim.config)
+# plus vmtest/debug-kernel.config (BPF, BTF, lockdep, KASAN, ...), under build/debug-kernel/.
 #
 #   scripts/debug-kernel.sh          build if the cache key changed, else do nothing
 #   scripts/debug-kernel.sh --config configure and verify only (no compile)
@@ -16,6 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
 dk=$build/debug-kernel
 frag=$top/vmtest/debug-kernel.config
+trim=$top/vmtest/debug-kernel-trim.config
 tarball=/usr/src/linux-source-6.12.tar.xz
 src=$dk/linux
 mode=build
@@ -28,7 +29,7 @@ die() { printf 'debug-kernel: error: %s\n' "$*" >&2; exit 1; }
 bash "$top/scripts/deps.sh" --debug-kernel
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-key=$(cat "$frag" "$0" | sha256sum | cut -c1-16)-$srcver
+key=$(cat "$frag" "$trim" "$0" | sha256sum | cut -c1-16)-$srcver
 stamp=$dk/.built-$key
 if [ $mode = build ] && [ -f "$stamp" ] && [ -f "$dk/vmlinuz" ]; then
 	say "cached ($(cat "$dk/KVER"), built in $(cat "$dk/BUILD_TIME" 2>/dev/null || echo '?'))"
@@ -48,7 +49,7 @@ unpack() {
 
 kmake() { nice -n 15 make -C "$src" -j"${JOBS:-2}" "$@"; }
 
-# Fragment lines "CONFIG_X=v" as scripts/config arguments.
+# Lines "CONFIG_X=v" of fragment $1 as scripts/config arguments.
 apply_fragment() {
 	local line name val
 	while IFS= read -r line; do
@@ -61,7 +62,7 @@ apply_fragment() {
 		\"*) "$src/scripts/config" --file "$src/.config" --set-str "$name" "$(eval echo "$val")" ;;
 		*) "$src/scripts/config" --file "$src/.config" --set-val "$name" "$val" ;;
 		esac
-	done <"$frag"
+	done <"$1"
 }
 
 # olddefconfig silently drops what an unmet dependency forbids: check each line.
@@ -85,7 +86,9 @@ configure() {
 	# is thousands: the difference is hours with KASAN on 2 shared cores.
 	kmake -s defconfig
 	kmake -s kvm_guest.config
-	apply_fragment
+	# Trims first: where the two disagree, the wanted options win.
+	apply_fragment "$trim"
+	apply_fragment "$frag"
 	kmake -s olddefconfig
 	verify_config
 }
