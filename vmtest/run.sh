@@ -223,6 +223,8 @@ fi
 # What the debug kernel (make test-debug) adds, and which line catches it:
 #   lockdep    "WARNING: possible circular locking dependency detected",
 #              "WARNING: inconsistent lock state", "WARNING: possible recursive locking"
+#              (not a bare "lockdep": a debug kernel's boot says "RCU lockdep
+#              checking is enabled")
 #   atomic     "BUG: sleeping function called from invalid context"
 #   KASAN      "BUG: KASAN: slab-use-after-free in ..."
 #   PROVE_RCU  "WARNING: suspicious RCU usage"
@@ -232,7 +234,7 @@ fi
 splats=$(awk '
 	/gmem-vmtest: expect-splat begin/ { skip = 1; next }
 	/gmem-vmtest: expect-splat end/ { skip = 0; next }
-	!skip && /(BUG:|WARNING:|Oops|general protection|refcount_t|lockdep|hung_task|blocked for more than|Call Trace:|Kernel panic|RCU stall|soft lockup)/ { print; next }
+	!skip && /(BUG:|WARNING:|Oops|general protection|refcount_t|turning off the locking correctness validator|hung_task|blocked for more than|Call Trace:|Kernel panic|RCU stall|soft lockup)/ { print; next }
 	!skip && /(kernel BUG at|BUG: KASAN|WARNING: possible|INFO: task .* blocked|detected stalls? on|list_(add|del) corruption|suspicious RCU usage|DEBUG_LOCKS_WARN_ON)/ { print }
 ' "$dmesg_log" | head -n 20)
 if [ $expect_splat = 1 ]; then
