@@ -2,6 +2,8 @@
 #
 #   make            build everything (modules, BPF policies, library, CLI, tools, host tests)
 #   make test       host tests (Criterion) then the in-guest suite; ends "N passed, N failed"
+#   make test-debug the in-guest suite on a lockdep+KASAN kernel built from
+#                   linux-source-6.12 (long first build, cached; docs/debug-kernel.md)
 #   make demo       the main job in the guest (LLM training sweep, built-in vs llm_layer)
 #   make bench      the benchmark matrix in the guest, report under results/
 #   make vm         an interactive guest shell
@@ -77,6 +79,7 @@ include bench/bench.mk
 include examples/examples.mk
 include tests/tests.mk
 include vmtest/vmtest.mk
+include vmtest/debug.mk
 -include docs/docs.mk
 include packaging/deb.mk
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * report.c: parse gmem-bench output and evaluate the issue's targets.
+ * report.c: parse gmem-bench output and evaluate the targets.
  *
- * The targets are fixed here, before any run, from the issue text; numbers
+ * The targets are fixed here, before any run; numbers
  * only ever come from rows that were measured. No locking: one thread.
  */
 #include <errno.h>

@@ -98,7 +98,7 @@ static void write_targets(const struct report *rp, FILE *out)
 	int n = rpt_targets(rp, t, RPT_MAX_TARGETS), i;
 	static const char *const v[] = { "missed", "met" };
 
-	fprintf(out, "## Targets from the issue\n\n| target | measured | verdict |\n|---|---|---|\n");
+	fprintf(out, "## Targets\n\n| target | measured | verdict |\n|---|---|---|\n");
 	for (i = 0; i < n; i++)
 		fprintf(out, "| %s | %s | %s |\n", t[i].what, t[i].measured,
 			t[i].verdict < 0 ? "no data" : v[t[i].verdict]);

@@ -4,7 +4,7 @@
  * gnuplot-nox always has):
  *   left:  migrated bytes / MIN per workload at 2x, one bar per policy
  *   right: modelled time vs oversubscription for llm-train and llm-decode
- * run-bench.sh runs gnuplot on the script. No locking: one thread.
+ * Only panels with data are drawn. run-bench.sh runs gnuplot on the script. No locking: one thread.
  */
 #include <errno.h>
 #include <math.h>
@@ -72,10 +72,11 @@ static int write_bytes(const struct report *rp, FILE *f)
 	return n;
 }
 
-static void write_time(const struct report *rp, FILE *f, const char *wkey)
+/* One row per oversubscription level that ran; returns the number of rows. */
+static int write_time(const struct report *rp, FILE *f, const char *wkey)
 {
 	unsigned int i;
-	int p;
+	int p, n = 0;
 
 	put_header(rp, f, "oversub");
 	for (i = 0; i < sizeof(plot_os) / sizeof(plot_os[0]); i++) {
@@ -92,31 +93,49 @@ static void write_time(const struct report *rp, FILE *f, const char *wkey)
 			put_val(f, x ? rrow_num(x, "model_us") / 1000.0 : NAN);
 		}
 		fprintf(f, "\n");
+		n++;
 	}
+	return n;
 }
 
-static void write_script(const struct report *rp, FILE *f, const char *plot_name)
+/*
+ * The script draws only the panels whose .dat file has rows (gnuplot fails
+ * on a plot of an empty file, e.g. after BENCH_WORKLOADS=seq); with none it
+ * is a comment and sets no output, and run-bench.sh skips gnuplot.
+ */
+static void write_script(const struct report *rp, FILE *f, const char *plot_name,
+			 const int rows[3])
 {
-	fprintf(f, "set terminal svg size 1500,500 dynamic font 'sans,11'\n"
+	int npanel = !!rows[0] + !!rows[1] + !!rows[2];
+
+	if (!npanel) {
+		fprintf(f, "# no plot: no 2x matrix run and no llm-train/llm-decode runs\n");
+		return;
+	}
+	fprintf(f, "set terminal svg size %d,500 dynamic font 'sans,11'\n"
 		   "set output '%s'\n"
 		   "set termoption noenhanced\n"
 		   "set datafile missing '?'\n"
 		   "set key autotitle columnhead top left\n"
 		   "set grid ytics\n"
-		   "set multiplot layout 1,3\n", plot_name);
-	fprintf(f, "set title 'migrated bytes / MIN at 2x oversubscription'\n"
-		   "set style data histogram\nset style histogram clustered gap 1\n"
-		   "set style fill solid 0.8 border -1\nset xtics rotate by -30\n"
-		   "set logscale y\nset yrange [0.8:*]\n"
-		   "plot for [i=2:%d] 'bytes_2x.dat' using i:xtic(1)\n", rp->npol + 1);
-	fprintf(f, "unset logscale y\nset yrange [0:*]\nset style data linespoints\n"
-		   "set xtics norotate\nset xlabel 'working set / HBM'\n"
-		   "set ylabel 'modelled ms'\n");
-	fprintf(f, "set title 'llm-train: modelled time'\n"
-		   "plot for [i=2:%d] 'time_llm-train.dat' using 1:i\n", rp->npol + 1);
-	fprintf(f, "set title 'llm-decode: modelled time'\n"
-		   "plot for [i=2:%d] 'time_llm-decode.dat' using 1:i\n"
-		   "unset multiplot\n", rp->npol + 1);
+		   "set multiplot layout 1,%d\n", 500 * npanel, plot_name, npanel);
+	if (rows[0])
+		fprintf(f, "set title 'migrated bytes / MIN at 2x oversubscription'\n"
+			   "set style data histogram\nset style histogram clustered gap 1\n"
+			   "set style fill solid 0.8 border -1\nset xtics rotate by -30\n"
+			   "set logscale y\nset yrange [0.8:*]\n"
+			   "plot for [i=2:%d] 'bytes_2x.dat' using i:xtic(1)\n", rp->npol + 1);
+	if (rows[1] || rows[2])
+		fprintf(f, "unset logscale y\nset yrange [0:*]\nset style data linespoints\n"
+			   "set xtics norotate\nset xlabel 'working set / HBM'\n"
+			   "set ylabel 'modelled ms'\n");
+	if (rows[1])
+		fprintf(f, "set title 'llm-train: modelled time'\n"
+			   "plot for [i=2:%d] 'time_llm-train.dat' using 1:i\n", rp->npol + 1);
+	if (rows[2])
+		fprintf(f, "set title 'llm-decode: modelled time'\n"
+			   "plot for [i=2:%d] 'time_llm-decode.dat' using 1:i\n", rp->npol + 1);
+	fprintf(f, "unset multiplot\n");
 }
 
 int rpt_write_plot(const struct report *rp, const char *dir, const char *plot_name)
@@ -124,6 +143,7 @@ int rpt_write_plot(const struct report *rp, const char *dir, const char *plot_na
 	static const char *const files[] = { "bytes_2x.dat", "time_llm-train.dat",
 					     "time_llm-decode.dat", "plot.gp" };
 	char path[4096];
+	int rows[3] = { 0, 0, 0 };
 	unsigned int i;
 	int err = 0;
 
@@ -135,13 +155,13 @@ int rpt_write_plot(const struct report *rp, const char *dir, const char *plot_na
 		if (!f)
 			return -errno;
 		if (i == 0)
-			write_bytes(rp, f);
+			rows[0] = write_bytes(rp, f);
 		else if (i == 1)
-			write_time(rp, f, "llm-train");
+			rows[1] = write_time(rp, f, "llm-train");
 		else if (i == 2)
-			write_time(rp, f, "llm-decode");
+			rows[2] = write_time(rp, f, "llm-decode");
 		else
-			write_script(rp, f, plot_name);
+			write_script(rp, f, plot_name, rows);
 		if (ferror(f))
 			err = -EIO;
 		if (fclose(f) && !err)

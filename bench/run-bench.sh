@@ -19,11 +19,34 @@ for v in $(compgen -v BENCH_ || true); do
 	envs+=("$v=${!v}")
 done
 
-echo "bench: results in $out" >&2
+# Copy the guest's output to guest.log whole, and print one line to stderr
+# per finished run (guest-matrix.sh prints a BENCH/BW/BENCHFAIL line for each)
+# and per finished workload ("# W done after N s"), so a 20-minute run is not
+# silent. run.sh streams the guest's console as it comes.
+progress() {
+	local line l n=0 t0=$SECONDS
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		l=${line%$'\r'}
+		case $l in
+		"BENCH "* | "BW "*)
+			n=$((n + 1))
+			printf 'bench: [%4ds] run %d done: %s\n' $((SECONDS - t0)) "$n" \
+				"$(echo "$l" | grep -oE '(label|workload|stride|oversub|tenants|policy)=[^ ]*' | tr '\n' ' ')" >&2 ;;
+		BENCHFAIL*)
+			n=$((n + 1))
+			printf 'bench: [%4ds] run %d FAILED: %s\n' $((SECONDS - t0)) "$n" "${l#BENCHFAIL }" >&2 ;;
+		"# "*" done after "*)
+			printf 'bench: [%4ds] %s\n' $((SECONDS - t0)) "${l#\# }" >&2 ;;
+		esac
+	done
+}
+
+echo "bench: results in $out; one line per finished run follows" >&2
 set +e
 bash "$top/vmtest/run.sh" --no-build --timeout "${BENCH_TIMEOUT:-2400}" -- \
-	env "${envs[@]}" gmem-bench-matrix >"$out/guest.log" 2>"$out/vmtest.err"
-rc=$?
+	env "${envs[@]}" gmem-bench-matrix 2>"$out/vmtest.err" | progress >"$out/guest.log"
+rc=${PIPESTATUS[0]}
 set -e
 cat "$out/vmtest.err" >&2
 
@@ -40,7 +63,9 @@ if ! "$top/build/bench/gmem-report" -o "$out" "$out/meta.txt" "$out/guest.log"; 
 	echo "bench: no report (see $out/guest.log)" >&2
 	exit 1
 fi
-if command -v gnuplot >/dev/null; then
+if ! grep -q '^plot ' "$out/plot.gp"; then
+	echo "bench: nothing to plot (no 2x matrix run, no llm-train/llm-decode run)" >&2
+elif command -v gnuplot >/dev/null; then
 	(cd "$out" && gnuplot plot.gp) || echo "bench: gnuplot failed; the table is still in report.md" >&2
 else
 	echo "bench: gnuplot not installed; no plot" >&2

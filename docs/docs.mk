@@ -47,15 +47,17 @@ $(BUILD)/docs/listing_%.ok: docs/tutorial/%.bpf.c $(TUT_DOC)
 
 # ---- the install, as a policy writer and a packager use it -------------------
 # Every shipped policy builds out of tree against the install alone: each
-# source is copied to a folder of its own with the policies' own headers but
-# not common.bpf.h (so that one cannot come from policies/), and the include folder comes from the pkg-config variable
-# with docs/writing-policies.md's Makefile snippet, relocated to the stage.
+# source is copied to a folder of its own with the policies' private headers
+# (so "common.bpf.h" cannot come from policies/), and the include folder
+# comes from the pkg-config variable with docs/writing-policies.md's Makefile
+# snippet, relocated to the stage.
+POLICY_PRIVATE_HDRS := $(filter-out policies/common.bpf.h,$(wildcard policies/*.bpf.h))
 INST_CHECK	:= $(BUILD)/docs/installed-policies
 INST_PC		:= PKG_CONFIG_PATH=$(TUT_INST)$(LIBDIR)/pkgconfig pkg-config \
 		   --define-variable=prefix=$(TUT_INST)$(PREFIX)
-$(INST_CHECK)/%.bpf.o: policies/%.bpf.c $(TUT_STAMP)
-	$(Q)rm -rf $(INST_CHECK)/$* && mkdir -p $(INST_CHECK)/$* && cp $< $(INST_CHECK)/$*/
-	$(Q)cp $(filter-out policies/common.bpf.h,$(wildcard policies/*.bpf.h)) $(INST_CHECK)/$*/
+$(INST_CHECK)/%.bpf.o: policies/%.bpf.c $(POLICY_PRIVATE_HDRS) $(TUT_STAMP)
+	$(Q)rm -rf $(INST_CHECK)/$* && mkdir -p $(INST_CHECK)/$* && \
+		cp $< $(POLICY_PRIVATE_HDRS) $(INST_CHECK)/$*/
 	$(Q)$(CLANG) $(TUT_BPF_FLAGS) -Werror -I$$($(INST_PC) --variable=bpfincludedir gmempolicy) \
 		-c $(INST_CHECK)/$*/$(<F) -o $@
 

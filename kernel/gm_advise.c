@@ -111,8 +111,7 @@ static void gm_advise_map(struct gm_block *blk, u32 devid, const struct gm_looku
 {
 	if (!lk->may_read || atomic_read(&blk->obj->prot_seq) != lk->prot_seq)
 		return;		/* the device faults it in under the new protection */
-	/* -ENOENT (no address space yet) is fine: it maps on first touch. */
-	gm_blk_map(blk, devid, lk->may_write);
+	gm_blk_map_ahead(blk, devid, lk->may_write);
 }
 
 /*

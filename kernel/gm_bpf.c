@@ -55,7 +55,7 @@ MODULE_PARM_DESC(max_rejects,
 static unsigned int watchdog_ms = 1000;
 module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms,
-		 "Longest a BPF policy hook may run, and its total hook time within two such periods, in ms (0: off)");
+		 "Longest a BPF policy hook may run, and all hook calls of one fault or hint together, in ms (0: off)");
 
 #define GM_REJECT_WINDOW_NS	NSEC_PER_SEC
 

@@ -233,8 +233,7 @@ static int gm_prefetch_one(struct gm_fault_req *req, struct gm_block *blk, u32 d
 	blk->flags |= GM_BLK_PREFETCHED;
 	gm_stat_add(blk, devid, prefetch_issued, 1);
 	trace_gmem_prefetch(devid, blk->obj->id, blk->idx);
-	/* -ENOENT (no address space yet) is fine: it maps on first touch. */
-	gm_blk_map(blk, devid, req->may_write);
+	gm_blk_map_ahead(blk, devid, req->may_write);
 	gm_policy_activated(blk, GMEM_ACT_PREFETCH);
 	return 0;
 }

@@ -106,6 +106,7 @@ int gm_obj_for_each_block(struct gm_object *obj, u32 first, u32 nr, bool killabl
 /* gm_migrate.c (blk->lock held) */
 void gm_blk_release(struct gm_block *blk);
 int gm_blk_map(struct gm_block *blk, u32 dev, bool may_write);
+void gm_blk_map_ahead(struct gm_block *blk, u32 dev, bool may_write);
 void gm_blk_unmap_dev(struct gm_block *blk);
 void gm_blk_discard_dev(struct gm_block *blk);
 int gm_dup_to_dev(struct gm_block *blk, u32 dev);	/* read copy: HOST -> BOTH */

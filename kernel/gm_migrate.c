@@ -81,6 +81,21 @@ int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 	return dev->ops->map_remote(dev, blk->obj->mm, gm_blk_va(blk), blk->pages);
 }
 
+/*
+ * Map a block that moved ahead of any access (prefetch, hint). It stays
+ * resident if the map fails: the device's next access faults and maps it.
+ * -ENOENT (the device has no address space for this mm yet) is expected;
+ * anything else is the driver's failure and is reported, not lost.
+ */
+void gm_blk_map_ahead(struct gm_block *blk, u32 devid, bool may_write)
+{
+	int ret = gm_blk_map(blk, devid, may_write);
+
+	if (ret && ret != -ENOENT)
+		pr_warn_ratelimited("gmem: %s: map of block %u:%u failed: %d; mapped at its next fault\n",
+				    gm_devs[devid]->dev->name, blk->obj->id, blk->idx, ret);
+}
+
 /* Forget @blk's HBM block; the caller already took care of the data. */
 static void gm_blk_drop_dblk(struct gm_block *blk)
 {

@@ -31,10 +31,10 @@
  *
  * /dev/gmem may be opened by anyone (mode 0666): a process only ever reaches
  * the objects of its own address space; ids of other processes' objects are
- * only visible to CAP_SYS_ADMIN (gm_obj_visible()). An object id is reused
- * (lowest free first) once its object is gone: a policy learns of the end
- * through obj_exit, and a trace taken across the reuse shows two objects
- * under one id.
+ * only visible to CAP_SYS_ADMIN (gm_obj_visible()). Object ids are allocated
+ * cyclically up to gmem.max_object_id and then reused: a policy learns of an
+ * object's end through obj_exit, and a trace taken across a reuse shows two
+ * objects under one id.
  *
  * Locking:
  *   - f_op->mmap, ->mprotect and vm_ops->close run under mmap_write_lock and
@@ -60,6 +60,12 @@
 #include "gm_policy.h"
 
 static DEFINE_XARRAY_ALLOC1(gm_objs);
+static u32 gm_next_obj_id;		/* xa_alloc_cyclic() cursor, gm_objs_lock */
+
+static unsigned int max_object_id = UINT_MAX;
+module_param(max_object_id, uint, 0644);
+MODULE_PARM_DESC(max_object_id,
+		 "Highest vm_object id; ids are allocated cyclically up to it and then reused (default 2^32-1)");
 DEFINE_MUTEX(gm_objs_lock);
 LIST_HEAD(gm_obj_list);
 
@@ -220,9 +226,15 @@ static int gm_obj_publish(struct gm_object *obj)
 	u32 id;
 	int ret;
 
-	/* The lowest free id: ids (and file-offset windows) stay small. */
+	/*
+	 * Cyclic, like pids: an id comes back only after the others were used,
+	 * so a policy's map entry for an ended object (one that ignored
+	 * obj_exit) is not mistaken for a new object's at once, yet ids never
+	 * run out.
+	 */
 	mutex_lock(&gm_objs_lock);
-	ret = xa_alloc(&gm_objs, &id, obj, xa_limit_32b, GFP_KERNEL);
+	ret = xa_alloc_cyclic(&gm_objs, &id, obj, XA_LIMIT(1, max(READ_ONCE(max_object_id), 1u)),
+			      &gm_next_obj_id, GFP_KERNEL);
 	if (ret >= 0) {
 		obj->id = id;
 		obj->pgoff = (unsigned long)id << GM_OBJ_PGOFF_SHIFT;

@@ -128,14 +128,36 @@ fetch_kernel() {
 
 # --check: change nothing; report what is missing and fail, for plain `make`
 # (only `make deps` installs packages or adds apt sources).
-if [ "${1:-}" = --check ]; then
+check_only() {
+	local miss ok=1
 	miss=$(missing_pkgs)
-	ok=1
 	[ -z "$miss" ] || { say "missing packages: $miss"; ok=0; }
 	[ -z "$miss" ] && ! backports_ok && { say "libbpf-dev >= 1.4 and bpftool >= 7.5 (bookworm-backports) are needed"; ok=0; }
 	[ -f "$kdir/KVER" ] || { say "no guest kernel in $kdir"; ok=0; }
 	[ $ok = 1 ] || { say "run 'make deps' (installs them; needs root or sudo)"; exit 1; }
 	exit 0
-fi
-install_packages
-fetch_kernel
+}
+
+# Only `make test-debug` (scripts/debug-kernel.sh) needs these: Debian's kernel
+# source (~150 MB, bookworm-security) and the kernel build tools. Plain
+# `make deps` / `make test` never install them, so CI does not pay for them.
+DEBUG_KERNEL_PKGS="linux-source-6.12 flex bison bc libssl-dev libelf-dev dwarves"
+debug_kernel_deps() {
+	local p miss=
+	for p in $DEBUG_KERNEL_PKGS; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+			miss="$miss $p"
+	done
+	[ -n "$miss" ] || return 0
+	apt_update
+	say "installing for the debug kernel:$miss"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		$miss >/dev/null
+}
+
+case "${1:-}" in
+--check) check_only ;;
+--debug-kernel) debug_kernel_deps ;;
+"") install_packages; fetch_kernel ;;
+*) say "unknown option $1 (--check or --debug-kernel)"; exit 2 ;;
+esac

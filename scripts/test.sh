@@ -2,10 +2,15 @@
 # `make test`: host unit tests, the vmtest harness self-checks, then the
 # in-guest suite. Prints every failure by name and ends with one line
 # "N passed, N failed"; exits non-zero if anything failed.
+#   --harness-only  only the vmtest harness self-checks
+#   --debug-kernel  harness checks + in-guest suite on the debug kernel
+#                   (make test-debug); host tests do not depend on the kernel.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 pass=0 fail=0 failed=()
+# Extra run.sh arguments and timeouts; --debug-kernel changes them.
+vm_args=() harness_timeout=300 suite_args=()
 
 record() { # name status(0=pass)
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "PASS: $1"
@@ -32,27 +37,27 @@ host_tests() {
 harness_checks() {
 	echo "== vmtest harness self-checks"
 	local out rc
-	out=$(bash vmtest/run.sh --no-build --timeout 300 -- uname -r 2>/dev/null)
+	out=$(bash vmtest/run.sh --no-build "${vm_args[@]}" --timeout $harness_timeout -- uname -r 2>/dev/null)
 	[ $? = 0 ] && echo "$out" | grep -q '^6\.12\.'
 	record "harness: 'run.sh -- uname -r' prints the 6.12 release ($out)" $?
-	bash vmtest/run.sh --no-build --timeout 300 -- false >/dev/null 2>&1
+	bash vmtest/run.sh --no-build "${vm_args[@]}" --timeout $harness_timeout -- false >/dev/null 2>&1
 	[ $? != 0 ]
 	record "harness: 'run.sh -- false' exits non-zero" $?
 	# An argument holding newlines reaches the guest whole: the failing last
 	# line must fail the run, and the text after a newline (and a trailing
 	# newline) must arrive.
-	bash vmtest/run.sh --no-build --timeout 300 -- sh -c 'echo first
+	bash vmtest/run.sh --no-build "${vm_args[@]}" --timeout $harness_timeout -- sh -c 'echo first
 echo second; false' >/dev/null 2>&1
 	[ $? = 1 ]
 	record "harness: an argument with a newline is passed whole (its failing tail fails the run)" $?
 	# (The serial console may add CRs and other lines; look for the bytes.)
-	out=$(bash vmtest/run.sh --no-build --timeout 300 -- printf '<%s>' 'a
+	out=$(bash vmtest/run.sh --no-build "${vm_args[@]}" --timeout $harness_timeout -- printf '<%s>' 'a
 b
 ' 2>/dev/null | tr -d '\r')
 	case "$out" in *"<a"$'\n'"b"$'\n'">"*) true ;; *) false ;; esac; rc=$?
 	record "harness: newlines inside and at the end of an argument survive" $rc
 	[ $rc = 0 ] || printf "  got: %q\n" "$out"
-	bash vmtest/run.sh --no-build --timeout 300 --expect-splat -- \
+	bash vmtest/run.sh --no-build "${vm_args[@]}" --timeout $harness_timeout --expect-splat -- \
 		insmod /gmem/modules/gmem_warn_test.ko >/dev/null 2>&1
 	record "harness: a module WARNING fails the run (log scanner)" $?
 }
@@ -70,7 +75,8 @@ guest_suite() {
 	echo "== in-guest suite"
 	local log=build/vmtest/suite.out rc line p f
 	mkdir -p build/vmtest
-	bash vmtest/run.sh --no-build ${GMEM_SUITE_FILTER:+--filter "$GMEM_SUITE_FILTER"} | tee "$log"
+	bash vmtest/run.sh --no-build "${vm_args[@]}" "${suite_args[@]}" \
+		${GMEM_SUITE_FILTER:+--filter "$GMEM_SUITE_FILTER"} | tee "$log"
 	rc=${PIPESTATUS[0]}
 	line=$(grep '^GMEM-SUITE: ' "$log" | tail -n1)
 	p=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
@@ -90,6 +96,15 @@ guest_suite() {
 
 case "${1:-}" in
 --harness-only) harness_checks ;;
+--debug-kernel)
+	# KASAN + lockdep under TCG run the suite several times slower: raise the
+	# boot, per-program and whole-suite timeouts for this target only.
+	vm_args=(--kernel build/debug-kernel/vmlinuz --modules build/debug-kmod)
+	harness_timeout=900
+	suite_args=(--timeout "${GMEM_DEBUG_VM_TIMEOUT:-7200}" --test-timeout "${GMEM_DEBUG_TEST_TIMEOUT:-1500}")
+	harness_checks
+	guest_suite
+	;;
 *)
 	host_tests
 	harness_checks

@@ -8,8 +8,12 @@
 # Options: --tcg | --kvm (default: KVM only if a probe boot works), --timeout S,
 #   --mem MB, --filter REGEX (suite programs to run), --no-build,
 #   --expect-splat (succeed only if the kernel log shows a splat: harness self-test),
-#   --icount (TCG with -icount shift=0,sleep=off: guest time counts executed
-#   instructions, so time ratios repeat to ~0.1%; implies --tcg).
+#   --kernel BZIMAGE (boot another kernel, e.g. build/debug-kernel/vmlinuz; the guest's
+#   /sys/kernel/btf/vmlinux is that kernel's), --modules DIR (take every *.ko under DIR
+#   instead of build/kmod + build/kmod-extra: modules built for --kernel),
+#   --test-timeout S (per suite program, default 300), --icount (add
+#   "-icount shift=0,sleep=off": guest time counts executed instructions, so timing
+#   ratios repeat to ~0.1% under TCG; slower, and distorts some instructions' cost).
 # The guest kernel log is saved to build/vmtest/logs/<stamp>.dmesg and scanned
 # for BUG:/WARNING:/Oops/...; any hit outside a deliberate test's markers fails.
 set -euo pipefail
@@ -19,9 +23,10 @@ build=$top/build
 kdir=$build/kernel
 vmdir=$build/vmtest
 accel=auto timeout_s=${GMEM_VM_TIMEOUT:-900} mem=2048 mode=suite filter="" build_first=1
-expect_splat=0 icount=0
+expect_splat=0
+kernel_img=$kdir/vmlinuz moddir="" test_timeout="" icount=0
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--tcg) accel=tcg ;;
@@ -32,7 +37,10 @@ while [ $# -gt 0 ]; do
 	--shell) mode=shell ;;
 	--no-build) build_first=0 ;;
 	--expect-splat) expect_splat=1 ;;
-	--icount) icount=1 accel=tcg ;;
+	--kernel) kernel_img=$2; shift ;;
+	--modules) moddir=$2; shift ;;
+	--test-timeout) test_timeout=$2; shift ;;
+	--icount) icount=1 ;;
 	-h|--help) usage 0 ;;
 	--) shift; mode=cmd; break ;;
 	*) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -44,7 +52,13 @@ done
 if [ $build_first = 1 ]; then
 	make -s -C "$top" guest-payload >&2
 fi
-[ -f "$kdir/KVER" ] || { echo "run.sh: no guest kernel; run make deps" >&2; exit 2; }
+[ -f "$kernel_img" ] || { echo "run.sh: no guest kernel $kernel_img; run make deps" >&2; exit 2; }
+# The release shown in the banner: KVER beside the image (build/kernel, build/debug-kernel).
+kver=$(cat "$(dirname "$kernel_img")/KVER" 2>/dev/null || echo "${kernel_img##*/}")
+if [ -n "$moddir" ]; then
+	[ -f "$(find "$moddir" -name gmem.ko -print -quit 2>/dev/null)" ] ||
+		{ echo "run.sh: no gmem.ko under $moddir" >&2; exit 2; }
+fi
 
 # ---------------------------------------------------------------- initramfs
 # Per-run directories: several runs may share one build tree.
@@ -64,8 +78,13 @@ mkdir -p "$root"/gmem/{bin,bpf,tests,modules}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/vmtest/guest/init" "$root/init"
 cp "$top/vmtest/guest/gmem-modules" "$top/vmtest/guest/gmem-suite" "$root/gmem/bin/"
-cp "$build/kmod/gmem.ko" "$build/kmod/drivers/gmem_sim/gmem_sim.ko" "$root/gmem/modules/"
-[ ! -d "$build/kmod-extra" ] || cp "$build"/kmod-extra/*.ko "$root/gmem/modules/" 2>/dev/null || true
+if [ -n "$moddir" ]; then
+	# Modules must match the booted kernel (vermagic, and BTF based on its vmlinux).
+	find "$moddir" -name '*.ko' -exec cp {} "$root/gmem/modules/" \;
+else
+	cp "$build/kmod/gmem.ko" "$build/kmod/drivers/gmem_sim/gmem_sim.ko" "$root/gmem/modules/"
+	[ ! -d "$build/kmod-extra" ] || cp "$build"/kmod-extra/*.ko "$root/gmem/modules/" 2>/dev/null || true
+fi
 [ ! -d "$build/bpf" ] || cp "$build"/bpf/*.bpf.o "$root/gmem/bpf/" 2>/dev/null || true
 [ ! -d "$build/bin" ] || cp -r "$build"/bin/. "$root/gmem/bin/"
 [ ! -d "$build/tests/guest" ] || cp -r "$build"/tests/guest/. "$root/gmem/tests/"
@@ -100,6 +119,7 @@ fi
 {
 	echo "MODE=$mode"
 	[ -z "$filter" ] || printf 'SUITE_FILTER=%q\n' "$filter"
+	[ -z "$test_timeout" ] || printf 'export GMEM_TEST_TIMEOUT=%q\n' "$test_timeout"
 } >"$root/gmem/job"
 # One file per argument (cmd.d/0000, 0001, ...), written byte for byte: an
 # argument may hold newlines or any other byte but NUL, which no argv can.
@@ -133,6 +153,8 @@ kvm_works() {
 	printf '%s\n%s\n' "$boot" "$verdict" >"$cache"
 	[ $verdict = yes ]
 }
+# -icount exists only under TCG.
+[ "$accel" != auto ] || [ $icount = 0 ] || accel=tcg
 if [ "$accel" = auto ]; then
 	if kvm_works; then accel=kvm; else accel=tcg; fi
 fi
@@ -140,7 +162,11 @@ case $accel in
 kvm) accel_args=(-accel kvm -cpu host) ;;
 tcg) accel_args=(-accel tcg,thread=single -cpu max) ;;
 esac
-[ $icount = 0 ] || accel_args+=(-icount shift=0,sleep=off)
+if [ $icount = 1 ]; then
+	# Deterministic guest clock: 1 ns per instruction, no skipping while idle.
+	[ "$accel" = tcg ] || { echo "run.sh: --icount needs TCG (use --tcg)" >&2; exit 2; }
+	accel_args+=(-icount shift=0,sleep=off)
+fi
 
 # ---------------------------------------------------------------- boot
 mkdir -p "$vmdir/logs"
@@ -148,10 +174,10 @@ stamp=$(date +%Y%m%d-%H%M%S)-$$
 dmesg_log=$vmdir/logs/$stamp.dmesg
 out_log=$vmdir/logs/$stamp.out
 qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2 -nodefaults -no-reboot
-	-display none -kernel "$kdir/vmlinuz" -initrd "$initrd"
+	-display none -kernel "$kernel_img" -initrd "$initrd"
 	-append "console=ttyS1 ignore_loglevel panic=-1 oops=panic no_timer_check rdinit=/init"
 	-device virtio-rng-pci)
-echo "vmtest: $(cat "$kdir/KVER") accel=$accel$([ $icount = 0 ] || echo +icount) mode=$mode kernel log: $dmesg_log" >&2
+echo "vmtest: $kver accel=$accel$([ $icount = 0 ] || echo ' icount') mode=$mode kernel log: $dmesg_log" >&2
 
 if [ "$mode" = shell ]; then
 	"${qemu[@]}" -serial mon:stdio -serial "file:$dmesg_log"
@@ -194,10 +220,22 @@ fi
 # ---------------------------------------------------------------- kernel log scan
 # Lines between "gmem-vmtest: expect-splat begin" and "... end" are a
 # deliberate test's and are not held against the run.
+# What the debug kernel (make test-debug) adds, and which line catches it:
+#   lockdep    "WARNING: possible circular locking dependency detected",
+#              "WARNING: inconsistent lock state", "WARNING: possible recursive locking"
+#              (not a bare "lockdep": a debug kernel's boot says "RCU lockdep
+#              checking is enabled")
+#   atomic     "BUG: sleeping function called from invalid context"
+#   KASAN      "BUG: KASAN: slab-use-after-free in ..."
+#   PROVE_RCU  "WARNING: suspicious RCU usage"
+#   DEBUG_LIST "list_add corruption" then "kernel BUG at lib/list_debug.c"
+#   hung task  "INFO: task X:N blocked for more than 60 seconds."
+#   RCU        "rcu: INFO: rcu_preempt self-detected stall on CPU"
 splats=$(awk '
 	/gmem-vmtest: expect-splat begin/ { skip = 1; next }
 	/gmem-vmtest: expect-splat end/ { skip = 0; next }
-	!skip && /(BUG:|WARNING:|Oops|general protection|refcount_t|lockdep|hung_task|blocked for more than|Call Trace:|Kernel panic|RCU stall|soft lockup)/ { print }
+	!skip && /(BUG:|WARNING:|Oops|general protection|refcount_t|turning off the locking correctness validator|hung_task|blocked for more than|Call Trace:|Kernel panic|RCU stall|soft lockup)/ { print; next }
+	!skip && /(kernel BUG at|BUG: KASAN|WARNING: possible|INFO: task .* blocked|detected stalls? on|list_(add|del) corruption|suspicious RCU usage|DEBUG_LOCKS_WARN_ON)/ { print }
 ' "$dmesg_log" | head -n 20)
 if [ $expect_splat = 1 ]; then
 	if [ -n "$splats" ]; then

@@ -38,3 +38,10 @@ $(BUILD)/guest-extra/gmem/modules/extra/%.ko.xz: $(DEPS_STAMP)
 	$(Q)src=$$(ls $(BUILD)/kernel/root/lib/modules/*/kernel/drivers/block/$*.ko.xz 2>/dev/null | head -n1); \
 	if [ -n "$$src" ]; then cp "$$src" $@; else echo "vmtest: no $*.ko.xz in the guest kernel" >&2; fi
 guest-payload: $(GUEST_EXTRA_KOS)
+
+# The systemd unit the package installs, for tests/guest/test_systemd_unit.sh
+# (in /gmem/packaging, not /gmem/tests: the suite runs everything there).
+GUEST_UNIT := $(BUILD)/guest-extra/gmem/packaging/gmem-policy@.service
+$(GUEST_UNIT): packaging/gmem-policy@.service
+	$(Q)mkdir -p $(@D) && cp $< $@
+guest-payload: $(GUEST_UNIT)

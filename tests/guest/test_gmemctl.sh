@@ -263,10 +263,18 @@ else
 	not_ok "stats_watch_count"
 fi
 
-# top: while a workload runs (seconds long; it is waited for, not killed),
-# two JSON frames, of which the first (it ends 2 s into the run) shows the
-# run's faults on device 0 and the run's object; then the text view.
-gmem-bench -q -w zipf --passes 40 -o 2 -p builtin >/dev/null 2>&1 &
+# top: while workloads run, two JSON frames, of which the first shows faults
+# on device 0 and a live object; then the text view. A holder keeps one
+# object mapped (a bench run may be over within a frame on a fast core), and
+# bench runs repeat until the frames are taken (they are waited for, not
+# killed, so the modules unload cleanly afterwards).
+gmem-example-layers --hold 2 2 >/tmp/top_hold.out 2>&1 &
+holder=$!
+for i in $(seq 100); do grep -q '^holding' /tmp/top_hold.out && break; sleep 0.2; done
+rm -f /tmp/top.stop
+( while [ ! -e /tmp/top.stop ]; do
+	gmem-bench -q -w zipf --passes 40 -o 2 -p builtin >/dev/null 2>&1
+  done ) &
 bench=$!
 sleep 1
 run gmemctl -j top --interval 1 --iterations 2
@@ -288,7 +296,10 @@ else
 	diag "top_text_frame"
 	not_ok "top_text_frame"
 fi
+touch /tmp/top.stop
 wait $bench
+kill -INT $holder 2>/dev/null
+wait $holder 2>/dev/null
 
 # trace record honours --json: one result document, no prompt.
 run gmemctl -j trace record /tmp/json.gt --seconds 1

@@ -103,6 +103,9 @@ GT_TEST(object_ids_are_reused)
 	void *m;
 
 	rel_setup();
+	/* Ids are cyclic (like pids) up to this limit, then reused. */
+	GT_ASSERT(rel_core_param("max_object_id", "999") == 0,
+		  "set gmem.max_object_id");
 	gfd = gmt_open_gmem();
 	GT_ASSERT(gfd >= 0, "open");
 	for (i = 0; i < n; i++) {
@@ -115,6 +118,7 @@ GT_TEST(object_ids_are_reused)
 	}
 	gt_log("%u mmap/munmap cycles: highest object id %u", n, max);
 	GT_EXPECT(max < 1000, "object ids are not reused (highest %u after %u cycles)", max, n);
+	rel_core_param("max_object_id", "4294967295");
 	rel_add(ops, 1);
 	close(gfd);
 	rel_no_leak();

@@ -130,6 +130,36 @@ Test(report, targets_met_missed_and_missing, .init = setup, .fini = teardown)
 	cr_expect_eq(verdict_of("llm_layer within 1.10x of MIN: llm-decode at 1.5x"), -2);
 }
 
+/* The whole of DIR/NAME, NUL-terminated; the caller frees it. */
+static char *slurp(const char *dir, const char *name)
+{
+	char path[256], *buf = calloc(1, 8192);
+	FILE *f;
+
+	cr_assert_not_null(buf);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	fread(buf, 1, 8191, f);
+	fclose(f);
+	return buf;
+}
+
+/* Remove what rpt_write_plot() wrote, then the directory. */
+static void rmfiles(const char *dir)
+{
+	static const char *const names[] = { "bytes_2x.dat", "time_llm-train.dat",
+					     "time_llm-decode.dat", "plot.gp" };
+	char path[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 Test(report, markdown_and_plot_files, .init = setup, .fini = teardown)
 {
 	char dir[] = "/tmp/gmem-report-XXXXXX", path[256], *buf = NULL;
@@ -164,12 +194,43 @@ Test(report, markdown_and_plot_files, .init = setup, .fini = teardown)
 	fclose(f);
 	cr_expect_str_eq(buf, "workload builtin uvm_like lru_cold\nseq 1.0000 2.0000 1.0000\n");
 	free(buf);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/time_llm-train.dat", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/time_llm-decode.dat", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/plot.gp", dir);
-	unlink(path);
-	rmdir(dir);
+	/* Only seq ran: one panel, and no reference to the empty llm .dat files. */
+	buf = slurp(dir, "plot.gp");
+	cr_expect_not_null(strstr(buf, "set multiplot layout 1,1\n"), "%s", buf);
+	cr_expect_not_null(strstr(buf, "'bytes_2x.dat'"), "%s", buf);
+	cr_expect_null(strstr(buf, "time_llm-train.dat"), "%s", buf);
+	cr_expect_null(strstr(buf, "time_llm-decode.dat"), "%s", buf);
+	free(buf);
+	rmfiles(dir);
+}
+
+/* llm-train without a 2x run, then nothing plottable at all. */
+Test(report, plot_draws_only_panels_with_data, .init = setup, .fini = teardown)
+{
+	char dir[] = "/tmp/gmem-report-XXXXXX", *buf;
+
+	cr_assert_not_null(mkdtemp(dir));
+	bench("llm-train", 0, 1, 1, "builtin", 100, 100, 3, 50, NAN);
+	bench("llm-train", 0, 1, 1.5, "builtin", 100, 100, 3, 70, NAN);
+	cr_assert_eq(rpt_write_plot(rp, dir, "plot.svg"), 0);
+	buf = slurp(dir, "plot.gp");
+	cr_expect_not_null(strstr(buf, "set multiplot layout 1,1\n"), "%s", buf);
+	cr_expect_not_null(strstr(buf, "'time_llm-train.dat'"), "%s", buf);
+	cr_expect_null(strstr(buf, "bytes_2x.dat"), "%s", buf);
+	cr_expect_null(strstr(buf, "time_llm-decode.dat"), "%s", buf);
+	free(buf);
+	rmfiles(dir);
+
+	/* A bandwidth-only run: no panel, no output, no plot command. */
+	teardown();
+	setup();
+	add("BW label=bw bytes=1000 block_size=4096 h2d_gbps=1 d2h_gbps=2 memcpy_gbps=4");
+	bench("random", 0, 1, 1, "builtin", 100, 100, 3, 50, NAN);
+	cr_assert_not_null(mkdtemp(strcpy(dir, "/tmp/gmem-report-XXXXXX")));
+	cr_assert_eq(rpt_write_plot(rp, dir, "plot.svg"), 0);
+	buf = slurp(dir, "plot.gp");
+	cr_expect_null(strstr(buf, "plot "), "%s", buf);
+	cr_expect_null(strstr(buf, "set output"), "%s", buf);
+	free(buf);
+	rmfiles(dir);
 }

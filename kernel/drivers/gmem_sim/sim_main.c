@@ -18,7 +18,8 @@
  *
  * sysfs (/sys/class/misc/gmem_simN/): gmem_id (the core's device id),
  * hbm_used_blocks, jobs_done, faults, model_ns (sum of step compute),
- * invalidates, clock (the device clock, sim_clock.c; also GMEM_SIM_IOC_CLOCK).
+ * invalidates, clock (the device clock, sim_clock.c; also GMEM_SIM_IOC_CLOCK),
+ * copy_ref (root: times the kernel copy primitive alone, for gmem-bench bw).
  *
  * Locking: see gmem_sim.h. This file takes sdev->as_lock, as->pt_lock (MMU
  * ops, under a core block lock), sdev->hbm_lock and (copy ops, under a

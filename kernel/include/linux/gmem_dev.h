@@ -75,8 +75,8 @@ void gm_dev_unregister(struct gm_dev *dev);
 int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write);
 
 /*
- * Does [@va, @va + @len) lie inside one gmem mapping of @mm whose protection
- * allows the access (a write if @write)? 0 or -EFAULT. A driver checks a
+ * Does [@va, @va + @len) lie inside gmem mappings of @mm (one, or adjacent
+ * ones) whose protection allows the access (a write if @write)? 0 or -EFAULT. A driver checks a
  * job's ranges with it before touching them: a mapping's last block may
  * extend past the mapping's end, and the device page table maps whole
  * blocks.
