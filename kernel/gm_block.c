@@ -248,16 +248,22 @@ void gm_blk_note_cpu_mapped(struct gm_block *blk)
 	gm_blk_rss_add(blk, -(long)gm_blk_valid_pages(blk));
 }
 
-/* After this, CPU accesses to @blk fault and wait for blk->lock. */
+/*
+ * After this, CPU accesses to @blk fault and wait for blk->lock. Only the
+ * CPU fault path maps a block's pages, and it sets GM_BLK_CPU_MAPPED first
+ * (under blk->lock, as here): a block without it has no PTE anywhere, and
+ * the walk and TLB flush of the zap are skipped (a block that went to the
+ * host and back without the CPU touching it, the common case).
+ */
 void gm_blk_zap_cpu(struct gm_block *blk)
 {
 	struct gm_object *obj = blk->obj;
 
 	lockdep_assert_held(&blk->lock);
+	if (!(blk->flags & GM_BLK_CPU_MAPPED))
+		return;
 	unmap_mapping_pages(obj->mapping, obj->pgoff + (pgoff_t)blk->idx * GM_BLK_PAGES,
 			    GM_BLK_PAGES, false);
-	if (blk->flags & GM_BLK_CPU_MAPPED) {
-		blk->flags &= ~GM_BLK_CPU_MAPPED;
-		gm_blk_rss_add(blk, gm_blk_valid_pages(blk));
-	}
+	blk->flags &= ~GM_BLK_CPU_MAPPED;
+	gm_blk_rss_add(blk, gm_blk_valid_pages(blk));
 }
