@@ -123,7 +123,6 @@ int gm_obj_for_each_block(struct gm_object *obj, u32 first, u32 nr, bool killabl
 
 	if (!nr)
 		return 0;
-	ci = first >> GM_CHUNK_SHIFT;
 	xa_for_each_range(&obj->chunks, ci, chunk, first >> GM_CHUNK_SHIFT,
 			  (end - 1) >> GM_CHUNK_SHIFT) {
 		c = (u32)ci << GM_CHUNK_SHIFT;
