@@ -46,6 +46,7 @@
  *     period.
  */
 #include <linux/capability.h>
+#include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/mman.h>
 #include <linux/moduleparam.h>
@@ -93,6 +94,7 @@ static void gm_obj_release(struct kref *ref)
 
 	WARN_ON_ONCE(atomic_long_read(&obj->pinned_blocks));
 	gm_obj_free_chunks(obj);
+	cgroup_put(obj->cgrp);
 	free_uid(obj->user);
 	mmdrop(obj->mm);
 	kfree_rcu(obj, rcu);
@@ -196,6 +198,23 @@ void gm_pin_uncharge(struct gm_object *obj, long nr)
 	atomic_long_sub(nr * GM_BLK_PAGES, &obj->user->locked_vm);
 }
 
+/*
+ * The cgroup v2 directory of the task that maps the object: the object's
+ * tenant for per-cgroup policies and HBM limits, fixed for its lifetime
+ * (like the memcg its metadata is charged to). The task's css_set holds a
+ * reference on it, so taking one more under RCU is safe.
+ */
+static struct cgroup *gm_current_cgroup(void)
+{
+	struct cgroup *cgrp;
+
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(current);
+	cgroup_get(cgrp);
+	rcu_read_unlock();
+	return cgrp;
+}
+
 static struct gm_object *gm_obj_alloc(struct vm_area_struct *vma)
 {
 	struct gm_object *obj;
@@ -214,6 +233,7 @@ static struct gm_object *gm_obj_alloc(struct vm_area_struct *vma)
 	mmgrab(obj->mm);
 	obj->user = get_current_user();
 	obj->owner_pid = task_tgid_nr(current);
+	obj->cgrp = gm_current_cgroup();
 	obj->mapping = vma->vm_file->f_mapping;
 	INIT_LIST_HEAD(&obj->node);
 	atomic_long_inc(&gm_live_objects);
