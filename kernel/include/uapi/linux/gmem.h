@@ -77,6 +77,14 @@ struct gmem_stats {
 	__u64 resident_host;	/* blocks with host-resident data now */
 	__u64 resident_dev;	/* blocks resident on a device now */
 	__u64 dev_accesses;	/* access notifications from devices */
+	__u64 evict_wb_bytes;	/* evicted bytes written back (dirty on the device) */
+	__u64 evict_clean_bytes; /* evicted bytes dropped: host copy still valid */
+	__u64 inflight;		/* blocks with an asynchronous copy in flight now */
+	__u64 copy_waits;	/* faults that waited for a block's copy in flight */
+	__u64 fault_batches;	/* batches of device faults serviced */
+	__u64 batch_faults;	/* faults delivered in those batches (with duplicates) */
+	__u64 batch_dups;	/* duplicate faults merged within a batch */
+	__u64 batch_max;	/* largest batch seen (a maximum, not a sum) */
 	__u64 pad[2];
 };
 
@@ -152,6 +160,8 @@ struct gmem_policy_status {
 	__u64 loads;		/* policies attached since module load */
 	__u64 ejections;
 	struct gmem_exit_info last_exit;
+	__u64 unattended;	/* decisions the built-in made while no BPF policy
+				 * was attached, since the first attach */
 };
 
 /* Access trace: one record per device access of a block (fault or not). */
