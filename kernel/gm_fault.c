@@ -35,10 +35,25 @@
 #include "gm_policy.h"
 #include "gm_tracepoints.h"
 
+/*
+ * Test only (test_reliability_protect): sleep this long in ->page_mkwrite
+ * between dropping blk->lock and returning to the kernel, which upgrades the
+ * PTE. That is the window in which a read copy could be made behind an
+ * upgrade in flight; the folio lock held across it is what closes it, and a
+ * wide window lets the test prove so. Capped at 10 ms; 0 (default) in use.
+ */
 static unsigned int debug_mkwrite_delay_us;
 module_param(debug_mkwrite_delay_us, uint, 0644);
 MODULE_PARM_DESC(debug_mkwrite_delay_us,
-		 "Debug: widen the read-copy/page_mkwrite race window by this many us (default 0)");
+		 "Test only: widen the read-copy/page_mkwrite race window by this many us (max 10000, default 0)");
+
+static void gm_debug_mkwrite_delay(void)
+{
+	unsigned int us = READ_ONCE(debug_mkwrite_delay_us);
+
+	if (unlikely(us))
+		fsleep(min(us, 10000u));
+}
 
 /* ------------------------------------------------------------ CPU faults */
 
@@ -159,11 +174,11 @@ vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
 	}
 	if (!ret) {
 		folio_lock(page_folio(vmf->page));
-		if (unlikely(READ_ONCE(debug_mkwrite_delay_us)))
-			udelay(min(READ_ONCE(debug_mkwrite_delay_us), 10000u));
 		ret = VM_FAULT_LOCKED;
 	}
 	mutex_unlock(&blk->lock);
+	if (ret == VM_FAULT_LOCKED)
+		gm_debug_mkwrite_delay();
 	return ret;
 }
 

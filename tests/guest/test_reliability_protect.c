@@ -17,6 +17,12 @@
  *     writes part of each block: every CPU write and every device write is
  *     visible afterwards on the CPU and on both devices, or the block
  *     counts in readcopy_lost.
+ *   - mkwrite_race_then_same_device_write: the same with one CPU writer
+ *     thread per block, gmem.debug_mkwrite_delay_us at 10 ms (the window
+ *     between ->page_mkwrite dropping the block lock and the kernel making
+ *     the PTE writable), and the device that holds the read copies writing
+ *     the blocks itself: that write claims the HBM copy without copying, so
+ *     a CPU write that slipped in behind a read copy is lost, not merged.
  */
 #define GT_TIMEOUT_S	(getenv("GMEM_STRESS") ? 3600 : 120)
 #include "gtest.h"
@@ -281,6 +287,118 @@ GT_TEST(read_copies_lose_no_write)
 	free(c.shadow);
 	env_close(&c.e);
 	rel_core_param("read_dup", "0");
+}
+
+/* ------------------------------------- the same device claims its copies */
+
+#define MR_DEV		0	/* reads (read copies) and then writes: claims */
+#define MR_WRITES	4	/* CPU writes per block per round */
+
+struct mr_writer {
+	struct rc *c;
+	unsigned int b, r;
+};
+
+/* One round of CPU writes to block @b: each store to a read-only PTE is a mkwrite. */
+static void *mr_write_block(void *arg)
+{
+	struct mr_writer *w = arg;
+	uint32_t *p = w->c->e.m + w->b * REL_BS / 4 + RC_CPU_OFF;
+	unsigned int j, k;
+
+	for (j = 0; j < MR_WRITES; j++) {
+		for (k = 0; k < RC_CPU_N; k++)
+			p[k] = w->r * MR_WRITES + j;
+		usleep(300);
+	}
+	return NULL;
+}
+
+/* Keeps reading the whole range on MR_DEV: read copies there. */
+static void *mr_dev_reader(void *arg)
+{
+	struct rc *c = arg;
+	uint64_t sum;
+
+	while (!atomic_load(&c->stop)) {
+		gmt_sim_reduce(c->e.sfd[MR_DEV], c->e.m, LEN, &sum);
+		atomic_fetch_add(&c->dev_reads, 1);
+	}
+	return NULL;
+}
+
+/* Round @r: CPU writers beside MR_DEV's reads, then MR_DEV writes each block. */
+static size_t mr_round(struct rc *c, unsigned int r)
+{
+	struct mr_writer w[NB];
+	pthread_t th[NB];
+	unsigned int b, k;
+	char what[64];
+	int ret;
+
+	for (b = 0; b < NB; b++) {
+		w[b] = (struct mr_writer){ c, b, r };
+		GT_ASSERT(pthread_create(&th[b], NULL, mr_write_block, &w[b]) == 0, "thread");
+	}
+	for (b = 0; b < NB; b++) {
+		pthread_join(th[b], NULL);
+		for (k = 0; k < RC_CPU_N; k++)
+			c->shadow[b * REL_BS / 4 + RC_CPU_OFF + k] = r * MR_WRITES + MR_WRITES - 1;
+	}
+	for (b = 0; b < NB; b++) {
+		ret = gmt_sim_fill(c->e.sfd[MR_DEV], (uint8_t *)c->e.m + b * REL_BS, RC_DEV_LEN,
+				   0xe000 + r);
+		GT_EXPECT(ret == 0, "device write: %d", ret);
+		rel_fill_u32(c->shadow + b * REL_BS / 4, RC_DEV_LEN / 4, 0xe000 + r);
+	}
+	snprintf(what, sizeof(what), "same-device claim, round %u", r);
+	return rel_check_both(c->e.sfd[MR_DEV], c->e.m, c->shadow, LEN, what);
+}
+
+GT_TEST(mkwrite_race_then_same_device_write)
+{
+	unsigned int r, n = rel_scale(8, 20);
+	unsigned long long lost = 0;
+	struct gmem_obj_info oi;
+	struct rc c = { 0 };
+	pthread_t rd, cr;
+	size_t bad;
+
+	rel_setup();
+	GT_ASSERT(rel_core_param("read_dup", "1") == 0, "gmem.read_dup");
+	GT_ASSERT(rel_core_param("debug_mkwrite_delay_us", "10000") == 0,
+		  "gmem.debug_mkwrite_delay_us");
+	env_open(&c.e);
+	c.shadow = malloc(LEN);
+	GT_ASSERT(c.shadow, "malloc");
+	memcpy(c.shadow, c.e.m, LEN);
+	GT_ASSERT(pthread_create(&rd, NULL, mr_dev_reader, &c) == 0, "thread");
+	GT_ASSERT(pthread_create(&cr, NULL, rc_cpu_reader, &c) == 0, "thread");
+	for (r = 0; r < n; r++) {
+		bad = mr_round(&c, r);
+		if (bad) {
+			lost += bad;
+			/* Carry on from what is there, to count later losses separately. */
+			memcpy(c.shadow, c.e.m, LEN);
+		}
+		rel_add(ops, 1);
+	}
+	atomic_store(&c.stop, 1);
+	pthread_join(rd, NULL);
+	pthread_join(cr, NULL);
+	rel_add(readcopy_lost, lost);
+	GT_ASSERT(gmt_obj_info(c.e.gfd, c.e.m, &oi) == 0, "obj info");
+	gt_log("%u rounds, %lu device reads, %llu blocks to device, %llu CPU faults, %llu lost",
+	       n, atomic_load(&c.dev_reads), (unsigned long long)oi.stats.h2d_blocks,
+	       (unsigned long long)oi.stats.cpu_faults, lost);
+	/* Read copies were made, or the race was never tried. */
+	GT_EXPECT(oi.stats.h2d_blocks >= n, "only %llu blocks went to the device",
+		  (unsigned long long)oi.stats.h2d_blocks);
+	GT_EXPECT(lost == 0, "%llu blocks lost a write", lost);
+	rel_core_param("debug_mkwrite_delay_us", "0");
+	rel_core_param("read_dup", "0");
+	free(c.shadow);
+	env_close(&c.e);
 }
 
 GT_TEST(summary)
