@@ -38,7 +38,10 @@
  * PTE before unlocking it. HOST -> BOTH takes the folio locks of the block
  * before it zaps the PTEs, so it waits for any such upgrade in flight and
  * then zaps the writable PTE: a read copy never coexists with a writable
- * CPU mapping.
+ * CPU mapping. (The kernel also holds a page reference across the whole
+ * write fault, so the pin check below refuses such a copy as well; the
+ * folio lock alone suffices, which test_reliability_protect checks with
+ * gmem.debug_mkwrite_delay_us widening the window.)
  *
  * Order of a move to a device: reserve an HBM block (evicting if needed), zap
  * the CPU PTEs, check pins, copy, then publish DEVICE. Order of a move back:
