@@ -11,9 +11,10 @@
  * gmem_bpf_consts: GMEM_PREFETCH_BUDGET, GMEM_EVICT_MAX, GMEM_NO_DEV,
  * GMEM_LISTS_MAX).
  *
- * Hook context: every hook runs in process context with the gmem core's
- * migration lock held and must not sleep; struct_ops programs here are
- * non-sleepable. Each call is timed; one that runs longer than
+ * Hook context: every hook runs in process context, inside an RCU read
+ * section with preemption off, and must not sleep; struct_ops programs here
+ * are non-sleepable. Hooks run concurrently on several CPUs, never two for
+ * the same block ("Concurrency" in docs/writing-policies.md). Each call is timed; one that runs longer than
  * gmem.watchdog_ms ejects the policy. Decisions are validated: an invalid
  * victim or prefetch is ignored and counted, and more than gmem.max_rejects
  * of them within a second eject the policy. The built-in policy completes

@@ -6,10 +6,12 @@
  * the exact argument types of the hook it sits in (trusted context pointers,
  * constant list ids), and nothing here needs to be a BPF subprogram.
  *
- * Concurrency: gmem calls every hook with its migration lock held, so at most
- * one hook of one policy runs at any time system-wide. Policies therefore keep
- * hook-to-hook state in plain globals and map values without atomics; only
- * bpftool reads them concurrently, and a torn counter there is harmless.
+ * Concurrency: hooks run concurrently on several CPUs (the core holds only
+ * the lock of the block a hook is about; "Concurrency" in
+ * docs/writing-policies.md). So the policies here add to shared counters
+ * with __sync_fetch_and_add(), keep per-call scratch in per-CPU maps, and
+ * never hand state from one hook to another through a global. gmp_lists[]
+ * is written only by the init hook, before any other hook runs.
  */
 #ifndef __GMEM_POLICIES_COMMON_BPF_H
 #define __GMEM_POLICIES_COMMON_BPF_H

@@ -130,7 +130,7 @@ void GMEM_HOOK(llm_accessed, u32 dev, u64 blk_id, u32 write)
 	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(blk_id) });
 
 	if (o)
-		o->accesses++;
+		__sync_fetch_and_add(&o->accesses, 1);
 	place(dev, blk_id, true);
 }
 
@@ -253,7 +253,7 @@ static __always_inline bool take_scored(struct gmem_evict_ctx *ec, u32 class, s6
 			continue;
 		o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(id) });
 		if (o)
-			o->victims[gmp_idx(class, 4)]++;
+			__sync_fetch_and_add(&o->victims[gmp_idx(class, 4)], 1);
 		if (left == 0)
 			return true;
 	}
@@ -294,7 +294,7 @@ void GMEM_HOOK(llm_evict, struct gmem_evict_ctx *ec)
 /*
  * Admission. A prefetch into full HBM evicts the evict hook's next victim:
  * untagged first, then by score, farthest first. So the hook counts the
- * victims by score bucket once per fault (pf.above[b]: victims in bucket b
+ * victims by score bucket once per fault (st->above[b]: victims in bucket b
  * or above, untagged ones at the top) and admits the n-th evicting request
  * only if n victims score above its threshold. With 64 buckets per cycle
  * visits stay apart up to cycles of 64; beyond, admission gets stricter.
@@ -305,9 +305,11 @@ void GMEM_HOOK(llm_evict, struct gmem_evict_ctx *ec)
 #define LLM_PF_VISITS	32		/* visits the window may look ahead */
 
 /*
- * One prefetch call's state, in the faulting object's score units. In .bss
- * (hooks run one at a time) because the verifier does not track map values:
- * on the stack each budget or threshold value is a state to explore.
+ * One prefetch call's state, in the faulting object's score units. In a
+ * map value because the verifier does not track those: on the stack each
+ * budget or threshold value is a state to explore. Per CPU (llm_pf) because
+ * prefetch hooks of different faults run on several CPUs at once; a hook
+ * runs with preemption off, so no other call uses this CPU's copy meanwhile.
  */
 struct pf_state {
 	u32 budget;		/* requests left */
@@ -324,7 +326,12 @@ struct pf_state {
 	u32 above[LLM_BKT_ARR];	/* victims in score bucket b or above */
 };
 
-static struct pf_state pf;
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct pf_state);
+} llm_pf SEC(".maps");
 
 static __always_inline u32 bkt(u32 score)
 {
@@ -341,37 +348,37 @@ static __always_inline bool pf_victim_ok(const struct gmem_fault_ctx *fc, u64 id
 	       !(bi->flags & (GMEM_BF_PINNED | GMEM_BF_BUSY));
 }
 
-/* Fill pf.above[] from the untagged and layer lists of the faulting device. */
-static __always_inline void count_victims(struct gmem_fault_ctx *fc)
+/* Fill st->above[] from the untagged and layer lists of the faulting device. */
+static __always_inline void count_victims(struct gmem_fault_ctx *fc, struct pf_state *st)
 {
 	struct gmem_block_info bi = {};
 	u32 b, s, others = 0;
 	u64 id;
 
 	bpf_for(b, 0, LLM_NR_BKT)
-		pf.above[gmp_idx(b, LLM_BKT_ARR)] = 0;
+		st->above[gmp_idx(b, LLM_BKT_ARR)] = 0;
 	gmem_list_for_each(gmp_list(fc->dev, LLM_OTHER), id, scan_max)
 		if (pf_victim_ok(fc, id, &bi))
 			others++;
 	gmem_list_for_each(gmp_list(fc->dev, LLM_LAYER), id, scan_max)
 		if (pf_victim_ok(fc, id, &bi))
-			pf.above[gmp_idx(bkt(score(&bi, id)), LLM_BKT_ARR)]++;
+			st->above[gmp_idx(bkt(score(&bi, id)), LLM_BKT_ARR)]++;
 	gmem_list_for_each(gmp_list(fc->dev, LLM_HOT), id, scan_max)
 		if (pf_victim_ok(fc, id, &bi) && (s = score(&bi, id)) != LLM_NO_SCORE)
-			pf.above[gmp_idx(bkt(s), LLM_BKT_ARR)]++;
+			st->above[gmp_idx(bkt(s), LLM_BKT_ARR)]++;
 	/* Suffix sums, top down; the last slot stays 0 (nothing above FAR). */
-	pf.above[gmp_idx(LLM_NR_BKT - 2, LLM_BKT_ARR)] += others;
+	st->above[gmp_idx(LLM_NR_BKT - 2, LLM_BKT_ARR)] += others;
 	bpf_for(b, 1, LLM_NR_BKT - 1)
-		pf.above[gmp_idx(LLM_NR_BKT - 2 - b, LLM_BKT_ARR)] +=
-			pf.above[gmp_idx(LLM_NR_BKT - 1 - b, LLM_BKT_ARR)];
+		st->above[gmp_idx(LLM_NR_BKT - 2 - b, LLM_BKT_ARR)] +=
+			st->above[gmp_idx(LLM_NR_BKT - 1 - b, LLM_BKT_ARR)];
 }
 
 /* Victims that score above @score. */
-static __always_inline u32 victims_above(u32 score)
+static __always_inline u32 victims_above(const struct pf_state *st, u32 score)
 {
 	u32 b = bkt(score) + 1;
 
-	return b < LLM_NR_BKT ? pf.above[gmp_idx(b, LLM_BKT_ARR)] : 0;
+	return b < LLM_NR_BKT ? st->above[gmp_idx(b, LLM_BKT_ARR)] : 0;
 }
 
 /*
@@ -392,9 +399,9 @@ static __always_inline u32 pf_admit(const struct pf_state *st)
 		return 1;
 	if (!prefetch_evict || st->no_evict)
 		return 0;
-	if (st->known && victims_above(st->reach) >= n)
+	if (st->known && victims_above(st, st->reach) >= n)
 		return 2;
-	if (st->slack && victims_above(st->own) >= n)
+	if (st->slack && victims_above(st, st->own) >= n)
 		return 3;
 	return 0;
 }
@@ -417,7 +424,7 @@ static __always_inline bool pf_one(struct gmem_fault_ctx *fc, struct llm_obj *o,
 	if (bpf_gmem_prefetch(fc, id, 1) <= 0)
 		return true;
 	sparse_prefetched(id);
-	o->prefetched++;
+	__sync_fetch_and_add(&o->prefetched, 1);
 	st->budget--;
 	if (how == 1) {
 		st->free--;
@@ -425,7 +432,7 @@ static __always_inline bool pf_one(struct gmem_fault_ctx *fc, struct llm_obj *o,
 		st->evicting++;
 		if (how == 3) {
 			st->slack--;
-			o->pf_slack++;
+			__sync_fetch_and_add(&o->pf_slack, 1);
 		}
 	}
 	return st->budget > 0;
@@ -553,14 +560,14 @@ static __always_inline void pf_run(struct gmem_fault_ctx *fc, struct llm_obj *o,
  */
 void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 {
+	struct pf_state *st = bpf_map_lookup_elem(&llm_pf, &(u32){ 0 });
 	struct llm_obj *o = obj_get(fc->obj);
-	struct pf_state *st = &pf;
 	u32 cur, from, kind;
 	s64 free;
 
-	if (!o)
+	if (!o || !st)
 		return;
-	o->faults++;
+	__sync_fetch_and_add(&o->faults, 1);
 	if (fc->tag >> 32 == LLM_KIND_LAYER && fc->tag)
 		extend_layer(o, (u32)fc->tag, fc->idx, fc->idx + 1);
 	if (!prefetch_blocks)
@@ -576,7 +583,7 @@ void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 	st->stop = false;
 	st->no_evict = o->fallback;
 	if (prefetch_evict && !st->no_evict)
-		count_victims(fc);
+		count_victims(fc, st);
 	kind = fc->tag >> 32;
 	if (kind != LLM_KIND_LAYER && kind != LLM_KIND_KV) {
 		pf_run(fc, o, st);

@@ -81,11 +81,11 @@ static __always_inline void sparse_outcome(struct llm_obj *o, bool hit)
 	u32 fb;
 
 	if (hit) {
-		o->pred_hits++;
-		o->win_hits++;
+		__sync_fetch_and_add(&o->pred_hits, 1);
+		__sync_fetch_and_add(&o->win_hits, 1);
 	} else {
-		o->pred_misses++;
-		o->win_misses++;
+		__sync_fetch_and_add(&o->pred_misses, 1);
+		__sync_fetch_and_add(&o->win_misses, 1);
 	}
 	if (o->win_hits + o->win_misses >= 2 * LLM_WIN) {
 		o->win_hits /= 2;
@@ -95,7 +95,7 @@ static __always_inline void sparse_outcome(struct llm_obj *o, bool hit)
 	fb = o->win_hits + o->win_misses >= 16 && o->win_misses > o->win_hits;
 	if (fb != o->fallback) {
 		o->fallback = fb;
-		o->fallback_switches++;
+		__sync_fetch_and_add(&o->fallback_switches, 1);
 	}
 }
 
@@ -118,7 +118,7 @@ static __always_inline void sparse_used(struct llm_obj *o, u32 l, u64 id)
 		b->uses = 1;
 	} else if (b->last != now) {
 		b->last = now;
-		b->uses++;
+		__sync_fetch_and_add(&b->uses, 1);
 	}
 }
 

@@ -52,7 +52,7 @@ const volatile u32 advise_max = 1 << 14;
 /* The lists of each device (gmp_list(dev, which)), in victim order. */
 enum lru_which { LRU_COLD, LRU_INACTIVE, LRU_ACTIVE, LRU_HOT, LRU_NR_LISTS };
 
-static u64 lru_tick;		/* device accesses seen: the policy's clock */
+static u64 lru_tick;		/* device accesses seen: the policy's clock (atomic) */
 
 struct lru_obj_stat {
 	u64 arrivals;		/* blocks that became resident (demand, prefetch, hint) */
@@ -128,7 +128,7 @@ void GMEM_HOOK(lru_activated, u32 dev, u64 blk_id, u32 how)
 	bpf_gmem_list_move(gmp_list(dev, hinted_list(bi.flags, LRU_INACTIVE)), blk_id, true);
 	os = obj_stat(blk_id);
 	if (os)
-		os->arrivals++;
+		__sync_fetch_and_add(&os->arrivals, 1);
 }
 
 /* Second touch on the inactive list promotes; any touch refreshes recency. */
@@ -137,12 +137,14 @@ void GMEM_HOOK(lru_accessed, u32 dev, u64 blk_id, u32 write)
 	struct lru_blk fresh = {}, *b;
 	struct gmem_block_info bi = {};
 	struct lru_obj_stat *os;
+	u64 now;
 	u32 to;
 
 	/* Remote (bus-mapped) blocks take no HBM: nothing to order. */
 	if (bpf_gmem_block_state(blk_id, &bi) || bi.state != GMEM_BLK_DEVICE)
 		return;
-	lru_tick++;
+	__sync_fetch_and_add(&lru_tick, 1);
+	now = lru_tick;		/* ours or a later tick: recency, not an identity */
 	b = bpf_map_lookup_elem(&lru_blk, &blk_id);
 	if (!b) {
 		/* Resident since before the policy attached: starts inactive. */
@@ -152,22 +154,22 @@ void GMEM_HOOK(lru_accessed, u32 dev, u64 blk_id, u32 write)
 			return;
 	}
 	os = obj_stat(blk_id);
-	b->touches++;
-	b->last_touch = lru_tick;
+	__sync_fetch_and_add(&b->touches, 1);
+	b->last_touch = now;
 	if (bi.list == gmp_list(dev, LRU_ACTIVE)) {
 		to = LRU_ACTIVE;
 	} else if (bi.list == gmp_list(dev, LRU_INACTIVE) && b->referenced) {
 		to = LRU_ACTIVE;
 		b->referenced = 0;
 		if (os)
-			os->promotions++;
+			__sync_fetch_and_add(&os->promotions, 1);
 	} else {
 		to = LRU_INACTIVE;
 		b->referenced = 1;
 	}
 	bpf_gmem_list_move(gmp_list(dev, hinted_list(bi.flags, to)), blk_id, true);
 	if (os)
-		os->touches++;
+		__sync_fetch_and_add(&os->touches, 1);
 }
 
 void GMEM_HOOK(lru_evicted, u32 dev, u64 blk_id)
@@ -177,7 +179,7 @@ void GMEM_HOOK(lru_evicted, u32 dev, u64 blk_id)
 
 	bpf_map_delete_elem(&lru_blk, &blk_id);
 	if (os)
-		os->departures++;
+		__sync_fetch_and_add(&os->departures, 1);
 }
 
 /* Ageing: keep the active list within active_pct of the listed blocks. */
@@ -203,7 +205,7 @@ static __always_inline void lru_age(u32 dev)
 			b->referenced = 0;
 		os = obj_stat(id);
 		if (os)
-			os->demotions++;
+			__sync_fetch_and_add(&os->demotions, 1);
 	}
 }
 
@@ -224,7 +226,7 @@ static __always_inline bool lru_take(struct gmem_evict_ctx *ec, u32 which)
 			continue;
 		os = obj_stat(id);
 		if (os)
-			os->victims[gmp_idx(which, LRU_NR_LISTS)]++;
+			__sync_fetch_and_add(&os->victims[gmp_idx(which, LRU_NR_LISTS)], 1);
 		if (left == 0)
 			return true;
 	}
@@ -253,9 +255,9 @@ void GMEM_HOOK(lru_advise, u32 obj, u32 first, u32 nr, u32 advice, u64 value)
 	os = obj_stat(gmem_blk_id(obj, first));
 	if (os) {
 		if (advice == GMEM_ADV_HOT)
-			os->hot_hinted += nr;
+			__sync_fetch_and_add(&os->hot_hinted, nr);
 		else
-			os->cold_hinted += nr;
+			__sync_fetch_and_add(&os->cold_hinted, nr);
 	}
 	bpf_for(i, 0, n) {
 		id = gmem_blk_id(obj, first + i);

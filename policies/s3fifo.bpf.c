@@ -86,7 +86,7 @@ struct {
 } s3_ghost SEC(".maps");
 
 static const struct s3_obj s3_obj_zero;
-static u64 s3_ghost_seq;		/* ghosts made so far */
+static u64 s3_ghost_seq;		/* ghosts made so far (atomic) */
 
 static __always_inline struct s3_obj *obj_of(u64 blk_id)
 {
@@ -125,7 +125,7 @@ void GMEM_HOOK(s3_activated, u32 dev, u64 blk_id, u32 how)
 	bpf_gmem_list_move(gmp_list(dev, to), blk_id, true);
 	o = obj_of(blk_id);
 	if (o)
-		o->arrivals[gmp_idx(to, 2)]++;
+		__sync_fetch_and_add(&o->arrivals[gmp_idx(to, 2)], 1);
 }
 
 /* A hit only counts; a block that lost its list (a failed eviction) rejoins main. */
@@ -134,8 +134,9 @@ void GMEM_HOOK(s3_accessed, u32 dev, u64 blk_id, u32 write)
 	struct s3_blk *b = bpf_map_lookup_elem(&s3_blk, &blk_id);
 	struct gmem_block_info bi = {};
 
+	/* Racing accesses may both pass the check: freq may reach MAX + 1 (harmless). */
 	if (b && b->freq < S3_FREQ_MAX)
-		b->freq++;
+		__sync_fetch_and_add(&b->freq, 1);
 	if (!bpf_gmem_block_state(blk_id, &bi) && bi.state == GMEM_BLK_DEVICE && bi.list < 0)
 		bpf_gmem_list_move(gmp_list(dev, S3_MAIN), blk_id, true);
 }
@@ -153,18 +154,36 @@ static __always_inline s32 s3_take(struct gmem_evict_ctx *ec, u64 id, u32 from)
 {
 	s32 left = bpf_gmem_evict_nominate(ec, id);
 	struct s3_obj *o;
+	u64 seq;
 
 	if (left < 0)
 		return left;
 	bpf_gmem_list_del(id);
 	o = obj_of(id);
 	if (o)
-		o->victims[gmp_idx(from, 2)]++;
+		__sync_fetch_and_add(&o->victims[gmp_idx(from, 2)], 1);
 	if (from == S3_SMALL) {
-		s3_ghost_seq++;
-		bpf_map_update_elem(&s3_ghost, &id, &s3_ghost_seq, BPF_ANY);
+		__sync_fetch_and_add(&s3_ghost_seq, 1);
+		seq = s3_ghost_seq;	/* ours or later: an age, not an identity */
+		bpf_map_update_elem(&s3_ghost, &id, &seq, BPF_ANY);
 	}
 	return left;
+}
+
+/*
+ * One less, never below 0, from one read of the value: an evict call on
+ * another CPU may take the same block's second chance, or an access raise
+ * it, meanwhile; then one of the updates is lost, which costs at most one
+ * pass of the block, never an underflow. (A compare-and-swap would need
+ * -mcpu=v3.)
+ */
+static __always_inline void s3_freq_dec(struct s3_blk *b)
+{
+	volatile u32 *freq = &b->freq;
+	u32 f = *freq;
+
+	if (f)
+		*freq = f - 1;
 }
 
 /*
@@ -190,15 +209,15 @@ static __always_inline s32 s3_step(struct gmem_evict_ctx *ec, u32 from, u32 *ski
 		bpf_gmem_list_move(main, id, true);
 		o = obj_of(id);
 		if (o)
-			o->to_main++;
+			__sync_fetch_and_add(&o->to_main, 1);
 		return 1;
 	}
 	if (from == S3_MAIN && b && b->freq) {
-		b->freq--;
+		s3_freq_dec(b);
 		bpf_gmem_list_move(main, id, true);
 		o = obj_of(id);
 		if (o)
-			o->second_chances++;
+			__sync_fetch_and_add(&o->second_chances, 1);
 		return 1;
 	}
 	left = s3_take(ec, id, from);

@@ -22,10 +22,19 @@
  * without having been touched (a wasted prefetch), which this policy sees as
  * evicted() without accessed() and tracks per block in sp_pf.
  *
+ * Concurrency: hooks run on several CPUs at once, and one fault's prefetch
+ * hook and the activated() calls of its blocks need not run on the same
+ * CPU. So the stream that asked for a block is recorded per block when it
+ * asks (sp_pf), not in a global, and counters are atomic adds. Two faults
+ * of one object at the same moment may still interleave their updates of
+ * its stream slots: a worse guess at worst, as the core checks every
+ * request.
+ *
  * Maps (bpftool map dump name ...):
  *   sp_obj  per vm_object id: struct sp_obj (faults, stream hits, prefetches
  *           requested/arrived/used/wasted, and the stream slots)
- *   sp_pf   per block id prefetched and not touched yet: struct sp_pf
+ *   sp_pf   per block id requested (then arrived) and not touched yet:
+ *           struct sp_pf
  */
 #include "common.bpf.h"
 
@@ -66,7 +75,7 @@ struct sp_obj {
 
 struct sp_pf {
 	u32 slot;		/* the stream that asked for it */
-	u32 pad;
+	u32 arrived;		/* 0: requested, not (yet) arrived by prefetch */
 	u64 fault;		/* sp_obj.faults when it was asked for */
 };
 
@@ -86,11 +95,6 @@ struct {
 } sp_pf SEC(".maps");
 
 static const struct sp_obj sp_obj_zero;
-
-/* The stream whose prefetch hook call is in progress (its blocks arrive next). */
-static u32 sp_cur_obj;
-static u32 sp_cur_slot;
-static u64 sp_cur_fault;
 
 static __always_inline s64 sp_abs(s64 v)
 {
@@ -139,8 +143,8 @@ static __always_inline u32 sp_classify(struct sp_obj *o, s64 idx)
 	bpf_for(i, 0, SP_STREAMS) {
 		s = &o->stream[i];
 		if (s->lru && sp_continues(s, idx, &exact)) {
-			s->hits++;
-			o->hits++;
+			__sync_fetch_and_add(&s->hits, 1);
+			__sync_fetch_and_add(&o->hits, 1);
 			if (exact)
 				s->degree = sp_clamp_degree(s->degree * 2);
 			s->last = idx;
@@ -173,7 +177,7 @@ static __always_inline u32 sp_classify(struct sp_obj *o, s64 idx)
 		s = &o->stream[gmp_idx(near, SP_STREAMS)];
 		s->stride = 0;
 		s->hits = s->used = s->wasted = 0;
-		o->streams++;
+		__sync_fetch_and_add(&o->streams, 1);
 	}
 	s->degree = sp_clamp_degree(min_degree);
 	s->last = idx;
@@ -189,9 +193,11 @@ static __always_inline u32 sp_classify(struct sp_obj *o, s64 idx)
  * longer window).
  */
 static __always_inline void sp_issue(struct gmem_fault_ctx *fc, struct sp_obj *o,
-				     struct sp_stream *s)
+				     struct sp_stream *s, u32 slot)
 {
+	struct sp_pf pf = { .slot = slot, .fault = o->faults };
 	s64 end = fc->idx, t, nx;
+	u64 id;
 	u32 k;
 
 	if (!s->stride)
@@ -201,8 +207,11 @@ static __always_inline void sp_issue(struct gmem_fault_ctx *fc, struct sp_obj *o
 		if (t < 0 || t >= fc->nr_blocks)
 			break;
 		end = t;
-		if (bpf_gmem_prefetch(fc, gmem_blk_id(fc->obj, t), 1) > 0)
-			o->requested++;
+		id = gmem_blk_id(fc->obj, t);
+		if (bpf_gmem_prefetch(fc, id, 1) > 0) {
+			__sync_fetch_and_add(&o->requested, 1);
+			bpf_map_update_elem(&sp_pf, &id, &pf, BPF_ANY);
+		}
 	}
 	nx = end + s->stride;
 	if (s->stride > 0 ? nx > s->next : nx < s->next)
@@ -217,29 +226,42 @@ void GMEM_HOOK(sp_prefetch, struct gmem_fault_ctx *fc)
 	o = gmp_lookup_or_init(&sp_obj, &obj, &sp_obj_zero);
 	if (!o)
 		return;
-	o->faults++;
+	__sync_fetch_and_add(&o->faults, 1);
 	slot = sp_classify(o, fc->idx);
 	if (slot >= SP_STREAMS)
 		return;
-	sp_cur_obj = obj;
-	sp_cur_slot = slot;
-	sp_cur_fault = o->faults;
-	sp_issue(fc, o, &o->stream[gmp_idx(slot, SP_STREAMS)]);
+	sp_issue(fc, o, &o->stream[gmp_idx(slot, SP_STREAMS)], slot);
 }
 
-/* A block we asked for arrived: track it until its first touch or departure. */
+/*
+ * A block we asked for arrived: track it until its first touch or departure.
+ * One that arrived otherwise (a demand fault, a hint) is not our prefetch.
+ */
 void GMEM_HOOK(sp_activated, u32 dev, u64 blk_id, u32 how)
 {
-	struct sp_pf pf = { .slot = sp_cur_slot, .fault = sp_cur_fault };
+	struct sp_pf *pf = bpf_map_lookup_elem(&sp_pf, &blk_id);
 	u32 obj = gmem_blk_obj(blk_id);
 	struct sp_obj *o;
 
-	if (how != GMEM_ACT_PREFETCH || obj != sp_cur_obj)
+	if (!pf)
 		return;
+	if (how != GMEM_ACT_PREFETCH) {
+		bpf_map_delete_elem(&sp_pf, &blk_id);
+		return;
+	}
+	pf->arrived = 1;
 	o = bpf_map_lookup_elem(&sp_obj, &obj);
 	if (o)
-		o->arrived++;
-	bpf_map_update_elem(&sp_pf, &blk_id, &pf, BPF_ANY);
+		__sync_fetch_and_add(&o->arrived, 1);
+}
+
+/* Our prefetch of @pf's block arrived; forget a request that never did. */
+static __always_inline bool sp_arrived(struct sp_pf *pf, u64 blk_id)
+{
+	if (pf->arrived)
+		return true;
+	bpf_map_delete_elem(&sp_pf, &blk_id);
+	return false;
 }
 
 static __always_inline struct sp_stream *sp_stream_of(struct sp_obj *o, u32 slot)
@@ -254,14 +276,14 @@ void GMEM_HOOK(sp_accessed, u32 dev, u64 blk_id, u32 write)
 	struct sp_stream *s;
 	struct sp_obj *o;
 
-	if (!pf)
+	if (!pf || !sp_arrived(pf, blk_id))
 		return;
 	o = bpf_map_lookup_elem(&sp_obj, &obj);
 	if (o) {
-		o->used++;
+		__sync_fetch_and_add(&o->used, 1);
 		s = sp_stream_of(o, pf->slot);
 		if (s)
-			s->used++;
+			__sync_fetch_and_add(&s->used, 1);
 	}
 	bpf_map_delete_elem(&sp_pf, &blk_id);
 }
@@ -274,14 +296,14 @@ void GMEM_HOOK(sp_evicted, u32 dev, u64 blk_id)
 	struct sp_stream *s;
 	struct sp_obj *o;
 
-	if (!pf)
+	if (!pf || !sp_arrived(pf, blk_id))
 		return;
 	o = bpf_map_lookup_elem(&sp_obj, &obj);
 	if (o) {
-		o->wasted++;
+		__sync_fetch_and_add(&o->wasted, 1);
 		s = sp_stream_of(o, pf->slot);
 		if (s) {
-			s->wasted++;
+			__sync_fetch_and_add(&s->wasted, 1);
 			lo = sp_clamp_degree(min_degree);
 			s->degree = s->degree / 2 > lo ? s->degree / 2 : lo;
 		}
@@ -289,9 +311,19 @@ void GMEM_HOOK(sp_evicted, u32 dev, u64 blk_id)
 	bpf_map_delete_elem(&sp_pf, &blk_id);
 }
 
+/* bpf_for_each_map_elem() callback: drop @key if it is a block of *@obj. */
+static long sp_pf_drop_obj(struct bpf_map *map, u64 *key, struct sp_pf *val, u32 *obj)
+{
+	if (gmem_blk_obj(*key) == *obj)
+		bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+/* Object ids are reused: requests that never arrived must not outlive it. */
 void GMEM_HOOK(sp_obj_exit, u32 obj)
 {
 	bpf_map_delete_elem(&sp_obj, &obj);
+	bpf_for_each_map_elem(&sp_pf, sp_pf_drop_obj, &obj, 0);
 }
 
 GMEM_OPS_DEFINE(stride_prefetch_ops,

@@ -96,7 +96,7 @@ void GMEM_HOOK(uvm_activated, u32 dev, u64 blk_id, u32 how)
 	bpf_gmem_list_move(gmp_list(dev, UVM_USED), blk_id, true);
 	o = obj_of(gmem_blk_obj(blk_id));
 	if (o)
-		o->arrivals++;
+		__sync_fetch_and_add(&o->arrivals, 1);
 }
 
 void GMEM_HOOK(uvm_evict, struct gmem_evict_ctx *ec)
@@ -115,7 +115,7 @@ void GMEM_HOOK(uvm_evict, struct gmem_evict_ctx *ec)
 			continue;
 		o = obj_of(gmem_blk_obj(id));
 		if (o)
-			o->victims++;
+			__sync_fetch_and_add(&o->victims, 1);
 		if (left == 0)
 			break;
 	}
@@ -173,7 +173,7 @@ void GMEM_HOOK(uvm_prefetch, struct gmem_fault_ctx *fc)
 	struct uvm_obj *o = obj_of(fc->obj);
 
 	if (o)
-		o->faults++;
+		__sync_fetch_and_add(&o->faults, 1);
 	/* One fault per batch: the batch has min_faults faulted leaves only at 1. */
 	if (!uvm_perf_prefetch_enable || uvm_perf_prefetch_min_faults > 1)
 		return;
@@ -191,11 +191,11 @@ void GMEM_HOOK(uvm_prefetch, struct gmem_fault_ctx *fc)
 	if (!region)
 		return;
 	if (o)
-		o->regions++;
+		__sync_fetch_and_add(&o->regions, 1);
 	bpf_for(i, 0, n) {
 		if (i < UVM_MAX_LEAVES && (region & (1u << i)) &&
 		    bpf_gmem_prefetch(fc, gmem_blk_id(fc->obj, first + i), 1) > 0 && o)
-			o->requested++;
+			__sync_fetch_and_add(&o->requested, 1);
 	}
 }
 
