@@ -7,7 +7,10 @@
  *   GT_MAIN()
  *
  * Each test runs in a forked child with a timeout (GT_TIMEOUT_S, default 120),
- * so a crash or hang fails that test, not the program. Output is KTAP:
+ * so a crash or hang fails that test, not the program. The timeout is
+ * multiplied by GT_TIMEOUT_SCALE from the environment (a positive integer)
+ * if set, else by 4 on a debug kernel (/proc/lockdep exists: lockdep, KASAN
+ * and friends make everything several times slower; make test-debug). Output is KTAP:
  *   KTAP version 1 / 1..N / "ok 1 name" / "not ok 2 name" / "ok 3 name # SKIP why"
  * and lines starting with "# " for diagnostics. Exit status is 1 if any failed.
  * Run one test with: prog -t name. List with: prog -l.
@@ -16,6 +19,7 @@
 #define GTEST_H
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,6 +77,28 @@ static int gt_failed_here;
 	_exit(GT_SKIP_CODE);						\
 } while (0)
 
+/* GT_TIMEOUT_S times the scale (see the top), at most UINT_MAX seconds. */
+static unsigned int gt_timeout_s(void)
+{
+	const char *env = getenv("GT_TIMEOUT_SCALE");
+	unsigned long scale = 1, t = GT_TIMEOUT_S;
+	char *end;
+
+	if (env && *env) {
+		scale = strtoul(env, &end, 10);
+		if (*end || !scale) {
+			fprintf(stderr, "gtest: ignoring GT_TIMEOUT_SCALE=%s (want a positive integer)\n",
+				env);
+			scale = 1;
+		}
+	} else if (access("/proc/lockdep", F_OK) == 0) {
+		scale = 4;
+	}
+	if (scale > UINT_MAX / (t ? t : 1))
+		return UINT_MAX;
+	return t * scale;
+}
+
 static int gt_run_one(int n, const struct gt_case *c)
 {
 	pid_t pid;
@@ -81,7 +107,7 @@ static int gt_run_one(int n, const struct gt_case *c)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		alarm(GT_TIMEOUT_S);
+		alarm(gt_timeout_s());
 		c->fn();
 		fflush(stdout);
 		_exit(gt_failed_here ? 1 : 0);

@@ -26,6 +26,13 @@ $(HOST_TEST_DIR)/test_lib_%: tests/host/test_lib_%.c $(LIBGMEM_A) $(FIXTURE_OBJS
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_TEST_CFLAGS) -o $@ $< $(LIBGMEM_A) -lcriterion $(LIBGMEM_LDLIBS)
 
+# The in-guest harness's own logic (tests/guest/gtest.h), run on the host.
+HOST_TESTS += $(HOST_TEST_DIR)/test_gtest
+all: $(HOST_TEST_DIR)/test_gtest
+$(HOST_TEST_DIR)/test_gtest: tests/host/test_gtest.c tests/guest/gtest.h
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lcriterion
+
 # The CLI tests link gmemctl's objects (all but main.o) and run the binary too.
 $(HOST_TEST_DIR)/test_gmemctl_%: tests/host/test_gmemctl_%.c $(GMEMCTL_OBJS) \
 		$(LIBGMEM_A) $(GMEMCTL) $(FIXTURE_OBJS)
