@@ -18,11 +18,21 @@
  * HBM (-ENOSPC). A pinned block stays on the device it was pinned to: other
  * devices' faults on it fail with -EBUSY; the CPU can still pull it back.
  *
+ * CPU mappings: WILLNEED and PIN zap the CPU PTEs of the blocks they move
+ * ahead of the moves, GM_ZAP_BATCH blocks at a time, with one unmap per run
+ * of adjacent blocks (gm_blks_zap_cpu()) rather than one unmap and TLB
+ * flush per block. The batch's blocks are trylocked for the zap only and
+ * unlocked before they move: a CPU fault in between maps a block again
+ * under its lock and sets GM_BLK_CPU_MAPPED, and that block's own
+ * migration zaps it again, so the early zap saves work and never decides
+ * correctness.
+ *
  * Locking: the mapping is looked up under mmap_read_lock, which is dropped
  * before anything else (the object is held by a reference); gm_devs_rwsem
  * is held for read for the whole hint, and each block is locked on its own
  * while it changes, so a long hint never holds anything across two blocks
- * and stops at a fatal signal.
+ * and stops at a fatal signal. The early zap holds up to GM_ZAP_BATCH block
+ * locks, all trylocked (it never waits), and no other block lock.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -144,6 +154,50 @@ static int gm_advise_migrate_one(struct gm_block *blk, const struct gm_advise_op
 	return pin ? gm_blk_set_pin(blk, true, devid) : 0;
 }
 
+/* Blocks one early zap covers: bounded, as each holds a lock (lockdep's depth). */
+#define GM_ZAP_BATCH	16
+
+/* Will moving @blk to @devid (gm_advise_migrate_one()) zap its CPU PTEs? */
+static bool gm_advise_zaps(const struct gm_block *blk, u32 devid)
+{
+	if (!(blk->flags & GM_BLK_CPU_MAPPED))
+		return false;
+	if ((blk->flags & GM_BLK_PINNED) && blk->pin_dev != devid)
+		return false;
+	return !gm_blk_owned_by(blk, devid);
+}
+
+/*
+ * Zap, ahead of their moves, the CPU PTEs of the blocks in [first, first + n)
+ * that the hint will move (see the top of the file). A busy block, or one
+ * the peek without its lock shows unmapped, is left to its own migration.
+ */
+static void gm_advise_zap_ahead(struct gm_object *obj, u32 first, u32 n, u32 devid)
+{
+	struct gm_block *held[GM_ZAP_BATCH], *blk;
+	unsigned int nr = 0;
+	u32 i;
+
+	for (i = first; i < first + n && nr < GM_ZAP_BATCH; i++) {
+		blk = gm_obj_block(obj, i);
+		if (!blk || !(READ_ONCE(blk->flags) & GM_BLK_CPU_MAPPED) ||
+		    !mutex_trylock(&blk->lock))
+			continue;
+		if (!READ_ONCE(obj->dead) && gm_advise_zaps(blk, devid))
+			held[nr++] = blk;
+		else
+			mutex_unlock(&blk->lock);
+	}
+	gm_blks_zap_cpu(held, nr);
+	while (nr--)
+		mutex_unlock(&held[nr]->lock);
+}
+
+static bool gm_advice_moves(u32 advice)
+{
+	return advice == GMEM_ADV_WILLNEED || advice == GMEM_ADV_PIN;
+}
+
 /* Hints that only set per-block attributes. */
 static int gm_advise_attr_one(struct gm_block *blk, const struct gmem_advise *adv)
 {
@@ -177,7 +231,7 @@ static int gm_advise_one(struct gm_block *blk, const struct gm_advise_op *op)
 		return ret;
 	if (READ_ONCE(blk->obj->dead))
 		ret = -EINVAL;
-	else if (op->adv->advice == GMEM_ADV_WILLNEED || op->adv->advice == GMEM_ADV_PIN)
+	else if (gm_advice_moves(op->adv->advice))
 		ret = gm_advise_migrate_one(blk, op);
 	else if (op->adv->advice == GMEM_ADV_DONTNEED)
 		ret = gm_migrate_to_host(blk);
@@ -201,6 +255,9 @@ static int gm_advise_range(struct gm_object *obj, u32 first, u32 nr,
 	int ret;
 
 	for (i = first; i < first + nr; i++) {
+		if (gm_advice_moves(op->adv->advice) && (i - first) % GM_ZAP_BATCH == 0)
+			gm_advise_zap_ahead(obj, i, min(GM_ZAP_BATCH, first + nr - i),
+					    op->adv->dev);
 		if (gm_advice_allocates(op->adv->advice))
 			blk = gm_obj_block_alloc(obj, i);
 		else

@@ -256,13 +256,42 @@ void gm_blk_note_cpu_mapped(struct gm_block *blk)
  */
 void gm_blk_zap_cpu(struct gm_block *blk)
 {
-	struct gm_object *obj = blk->obj;
+	gm_blks_zap_cpu(&blk, 1);
+}
 
-	lockdep_assert_held(&blk->lock);
-	if (!(blk->flags & GM_BLK_CPU_MAPPED))
-		return;
-	unmap_mapping_pages(obj->mapping, obj->pgoff + (pgoff_t)blk->idx * GM_BLK_PAGES,
-			    GM_BLK_PAGES, false);
+/* The CPU PTEs of @blk are gone: its pages count in its owner's RSS again. */
+static void gm_blk_zapped(struct gm_block *blk)
+{
 	blk->flags &= ~GM_BLK_CPU_MAPPED;
 	gm_blk_rss_add(blk, gm_blk_valid_pages(blk));
+}
+
+/*
+ * gm_blk_zap_cpu() for @n blocks of one object, in ascending index order,
+ * each locked by the caller: one unmap_mapping_pages(), so one page-table
+ * walk and one TLB flush, per run of adjacent CPU-mapped blocks instead of
+ * one per block (a hint moving many blocks).
+ */
+void gm_blks_zap_cpu(struct gm_block **blks, unsigned int n)
+{
+	struct gm_object *obj;
+	unsigned int i, j, end;
+
+	for (i = 0; i < n; i = end) {
+		lockdep_assert_held(&blks[i]->lock);
+		end = i + 1;
+		if (!(blks[i]->flags & GM_BLK_CPU_MAPPED))
+			continue;
+		while (end < n && blks[end]->idx == blks[end - 1]->idx + 1 &&
+		       (blks[end]->flags & GM_BLK_CPU_MAPPED)) {
+			lockdep_assert_held(&blks[end]->lock);
+			end++;
+		}
+		obj = blks[i]->obj;
+		unmap_mapping_pages(obj->mapping,
+				    obj->pgoff + (pgoff_t)blks[i]->idx * GM_BLK_PAGES,
+				    (pgoff_t)(end - i) * GM_BLK_PAGES, false);
+		for (j = i; j < end; j++)
+			gm_blk_zapped(blks[j]);
+	}
 }

@@ -97,6 +97,7 @@ void gm_blk_set_state(struct gm_block *blk, u8 state, u8 dev);
 int gm_blk_alloc_host(struct gm_block *blk);
 void gm_blk_free_host(struct gm_block *blk);
 void gm_blk_zap_cpu(struct gm_block *blk);
+void gm_blks_zap_cpu(struct gm_block **blks, unsigned int n);
 void gm_blk_note_cpu_mapped(struct gm_block *blk);
 void gm_obj_free_chunks(struct gm_object *obj);
 /* Calls @fn on every allocated block of @obj in index order; stops on non-zero. */
