@@ -230,13 +230,37 @@ static void gm_blk_touch(struct gm_devstate *ds, struct gm_block *blk)
 	}
 }
 
+/* Does a prefetch to @devid leave @blk where it is (gm_prefetch_one())? */
+static bool gm_prefetch_skips(const struct gm_block *blk, u32 devid)
+{
+	return gm_blk_resident_on(blk, devid) || gm_blk_pinned_elsewhere(blk, devid) ||
+	       blk->pref_dev == GM_PREF_HOST;
+}
+
+/*
+ * Zap the CPU PTEs of the @n locked prefetch blocks that will move, one
+ * unmap per run of adjacent blocks rather than one per block. They stay
+ * locked until they have moved, so no CPU fault maps them in between. A
+ * block left behind when HBM runs out was zapped for nothing: its next CPU
+ * access takes a minor fault.
+ */
+static void gm_prefetch_zap(struct gm_block **held, unsigned int n, u32 devid)
+{
+	struct gm_block *zap[GM_PREFETCH_BUDGET];
+	unsigned int i, nr = 0;
+
+	for (i = 0; i < n; i++)
+		if ((held[i]->flags & GM_BLK_CPU_MAPPED) && !gm_prefetch_skips(held[i], devid))
+			zap[nr++] = held[i];
+	gm_blks_zap_cpu(zap, nr);
+}
+
 /* One prefetch of the fault @req: 0 done, 1 skipped, <0 stop prefetching. */
 static int gm_prefetch_one(struct gm_fault_req *req, struct gm_block *blk, u32 devid)
 {
 	int ret;
 
-	if (gm_blk_resident_on(blk, devid) || gm_blk_pinned_elsewhere(blk, devid) ||
-	    blk->pref_dev == GM_PREF_HOST)
+	if (gm_prefetch_skips(blk, devid))
 		return 1;
 	if (!gm_hbm_room_now(gm_devs[devid]))
 		return -ENOMEM;		/* only busy victims: do not wait for a prefetch */
@@ -254,10 +278,11 @@ static int gm_prefetch_one(struct gm_fault_req *req, struct gm_block *blk, u32 d
 }
 
 /*
- * Migrate and map what the policy asked to prefetch. Each prefetched block
- * stays locked until the fault ends so later ones cannot evict it; a block
- * someone else holds is skipped, and the first block that finds no room
- * ends prefetching (the fault itself already succeeded).
+ * Migrate and map what the policy asked to prefetch. The blocks are
+ * trylocked first (one someone else holds is skipped), their CPU PTEs
+ * zapped in runs, and each stays locked until the fault ends so later ones
+ * cannot evict it; the first block that finds no room ends prefetching
+ * (the fault itself already succeeded).
  */
 static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
 {
@@ -268,13 +293,14 @@ static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
 	int ret = 0;
 
 	gm_policy_prefetch(req);
-	for (i = 0; i < req->nr_prefetch && ret >= 0; i++) {
+	for (i = 0; i < req->nr_prefetch && n < GM_PREFETCH_BUDGET; i++) {
 		blk = gm_obj_block_alloc(obj, GMEM_BLK_IDX(req->prefetch[i]));
-		if (!blk || !mutex_trylock(&blk->lock))
-			continue;
-		held[n++] = blk;
-		ret = gm_prefetch_one(req, blk, devid);
+		if (blk && mutex_trylock(&blk->lock))
+			held[n++] = blk;
 	}
+	gm_prefetch_zap(held, n, devid);
+	for (i = 0; i < n && ret >= 0; i++)
+		ret = gm_prefetch_one(req, held[i], devid);
 	while (n--)
 		mutex_unlock(&held[n]->lock);
 }

@@ -200,6 +200,44 @@ GT_TEST(willneed_range_zaps_cpu_mappings)
 	teardown();
 }
 
+/*
+ * The same through a device fault's prefetch (the built-in read-ahead of 3
+ * blocks): the faulting block and the three after it move together, their
+ * CPU PTEs zapped in one run; the device reads what the CPU wrote, and the
+ * CPU then reads what the device wrote.
+ */
+GT_TEST(prefetch_zaps_cpu_mappings)
+{
+	const size_t len = 4 * BS, bw = BS / 4;
+	struct gmem_stats s;
+	size_t b, i, bad = 0;
+	uint64_t sum;
+	uint32_t *a;
+
+	setup();
+	GT_ASSERT(gmt_write_str("/sys/module/gmem/parameters/builtin_prefetch", "3") == 0,
+		  "builtin_prefetch");
+	a = map_pat(len, 6);
+	GT_EXPECT(cpu_present(a, len) == len / 4096, "not all CPU-mapped before");
+	open_sim(0);
+	GT_ASSERT(gmt_sim_reduce(sfd[0], a, 4096, &sum) == 0, "device read of block 0");
+	s = ostats(a);
+	GT_EXPECT(s.resident_dev == 4 && s.prefetch_issued == 3, "resident_dev %llu prefetched %llu",
+		  (unsigned long long)s.resident_dev, (unsigned long long)s.prefetch_issued);
+	GT_EXPECT(cpu_present(a, len) == 0, "%zu pages still CPU-mapped after the prefetch",
+		  cpu_present(a, len));
+	expect_sum(0, a, len, 6, 0);
+	for (b = 0; b < 4; b++)
+		GT_ASSERT(gmt_sim_fill(sfd[0], a + b * bw + bw / 2, 4096, 0xfee0 + b) == 0, "fill");
+	for (b = 0; b < 4; b++)
+		for (i = 0; i < bw; i++)
+			bad += a[b * bw + i] != (i >= bw / 2 && i < bw / 2 + 1024 ?
+						 0xfee0 + b : gmt_pat(6, b * bw + i));
+	GT_EXPECT(!bad, "%zu words differ: a CPU mapping outlived the prefetch", bad);
+	munmap(a, len);
+	teardown();
+}
+
 /* DONTNEED brings device data home now; the CPU sees the device's writes. */
 GT_TEST(dontneed)
 {
