@@ -21,6 +21,7 @@ struct load_args {
 	const char *sets[MAX_SETS];
 	int nr_sets;
 	bool pin;
+	bool replace;
 };
 
 static int parse_load(struct gmemctl *g, int argc, char **argv, struct load_args *a)
@@ -38,6 +39,8 @@ static int parse_load(struct gmemctl *g, int argc, char **argv, struct load_args
 			a->sets[a->nr_sets++] = val;
 		} else if (gx_opt(g, argc, argv, &i, "--pin", false, NULL)) {
 			a->pin = true;
+		} else if (gx_opt(g, argc, argv, &i, "--replace", false, NULL)) {
+			a->replace = true;
 		} else if (gx_is_opt(g, i, argv[i])) {
 			return gx_usage(g, "load", "unknown option '%s'", argv[i]);
 		} else if (a->target) {
@@ -208,7 +211,9 @@ static int hold(struct gmemctl *g, struct gmem_policy *p)
 	return GX_EJECTED;
 }
 
-static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool pinned)
+/* @replaced: the pin name of the policy @p took over from, or NULL. */
+static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool pinned,
+			  const char *replaced)
 {
 	struct gx_json j;
 
@@ -218,8 +223,15 @@ static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool p
 		gx_json_str(&j, "loaded", gmem_policy_name(p));
 		gx_json_str(&j, "path", gmem_policy_path(p));
 		gx_json_bool(&j, "pinned", pinned);
+		if (replaced)
+			gx_json_str(&j, "replaced", replaced);
+		else
+			gx_json_null(&j, "replaced");
 		gx_json_obj_end(&j);
 		gx_json_emit(g, &j);
+	} else if (replaced) {
+		fprintf(g->out, "policy '%s' replaced '%s' with no gap and is pinned at %s/%s\n",
+			gmem_policy_name(p), replaced, gmem_pin_dir(), gmem_policy_name(p));
 	} else if (pinned) {
 		fprintf(g->out, "policy '%s' loaded and pinned at %s/%s\n",
 			gmem_policy_name(p), gmem_pin_dir(), gmem_policy_name(p));
@@ -230,12 +242,9 @@ static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool p
 	fflush(g->out);
 }
 
-/*
- * Open @target, set @a's tunables (if any), load and attach it, reporting
- * every failure the way `gmemctl load` does. On success *out is attached.
- */
-int gx_policy_start(struct gmemctl *g, const char *target, const struct load_args *a,
-		    struct gmem_policy **out)
+/* Open @target and set @a's tunables (if any); on success *out is open. */
+static int open_with_tunables(struct gmemctl *g, const char *target, const struct load_args *a,
+			      struct gmem_policy **out)
 {
 	struct gmem_policy *p = NULL;
 	int ret = GX_OK, err;
@@ -245,11 +254,30 @@ int gx_policy_start(struct gmemctl *g, const char *target, const struct load_arg
 		return open_fail(g, target, err);
 	if (a)
 		ret = set_tunables(g, p, a);
-	if (!ret) {
-		err = gmem_policy_load(p);
-		if (err)
-			ret = load_fail(g, p, err);
+	if (ret) {
+		gmem_policy_close(p);
+		return ret;
 	}
+	*out = p;
+	return GX_OK;
+}
+
+/*
+ * Open @target, set @a's tunables (if any), load and attach it, reporting
+ * every failure the way `gmemctl load` does. On success *out is attached.
+ */
+int gx_policy_start(struct gmemctl *g, const char *target, const struct load_args *a,
+		    struct gmem_policy **out)
+{
+	struct gmem_policy *p = NULL;
+	int ret, err;
+
+	ret = open_with_tunables(g, target, a, &p);
+	if (ret)
+		return ret;
+	err = gmem_policy_load(p);
+	if (err)
+		ret = load_fail(g, p, err);
 	if (!ret) {
 		err = gmem_policy_attach(p);
 		if (err)
@@ -263,6 +291,68 @@ int gx_policy_start(struct gmemctl *g, const char *target, const struct load_arg
 	return GX_OK;
 }
 
+/* Why gmem_policy_replace() failed, for a caller that loses nothing by it. */
+static int replace_fail(struct gmemctl *g, struct gmem_policy *p, int err)
+{
+	struct gmem_policy_status st;
+	char name[GMEM_NAME_LEN + 1];
+
+	if (err == -ENODEV || err == -EPERM || err == -EACCES)
+		return gx_fail(g, err, "cannot replace the policy");
+	if (err != -ENOENT && err != -ENOLINK && err != -EBUSY) {
+		gx_err(g, "cannot replace the running policy with '%s': %s; the running "
+		       "policy stays in charge", gmem_policy_name(p), gmem_strerror(err));
+		print_tail(g, gmem_policy_messages(p), 3);
+		return GX_FAIL;
+	}
+	if (err == -ENOLINK) {
+		gx_err(g, "the pinned policy's link is detached: nothing to replace; "
+		       "run 'gmemctl unload' and load '%s' without --replace", gmem_policy_name(p));
+		return GX_FAIL;
+	}
+	if (err == -EBUSY) {
+		gx_err(g, "another policy took charge meanwhile: nothing was replaced");
+		return GX_BUSY;
+	}
+	if (!gmem_policy_status(&st) && st.active) {
+		gx_err(g, "policy '%s' is in charge but not pinned: only a pinned policy "
+		       "(gmemctl load --pin) can be replaced; nothing was changed",
+		       gx_cstr(name, st.name, sizeof(st.name)));
+		return GX_FAIL;
+	}
+	gx_err(g, "no policy is loaded: nothing to replace (load one with "
+	       "'gmemctl load %s --pin')", gmem_policy_name(p));
+	return GX_FAIL;
+}
+
+/* load --replace: swap the pinned policy for @a->target with no gap. */
+static int load_replace(struct gmemctl *g, const struct load_args *a)
+{
+	char old[GMEM_POLICY_NAME_MAX + 256];
+	struct gmem_policy *p = NULL;
+	int ret, err;
+
+	ret = open_with_tunables(g, a->target, a, &p);
+	if (ret)
+		return ret;
+	err = gmem_policy_load(p);
+	if (err) {
+		ret = load_fail(g, p, err);
+		gmem_policy_close(p);
+		return ret;
+	}
+	err = gmem_policy_pinned(old, sizeof(old));
+	if (err <= 0)
+		old[0] = '\0';
+	err = gmem_policy_replace(p, NULL);
+	if (err)
+		ret = replace_fail(g, p, err);
+	else
+		report_loaded(g, p, true, old[0] ? old : "?");
+	gmem_policy_close(p);	/* pinned: stays in charge */
+	return ret;
+}
+
 int cmd_load(struct gmemctl *g, int argc, char **argv)
 {
 	struct gmem_policy *p = NULL;
@@ -272,6 +362,8 @@ int cmd_load(struct gmemctl *g, int argc, char **argv)
 	ret = parse_load(g, argc, argv, &a);
 	if (ret)
 		return ret;
+	if (a.replace)
+		return load_replace(g, &a);
 	ret = gx_policy_start(g, a.target, &a, &p);
 	if (ret)
 		return ret;
@@ -284,11 +376,11 @@ int cmd_load(struct gmemctl *g, int argc, char **argv)
 			ret = gx_exit_code(err);
 			goto out;
 		}
-		report_loaded(g, p, true);
+		report_loaded(g, p, true, NULL);
 		ret = GX_OK;
 		goto out;
 	}
-	report_loaded(g, p, false);
+	report_loaded(g, p, false, NULL);
 	ret = hold(g, p);
 out:
 	gmem_policy_close(p);	/* detaches unless pinned */

@@ -32,7 +32,8 @@ static void print_status(struct gmemctl *g, const struct gmem_policy_status *st,
 	if (st->hook_calls)
 		fprintf(g->out, " (avg %llu ns)",
 			(unsigned long long)(st->hook_ns / st->hook_calls));
-	fprintf(g->out, "\nfallbacks:   %llu\nrejected:   ", (unsigned long long)st->fallbacks);
+	fprintf(g->out, "\nfallbacks:   %llu\nunattended:  %llu\nrejected:   ",
+		(unsigned long long)st->fallbacks, (unsigned long long)st->unattended);
 	for (r = 0; r < GMEM_REJ_NR; r++) {
 		if (!st->rejects[r])
 			continue;

@@ -9,7 +9,7 @@
 const struct gmemctl_cmd gmemctl_cmds[] = {
 	{
 		.name = "load",
-		.args = "<name|path.bpf.o> [--set key=value ...] [--pin]",
+		.args = "<name|path.bpf.o> [--set key=value ...] [--pin] [--replace]",
 		.summary = "load and attach a BPF memory policy",
 		.help =
 		"  --set key=value  set a tunable before loading (repeatable); integers take\n"
@@ -18,7 +18,11 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		"  --pin            pin the policy under the bpffs pin dir and return; it stays\n"
 		"                   in charge until 'gmemctl unload'. Without --pin, gmemctl\n"
 		"                   keeps the policy attached until SIGINT/SIGTERM, and exits 9\n"
-		"                   with the kernel's reason if the policy is ejected.\n",
+		"                   with the kernel's reason if the policy is ejected.\n"
+		"  --replace        swap the pinned policy for this one atomically (no moment\n"
+		"                   where the built-in policy decides); the new policy is\n"
+		"                   pinned under its own name. Fails, changing nothing, when\n"
+		"                   no policy is pinned.\n",
 		.run = cmd_load,
 	},
 	{

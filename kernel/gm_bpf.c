@@ -78,6 +78,7 @@ static struct {
 	atomic64_t hook_ns;
 	atomic64_t loads;
 	atomic64_t ejections;
+	atomic64_t unattended;
 	struct gmem_exit_info last_exit;	/* gm_eject_lock */
 } gm_bstat;
 
@@ -139,7 +140,11 @@ static bool gm_eject_mark(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
 	spin_lock_irqsave(&gm_eject_lock, flags);
 	first = !pol->ejected;
 	if (first) {
-		pol->ejected = true;
+		/*
+		 * Release: a reader that sees the flag also sees a successor
+		 * published before it (gm_bpf_update(), gm_active_get()).
+		 */
+		smp_store_release(&pol->ejected, true);
 		if (rcu_access_pointer(gm_active) == pol)
 			RCU_INIT_POINTER(gm_active, NULL);
 		gm_eject_record(pol, kind, msg);
@@ -368,20 +373,55 @@ static void gm_hook_end(struct gm_hook_call *call)
 }
 
 /*
- * The active policy if it implements the hook at @hook_off in struct
- * gmem_ops; then @call is set up for it. Caller holds rcu_read_lock().
+ * The policy in charge, or NULL. A replace (gm_bpf_update()) publishes the
+ * new policy before it marks the old one ejected, so a reader that loaded
+ * the old pointer just before the swap and then sees it ejected finds the
+ * new one on a second look: no decision of a replace falls to the built-in.
+ * Caller holds rcu_read_lock().
  */
-static struct gm_bpf_policy *gm_hook_get(struct gm_hook_call *call, size_t hook_off,
-					 const char *hook)
+static struct gm_bpf_policy *gm_active_get(void)
 {
 	struct gm_bpf_policy *pol = rcu_dereference(gm_active);
 
-	if (!pol || READ_ONCE(pol->ejected) || !*(void **)((char *)pol->ops + hook_off))
+	if (pol && smp_load_acquire(&pol->ejected))
+		pol = rcu_dereference(gm_active);
+	return pol && !smp_load_acquire(&pol->ejected) ? pol : NULL;
+}
+
+/* @pol if it implements the hook at @hook_off in struct gmem_ops; then @call is set up for it. */
+static struct gm_bpf_policy *gm_hook_setup(struct gm_bpf_policy *pol, struct gm_hook_call *call,
+					   size_t hook_off, const char *hook)
+{
+	if (!pol || !*(void **)((char *)pol->ops + hook_off))
 		return NULL;
 	memset(call, 0, offsetof(struct gm_hook_call, eject_msg));
 	call->pol = pol;
 	call->hook = hook;
 	return pol;
+}
+
+/* A notification hook of the active policy. Caller holds rcu_read_lock(). */
+static struct gm_bpf_policy *gm_hook_get(struct gm_hook_call *call, size_t hook_off,
+					 const char *hook)
+{
+	return gm_hook_setup(gm_active_get(), call, hook_off, hook);
+}
+
+/*
+ * A decision hook (fault, prefetch, evict) of the active policy. With no
+ * policy in charge the built-in decides "unattended": counted once a first
+ * policy was attached since module load, so that a gap between two
+ * policies (unload, then load) shows in the status while a replace, which
+ * has none, keeps the count still. Caller holds rcu_read_lock().
+ */
+static struct gm_bpf_policy *gm_decision_get(struct gm_hook_call *call, size_t hook_off,
+					     const char *hook)
+{
+	struct gm_bpf_policy *pol = gm_active_get();
+
+	if (!pol && atomic64_read(&gm_bstat.loads))
+		atomic64_inc(&gm_bstat.unattended);
+	return gm_hook_setup(pol, call, hook_off, hook);
 }
 
 #define GM_HOOK(name)	offsetof(struct gmem_ops, name), #name
@@ -436,7 +476,7 @@ bool gm_bpf_fault(struct gm_fault_req *req, int *place)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(fault));
+	pol = gm_decision_get(&call, GM_HOOK(fault));
 	if (pol) {
 		gm_hook_begin(&call);
 		*place = pol->ops->fault(&req->ctx);
@@ -452,7 +492,7 @@ bool gm_bpf_prefetch(struct gm_fault_req *req)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(prefetch));
+	pol = gm_decision_get(&call, GM_HOOK(prefetch));
 	if (pol) {
 		call.fault = req;
 		gm_hook_begin(&call);
@@ -469,7 +509,7 @@ bool gm_bpf_evict(struct gm_evict_req *req)
 	struct gm_hook_call call;
 	struct gm_bpf_policy *pol;
 
-	pol = gm_hook_get(&call, GM_HOOK(evict));
+	pol = gm_decision_get(&call, GM_HOOK(evict));
 	if (pol) {
 		call.evict = req;
 		gm_hook_begin(&call);
@@ -632,6 +672,7 @@ void gm_bpf_status(struct gmem_policy_status *st)
 	st->hook_ns = atomic64_read(&gm_bstat.hook_ns);
 	st->loads = atomic64_read(&gm_bstat.loads);
 	st->ejections = atomic64_read(&gm_bstat.ejections);
+	st->unattended = atomic64_read(&gm_bstat.unattended);
 	spin_lock_irq(&gm_eject_lock);
 	st->last_exit = gm_bstat.last_exit;
 	spin_unlock_irq(&gm_eject_lock);

@@ -175,6 +175,29 @@ int gmem_policy_attach(struct gmem_policy *p);
 int gmem_policy_pin(struct gmem_policy *p);
 
 /*
+ * Live switch: put @p in charge in place of the running policy, atomically
+ * (BPF_LINK_UPDATE of the running policy's link): the kernel publishes @p
+ * before it retires the old policy, so the built-in policy makes no decision
+ * in between (struct gmem_policy_status.unattended stays still).
+ * @p:   an opened policy, tunables set; loaded here unless it already is (a
+ *       policy replaced earlier may be swapped back in). Not attached.
+ * @old: the running policy if this process holds it (gmem_policy_attach()),
+ *       or NULL to replace the pinned one (gmem_policy_pin(), `gmemctl load
+ *       --pin`).
+ * On success @p holds the link (and, if it was pinned, the pin, renamed to
+ * <pin dir>/<@p's name>); @old holds nothing but stays loaded. The old
+ * policy's exit hook has run and its exit record says "replaced by ...".
+ * On failure nothing changed: the old policy is still in charge.
+ * Errors: -EINVAL bad arguments (@p attached, @old not attached); -ENOENT
+ * no policy is pinned (nothing to replace: a policy held by a running
+ * `gmemctl load` without --pin cannot be replaced from another process);
+ * -ENOLINK the pinned link was detached; an error of gmem_policy_load();
+ * -EPERM; or the kernel's refusal of the new policy (its init hook, -EBUSY
+ * another policy is in charge).
+ */
+int gmem_policy_replace(struct gmem_policy *p, struct gmem_policy *old);
+
+/*
  * Wait up to @timeout_ms (-1: forever) for the policy to stop being in
  * charge (ejected by the kernel, detached by `gmemctl unload`, or replaced).
  * @sigmask, if not NULL, is a const sigset_t *: the signal mask during the
