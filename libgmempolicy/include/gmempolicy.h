@@ -198,6 +198,30 @@ int gmem_policy_pin(struct gmem_policy *p);
 int gmem_policy_replace(struct gmem_policy *p, struct gmem_policy *old);
 
 /*
+ * Policies per cgroup. A policy attaches system-wide (the default) or to a
+ * cgroup v2 directory: then it decides for the objects created by processes
+ * in that cgroup or below (the nearest attachment up the tree wins), and
+ * the system-wide policy, else the built-in one, for everything else. Each
+ * attachment has its own lists, counters, exit record and ejection; one
+ * policy per attach point (-EBUSY from gmem_policy_attach() otherwise).
+ *
+ * gmem_cgroup_id: the id of cgroup v2 directory @path into *@id.
+ *   Errors: -ENOENT, -ENOTDIR, -EINVAL (not on cgroup2), -EACCES.
+ * gmem_policy_set_cgroup: attach @p to @path when it is attached (NULL:
+ *   system-wide). Before gmem_policy_load(). Errors: those of
+ *   gmem_cgroup_id(), -EALREADY loaded, -ENOTSUP the policy's struct
+ *   gmem_ops has no cgroup_id member (built against an old gmem_vmlinux.h).
+ * gmem_policy_cgroup: the cgroup id set (0: system-wide).
+ * gmem_policy_list: every registered attachment (GMEM_IOC_POLICY_LIST),
+ *   up to @capacity into @buf (NULL: just count). Returns how many there
+ *   are (may exceed @capacity) or -errno.
+ */
+int gmem_cgroup_id(const char *path, uint64_t *id);
+int gmem_policy_set_cgroup(struct gmem_policy *p, const char *path);
+uint64_t gmem_policy_cgroup(const struct gmem_policy *p);
+int gmem_policy_list(struct gmem_policy_attach *buf, unsigned int capacity);
+
+/*
  * Wait up to @timeout_ms (-1: forever) for the policy to stop being in
  * charge (ejected by the kernel, detached by `gmemctl unload`, or replaced).
  * @sigmask, if not NULL, is a const sigset_t *: the signal mask during the

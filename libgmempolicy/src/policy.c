@@ -429,6 +429,7 @@ int gmem_policy_attach(struct gmem_policy *p)
 		p->link = NULL;
 		return norm_err(err);
 	}
+	p->kvalue_set = true;	/* libbpf gave the map its value */
 	/* Which attach was ours: gmem_policy_wait() watches for a later one. */
 	if (!gmem_policy_status(&st))
 		p->attach_seq = st.loads;

@@ -23,6 +23,8 @@ struct gmem_policy {
 	bool pinned;
 	bool poll_ok;			/* the link fd reports detach via POLLHUP */
 	uint64_t attach_seq;		/* status.loads right after our attach */
+	uint64_t cgroup_id;		/* attach point: 0 system-wide (attach.c) */
+	bool kvalue_set;		/* struct_ops map value given (replace.c) */
 	char *vlog;			/* kernel verifier log (kernel_log_buf) */
 	char *msgs;			/* captured libbpf and library messages */
 	size_t msgs_len, msgs_cap;

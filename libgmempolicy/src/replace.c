@@ -149,6 +149,8 @@ static int fill_map(struct gmem_policy *p)
 	__u32 zero = 0;
 	int err;
 
+	if (p->kvalue_set)
+		return 0;	/* swapped in before: the kernel keeps the value */
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux)
 		return -errno;
@@ -164,6 +166,7 @@ static int fill_map(struct gmem_policy *p)
 	if (err)
 		gm_policy_note(p, "cannot set up the struct_ops map of %s: %s", p->name,
 			       strerror(-err));
+	p->kvalue_set = !err;
 	free(kval);
 	btf__free(kbtf);
 	btf__free(vmlinux);

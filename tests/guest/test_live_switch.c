@@ -117,6 +117,7 @@ GT_TEST(replace_100_no_gap)
 	struct gmem_policy *cur, *next, *tmp;
 	struct gmem_policy_status st0, st;
 	unsigned long ops0;
+	double t0;
 	int gfd, i, err, n = rel_env_ul("LIVE_SWITCH_N", NR_REPLACES);
 
 	rel_setup();
@@ -132,6 +133,7 @@ GT_TEST(replace_100_no_gap)
 		wl_progress(&w, 100);
 		st0 = pstatus();
 		ops0 = atomic_load(&w.ops);
+		t0 = gmt_now();
 		for (i = 0; i < n; i++) {
 			if (by_unload()) {
 				cur = switch_by_unload(cur, i % 2 ? POL_A : POL_B);
@@ -150,8 +152,8 @@ GT_TEST(replace_100_no_gap)
 				wl_progress(&w, 20);
 		}
 		st = pstatus();
-		gt_log("%d replaces: %llu -> %llu unattended decisions, %lu workload steps meanwhile",
-		       n, (unsigned long long)st0.unattended,
+		gt_log("%d replaces in %.1f s: %llu -> %llu unattended decisions, %lu workload "
+		       "steps meanwhile", n, gmt_now() - t0, (unsigned long long)st0.unattended,
 		       (unsigned long long)st.unattended, atomic_load(&w.ops) - ops0);
 		GT_EXPECT(st.unattended == st0.unattended,
 			  "%llu decisions made by the built-in during the replaces",
