@@ -166,7 +166,8 @@ const char *gmem_policy_messages(const struct gmem_policy *p);
 int gmem_policy_attach(struct gmem_policy *p);
 
 /*
- * Pin the attached policy's link at <pin dir>/<name> so that it stays in
+ * Pin the attached policy's link at <pin dir>/<name> (<name>-cg<cgroup id>
+ * for a cgroup attachment) so that it stays in
  * charge after the process exits; a stale pin of the same name (its policy
  * no longer in charge, necessarily, since @p is) is replaced.
  * Errors: -EINVAL not attached, -ENOENT no bpffs at the pin dir's parent,
@@ -220,6 +221,14 @@ int gmem_cgroup_id(const char *path, uint64_t *id);
 int gmem_policy_set_cgroup(struct gmem_policy *p, const char *path);
 uint64_t gmem_policy_cgroup(const struct gmem_policy *p);
 int gmem_policy_list(struct gmem_policy_attach *buf, unsigned int capacity);
+/*
+ * Detach the pinned policy attached to cgroup directory @path (pins of
+ * cgroup attachments are named <policy>-cg<cgroup id>). Returns 1, or
+ * -ENOENT none pinned there, or an error of gmem_cgroup_id()/unpin.
+ */
+int gmem_policy_unpin_cgroup(const char *path);
+/* Pin name of the policy attached to cgroup @cgid into @buf; 1 found, 0 none, -errno. */
+int gmem_policy_pinned_cgroup(uint64_t cgid, char *buf, size_t len);
 
 /*
  * Wait up to @timeout_ms (-1: forever) for the policy to stop being in

@@ -119,3 +119,14 @@ int gmem_policy_list(struct gmem_policy_attach *buf, unsigned int capacity)
 
 	return err ? err : (int)req.count;
 }
+
+uint64_t gm_cgroup_attach_since(uint64_t cgid)
+{
+	struct gmem_policy_attach a[64];
+	int n = gmem_policy_list(a, 64), i;
+
+	for (i = 0; i < n && i < 64; i++)
+		if (a[i].cgroup_id == cgid && a[i].active)
+			return a[i].since_ns;
+	return 0;
+}

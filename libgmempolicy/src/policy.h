@@ -30,6 +30,11 @@ struct gmem_policy {
 	size_t msgs_len, msgs_cap;
 };
 
+/* attach.c: since_ns of the active attachment of cgroup @cgid, 0 if none. */
+uint64_t gm_cgroup_attach_since(uint64_t cgid);
+/* pin.c: the pin name of @p: its name, plus "-cg<id>" when attached to a cgroup. */
+int gm_pin_name(const struct gmem_policy *p, char *buf, size_t len);
+
 /* Append one line to p->msgs (bounded; dropped when full). */
 void gm_policy_note(struct gmem_policy *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -38,13 +38,15 @@ static int pin_path_of(const char *name, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* The pinned link of the policy in charge into *@link, its pin name into @name. */
-static int open_pinned(struct bpf_link **link, char *name, size_t len)
+/* The pinned link at @p's attach point into *@link, its pin name into @name. */
+static int open_pinned(const struct gmem_policy *p, struct bpf_link **link, char *name,
+		       size_t len)
 {
 	char path[4096];
 	int err;
 
-	err = gmem_policy_pinned(name, len);
+	err = p->cgroup_id ? gmem_policy_pinned_cgroup(p->cgroup_id, name, len) :
+			     gmem_policy_pinned(name, len);
 	if (err <= 0)
 		return err ? err : -ENOENT;
 	err = pin_path_of(name, path, sizeof(path));
@@ -57,14 +59,15 @@ static int open_pinned(struct bpf_link **link, char *name, size_t len)
 /* Point the pin at @from (the old policy's name) to @p's name. */
 static int rename_pin(struct gmem_policy *p, const char *from)
 {
-	char src[4096], dst[4096];
+	char src[4096], dst[4096], to[GMEM_POLICY_NAME_MAX + 32];
 	int err;
 
-	if (!strcmp(from, p->name))
-		return 0;
+	err = gm_pin_name(p, to, sizeof(to));
+	if (err || !strcmp(from, to))
+		return err;
 	err = pin_path_of(from, src, sizeof(src));
 	if (!err)
-		err = pin_path_of(p->name, dst, sizeof(dst));
+		err = pin_path_of(to, dst, sizeof(dst));
 	if (!err && rename(src, dst))
 		err = -errno;
 	return err;
@@ -197,7 +200,7 @@ int gmem_policy_replace(struct gmem_policy *p, struct gmem_policy *old)
 	if (old) {
 		link = old->link;
 	} else {
-		err = open_pinned(&link, pinned, sizeof(pinned));
+		err = open_pinned(p, &link, pinned, sizeof(pinned));
 		if (err)
 			return err;
 	}
@@ -223,7 +226,9 @@ int gmem_policy_replace(struct gmem_policy *p, struct gmem_policy *old)
 	if (err)
 		gm_policy_note(p, "policy replaced, but its pin keeps the old name: %s",
 			       strerror(-err));
-	if (!gmem_policy_status(&st))
+	if (p->cgroup_id)
+		p->attach_seq = gm_cgroup_attach_since(p->cgroup_id);
+	else if (!gmem_policy_status(&st))
 		p->attach_seq = st.loads;
 	p->poll_ok = true;
 	return 0;

@@ -103,7 +103,7 @@ check "status_after_replace" eval 'echo "$out" | grep -q "^policy: *lru_cold (BP
 	echo "$out" | grep -q "replaced by lru_cold"'
 
 run gmemctl -j load example_fifo --replace
-expect "replace_json" 0 '^{"loaded":"example_fifo","path":"[^"]*example_fifo.bpf.o","pinned":true,"replaced":"lru_cold"}$'
+expect "replace_json" 0 '^{"loaded":"example_fifo","path":"[^"]*example_fifo.bpf.o","pinned":true,"cgroup_id":0,"replaced":"lru_cold"}$'
 check "replace_back" eval 'in_charge fifo && [ -e $PIN_DIR/example_fifo ] && [ ! -e $PIN_DIR/lru_cold ]'
 
 # ------------------------------------------------------- bad input loses nothing

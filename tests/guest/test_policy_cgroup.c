@@ -91,6 +91,21 @@ static void tsweep(int sfd, struct tenant *ts, int n)
 	}
 }
 
+/*
+ * Sweep the others, then @t: 24 blocks through 16 of HBM leave none of @t's
+ * resident (check_obj()'s CPU reads may have emptied HBM), so @t's sweep
+ * faults every block and, HBM being full of the others', evicts for each.
+ */
+static void sweep_last(int sfd, struct tenant *ts, int t)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (i != t)
+			tsweep(sfd, &ts[i], 1);
+	tsweep(sfd, &ts[t], 1);
+}
+
 static void check_obj(int sfd, struct tenant *t)
 {
 	size_t words = OBJ_BLOCKS * BS / 4;
@@ -140,6 +155,14 @@ static bool map_only(struct pol *p, const char *map, uint32_t obj)
 	return only;
 }
 
+static uint64_t obj_faults(int gfd, struct tenant *t)
+{
+	struct gmem_obj_info oi;
+
+	GT_ASSERT(gmt_obj_info(gfd, t->mem, &oi) == 0, "obj info");
+	return oi.stats.dev_faults;
+}
+
 static int nr_attachments(uint64_t *cgids, int cap)
 {
 	struct gmem_policy_attach a[8];
@@ -168,7 +191,7 @@ GT_TEST(two_cgroups_two_policies_and_system_wide)
 		{ .name = "root", .seed = 0xc3 },
 	};
 	struct tenant *a = &ts[0], *b = &ts[1], *r = &ts[2];
-	uint64_t cg[8];
+	uint64_t cg[8], f0;
 	int gfd, sfd, n, i;
 
 	GT_ASSERT(gmt_setup(BS, 1, 1) == 0, "module reload");
@@ -207,12 +230,28 @@ GT_TEST(two_cgroups_two_policies_and_system_wide)
 		check_obj(sfd, &ts[i]);
 	}
 
+	/*
+	 * A's policy tries to nominate a block of B (its last, resident: B's
+	 * and the root's sweeps come just before A's): the kernel does not
+	 * know it for A.
+	 */
+	pol_set_bss(&a->pol, "foreign_blk", GMEM_BLK_ID(b->obj, OBJ_BLOCKS - 1));
+	tsweep(sfd, &ts[1], 2);
+	f0 = obj_faults(gfd, a);
+	tsweep(sfd, ts, 1);
+	gt_log("A's sweep: %llu device faults", (unsigned long long)(obj_faults(gfd, a) - f0));
+	GT_EXPECT(pol_bss(&a->pol, "foreign_tries") > 0, "A's evict hook did not run");
+	GT_EXPECT(pol_bss(&a->pol, "foreign_ret") == -ENOENT,
+		  "A's policy nominated B's block: %lld", (long long)pol_bss(&a->pol, "foreign_ret"));
+	pol_set_bss(&a->pol, "foreign_blk", 0);
+	check_obj(sfd, b);
+
 	/* Detach A's policy: B's stays; A's object goes to the system-wide one. */
 	pol_detach(&a->pol);
 	n = nr_attachments(cg, 8);
 	GT_EXPECT(n == 2 && !has_cgid(cg, n, a->cgid) && has_cgid(cg, n, b->cgid),
 		  "%d attachments after detaching A's", n);
-	tsweep(sfd, ts, 3);
+	sweep_last(sfd, ts, 0);
 	GT_EXPECT(map_count(&r->pol, "tenant_objs", a->obj) > 0,
 		  "A's object did not fall back to the system-wide policy");
 	GT_EXPECT(map_only(&b->pol, "tenant_objs", b->obj), "B's policy saw another object");
@@ -222,7 +261,7 @@ GT_TEST(two_cgroups_two_policies_and_system_wide)
 	/* B's cgroup goes away while its policy is attached: its object keeps it. */
 	GT_ASSERT(rmdir(b->dir) == 0, "rmdir %s: %s", b->dir, strerror(errno));
 	i = map_count(&b->pol, "tenant_objs", b->obj);
-	tsweep(sfd, ts, 3);
+	sweep_last(sfd, ts, 1);
 	GT_EXPECT(map_count(&b->pol, "tenant_objs", b->obj) > (uint64_t)i,
 		  "B's object lost its policy when the cgroup was removed");
 	check_obj(sfd, b);

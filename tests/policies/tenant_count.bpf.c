@@ -17,6 +17,10 @@ char _license[] SEC("license") = "GPL";
 
 static s64 fifo;
 u64 faults, activations, nominated, refused;
+/* Set by the test: a block of another tenant to try to nominate first. */
+u64 foreign_blk;
+s64 foreign_ret;	/* what the kernel answered the last try */
+u64 foreign_tries;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -68,6 +72,10 @@ void GMEM_HOOK(tc_evict, struct gmem_evict_ctx *ec)
 	s32 ret;
 	u64 id;
 
+	if (foreign_blk) {
+		foreign_ret = bpf_gmem_evict_nominate(ec, foreign_blk);
+		__sync_fetch_and_add(&foreign_tries, 1);
+	}
 	gmem_list_for_each(fifo, id, 1 << 12) {
 		if (bpf_gmem_block_state(id, &bi) || bi.dev != ec->dev ||
 		    (bi.flags & (GMEM_BF_PINNED | GMEM_BF_BUSY)) || id == ec->busy_blk_id)
