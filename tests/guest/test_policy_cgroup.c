@@ -231,11 +231,11 @@ GT_TEST(two_cgroups_two_policies_and_system_wide)
 	}
 
 	/*
-	 * A's policy tries to nominate a block of B (its last, resident: B's
-	 * and the root's sweeps come just before A's): the kernel does not
-	 * know it for A.
+	 * A's policy tries to nominate a resident block of B (B's and the
+	 * root's sweeps come just before A's): the kernel does not know it
+	 * for A, where it would otherwise be a valid victim.
 	 */
-	pol_set_bss(&a->pol, "foreign_blk", GMEM_BLK_ID(b->obj, OBJ_BLOCKS - 1));
+	pol_set_bss(&a->pol, "foreign_obj", b->obj);
 	tsweep(sfd, &ts[1], 2);
 	f0 = obj_faults(gfd, a);
 	tsweep(sfd, ts, 1);
@@ -243,7 +243,7 @@ GT_TEST(two_cgroups_two_policies_and_system_wide)
 	GT_EXPECT(pol_bss(&a->pol, "foreign_tries") > 0, "A's evict hook did not run");
 	GT_EXPECT(pol_bss(&a->pol, "foreign_ret") == -ENOENT,
 		  "A's policy nominated B's block: %lld", (long long)pol_bss(&a->pol, "foreign_ret"));
-	pol_set_bss(&a->pol, "foreign_blk", 0);
+	pol_set_bss(&a->pol, "foreign_obj", 0);
 	check_obj(sfd, b);
 
 	/* Detach A's policy: B's stays; A's object goes to the system-wide one. */

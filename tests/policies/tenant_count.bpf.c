@@ -17,8 +17,12 @@ char _license[] SEC("license") = "GPL";
 
 static s64 fifo;
 u64 faults, activations, nominated, refused;
-/* Set by the test: a block of another tenant to try to nominate first. */
-u64 foreign_blk;
+/*
+ * Set by the test: another tenant's object; the evict hook first tries to
+ * nominate one of its blocks resident on the device (a valid victim but
+ * for its tenant).
+ */
+u32 foreign_obj;
 s64 foreign_ret;	/* what the kernel answered the last try */
 u64 foreign_tries;
 
@@ -72,9 +76,19 @@ void GMEM_HOOK(tc_evict, struct gmem_evict_ctx *ec)
 	s32 ret;
 	u64 id;
 
-	if (foreign_blk) {
-		foreign_ret = bpf_gmem_evict_nominate(ec, foreign_blk);
-		__sync_fetch_and_add(&foreign_tries, 1);
+	if (foreign_obj) {
+		u32 i;
+
+		for (i = 0; i < 64; i++) {
+			id = ((u64)foreign_obj << 32) | i;
+			if (bpf_gmem_block_state(id, &bi) || bi.dev != ec->dev ||
+			    (bi.state != GMEM_BLK_DEVICE && bi.state != GMEM_BLK_BOTH) ||
+			    (bi.flags & (GMEM_BF_PINNED | GMEM_BF_BUSY)))
+				continue;
+			foreign_ret = bpf_gmem_evict_nominate(ec, id);
+			__sync_fetch_and_add(&foreign_tries, 1);
+			break;
+		}
 	}
 	gmem_list_for_each(fifo, id, 1 << 12) {
 		if (bpf_gmem_block_state(id, &bi) || bi.dev != ec->dev ||
