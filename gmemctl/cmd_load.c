@@ -21,6 +21,8 @@ struct load_args {
 	const char *sets[MAX_SETS];
 	int nr_sets;
 	bool pin;
+	bool replace;
+	const char *cgroup;	/* --cgroup PATH, or NULL: system-wide */
 };
 
 static int parse_load(struct gmemctl *g, int argc, char **argv, struct load_args *a)
@@ -38,6 +40,12 @@ static int parse_load(struct gmemctl *g, int argc, char **argv, struct load_args
 			a->sets[a->nr_sets++] = val;
 		} else if (gx_opt(g, argc, argv, &i, "--pin", false, NULL)) {
 			a->pin = true;
+		} else if (gx_opt(g, argc, argv, &i, "--replace", false, NULL)) {
+			a->replace = true;
+		} else if ((r = gx_opt(g, argc, argv, &i, "--cgroup", true, &val))) {
+			if (r < 0)
+				return gx_usage(g, "load", "--cgroup needs a cgroup v2 directory");
+			a->cgroup = val;
 		} else if (gx_is_opt(g, i, argv[i])) {
 			return gx_usage(g, "load", "unknown option '%s'", argv[i]);
 		} else if (a->target) {
@@ -147,13 +155,18 @@ static int load_fail(struct gmemctl *g, struct gmem_policy *p, int err)
 	return GX_FAIL;
 }
 
-static int attach_fail(struct gmemctl *g, int err)
+static int attach_fail(struct gmemctl *g, const struct gmem_policy *p, int err)
 {
 	struct gmem_policy_status st;
 	char name[GMEM_NAME_LEN + 1];
 
 	if (err != -EBUSY)
 		return gx_fail(g, err, "cannot attach the policy");
+	if (gmem_policy_cgroup(p)) {
+		gx_err(g, "another policy is already attached to that cgroup: run "
+		       "'gmemctl unload --cgroup PATH' first (see 'gmemctl status')");
+		return GX_BUSY;
+	}
 	if (!gmem_policy_status(&st) && st.active)
 		gx_err(g, "another policy, '%s', is already loaded: run 'gmemctl unload' first "
 		       "(or stop the 'gmemctl load' holding it)",
@@ -208,9 +221,16 @@ static int hold(struct gmemctl *g, struct gmem_policy *p)
 	return GX_EJECTED;
 }
 
-static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool pinned)
+/* @replaced: the pin name of the policy @p took over from, or NULL. */
+static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool pinned,
+			  const char *replaced)
 {
+	char cg[32] = "";
 	struct gx_json j;
+
+	/* A cgroup attachment's pin is <name>-cg<id> (libgmempolicy). */
+	if (gmem_policy_cgroup(p))
+		snprintf(cg, sizeof(cg), "-cg%llu", (unsigned long long)gmem_policy_cgroup(p));
 
 	if (g->json) {
 		gx_json_init(&j);
@@ -218,16 +238,68 @@ static void report_loaded(struct gmemctl *g, const struct gmem_policy *p, bool p
 		gx_json_str(&j, "loaded", gmem_policy_name(p));
 		gx_json_str(&j, "path", gmem_policy_path(p));
 		gx_json_bool(&j, "pinned", pinned);
+		gx_json_u64(&j, "cgroup_id", gmem_policy_cgroup(p));
+		if (replaced)
+			gx_json_str(&j, "replaced", replaced);
+		else
+			gx_json_null(&j, "replaced");
 		gx_json_obj_end(&j);
 		gx_json_emit(g, &j);
+	} else if (replaced) {
+		fprintf(g->out, "policy '%s' replaced '%s' with no gap and is pinned at %s/%s%s\n",
+			gmem_policy_name(p), replaced, gmem_pin_dir(), gmem_policy_name(p), cg);
 	} else if (pinned) {
-		fprintf(g->out, "policy '%s' loaded and pinned at %s/%s\n",
-			gmem_policy_name(p), gmem_pin_dir(), gmem_policy_name(p));
+		fprintf(g->out, "policy '%s' loaded and pinned at %s/%s%s\n",
+			gmem_policy_name(p), gmem_pin_dir(), gmem_policy_name(p), cg);
 	} else {
 		fprintf(g->out, "policy '%s' loaded; press Ctrl-C to unload it\n",
 			gmem_policy_name(p));
 	}
 	fflush(g->out);
+}
+
+static int set_cgroup(struct gmemctl *g, struct gmem_policy *p, const char *path)
+{
+	int err = gmem_policy_set_cgroup(p, path);
+
+	switch (-err) {
+	case 0:
+		return GX_OK;
+	case ENOENT:
+	case ENOTDIR:
+	case EINVAL:
+		gx_err(g, "--cgroup '%s': not a cgroup v2 directory (%s)", path,
+		       gmem_strerror(err));
+		return GX_USAGE;
+	case ENOTSUP:
+		gx_err(g, "policy '%s' cannot attach to a cgroup: its struct %s has no "
+		       "cgroup_id (rebuild it against this gmem's gmem_vmlinux.h)",
+		       gmem_policy_name(p), GMEM_STRUCT_OPS_TYPE);
+		return GX_NOPOLICY;
+	}
+	return gx_fail(g, err, "--cgroup");
+}
+
+/* Open @target and set @a's tunables (if any); on success *out is open. */
+static int open_with_tunables(struct gmemctl *g, const char *target, const struct load_args *a,
+			      struct gmem_policy **out)
+{
+	struct gmem_policy *p = NULL;
+	int ret = GX_OK, err;
+
+	err = gmem_policy_open(target, &p);
+	if (err)
+		return open_fail(g, target, err);
+	if (a)
+		ret = set_tunables(g, p, a);
+	if (!ret && a && a->cgroup)
+		ret = set_cgroup(g, p, a->cgroup);
+	if (ret) {
+		gmem_policy_close(p);
+		return ret;
+	}
+	*out = p;
+	return GX_OK;
 }
 
 /*
@@ -238,22 +310,18 @@ int gx_policy_start(struct gmemctl *g, const char *target, const struct load_arg
 		    struct gmem_policy **out)
 {
 	struct gmem_policy *p = NULL;
-	int ret = GX_OK, err;
+	int ret, err;
 
-	err = gmem_policy_open(target, &p);
+	ret = open_with_tunables(g, target, a, &p);
+	if (ret)
+		return ret;
+	err = gmem_policy_load(p);
 	if (err)
-		return open_fail(g, target, err);
-	if (a)
-		ret = set_tunables(g, p, a);
-	if (!ret) {
-		err = gmem_policy_load(p);
-		if (err)
-			ret = load_fail(g, p, err);
-	}
+		ret = load_fail(g, p, err);
 	if (!ret) {
 		err = gmem_policy_attach(p);
 		if (err)
-			ret = attach_fail(g, err);
+			ret = attach_fail(g, p, err);
 	}
 	if (ret) {
 		gmem_policy_close(p);
@@ -261,6 +329,74 @@ int gx_policy_start(struct gmemctl *g, const char *target, const struct load_arg
 	}
 	*out = p;
 	return GX_OK;
+}
+
+/* Why gmem_policy_replace() failed, for a caller that loses nothing by it. */
+static int replace_fail(struct gmemctl *g, struct gmem_policy *p, int err)
+{
+	struct gmem_policy_status st;
+	char name[GMEM_NAME_LEN + 1];
+
+	if (err == -ENODEV || err == -EPERM || err == -EACCES)
+		return gx_fail(g, err, "cannot replace the policy");
+	if (err != -ENOENT && err != -ENOLINK && err != -EBUSY) {
+		gx_err(g, "cannot replace the running policy with '%s': %s; the running "
+		       "policy stays in charge", gmem_policy_name(p), gmem_strerror(err));
+		print_tail(g, gmem_policy_messages(p), 3);
+		return GX_FAIL;
+	}
+	if (err == -ENOLINK) {
+		gx_err(g, "the pinned policy's link is detached: nothing to replace; "
+		       "run 'gmemctl unload' and load '%s' without --replace", gmem_policy_name(p));
+		return GX_FAIL;
+	}
+	if (err == -EBUSY) {
+		gx_err(g, "another policy took charge meanwhile: nothing was replaced");
+		return GX_BUSY;
+	}
+	if (!gmem_policy_status(&st) && st.active) {
+		gx_err(g, "policy '%s' is in charge but not pinned: only a pinned policy "
+		       "(gmemctl load --pin) can be replaced; nothing was changed",
+		       gx_cstr(name, st.name, sizeof(st.name)));
+		return GX_FAIL;
+	}
+	if (gmem_policy_cgroup(p))
+		gx_err(g, "no policy is pinned on that cgroup: nothing to replace (load one "
+		       "with 'gmemctl load %s --cgroup PATH --pin')", gmem_policy_name(p));
+	else
+		gx_err(g, "no policy is loaded: nothing to replace (load one with "
+		       "'gmemctl load %s --pin')", gmem_policy_name(p));
+	return GX_FAIL;
+}
+
+/* load --replace: swap the pinned policy for @a->target with no gap. */
+static int load_replace(struct gmemctl *g, const struct load_args *a)
+{
+	char old[GMEM_POLICY_NAME_MAX + 256];
+	struct gmem_policy *p = NULL;
+	int ret, err;
+
+	ret = open_with_tunables(g, a->target, a, &p);
+	if (ret)
+		return ret;
+	err = gmem_policy_load(p);
+	if (err) {
+		ret = load_fail(g, p, err);
+		gmem_policy_close(p);
+		return ret;
+	}
+	err = gmem_policy_cgroup(p) ?
+	      gmem_policy_pinned_cgroup(gmem_policy_cgroup(p), old, sizeof(old)) :
+	      gmem_policy_pinned(old, sizeof(old));
+	if (err <= 0)
+		old[0] = '\0';
+	err = gmem_policy_replace(p, NULL);
+	if (err)
+		ret = replace_fail(g, p, err);
+	else
+		report_loaded(g, p, true, old[0] ? old : "?");
+	gmem_policy_close(p);	/* pinned: stays in charge */
+	return ret;
 }
 
 int cmd_load(struct gmemctl *g, int argc, char **argv)
@@ -272,6 +408,8 @@ int cmd_load(struct gmemctl *g, int argc, char **argv)
 	ret = parse_load(g, argc, argv, &a);
 	if (ret)
 		return ret;
+	if (a.replace)
+		return load_replace(g, &a);
 	ret = gx_policy_start(g, a.target, &a, &p);
 	if (ret)
 		return ret;
@@ -284,11 +422,11 @@ int cmd_load(struct gmemctl *g, int argc, char **argv)
 			ret = gx_exit_code(err);
 			goto out;
 		}
-		report_loaded(g, p, true);
+		report_loaded(g, p, true, NULL);
 		ret = GX_OK;
 		goto out;
 	}
-	report_loaded(g, p, false);
+	report_loaded(g, p, false, NULL);
 	ret = hold(g, p);
 out:
 	gmem_policy_close(p);	/* detaches unless pinned */
@@ -333,6 +471,31 @@ static int unpin_by_ops_name(const char *name)
 	return gmem_policy_unpin(pin);
 }
 
+/* unload --cgroup PATH: the pinned policy attached to that cgroup. */
+static int unload_cgroup(struct gmemctl *g, int argc, char **argv)
+{
+	const char *path = NULL;
+	int i = 1, r, n;
+
+	r = gx_opt(g, argc, argv, &i, "--cgroup", true, &path);
+	if (r <= 0)
+		return gx_usage(g, "unload", "--cgroup needs a cgroup v2 directory");
+	if (i + 1 < argc)
+		return gx_usage(g, "unload", "unexpected argument '%s'", argv[i + 1]);
+	n = gmem_policy_unpin_cgroup(path);
+	if (n == -ENOENT) {
+		gx_err(g, "no policy is pinned on cgroup '%s' (see 'gmemctl status')", path);
+		return GX_FAIL;
+	}
+	if (n == -ENOTDIR || n == -EINVAL) {
+		gx_err(g, "--cgroup '%s': not a cgroup v2 directory", path);
+		return GX_USAGE;
+	}
+	if (n < 0)
+		return gx_fail(g, n, "cannot unload");
+	return report_unloaded(g, n);
+}
+
 int cmd_unload(struct gmemctl *g, int argc, char **argv)
 {
 	struct gmem_policy_status st;
@@ -340,6 +503,8 @@ int cmd_unload(struct gmemctl *g, int argc, char **argv)
 	const char *which = NULL;
 	int n, err;
 
+	if (argc >= 2 && !strncmp(argv[1], "--cgroup", 8) && gx_is_opt(g, 1, argv[1]))
+		return unload_cgroup(g, argc, argv);
 	if (argc > 2)
 		return gx_usage(g, "unload", "unload takes at most one policy name");
 	if (argc == 2) {

@@ -32,7 +32,8 @@ static void print_status(struct gmemctl *g, const struct gmem_policy_status *st,
 	if (st->hook_calls)
 		fprintf(g->out, " (avg %llu ns)",
 			(unsigned long long)(st->hook_ns / st->hook_calls));
-	fprintf(g->out, "\nfallbacks:   %llu\nrejected:   ", (unsigned long long)st->fallbacks);
+	fprintf(g->out, "\nfallbacks:   %llu\nunattended:  %llu\nrejected:   ",
+		(unsigned long long)st->fallbacks, (unsigned long long)st->unattended);
 	for (r = 0; r < GMEM_REJ_NR; r++) {
 		if (!st->rejects[r])
 			continue;
@@ -45,8 +46,56 @@ static void print_status(struct gmemctl *g, const struct gmem_policy_status *st,
 	gx_print_exit_info(g, g->out, &st->last_exit);
 }
 
+#define MAX_ATTACH	64
+
+/* Every attachment (GMEM_IOC_POLICY_LIST): system-wide and per cgroup. */
+static void print_attachments(struct gmemctl *g, const struct gmem_policy_attach *a, int n)
+{
+	char name[GMEM_NAME_LEN + 1], where[48];
+	int i;
+
+	fprintf(g->out, "attachments: %d\n", n);
+	for (i = 0; i < n && i < MAX_ATTACH; i++) {
+		if (a[i].cgroup_id)
+			snprintf(where, sizeof(where), "cgroup %llu", (unsigned long long)a[i].cgroup_id);
+		else
+			snprintf(where, sizeof(where), "system-wide");
+		fprintf(g->out, "  %-20s %-22s %-8s hook calls %llu, rejected %llu\n",
+			gx_cstr(name, a[i].name, sizeof(a[i].name)), where,
+			a[i].active ? "active" : "ejected", (unsigned long long)a[i].hook_calls,
+			(unsigned long long)a[i].rejects);
+		if (!a[i].active) {
+			fprintf(g->out, "    exit: ");
+			gx_print_exit_info(g, g->out, &a[i].exit);
+		}
+	}
+}
+
+static void json_attachments(struct gx_json *j, const struct gmem_policy_attach *a, int n)
+{
+	char name[GMEM_NAME_LEN + 1];
+	int i;
+
+	gx_json_arr_begin(j, "attachments");
+	for (i = 0; i < n && i < MAX_ATTACH; i++) {
+		gx_json_obj_begin(j, NULL);
+		gx_json_str(j, "name", gx_cstr(name, a[i].name, sizeof(a[i].name)));
+		gx_json_u64(j, "cgroup_id", a[i].cgroup_id);
+		gx_json_bool(j, "active", a[i].active);
+		gx_json_u64(j, "since_ns", a[i].since_ns);
+		gx_json_u64(j, "hook_calls", a[i].hook_calls);
+		gx_json_u64(j, "hook_ns", a[i].hook_ns);
+		gx_json_u64(j, "rejects", a[i].rejects);
+		gx_json_str(j, "exit", gmem_exit_kind_str(a[i].exit.kind));
+		gx_json_obj_end(j);
+	}
+	gx_json_arr_end(j);
+}
+
 int cmd_status(struct gmemctl *g, int argc, char **argv)
 {
+	struct gmem_policy_attach att[MAX_ATTACH];
+	int nr_att;
 	struct gmem_policy_status st;
 	char pin[GMEM_POLICY_NAME_MAX + 256];
 	struct gx_json j;
@@ -58,10 +107,14 @@ int cmd_status(struct gmemctl *g, int argc, char **argv)
 	if (err)
 		return gx_fail(g, err, "cannot read the policy status");
 	pinned = gmem_policy_pinned(pin, sizeof(pin));
+	nr_att = gmem_policy_list(att, MAX_ATTACH);
+	if (nr_att < 0)
+		return gx_fail(g, nr_att, "cannot list the policy attachments");
 	if (g->json) {
 		gx_json_init(&j);
 		gx_json_obj_begin(&j, NULL);
 		gx_json_status(&j, &st);
+		json_attachments(&j, att, nr_att);
 		if (pinned > 0)
 			gx_json_str(&j, "pinned", pin);	/* the pin name; "name" is the ops name */
 		else
@@ -70,6 +123,7 @@ int cmd_status(struct gmemctl *g, int argc, char **argv)
 		return gx_json_emit(g, &j);
 	}
 	print_status(g, &st, pinned > 0 ? pin : NULL);
+	print_attachments(g, att, nr_att);
 	return GX_OK;
 }
 

@@ -9,7 +9,7 @@
 const struct gmemctl_cmd gmemctl_cmds[] = {
 	{
 		.name = "load",
-		.args = "<name|path.bpf.o> [--set key=value ...] [--pin]",
+		.args = "<name|path.bpf.o> [--set key=value ...] [--cgroup PATH] [--pin] [--replace]",
 		.summary = "load and attach a BPF memory policy",
 		.help =
 		"  --set key=value  set a tunable before loading (repeatable); integers take\n"
@@ -18,19 +18,28 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		"  --pin            pin the policy under the bpffs pin dir and return; it stays\n"
 		"                   in charge until 'gmemctl unload'. Without --pin, gmemctl\n"
 		"                   keeps the policy attached until SIGINT/SIGTERM, and exits 9\n"
-		"                   with the kernel's reason if the policy is ejected.\n",
+		"                   with the kernel's reason if the policy is ejected.\n"
+		"  --replace        swap the pinned policy for this one atomically (no moment\n"
+		"                   where the built-in policy decides); the new policy is\n"
+		"                   pinned under its own name. Fails, changing nothing, when\n"
+		"                   no policy is pinned.\n"
+		"  --cgroup PATH    attach to cgroup v2 directory PATH instead of system-wide:\n"
+		"                   the policy decides for objects created in PATH or below\n"
+		"                   (the nearest attachment wins), the system-wide policy or\n"
+		"                   the built-in one for the rest. Pinned as NAME-cg<id>.\n"
+		"                   With --replace: replace the policy pinned on PATH.\n",
 		.run = cmd_load,
 	},
 	{
 		.name = "unload",
-		.args = "[name]",
+		.args = "[name | --cgroup PATH]",
 		.summary = "detach the pinned policy (the built-in policy takes over)",
 		.run = cmd_unload,
 	},
 	{
 		.name = "status",
 		.args = "",
-		.summary = "the policy in charge, its counters and the last exit record",
+		.summary = "the policy in charge, every attachment, counters, last exit record",
 		.run = cmd_status,
 	},
 	{

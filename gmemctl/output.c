@@ -71,6 +71,7 @@ void gx_json_status(struct gx_json *j, const struct gmem_policy_status *st)
 		gx_json_u64(j, gmem_reject_str(r), st->rejects[r]);
 	gx_json_obj_end(j);
 	gx_json_u64(j, "fallbacks", st->fallbacks);
+	gx_json_u64(j, "unattended", st->unattended);
 	gx_json_u64(j, "loads", st->loads);
 	gx_json_u64(j, "ejections", st->ejections);
 	json_exit_info(j, "last_exit", &st->last_exit);

@@ -40,6 +40,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
 #include "gm_internal.h"
@@ -78,6 +79,7 @@ static struct {
 	atomic64_t hook_ns;
 	atomic64_t loads;
 	atomic64_t ejections;
+	atomic64_t unattended;
 	struct gmem_exit_info last_exit;	/* gm_eject_lock */
 } gm_bstat;
 
@@ -121,6 +123,7 @@ static void gm_eject_record(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
 	strscpy(ei->policy, pol->name);
 	strscpy(ei->reason, gm_exit_reason[kind]);
 	strscpy(ei->msg, msg);
+	pol->exit = *ei;
 	trace_gmem_policy_eject(pol->name, kind, msg);
 	if (kind != GMEM_EXIT_UNREG)
 		atomic64_inc(&gm_bstat.ejections);
@@ -139,7 +142,11 @@ static bool gm_eject_mark(struct gm_bpf_policy *pol, enum gmem_exit_kind kind,
 	spin_lock_irqsave(&gm_eject_lock, flags);
 	first = !pol->ejected;
 	if (first) {
-		pol->ejected = true;
+		/*
+		 * Release: a reader that sees the flag also sees a successor
+		 * published before it (gm_bpf_update(), gm_active_get()).
+		 */
+		smp_store_release(&pol->ejected, true);
 		if (rcu_access_pointer(gm_active) == pol)
 			RCU_INIT_POINTER(gm_active, NULL);
 		gm_eject_record(pol, kind, msg);
@@ -260,6 +267,7 @@ void gm_bpf_note_reject(enum gmem_reject why)
 	pol = call ? call->pol : rcu_dereference(gm_active);
 	if (!pol || READ_ONCE(pol->ejected))
 		goto out;
+	atomic64_inc(&pol->rejects);
 	now = ktime_get_ns();
 	start = atomic64_read(&pol->reject_start_ns);
 	if (now - start > GM_REJECT_WINDOW_NS &&
@@ -349,6 +357,8 @@ static void gm_hook_end(struct gm_hook_call *call)
 	preempt_enable();
 	atomic64_inc(&gm_bstat.hook_calls);
 	atomic64_add(dt, &gm_bstat.hook_ns);
+	atomic64_inc(&pol->hook_calls);
+	atomic64_add(dt, &pol->hook_ns);
 	used = gm_op_charge(dt);
 	if (READ_ONCE(pol->ejected))
 		return;
@@ -368,20 +378,55 @@ static void gm_hook_end(struct gm_hook_call *call)
 }
 
 /*
- * The active policy if it implements the hook at @hook_off in struct
- * gmem_ops; then @call is set up for it. Caller holds rcu_read_lock().
+ * The policy in charge, or NULL. A replace (gm_bpf_update()) publishes the
+ * new policy before it marks the old one ejected, so a reader that loaded
+ * the old pointer just before the swap and then sees it ejected finds the
+ * new one on a second look: no decision of a replace falls to the built-in.
+ * Caller holds rcu_read_lock().
  */
-static struct gm_bpf_policy *gm_hook_get(struct gm_hook_call *call, size_t hook_off,
-					 const char *hook)
+struct gm_bpf_policy *gm_active_get(void)
 {
 	struct gm_bpf_policy *pol = rcu_dereference(gm_active);
 
-	if (!pol || READ_ONCE(pol->ejected) || !*(void **)((char *)pol->ops + hook_off))
+	if (pol && smp_load_acquire(&pol->ejected))
+		pol = rcu_dereference(gm_active);
+	return pol && !smp_load_acquire(&pol->ejected) ? pol : NULL;
+}
+
+/* @pol if it implements the hook at @hook_off in struct gmem_ops; then @call is set up for it. */
+static struct gm_bpf_policy *gm_hook_setup(struct gm_bpf_policy *pol, struct gm_hook_call *call,
+					   size_t hook_off, const char *hook)
+{
+	if (!pol || !*(void **)((char *)pol->ops + hook_off))
 		return NULL;
 	memset(call, 0, offsetof(struct gm_hook_call, eject_msg));
 	call->pol = pol;
 	call->hook = hook;
 	return pol;
+}
+
+/* A notification hook of @obj's policy. Caller holds rcu_read_lock(). */
+static struct gm_bpf_policy *gm_hook_get(struct gm_hook_call *call, struct gm_object *obj,
+					 size_t hook_off, const char *hook)
+{
+	return gm_hook_setup(gm_obj_policy(obj), call, hook_off, hook);
+}
+
+/*
+ * A decision hook (fault, prefetch, evict) of @obj's policy. With no
+ * policy in charge of @obj the built-in decides "unattended": counted once a first
+ * policy was attached since module load, so that a gap between two
+ * policies (unload, then load) shows in the status while a replace, which
+ * has none, keeps the count still. Caller holds rcu_read_lock().
+ */
+static struct gm_bpf_policy *gm_decision_get(struct gm_hook_call *call, struct gm_object *obj,
+					     size_t hook_off, const char *hook)
+{
+	struct gm_bpf_policy *pol = gm_obj_policy(obj);
+
+	if (!pol && atomic64_read(&gm_bstat.loads))
+		atomic64_inc(&gm_bstat.unattended);
+	return gm_hook_setup(pol, call, hook_off, hook);
 }
 
 #define GM_HOOK(name)	offsetof(struct gmem_ops, name), #name
@@ -425,9 +470,15 @@ struct gm_evict_req *gm_bpf_cur_evict(void)
 	return call ? call->evict : NULL;
 }
 
-bool gm_bpf_in_charge(void)
+/* Is a BPF policy (still) in charge of @obj? */
+bool gm_bpf_in_charge(struct gm_object *obj)
 {
-	return rcu_access_pointer(gm_active) != NULL;
+	bool ret;
+
+	rcu_read_lock();
+	ret = gm_obj_policy(obj) != NULL;
+	rcu_read_unlock();
+	return ret;
 }
 
 bool gm_bpf_fault(struct gm_fault_req *req, int *place)
@@ -436,7 +487,7 @@ bool gm_bpf_fault(struct gm_fault_req *req, int *place)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(fault));
+	pol = gm_decision_get(&call, req->blk->obj, GM_HOOK(fault));
 	if (pol) {
 		gm_hook_begin(&call);
 		*place = pol->ops->fault(&req->ctx);
@@ -452,7 +503,7 @@ bool gm_bpf_prefetch(struct gm_fault_req *req)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(prefetch));
+	pol = gm_decision_get(&call, req->blk->obj, GM_HOOK(prefetch));
 	if (pol) {
 		call.fault = req;
 		gm_hook_begin(&call);
@@ -469,7 +520,7 @@ bool gm_bpf_evict(struct gm_evict_req *req)
 	struct gm_hook_call call;
 	struct gm_bpf_policy *pol;
 
-	pol = gm_hook_get(&call, GM_HOOK(evict));
+	pol = gm_decision_get(&call, req->busy ? req->busy->obj : NULL, GM_HOOK(evict));
 	if (pol) {
 		call.evict = req;
 		gm_hook_begin(&call);
@@ -485,7 +536,7 @@ void gm_bpf_obj_init(struct gm_object *obj)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(obj_init));
+	pol = gm_hook_get(&call, obj, GM_HOOK(obj_init));
 	if (pol) {
 		gm_hook_begin(&call);
 		pol->ops->obj_init(obj->id, obj->start, obj->size, obj->nr_blocks);
@@ -500,7 +551,7 @@ void gm_bpf_obj_exit(struct gm_object *obj)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(obj_exit));
+	pol = gm_hook_get(&call, obj, GM_HOOK(obj_exit));
 	if (pol) {
 		gm_hook_begin(&call);
 		pol->ops->obj_exit(obj->id);
@@ -515,7 +566,7 @@ void gm_bpf_activated(struct gm_block *blk, u32 how)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(activated));
+	pol = gm_hook_get(&call, blk->obj, GM_HOOK(activated));
 	if (pol) {
 		gm_hook_begin(&call);
 		pol->ops->activated(blk->dev, gm_blk_id(blk), how);
@@ -530,7 +581,7 @@ void gm_bpf_accessed(struct gm_block *blk, bool write)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(accessed));
+	pol = gm_hook_get(&call, blk->obj, GM_HOOK(accessed));
 	if (pol) {
 		gm_hook_begin(&call);
 		pol->ops->accessed(blk->dev, gm_blk_id(blk), write);
@@ -545,7 +596,7 @@ void gm_bpf_evicted(struct gm_block *blk)
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(evicted));
+	pol = gm_hook_get(&call, blk->obj, GM_HOOK(evicted));
 	if (pol) {
 		gm_hook_begin(&call);
 		pol->ops->evicted(blk->dev, gm_blk_id(blk));
@@ -560,7 +611,7 @@ void gm_bpf_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 val
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
-	pol = gm_hook_get(&call, GM_HOOK(advise));
+	pol = gm_hook_get(&call, obj, GM_HOOK(advise));
 	if (pol) {
 		gm_hook_begin(&call);
 		pol->ops->advise(obj->id, first, nr, advice, value);
@@ -632,9 +683,45 @@ void gm_bpf_status(struct gmem_policy_status *st)
 	st->hook_ns = atomic64_read(&gm_bstat.hook_ns);
 	st->loads = atomic64_read(&gm_bstat.loads);
 	st->ejections = atomic64_read(&gm_bstat.ejections);
+	st->unattended = atomic64_read(&gm_bstat.unattended);
 	spin_lock_irq(&gm_eject_lock);
 	st->last_exit = gm_bstat.last_exit;
 	spin_unlock_irq(&gm_eject_lock);
+}
+
+/* GMEM_IOC_POLICY_LIST: every registered attachment. */
+int gm_bpf_policy_list(struct gmem_policy_list *req)
+{
+	struct gmem_policy_attach __user *ubuf = u64_to_user_ptr(req->buf_ptr);
+	struct gmem_policy_attach a;
+	struct gm_bpf_policy *pol;
+	u32 n = 0;
+	int err = 0;
+
+	mutex_lock(&gm_policy_mutex);
+	list_for_each_entry(pol, &gm_bpf_policies, node) {
+		if (n < req->capacity) {
+			memset(&a, 0, sizeof(a));
+			strscpy(a.name, pol->name);
+			a.cgroup_id = pol->cgroup_id;
+			a.since_ns = pol->since_ns;
+			a.hook_calls = atomic64_read(&pol->hook_calls);
+			a.hook_ns = atomic64_read(&pol->hook_ns);
+			a.rejects = atomic64_read(&pol->rejects);
+			spin_lock_irq(&gm_eject_lock);
+			a.active = !pol->ejected;
+			a.exit = pol->exit;
+			spin_unlock_irq(&gm_eject_lock);
+			if (copy_to_user(&ubuf[n], &a, sizeof(a))) {
+				err = -EFAULT;
+				break;
+			}
+		}
+		n++;
+	}
+	mutex_unlock(&gm_policy_mutex);
+	req->count = n;
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -645,7 +732,7 @@ static DECLARE_DELAYED_WORK(gm_watchdog_work, gm_watchdog_fn);
 static bool gm_watchdog_stopping;
 
 /*
- * Look at every CPU's running hook call: one of the active policy that
+ * Look at every CPU's running hook call: one of a registered policy that
  * started more than watchdog_ms ago gets the policy ejected now, while it
  * still runs (its kfuncs stop acting; no new call reaches the policy).
  */
@@ -658,10 +745,11 @@ static void gm_watchdog_fn(struct work_struct *work)
 	int cpu;
 
 	rcu_read_lock();
-	pol = rcu_dereference(gm_active);
 	for_each_online_cpu(cpu) {
 		run = per_cpu_ptr(&gm_running, cpu);
-		if (!wd || !pol || READ_ONCE(run->pol) != pol)
+		pol = READ_ONCE(run->pol);
+		/* Only a policy still registered may be dereferenced. */
+		if (!wd || !pol || (pol != rcu_dereference(gm_active) && !gm_att_has(pol)))
 			continue;
 		start = READ_ONCE(run->start_ns);
 		if (now <= start || now - start <= wd)

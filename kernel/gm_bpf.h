@@ -56,6 +56,11 @@ struct gmem_ops {
 	void (*advise)(u32 obj, u32 first, u32 nr, u32 advice, u64 value);
 	u64 flags;			/* must be 0: reserved */
 	char name[GMEM_NAME_LEN];	/* non-empty, printable */
+	/*
+	 * 0: system-wide. Else the id of a cgroup v2 directory: the policy
+	 * decides for objects created in it or below (gm_bpf_attach.c).
+	 */
+	u64 cgroup_id;
 };
 
 /* bpf_gmem_block_state() output; lives on the BPF program's stack. */
@@ -88,6 +93,7 @@ enum gmem_block_flags {
 struct gm_bpf_policy {
 	struct gmem_ops *ops;		/* valid until .unreg returns */
 	char name[GMEM_NAME_LEN];
+	u64 cgroup_id;			/* 0: system-wide (gm_bpf_attach.c) */
 	bool ejected;			/* no longer in charge; gm_eject_lock */
 	u64 since_ns;			/* CLOCK_REALTIME of attach */
 	struct list_head node;		/* on gm_bpf_policies, gm_policy_mutex */
@@ -96,6 +102,9 @@ struct gm_bpf_policy {
 	struct work_struct eject_work;	/* finishes an ejection from a hook */
 	atomic64_t reject_start_ns;	/* invalid-decision window */
 	atomic_t window_rejects;
+	/* This attachment's own counters and exit record (GMEM_IOC_POLICY_LIST). */
+	atomic64_t hook_calls, hook_ns, rejects;
+	struct gmem_exit_info exit;	/* gm_eject_lock */
 };
 
 /* The hook call running on this CPU (per-call state; kfuncs read it). */
@@ -113,6 +122,17 @@ extern struct mutex gm_policy_mutex;
 extern struct gm_bpf_policy __rcu *gm_active;	/* in charge; NULL: built-in */
 extern struct list_head gm_bpf_policies;	/* registered: active or ejected */
 
+/* gm_bpf.c: the system-wide policy in charge, or NULL; RCU held. */
+struct gm_bpf_policy *gm_active_get(void);
+
+/* gm_bpf_attach.c: per-cgroup attachments. */
+struct gm_bpf_policy *gm_obj_policy(struct gm_object *obj);	/* RCU held */
+bool gm_att_has(const struct gm_bpf_policy *pol);		/* RCU held */
+struct gm_bpf_policy *gm_att_find(u64 cgid);			/* gm_policy_mutex */
+int gm_att_set(struct gm_bpf_policy *old, struct gm_bpf_policy *pol);	/* gm_policy_mutex */
+int gm_att_check_cgroup(u64 cgid);
+void gm_att_exit(void);
+
 /* gm_policy.c: count an invalid BPF decision (may eject the policy). */
 void gm_policy_reject(enum gmem_reject why);
 
@@ -126,7 +146,8 @@ void gm_bpf_activated(struct gm_block *blk, u32 how);
 void gm_bpf_accessed(struct gm_block *blk, bool write);
 void gm_bpf_evicted(struct gm_block *blk);
 void gm_bpf_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 value);
-bool gm_bpf_in_charge(void);
+bool gm_bpf_in_charge(struct gm_object *obj);
+int gm_bpf_policy_list(struct gmem_policy_list *req);
 
 /* gm_bpf.c: safety. */
 void gm_bpf_note_reject(enum gmem_reject why);

@@ -127,11 +127,18 @@ void gm_plist_destroy_all(struct gm_bpf_policy *pol)
 	spin_unlock(&gm_plist_lock);
 }
 
-/* A block id a policy decided on; unknown ids count as invalid decisions. */
+/*
+ * A block id a policy decided on; unknown ids count as invalid decisions.
+ * A policy decides only for its own tenant's blocks (gm_bpf_attach.c): a
+ * block of an object another attachment decides for is unknown to it, so a
+ * tenant's policy never nominates or lists another tenant's blocks.
+ */
 static struct gm_block *gm_decided_block(u64 blk_id)
 {
 	struct gm_block *blk = gm_block_by_id(blk_id);
 
+	if (blk && gm_obj_policy(blk->obj) != gm_bpf_caller())
+		blk = NULL;
 	if (!blk)
 		gm_policy_reject(GMEM_REJ_BAD_ID);
 	return blk;

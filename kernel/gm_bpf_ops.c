@@ -5,7 +5,8 @@
  * A policy is a struct gmem_ops map attached with a BPF link (or a plain
  * struct_ops map update). .reg makes it the active policy; from then on the
  * dispatcher (gm_policy.c) asks it first. One policy is in charge at a time:
- * a second .reg fails with -EBUSY; BPF_LINK_UPDATE (.update) replaces the
+ * per attachment point (system-wide, or one cgroup: gm_bpf_attach.c): a
+ * second .reg there fails with -EBUSY; BPF_LINK_UPDATE (.update) replaces the
  * active policy atomically, with no moment where the built-in one decides.
  * .unreg (link released, loader died) ejects it; an ejected policy stays
  * registered until .unreg, which then only frees it: a newer policy is never
@@ -52,6 +53,7 @@ static struct gm_bpf_policy *gm_bpf_policy_new(void *kdata)
 		return NULL;
 	pol->ops = kdata;
 	strscpy(pol->name, pol->ops->name);
+	pol->cgroup_id = pol->ops->cgroup_id;
 	gm_bpf_policy_init(pol);
 	return pol;
 }
@@ -82,20 +84,31 @@ static int gm_bpf_reg(void *kdata, struct bpf_link *link)
 	if (!pol)
 		return -ENOMEM;
 	mutex_lock(&gm_policy_mutex);
-	cur = gm_bpf_active_locked();
+	cur = pol->cgroup_id ? gm_att_find(pol->cgroup_id) : gm_bpf_active_locked();
 	if (cur) {
-		pr_info_ratelimited("gmem: cannot attach policy %s: policy %s is active\n",
-			pol->name, cur->name);
+		pr_info_ratelimited("gmem: cannot attach policy %s: policy %s is active%s\n",
+			pol->name, cur->name, pol->cgroup_id ? " for that cgroup" : "");
 		err = -EBUSY;
 		goto out_free;
 	}
-	err = gm_bpf_run_init(pol);
+	err = pol->cgroup_id ? gm_att_check_cgroup(pol->cgroup_id) : 0;
+	if (!err)
+		err = gm_bpf_run_init(pol);
 	if (err)
 		goto out_free;
+	if (pol->cgroup_id) {
+		err = gm_att_set(NULL, pol);
+		if (err) {
+			gm_bpf_eject_now(pol, GMEM_EXIT_UNREG, "no room for the attachment");
+			goto out_free;
+		}
+	}
 	list_add(&pol->node, &gm_bpf_policies);
 	gm_bpf_count_load();
-	rcu_assign_pointer(gm_active, pol);
-	pr_info_ratelimited("gmem: policy %s attached\n", pol->name);
+	if (!pol->cgroup_id)
+		rcu_assign_pointer(gm_active, pol);
+	pr_info_ratelimited("gmem: policy %s attached%s\n", pol->name,
+			    pol->cgroup_id ? " to a cgroup" : "");
 	mutex_unlock(&gm_policy_mutex);
 	return 0;
 
@@ -112,6 +125,10 @@ static void gm_bpf_unreg(void *kdata, struct bpf_link *link)
 	mutex_lock(&gm_policy_mutex);
 	pol = gm_bpf_find(kdata);
 	if (!WARN_ON_ONCE(!pol)) {
+		/* Out of the table first: the ejection's grace period covers its readers. */
+		if (pol->cgroup_id && gm_att_set(pol, NULL))
+			pr_warn("gmem: policy %s: cannot shrink the attachment table; it stays, ejected\n",
+				pol->name);
 		gm_bpf_eject_now(pol, GMEM_EXIT_UNREG, link ? "link released" : "map deleted");
 		list_del(&pol->node);
 		kfree(pol);
@@ -136,7 +153,13 @@ static int gm_bpf_update(void *kdata, void *old_kdata, struct bpf_link *link)
 	err = -ENOENT;
 	if (WARN_ON_ONCE(!old))
 		goto out_free;
-	cur = gm_bpf_active_locked();
+	err = -EINVAL;
+	if (pol->cgroup_id != old->cgroup_id) {
+		pr_info_ratelimited("gmem: cannot replace policy %s by %s: attached elsewhere\n",
+			old->name, pol->name);
+		goto out_free;
+	}
+	cur = pol->cgroup_id ? gm_att_find(pol->cgroup_id) : gm_bpf_active_locked();
 	err = -EBUSY;
 	if (cur && cur != old) {
 		pr_info_ratelimited("gmem: cannot attach policy %s: policy %s is active\n",
@@ -146,10 +169,19 @@ static int gm_bpf_update(void *kdata, void *old_kdata, struct bpf_link *link)
 	err = gm_bpf_run_init(pol);
 	if (err)
 		goto out_free;
+	if (pol->cgroup_id) {
+		/* The table still holds @old when a cgroup policy was ejected. */
+		err = gm_att_set(gm_att_find(pol->cgroup_id) ? old : NULL, pol);
+		if (err) {
+			gm_bpf_eject_now(pol, GMEM_EXIT_UNREG, "no room for the attachment");
+			goto out_free;
+		}
+	}
 	list_add(&pol->node, &gm_bpf_policies);
 	gm_bpf_count_load();
 	/* The new policy is in charge before the old one stops: no gap. */
-	rcu_assign_pointer(gm_active, pol);
+	if (!pol->cgroup_id)
+		rcu_assign_pointer(gm_active, pol);
 	snprintf(msg, sizeof(msg), "replaced by %s", pol->name);
 	gm_bpf_eject_now(old, GMEM_EXIT_UNREG, msg);
 	list_del(&old->node);
@@ -197,6 +229,9 @@ static int gm_bpf_init_member(const struct btf_type *t, const struct btf_member 
 	case offsetof(struct gmem_ops, name):
 		err = gm_bpf_copy_name(ops->name, uops->name);
 		return err ?: 1;
+	case offsetof(struct gmem_ops, cgroup_id):
+		ops->cgroup_id = uops->cgroup_id;
+		return 1;
 	}
 	return 0;
 }
@@ -329,5 +364,6 @@ void gm_bpf_exit(void)
 		kfree(pol);
 	}
 	mutex_unlock(&gm_policy_mutex);
+	gm_att_exit();
 	gm_bpf_safety_exit();
 }

@@ -110,6 +110,7 @@ struct gm_object {
 	struct user_struct *user;	/* owner's uid: pinned HBM is charged to it */
 	pid_t owner_pid;
 	struct cgroup *cgrp;		/* creator's cgroup v2 (ref held): its tenant */
+	atomic64_t att_cache;		/* its policy attachment (gm_bpf_attach.c) */
 	unsigned long start, size;	/* user VA range (block aligned start) */
 	unsigned long pgoff;		/* file offset base, for unmap_mapping_range() */
 	struct address_space *mapping;

@@ -161,7 +161,7 @@ int gm_policy_fault(struct gm_fault_req *req)
 
 	if (!gm_bpf_fault(req, &place))
 		return gm_builtin_fault(req);
-	if (!gm_bpf_in_charge()) {
+	if (!gm_bpf_in_charge(req->blk->obj)) {
 		/* Ejected during the call: its answer is not trusted. */
 		gm_policy_fallback();
 		return gm_builtin_fault(req);
@@ -184,7 +184,7 @@ int gm_policy_fault(struct gm_fault_req *req)
 void gm_policy_prefetch(struct gm_fault_req *req)
 {
 	if (gm_bpf_prefetch(req)) {
-		if (gm_bpf_in_charge())
+		if (gm_bpf_in_charge(req->blk->obj))
 			return;
 		gm_policy_fallback();
 	}
@@ -252,6 +252,11 @@ void gm_policy_status(struct gmem_policy_status *st)
 		st->rejects[i] = atomic64_read(&gm_rejects[i]);
 	st->fallbacks = atomic64_read(&gm_fallbacks);
 	gm_bpf_status(st);
+}
+
+int gm_policy_list(struct gmem_policy_list *req)
+{
+	return gm_bpf_policy_list(req);
 }
 
 int gm_policy_init(void)

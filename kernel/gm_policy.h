@@ -111,6 +111,8 @@ void gm_policy_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 
 
 /* Status for GMEM_IOC_POLICY_STATUS. */
 void gm_policy_status(struct gmem_policy_status *st);
+/* GMEM_IOC_POLICY_LIST: every attachment (system-wide and per cgroup). */
+int gm_policy_list(struct gmem_policy_list *req);
 
 /* The built-in C policy (gm_builtin.c), also the fallback for BPF. */
 int gm_builtin_fault(struct gm_fault_req *req);

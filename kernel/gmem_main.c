@@ -63,6 +63,19 @@ static long gm_policy_status_ioctl(void __user *uarg)
 	return ret;
 }
 
+static long gm_policy_list_ioctl(void __user *uarg)
+{
+	struct gmem_policy_list req;
+	long ret;
+
+	if (copy_from_user(&req, uarg, sizeof(req)))
+		return -EFAULT;
+	ret = gm_policy_list(&req);
+	if (!ret && copy_to_user(uarg, &req, sizeof(req)))
+		ret = -EFAULT;
+	return ret;
+}
+
 static long gm_nr_devices_ioctl(u32 __user *uarg)
 {
 	u32 n;
@@ -90,6 +103,8 @@ static long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gm_global_stats_ioctl(uarg);
 	case GMEM_IOC_POLICY_STATUS:
 		return gm_policy_status_ioctl(uarg);
+	case GMEM_IOC_POLICY_LIST:
+		return gm_policy_list_ioctl(uarg);
 	case GMEM_IOC_NR_DEVICES:
 		return gm_nr_devices_ioctl(uarg);
 	case GMEM_IOC_TRACE_START:

@@ -70,6 +70,12 @@ $(LIBGMEM_PC): libgmempolicy/gmempolicy.pc.in $(LIB_PREFIX_STAMP)
 # (tests/guest/test_libgmem.c, built by the tests.mk pattern rule).
 $(BUILD)/tests/guest/test_libgmem: $(LIBGMEM_A)
 $(BUILD)/tests/guest/test_libgmem: GUEST_TEST_LDLIBS += $(LIBGMEM_A) $(LIBGMEM_LDLIBS)
+# The live switch test (gmem_policy_replace under a workload).
+$(BUILD)/tests/guest/test_live_switch: $(LIBGMEM_A)
+$(BUILD)/tests/guest/test_live_switch: GUEST_TEST_LDLIBS += $(LIBGMEM_A) $(LIBGMEM_LDLIBS)
+# Policies per cgroup: plain libbpf policies (maps read back) and the library.
+$(BUILD)/tests/guest/test_policy_cgroup: $(LIBGMEM_A)
+$(BUILD)/tests/guest/test_policy_cgroup: GUEST_TEST_LDLIBS += $(LIBGMEM_A) $(LIBGMEM_LDLIBS)
 
 # ---- install / uninstall ----------------------------------------------------
 # Directories follow the GNU names, each overridable (a Debian multiarch

@@ -166,13 +166,69 @@ const char *gmem_policy_messages(const struct gmem_policy *p);
 int gmem_policy_attach(struct gmem_policy *p);
 
 /*
- * Pin the attached policy's link at <pin dir>/<name> so that it stays in
+ * Pin the attached policy's link at <pin dir>/<name> (<name>-cg<cgroup id>
+ * for a cgroup attachment) so that it stays in
  * charge after the process exits; a stale pin of the same name (its policy
  * no longer in charge, necessarily, since @p is) is replaced.
  * Errors: -EINVAL not attached, -ENOENT no bpffs at the pin dir's parent,
  * -EPERM, -ENAMETOOLONG.
  */
 int gmem_policy_pin(struct gmem_policy *p);
+
+/*
+ * Live switch: put @p in charge in place of the running policy, atomically
+ * (BPF_LINK_UPDATE of the running policy's link): the kernel publishes @p
+ * before it retires the old policy, so the built-in policy makes no decision
+ * in between (struct gmem_policy_status.unattended stays still).
+ * @p:   an opened policy, tunables set; loaded here unless it already is (a
+ *       policy replaced earlier may be swapped back in). Not attached.
+ * @old: the running policy if this process holds it (gmem_policy_attach()),
+ *       or NULL to replace the pinned one (gmem_policy_pin(), `gmemctl load
+ *       --pin`).
+ * On success @p holds the link (and, if it was pinned, the pin, renamed to
+ * <pin dir>/<@p's name>); @old holds nothing but stays loaded. The old
+ * policy's exit hook has run and its exit record says "replaced by ...".
+ * On failure nothing changed: the old policy is still in charge.
+ * Errors: -EINVAL bad arguments (@p attached, @old not attached); -ENOENT
+ * no policy is pinned (nothing to replace: a policy held by a running
+ * `gmemctl load` without --pin cannot be replaced from another process);
+ * -ENOLINK the pinned link was detached; an error of gmem_policy_load();
+ * -EPERM; or the kernel's refusal of the new policy (its init hook, -EBUSY
+ * another policy is in charge).
+ */
+int gmem_policy_replace(struct gmem_policy *p, struct gmem_policy *old);
+
+/*
+ * Policies per cgroup. A policy attaches system-wide (the default) or to a
+ * cgroup v2 directory: then it decides for the objects created by processes
+ * in that cgroup or below (the nearest attachment up the tree wins), and
+ * the system-wide policy, else the built-in one, for everything else. Each
+ * attachment has its own lists, counters, exit record and ejection; one
+ * policy per attach point (-EBUSY from gmem_policy_attach() otherwise).
+ *
+ * gmem_cgroup_id: the id of cgroup v2 directory @path into *@id.
+ *   Errors: -ENOENT, -ENOTDIR, -EINVAL (not on cgroup2), -EACCES.
+ * gmem_policy_set_cgroup: attach @p to @path when it is attached (NULL:
+ *   system-wide). Before gmem_policy_load(). Errors: those of
+ *   gmem_cgroup_id(), -EALREADY loaded, -ENOTSUP the policy's struct
+ *   gmem_ops has no cgroup_id member (built against an old gmem_vmlinux.h).
+ * gmem_policy_cgroup: the cgroup id set (0: system-wide).
+ * gmem_policy_list: every registered attachment (GMEM_IOC_POLICY_LIST),
+ *   up to @capacity into @buf (NULL: just count). Returns how many there
+ *   are (may exceed @capacity) or -errno.
+ */
+int gmem_cgroup_id(const char *path, uint64_t *id);
+int gmem_policy_set_cgroup(struct gmem_policy *p, const char *path);
+uint64_t gmem_policy_cgroup(const struct gmem_policy *p);
+int gmem_policy_list(struct gmem_policy_attach *buf, unsigned int capacity);
+/*
+ * Detach the pinned policy attached to cgroup directory @path (pins of
+ * cgroup attachments are named <policy>-cg<cgroup id>). Returns 1, or
+ * -ENOENT none pinned there, or an error of gmem_cgroup_id()/unpin.
+ */
+int gmem_policy_unpin_cgroup(const char *path);
+/* Pin name of the policy attached to cgroup @cgid into @buf; 1 found, 0 none, -errno. */
+int gmem_policy_pinned_cgroup(uint64_t cgid, char *buf, size_t len);
 
 /*
  * Wait up to @timeout_ms (-1: forever) for the policy to stop being in

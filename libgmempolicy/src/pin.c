@@ -9,9 +9,11 @@
  * unpinning at once race as they would with bpftool: the kernel's single
  * attach slot (EBUSY) is what keeps two policies from being in charge.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,16 +29,42 @@ static int pin_path(const char *name, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+#define CG_SUFFIX	"-cg"
+
+int gm_pin_name(const struct gmem_policy *p, char *buf, size_t len)
+{
+	int n = p->cgroup_id ?
+		snprintf(buf, len, "%s" CG_SUFFIX "%llu", p->name, (unsigned long long)p->cgroup_id) :
+		snprintf(buf, len, "%s", p->name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The cgroup id a pin name ends with ("<name>-cg<id>"), or 0 for a system-wide pin. */
+static uint64_t pin_cgroup(const char *pin)
+{
+	const char *s = strrchr(pin, '-');
+	char *end;
+	unsigned long long id;
+
+	if (!s || strncmp(s, CG_SUFFIX, strlen(CG_SUFFIX)) || !isdigit(s[3]))
+		return 0;
+	id = strtoull(s + 3, &end, 10);
+	return *end ? 0 : id;
+}
+
 int gmem_policy_pin(struct gmem_policy *p)
 {
-	char path[4096];
+	char path[4096], name[GMEM_POLICY_NAME_MAX + 32];
 	int err;
 
 	if (!p->link)
 		return -EINVAL;
 	if (p->pinned)
 		return -EALREADY;
-	err = pin_path(p->name, path, sizeof(path));
+	err = gm_pin_name(p, name, sizeof(name));
+	if (!err)
+		err = pin_path(name, path, sizeof(path));
 	if (err)
 		return err;
 	if (mkdir(gmem_pin_dir(), 0700) && errno != EEXIST)
@@ -109,7 +137,8 @@ int gmem_policy_unpin(const char *name)
 	return err ? err : n;
 }
 
-int gmem_policy_pinned(char *buf, size_t len)
+/* The first pin at attach point @cgid (0: system-wide) into @buf. */
+static int pinned_at(uint64_t cgid, char *buf, size_t len)
 {
 	struct dirent *de;
 	int found = 0;
@@ -119,7 +148,7 @@ int gmem_policy_pinned(char *buf, size_t len)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || pin_cgroup(de->d_name) != cgid)
 			continue;
 		if (strlen(de->d_name) >= len) {
 			found = -ENAMETOOLONG;
@@ -131,4 +160,28 @@ int gmem_policy_pinned(char *buf, size_t len)
 	}
 	closedir(d);
 	return found;
+}
+
+int gmem_policy_pinned(char *buf, size_t len)
+{
+	return pinned_at(0, buf, len);
+}
+
+int gmem_policy_pinned_cgroup(uint64_t cgid, char *buf, size_t len)
+{
+	return cgid ? pinned_at(cgid, buf, len) : -EINVAL;
+}
+
+int gmem_policy_unpin_cgroup(const char *path)
+{
+	char name[GMEM_POLICY_NAME_MAX + 32];
+	uint64_t cgid;
+	int err;
+
+	err = gmem_cgroup_id(path, &cgid);
+	if (!err)
+		err = pinned_at(cgid, name, sizeof(name));
+	if (err <= 0)
+		return err ? err : -ENOENT;
+	return gmem_policy_unpin(name);
 }

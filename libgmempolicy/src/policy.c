@@ -429,8 +429,11 @@ int gmem_policy_attach(struct gmem_policy *p)
 		p->link = NULL;
 		return norm_err(err);
 	}
+	p->kvalue_set = true;	/* libbpf gave the map its value */
 	/* Which attach was ours: gmem_policy_wait() watches for a later one. */
-	if (!gmem_policy_status(&st))
+	if (p->cgroup_id)
+		p->attach_seq = gm_cgroup_attach_since(p->cgroup_id);
+	else if (!gmem_policy_status(&st))
 		p->attach_seq = st.loads;
 	p->poll_ok = true;
 	return 0;
@@ -440,8 +443,11 @@ int gmem_policy_attach(struct gmem_policy *p)
 static int still_active(const struct gmem_policy *p)
 {
 	struct gmem_policy_status st;
-	int err = gmem_policy_status(&st);
+	int err;
 
+	if (p->cgroup_id)	/* a cgroup attachment is known by its attach time */
+		return p->attach_seq && gm_cgroup_attach_since(p->cgroup_id) == p->attach_seq;
+	err = gmem_policy_status(&st);
 	if (err)
 		return err;
 	return st.active && st.loads == p->attach_seq;

@@ -23,10 +23,17 @@ struct gmem_policy {
 	bool pinned;
 	bool poll_ok;			/* the link fd reports detach via POLLHUP */
 	uint64_t attach_seq;		/* status.loads right after our attach */
+	uint64_t cgroup_id;		/* attach point: 0 system-wide (attach.c) */
+	bool kvalue_set;		/* struct_ops map value given (replace.c) */
 	char *vlog;			/* kernel verifier log (kernel_log_buf) */
 	char *msgs;			/* captured libbpf and library messages */
 	size_t msgs_len, msgs_cap;
 };
+
+/* attach.c: since_ns of the active attachment of cgroup @cgid, 0 if none. */
+uint64_t gm_cgroup_attach_since(uint64_t cgid);
+/* pin.c: the pin name of @p: its name, plus "-cg<id>" when attached to a cgroup. */
+int gm_pin_name(const struct gmem_policy *p, char *buf, size_t len);
 
 /* Append one line to p->msgs (bounded; dropped when full). */
 void gm_policy_note(struct gmem_policy *p, const char *fmt, ...)

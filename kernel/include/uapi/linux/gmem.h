@@ -195,6 +195,7 @@ struct gmem_trace_read {
 #define GMEM_IOC_TRACE_STOP	_IO(GMEM_IOC_MAGIC, 8)
 #define GMEM_IOC_TRACE_READ	_IOWR(GMEM_IOC_MAGIC, 9, struct gmem_trace_read)
 #define GMEM_IOC_NR_DEVICES	_IOR(GMEM_IOC_MAGIC, 10, __u32)
+#define GMEM_IOC_POLICY_LIST	_IOWR(GMEM_IOC_MAGIC, 14, struct gmem_policy_list)
 
 /* ---------------- /dev/gmem_simN: the simulated accelerator ---------------- */
 
@@ -277,5 +278,29 @@ struct gmem_sim_clock {
 #define GMEM_SIM_IOC_LAUNCH	_IOWR(GMEM_SIM_IOC_MAGIC, 1, struct gmem_sim_launch)
 #define GMEM_SIM_IOC_WAIT	_IOWR(GMEM_SIM_IOC_MAGIC, 2, struct gmem_sim_wait)
 #define GMEM_SIM_IOC_CLOCK	_IOR(GMEM_SIM_IOC_MAGIC, 3, struct gmem_sim_clock)
+
+/*
+ * GMEM_IOC_POLICY_LIST: every registered policy attachment, system-wide
+ * (cgroup_id 0) and per cgroup v2 directory (cgroup_id: the directory's id,
+ * its inode number on cgroup2), including ejected ones until they are
+ * detached. Fills up to @capacity entries at @buf_ptr; @count is the total.
+ */
+struct gmem_policy_attach {
+	char name[GMEM_NAME_LEN];	/* the ops name */
+	__u64 cgroup_id;		/* 0: system-wide */
+	__u32 active;			/* 0: ejected (the exit record says why) */
+	__u32 pad;
+	__u64 since_ns;			/* CLOCK_REALTIME of attach */
+	__u64 hook_calls;
+	__u64 hook_ns;
+	__u64 rejects;			/* its invalid decisions */
+	struct gmem_exit_info exit;	/* kind GMEM_EXIT_NONE while active */
+};
+
+struct gmem_policy_list {
+	__u64 buf_ptr;			/* user array of struct gmem_policy_attach */
+	__u32 capacity;			/* entries at buf_ptr */
+	__u32 count;			/* out: attachments registered */
+};
 
 #endif /* _UAPI_LINUX_GMEM_H */
