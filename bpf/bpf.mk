@@ -24,6 +24,7 @@ $(BIN)/gmem-policy-load: bpf/tools/gmem-policy-load.c $(DEPS_STAMP)
 
 # The in-guest policy test loads policies itself through libbpf.
 $(BUILD)/tests/guest/test_bpf: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
+$(BUILD)/tests/guest/test_dev_limit: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
 
 bpf: $(BPF_OBJS) $(BIN)/gmem-policy-load
 GUEST_PAYLOAD += bpf

@@ -61,6 +61,46 @@ int cmd_devices(struct gmemctl *g, int argc, char **argv)
 	return GX_OK;
 }
 
+/* gmemctl limit DEV SIZE: GMEM_IOC_DEV_LIMIT (0 = the whole device). */
+int cmd_limit(struct gmemctl *g, int argc, char **argv)
+{
+	uint64_t dev, bytes, prev = 0;
+	char a[32], b[32];
+	int err;
+
+	if (argc != 3)
+		return gx_usage(g, "limit", "needs a device id and a size (0: the whole device)");
+	if (gmem_parse_u64(argv[1], &dev) || dev >= GMEM_MAX_DEVICES)
+		return gx_usage(g, "limit", "bad device id '%s'", argv[1]);
+	if (gmem_parse_u64(argv[2], &bytes))
+		return gx_usage(g, "limit", "bad size '%s'", argv[2]);
+	err = gmem_dev_limit((uint32_t)dev, bytes, &prev);
+	if (err == -EINVAL)
+		return gx_usage(g, "limit", "%s: not a multiple of the block size, or more than"
+				" the device's HBM", argv[2]);
+	if (err == -EBUSY) {
+		gx_err(g, "device %llu has more than %s pinned", U(dev), argv[2]);
+		return GX_FAIL;
+	}
+	if (err)
+		return gx_fail(g, err, "cannot set the limit");
+	if (g->json) {
+		struct gx_json j;
+
+		gx_json_init(&j);
+		gx_json_obj_begin(&j, NULL);
+		gx_json_u64(&j, "id", dev);
+		gx_json_u64(&j, "limit_bytes", bytes);
+		gx_json_u64(&j, "prev_bytes", prev);
+		gx_json_obj_end(&j);
+		return gx_json_emit(g, &j);
+	}
+	fprintf(g->out, "device %llu: HBM limit %s (was %s)\n", U(dev),
+		bytes ? gmem_fmt_size(bytes, a, sizeof(a)) : "none",
+		prev ? gmem_fmt_size(prev, b, sizeof(b)) : "none");
+	return GX_OK;
+}
+
 int gx_object_ids(uint32_t **out)
 {
 	uint32_t *ids = NULL, *n;

@@ -13,8 +13,9 @@
  *       the counters the replay caused beside Belady's MIN for the same
  *       trace and HBM size. --policy attaches that policy for the replay only
  *       (else the policy now in charge runs it). --hbm SIZE (at most the
- *       device's HBM) shrinks the HBM the replay can use by pinning the rest
- *       with a filler mapping, which the core never evicts. Data is not part
+ *       device's HBM) limits the device to SIZE for the replay
+ *       (GMEM_IOC_DEV_LIMIT, put back afterwards), so the core and every
+ *       kfunc a policy calls see a device of that size. Data is not part
  *       of a trace: replayed blocks start out zero-filled.
  *
  * Single-threaded; the signal flag is the only static state and is reset
@@ -198,8 +199,9 @@ struct replay {
 	unsigned int nobjs;
 	uint64_t bs;
 	int gfd, sfd;
-	void *filler;			/* pinned HBM the replay may not use (--hbm) */
-	size_t filler_len;
+	bool limited;			/* --hbm: limit_dev's limit is ours */
+	uint32_t limit_dev;
+	uint64_t prev_limit;		/* to put back, 0: none */
 };
 
 static struct replay_obj *replay_obj(struct replay *r, uint32_t id, bool add)
@@ -239,30 +241,33 @@ static int replay_map(struct replay *r, const struct gtrace *t)
 	return 0;
 }
 
-/* Pin all but @hbm_blocks of device @dev's HBM with a filler mapping. */
-static int replay_shrink_hbm(struct replay *r, uint32_t dev, uint64_t dev_blocks,
-			     uint64_t hbm_blocks)
+/*
+ * Make device @dev a device of @hbm bytes for the replay (GMEM_IOC_DEV_LIMIT):
+ * every capacity the core and the policy see is @hbm, not only the room
+ * left. replay_unlimit() puts the previous limit back.
+ */
+static int replay_limit(struct replay *r, uint32_t dev, uint64_t hbm)
 {
-	void *p;
-	int err;
+	int err = gmem_dev_limit(dev, hbm, &r->prev_limit);
 
-	if (hbm_blocks >= dev_blocks)
-		return 0;
-	r->filler_len = (size_t)((dev_blocks - hbm_blocks) * r->bs);
-	p = mmap(NULL, r->filler_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->gfd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->filler = p;
-	err = gmem_advise(p, r->filler_len, GMEM_ADV_PIN, dev, 0);
+	if (!err) {
+		r->limited = true;
+		r->limit_dev = dev;
+	}
 	return err;
+}
+
+static void replay_unlimit(struct replay *r)
+{
+	if (r->limited)
+		gmem_dev_limit(r->limit_dev, r->prev_limit, NULL);
+	r->limited = false;
 }
 
 static void replay_unmap(struct replay *r)
 {
 	unsigned int i;
 
-	if (r->filler)
-		munmap(r->filler, r->filler_len);
 	for (i = 0; i < r->nobjs; i++)
 		if (r->objs[i].base)
 			munmap(r->objs[i].base, (size_t)r->objs[i].blocks * r->bs);
@@ -438,15 +443,20 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 	r->gfd = r->sfd = -1;
 	ret = replay_open(g, r, &t, sim, &dev_blocks);
 	hbm_blocks = hbm ? hbm / r->bs : dev_blocks;
-	if (!ret && hbm && (hbm % r->bs || !hbm_blocks || hbm_blocks > dev_blocks)) {
-		gx_err(g, "--hbm %s: must be a multiple of the %llu-byte block size, at most the "
-		       "device's %llu blocks", hbm_arg, U(r->bs), U(dev_blocks));
+	if (!ret && hbm && (hbm % r->bs || !hbm_blocks)) {
+		gx_err(g, "--hbm %s: must be a multiple of the %llu-byte block size", hbm_arg,
+		       U(r->bs));
 		ret = GX_USAGE;
 	}
-	if (!ret) {
-		err = replay_shrink_hbm(r, (uint32_t)sim, dev_blocks, hbm_blocks);
-		if (err)
-			ret = gx_fail(g, err, "cannot reserve HBM for --hbm");
+	if (!ret && hbm) {
+		err = replay_limit(r, (uint32_t)sim, hbm);
+		if (err == -EINVAL) {
+			gx_err(g, "--hbm %s: more than the device's HBM", hbm_arg);
+			ret = GX_USAGE;
+		} else if (err) {
+			ret = gx_fail(g, err, err == -EBUSY ? "--hbm: less than is pinned on the device" :
+					      "cannot limit the device's HBM for --hbm");
+		}
 	}
 	if (!ret && policy)
 		ret = gx_policy_start(g, policy, NULL, &pol);
@@ -461,6 +471,7 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 	}
 	gmem_policy_close(pol);		/* detaches: the replay's policy only */
 	replay_unmap(r);
+	replay_unlimit(r);
 	if (r->sfd >= 0)
 		close(r->sfd);
 	if (r->gfd >= 0)

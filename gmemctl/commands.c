@@ -55,6 +55,16 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		.run = cmd_devices,
 	},
 	{
+		.name = "limit",
+		.args = "DEV SIZE",
+		.summary = "use only SIZE of device DEV's HBM (0: all of it); root",
+		.help =
+		"  Every capacity the core and policies see becomes SIZE (a block multiple):\n"
+		"  the device behaves like one with SIZE of HBM. Lowering it evicts down to\n"
+		"  it; below what is pinned on the device it is refused (EBUSY).\n",
+		.run = cmd_limit,
+	},
+	{
 		.name = "objects",
 		.args = "",
 		.summary = "live unified-memory objects and their counters",

@@ -115,6 +115,7 @@ int cmd_unload(struct gmemctl *g, int argc, char **argv);
 int cmd_status(struct gmemctl *g, int argc, char **argv);
 int cmd_policies(struct gmemctl *g, int argc, char **argv);
 int cmd_devices(struct gmemctl *g, int argc, char **argv);
+int cmd_limit(struct gmemctl *g, int argc, char **argv);
 int cmd_objects(struct gmemctl *g, int argc, char **argv);
 int cmd_stats(struct gmemctl *g, int argc, char **argv);
 int cmd_trace(struct gmemctl *g, int argc, char **argv);	/* cmd_trace.c (bench owner) */

@@ -88,7 +88,7 @@ static int gm_pin_check(u32 nr, u32 devid)
 	spin_lock(&ds->lock);
 	pinned = ds->pinned_blocks;
 	spin_unlock(&ds->lock);
-	return pinned + nr > ds->dev->hbm_blocks ? -ENOSPC : 0;
+	return pinned + nr > gm_dev_capacity(ds) ? -ENOSPC : 0;
 }
 
 /* Set or clear @blk's pin, charging or uncharging its owner. */

@@ -462,7 +462,7 @@ __bpf_kfunc s64 bpf_gmem_dev_capacity(u32 dev)
 {
 	struct gm_devstate *ds = gm_kfunc_dev(dev);
 
-	return ds ? ds->dev->hbm_blocks : -ENODEV;
+	return ds ? gm_dev_capacity(ds) : -ENODEV;
 }
 
 /** bpf_gmem_dev_used - HBM blocks of device @dev in use, or -ENODEV */

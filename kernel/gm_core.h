@@ -132,14 +132,26 @@ struct gm_object {
 /* Core-side state of a registered device. */
 struct gm_devstate {
 	struct gm_dev *dev;
-	spinlock_t lock;		/* lru[], used_blocks, pinned_blocks */
+	spinlock_t lock;		/* lru[], used_blocks, pinned_blocks, limit */
 	u64 used_blocks;		/* HBM blocks allocated or reserved */
+	u64 limit_blocks;		/* GMEM_IOC_DEV_LIMIT, 0 = dev->hbm_blocks */
 	u64 pinned_blocks;		/* blocks on lru[GM_LRU_PINNED] */
 	struct list_head lru[GM_LRU_NR];
 	struct gmem_stats stats;
 };
 
 extern struct gm_devstate *gm_devs[GMEM_MAX_DEVICES];	/* gm_devs_rwsem */
+
+/*
+ * The HBM blocks of @ds the core may use: its GMEM_IOC_DEV_LIMIT limit, else
+ * the whole device. Every capacity check and report goes through this.
+ */
+static inline u64 gm_dev_capacity(const struct gm_devstate *ds)
+{
+	u64 limit = READ_ONCE(ds->limit_blocks);
+
+	return limit ? limit : ds->dev->hbm_blocks;
+}
 extern struct gmem_stats gm_total;
 extern atomic64_t gm_clock;		/* ticks once per device access/fault */
 

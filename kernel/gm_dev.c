@@ -6,6 +6,9 @@
  * and access reports arrive in gm_fault.c. Unregistering drains the device:
  * every block it holds is copied back, every remote map dropped.
  *
+ * GMEM_IOC_DEV_LIMIT caps the HBM the core uses on a device (what-if replay
+ * at a smaller capacity): gm_dev_capacity() is the only capacity anyone sees.
+ *
  * Locking: gm_devs[] is written under gm_devs_rwsem held for write; every
  * path that may bring a block to a device holds it for read, so no block
  * arrives on a device that is being drained. The drain takes each block's
@@ -13,6 +16,7 @@
  * while calling in, and must stop calling in for a device before
  * unregistering it.
  */
+#include <linux/capability.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -210,7 +214,8 @@ long gm_dev_info_ioctl(void __user *uarg)
 	if (ds) {
 		memset(info.name, 0, sizeof(info.name));
 		strscpy(info.name, ds->dev->name, sizeof(info.name));
-		info.hbm_bytes = ds->dev->hbm_blocks * gm_blk_size;
+		info.hbm_bytes = gm_dev_capacity(ds) * gm_blk_size;
+		info.flags = READ_ONCE(ds->limit_blocks) ? GMEM_DEV_F_LIMITED : 0;
 		info.hbm_used_bytes = READ_ONCE(ds->used_blocks) * gm_blk_size;
 		info.block_size = gm_blk_size;
 		gm_stats_read(&info.stats, &ds->stats);
@@ -219,6 +224,95 @@ long gm_dev_info_ioctl(void __user *uarg)
 	}
 	up_read(&gm_devs_rwsem);
 	if (!ret && copy_to_user(uarg, &info, sizeof(info)))
+		ret = -EFAULT;
+	return ret;
+}
+
+/*
+ * Set @ds's limit to @blocks (0: none) unless it is below the blocks pinned
+ * there now. A pin hint already past its own check (gm_pin_check()) can
+ * still land afterwards, as two racing pins can together exceed HBM; the
+ * device then has no evictable room, as when its whole HBM is pinned.
+ */
+static int gm_dev_set_limit(struct gm_devstate *ds, u64 blocks, u64 *prev)
+{
+	int ret = 0;
+
+	spin_lock(&ds->lock);
+	*prev = ds->limit_blocks;
+	if (blocks && blocks < ds->pinned_blocks)
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(ds->limit_blocks, blocks);
+	spin_unlock(&ds->lock);
+	return ret;
+}
+
+/* Blocks @ds holds beyond its capacity (a lowered limit). */
+static u64 gm_dev_over(struct gm_devstate *ds)
+{
+	u64 over;
+
+	spin_lock(&ds->lock);
+	over = ds->used_blocks > gm_dev_capacity(ds) ?
+	       ds->used_blocks - gm_dev_capacity(ds) : 0;
+	spin_unlock(&ds->lock);
+	return over;
+}
+
+/*
+ * Evict what a lowered limit left over, through the policy in charge as any
+ * eviction. The limit holds even if this stops early (busy blocks, signal):
+ * no new block arrives until the device is below it.
+ */
+static int gm_dev_shrink(struct gm_devstate *ds)
+{
+	struct gm_policy_op pop;
+	u64 over;
+	int ret = 0;
+
+	gm_policy_op_begin(&pop);
+	while (!ret && (over = gm_dev_over(ds)))
+		ret = gm_make_room(ds->dev->id, min_t(u64, over, U32_MAX), NULL);
+	gm_policy_op_end(&pop);
+	return ret;
+}
+
+static int gm_dev_limit_check(const struct gmem_dev_limit *lim, const struct gm_devstate *ds)
+{
+	if (lim->flags || lim->limit_bytes & (gm_blk_size - 1))
+		return -EINVAL;
+	if (lim->limit_bytes / gm_blk_size > ds->dev->hbm_blocks)
+		return -EINVAL;
+	return 0;
+}
+
+/* GMEM_IOC_DEV_LIMIT */
+long gm_dev_limit_ioctl(void __user *uarg)
+{
+	struct gmem_dev_limit lim;
+	struct gm_devstate *ds;
+	u64 prev = 0;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&lim, uarg, sizeof(lim)))
+		return -EFAULT;
+	if (down_read_killable(&gm_devs_rwsem))
+		return -EINTR;
+	ds = gm_devstate(lim.id);
+	ret = ds ? gm_dev_limit_check(&lim, ds) : -ENODEV;
+	if (!ret)
+		ret = gm_dev_set_limit(ds, lim.limit_bytes / gm_blk_size, &prev);
+	if (!ret)
+		ret = gm_dev_shrink(ds);
+	if (ds) {
+		lim.prev_bytes = prev * gm_blk_size;
+		lim.hbm_bytes = ds->dev->hbm_blocks * gm_blk_size;
+	}
+	up_read(&gm_devs_rwsem);
+	if (!ret && copy_to_user(uarg, &lim, sizeof(lim)))
 		ret = -EFAULT;
 	return ret;
 }

@@ -117,10 +117,10 @@ static u64 gm_hbm_reserve(struct gm_devstate *ds)
 	u64 short_by = 0;
 
 	spin_lock(&ds->lock);
-	if (ds->used_blocks < ds->dev->hbm_blocks)
+	if (ds->used_blocks < gm_dev_capacity(ds))
 		ds->used_blocks++;
 	else
-		short_by = ds->used_blocks + 1 - ds->dev->hbm_blocks;
+		short_by = ds->used_blocks + 1 - gm_dev_capacity(ds);
 	spin_unlock(&ds->lock);
 	return short_by;
 }
@@ -195,7 +195,7 @@ static void gm_evict_req_init(struct gm_evict_req *req, struct gm_devstate *ds, 
 	req->ctx.dev = ds->dev->id;
 	req->ctx.nr = min_t(u32, nr, GM_EVICT_MAX);
 	req->ctx.busy_blk_id = busy ? gm_blk_id(busy) : 0;
-	req->ctx.hbm_blocks = ds->dev->hbm_blocks;
+	req->ctx.hbm_blocks = gm_dev_capacity(ds);
 	spin_lock(&ds->lock);
 	req->ctx.used_blocks = ds->used_blocks;
 	spin_unlock(&ds->lock);
@@ -256,7 +256,7 @@ bool gm_hbm_room_now(struct gm_devstate *ds)
 	int seen;
 
 	spin_lock(&ds->lock);
-	room = ds->used_blocks < ds->dev->hbm_blocks;
+	room = ds->used_blocks < gm_dev_capacity(ds);
 	for (l = GM_LRU_COLD; !room && l <= GM_LRU_HOT; l++) {
 		seen = 0;
 		list_for_each_entry(blk, &ds->lru[l], lru) {

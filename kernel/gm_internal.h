@@ -154,6 +154,7 @@ void gm_pin_uncharge(struct gm_object *obj, long nr);
 /* gm_dev.c */
 u32 gm_nr_device_ids(void);
 long gm_dev_info_ioctl(void __user *uarg);
+long gm_dev_limit_ioctl(void __user *uarg);
 
 /* gm_advise.c */
 long gm_advise_ioctl(void __user *uarg);

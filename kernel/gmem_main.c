@@ -99,6 +99,8 @@ static long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gm_obj_list_ioctl(uarg);
 	case GMEM_IOC_DEV_INFO:
 		return gm_dev_info_ioctl(uarg);
+	case GMEM_IOC_DEV_LIMIT:
+		return gm_dev_limit_ioctl(uarg);
 	case GMEM_IOC_GLOBAL_STATS:
 		return gm_global_stats_ioctl(uarg);
 	case GMEM_IOC_POLICY_STATUS:

@@ -316,6 +316,13 @@ int gmem_tag_layer(const void *ptr, size_t len, uint64_t layer_id);
 int gmem_nr_devices(void);
 /* One device. Errors: -ENODEV (module missing or no device @id), -EACCES. */
 int gmem_dev_info(uint32_t id, struct gmem_dev_info *out);
+/*
+ * GMEM_IOC_DEV_LIMIT: let the core use only @limit_bytes of device @id's HBM
+ * (0: the whole device); the previous limit (0: none) in *@prev_bytes if
+ * not NULL. Errors: -EPERM (needs CAP_SYS_ADMIN), -ENODEV, -EINVAL (not a
+ * block multiple or above the device's HBM), -EBUSY (below its pinned blocks).
+ */
+int gmem_dev_limit(uint32_t id, uint64_t limit_bytes, uint64_t *prev_bytes);
 /* Up to @max devices into @out; returns how many were filled, or -errno. */
 int gmem_devices(struct gmem_dev_info *out, unsigned int max);
 

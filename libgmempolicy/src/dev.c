@@ -92,6 +92,16 @@ int gmem_dev_info(uint32_t id, struct gmem_dev_info *out)
 	return err;
 }
 
+int gmem_dev_limit(uint32_t id, uint64_t limit_bytes, uint64_t *prev_bytes)
+{
+	struct gmem_dev_limit lim = { .id = id, .limit_bytes = limit_bytes };
+	int err = gm_dev_ioctl(GMEM_IOC_DEV_LIMIT, &lim);
+
+	if (!err && prev_bytes)
+		*prev_bytes = lim.prev_bytes;
+	return err;
+}
+
 int gmem_devices(struct gmem_dev_info *out, unsigned int max)
 {
 	int nr = gmem_nr_devices(), filled = 0, err;

@@ -109,12 +109,31 @@ struct gmem_obj_list {
 
 struct gmem_dev_info {
 	__u32 id;		/* in */
-	__u32 flags;		/* out: reserved */
+	__u32 flags;		/* in: must be 0; out: GMEM_DEV_F_* */
 	char name[GMEM_NAME_LEN];
-	__u64 hbm_bytes;
+	__u64 hbm_bytes;	/* usable HBM: the GMEM_IOC_DEV_LIMIT limit if set */
 	__u64 hbm_used_bytes;
 	__u64 block_size;
 	struct gmem_stats stats;
+};
+
+#define GMEM_DEV_F_LIMITED	1u	/* hbm_bytes is a GMEM_IOC_DEV_LIMIT limit */
+
+/*
+ * GMEM_IOC_DEV_LIMIT (CAP_SYS_ADMIN): use only @limit_bytes of device @id's
+ * HBM, 0 for the whole device. Every capacity the core and policies see
+ * (eviction, pin checks, GMEM_IOC_DEV_INFO, bpf_gmem_dev_capacity()) is the
+ * limit, so the device behaves like one of that size (what-if replay).
+ * Lowering it evicts down to it. Errors: EPERM unprivileged; ENODEV no such
+ * device; EINVAL flags set, not a block multiple, or above the device's
+ * HBM; EBUSY below the blocks pinned on the device (nothing changes).
+ */
+struct gmem_dev_limit {
+	__u32 id;		/* in: device */
+	__u32 flags;		/* in: must be 0 */
+	__u64 limit_bytes;	/* in: usable HBM, block multiple; 0 = whole device */
+	__u64 prev_bytes;	/* out: the limit before this call, 0 if none */
+	__u64 hbm_bytes;	/* out: the whole device's HBM */
 };
 
 enum gmem_exit_kind {
@@ -195,6 +214,7 @@ struct gmem_trace_read {
 #define GMEM_IOC_TRACE_STOP	_IO(GMEM_IOC_MAGIC, 8)
 #define GMEM_IOC_TRACE_READ	_IOWR(GMEM_IOC_MAGIC, 9, struct gmem_trace_read)
 #define GMEM_IOC_NR_DEVICES	_IOR(GMEM_IOC_MAGIC, 10, __u32)
+#define GMEM_IOC_DEV_LIMIT	_IOWR(GMEM_IOC_MAGIC, 11, struct gmem_dev_limit)
 #define GMEM_IOC_POLICY_LIST	_IOWR(GMEM_IOC_MAGIC, 14, struct gmem_policy_list)
 
 /* ---------------- /dev/gmem_simN: the simulated accelerator ---------------- */
