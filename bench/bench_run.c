@@ -556,7 +556,7 @@ static int release(int gfd, const struct bench_cfg *cfg, struct run_pipes *rp,
 	int err;
 
 	err = policy_snapshot(gfd, ps0);
-	if (!err && cfg->trace) {
+	if (!err && cfg->trace && !*tracing) {
 		err = trace_start(gfd, TRACE_KERNEL_CAP);
 		*tracing = !err;
 	}
@@ -616,6 +616,17 @@ int bench_run(const struct bench_cfg *cfg, const struct bench_env *env,
 	if (err)
 		goto out_gfd;
 	read_clock(env->sim_index, &clk0);
+	/*
+	 * A trace for replay starts before the tenants set up, so it holds their
+	 * objects and hints as they were given (a snapshot at start cannot tell
+	 * a tag of 0 from none). The setup makes no device accesses.
+	 */
+	if (cfg->trace_hints) {
+		err = trace_start(gfd, TRACE_KERNEL_CAP | GMEM_TRACE_F_HINTS);
+		tracing = !err;
+		if (err)
+			goto out_pipes;
+	}
 	err = spawn(cfg, env, &rp, pids);
 	if (!err)
 		err = wait_ready(rp.ready[0], cfg->tenants);
@@ -629,6 +640,7 @@ int bench_run(const struct bench_cfg *cfg, const struct bench_env *env,
 	clock_delta(&clk0, &out->clk);
 	if (tracing)
 		ioctl(gfd, GMEM_IOC_TRACE_STOP);
+out_pipes:
 	/* On error this is the EOF that makes waiting tenants give up. */
 	close_pipes(&rp);
 	for (i = 0; i < cfg->tenants; i++) {

@@ -219,6 +219,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return -EINVAL;
 	}
 	o->cfg.trace = o->want_min || o->trace_path;
+	/* A trace file is for replay: it carries the run's objects and hints. */
+	o->cfg.trace_hints = o->trace_path;
 	return 0;
 }
 
@@ -237,7 +239,7 @@ static int trace_outputs(const struct opts *o, const struct bench_env *env,
 	int err;
 
 	t.hdr.nr_records = tr->nr;
-	mo->records = tr->nr;
+	mo->records = gtrace_nr_accesses(&t);
 	if (o->trace_path) {
 		struct gtrace_writer w;
 

@@ -83,7 +83,7 @@ int gtrace_hdr_valid(const struct gtrace_hdr *h, uint64_t file_size)
 
 	if (memcmp(h->magic, GTRACE_MAGIC, sizeof(h->magic)))
 		return -EINVAL;
-	if (h->version != GTRACE_VERSION || h->hdr_size != sizeof(*h) ||
+	if (h->version < 1 || h->version > GTRACE_VERSION || h->hdr_size != sizeof(*h) ||
 	    h->rec_size != sizeof(struct gmem_trace_rec) || h->flags || h->reserved)
 		return -EINVAL;
 	if (!h->block_size || (h->block_size & (h->block_size - 1)) || !h->hbm_blocks)
@@ -157,9 +157,18 @@ long gtrace_keys(const struct gtrace *t, int dev, uint64_t **keys)
 	for (i = 0; i < t->hdr.nr_records; i++) {
 		const struct gmem_trace_rec *r = &t->recs[i];
 
-		if (dev >= 0 && r->dev != dev)
+		if (!gtrace_is_access(r) || (dev >= 0 && r->dev != dev))
 			continue;
 		(*keys)[n++] = GMEM_BLK_ID(r->obj, r->idx);
 	}
 	return (long)n;
+}
+
+uint64_t gtrace_nr_accesses(const struct gtrace *t)
+{
+	uint64_t i, n = 0;
+
+	for (i = 0; i < t->hdr.nr_records; i++)
+		n += gtrace_is_access(&t->recs[i]);
+	return n;
 }

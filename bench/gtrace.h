@@ -12,6 +12,13 @@
  * a crashed writer leaves a file that fails validation instead of a silently
  * short trace.
  *
+ * Version 2 (written now) has the same layout; its stream may also hold the
+ * kernel's GMEM_TRACE_F_HINTS records (uapi gmem.h): GMEM_TRACE_OBJ (an
+ * object's size) and GMEM_TRACE_HINT + GMEM_TRACE_HINT_VALUE (a hint at its
+ * place in the stream), which a replay reproduces. Version 1 files (accesses
+ * only) are still read. Analyses of accesses skip other records with
+ * gtrace_is_access().
+ *
  * Pure C, no kernel access: built for the host (tests, gmem-min) and the guest.
  */
 #ifndef GMEM_GTRACE_H
@@ -22,7 +29,7 @@
 #include <linux/gmem.h>
 
 #define GTRACE_MAGIC	"GMEMTRC\0"	/* 8 bytes, NUL included */
-#define GTRACE_VERSION	1
+#define GTRACE_VERSION	2	/* written; 1 is read too */
 
 struct gtrace_hdr {
 	char magic[8];
@@ -58,6 +65,15 @@ struct gtrace {
 /* 0, or -errno: -EINVAL for a malformed file, -ENOMEM, or the I/O error. */
 int gtrace_load(const char *path, struct gtrace *t);
 void gtrace_free(struct gtrace *t);
+
+/* A device access (fault or not), not an object or hint record. */
+static inline int gtrace_is_access(const struct gmem_trace_rec *r)
+{
+	return r->kind == GMEM_TRACE_ACCESS || r->kind == GMEM_TRACE_FAULT;
+}
+
+/* Device accesses among the trace's records. */
+uint64_t gtrace_nr_accesses(const struct gtrace *t);
 
 /* Check a header read from disk against this version's rules. */
 int gtrace_hdr_valid(const struct gtrace_hdr *h, uint64_t file_size);

@@ -7,16 +7,19 @@
  *       until S seconds pass or SIGINT/SIGTERM, then stop. The file is the
  *       gtrace format (bench/gtrace.h) that gmem-min and gmem-bench use; its
  *       header records device N's block size and HBM capacity.
- *   replay FILE [--sim N] [--len B] [--policy NAME|PATH] [--hbm SIZE]
+ *       The trace carries objects and hints too (GMEM_TRACE_F_HINTS).
+ *   replay FILE [--sim N] [--len B] [--policy NAME|PATH] [--hbm SIZE] [--no-hints]
  *       Replay the recorded block accesses, in order, as GMEM_SIM_TRACE jobs
- *       on /dev/gmem_simN, one fresh mapping per recorded object, and print
+ *       on /dev/gmem_simN, one fresh mapping per recorded object (of its
+ *       recorded size), with the recorded hints at their place between
+ *       them (not with --no-hints; a hint naming a device names N), and print
  *       the counters the replay caused beside Belady's MIN for the same
  *       trace and HBM size. --policy attaches that policy for the replay only
  *       (else the policy now in charge runs it). --hbm SIZE (at most the
  *       device's HBM) limits the device to SIZE for the replay
  *       (GMEM_IOC_DEV_LIMIT, put back afterwards), so the core and every
  *       kfunc a policy calls see a device of that size. Data is not part
- *       of a trace: replayed blocks start out zero-filled.
+ *       of a trace: replayed blocks start out zero-filled on the host.
  *
  * Single-threaded; the signal flag is the only static state and is reset
  * on every record.
@@ -151,7 +154,7 @@ static int trace_record(struct gmemctl *g, int argc, char **argv)
 		gx_err(g, "%s: %s", file, strerror(-err));
 		return GX_FAIL;
 	}
-	cap32 = (uint32_t)cap;
+	cap32 = (uint32_t)cap | GMEM_TRACE_F_HINTS;	/* a file is for replay */
 	if (ioctl(fd, GMEM_IOC_TRACE_START, &cap32)) {
 		err = -errno;
 		gtrace_close(&w, 0);
@@ -199,6 +202,9 @@ struct replay {
 	unsigned int nobjs;
 	uint64_t bs;
 	int gfd, sfd;
+	uint32_t dev;			/* the replay's device (--sim) */
+	bool hints;			/* replay the trace's hints (not --no-hints) */
+	uint64_t hints_done, hints_failed;
 	bool limited;			/* --hbm: limit_dev's limit is ours */
 	uint32_t limit_dev;
 	uint64_t prev_limit;		/* to put back, 0: none */
@@ -217,17 +223,52 @@ static struct replay_obj *replay_obj(struct replay *r, uint32_t id, bool add)
 	return &r->objs[r->nobjs++];
 }
 
+/* The blocks record @rec shows its object has (at least). */
+static uint64_t replay_rec_blocks(const struct gmem_trace_rec *rec)
+{
+	switch (rec->kind) {
+	case GMEM_TRACE_OBJ:
+		return rec->idx;
+	case GMEM_TRACE_HINT:
+		return (uint64_t)rec->idx + rec->nr;
+	case GMEM_TRACE_HINT_VALUE:
+		return 0;
+	default:
+		return (uint64_t)rec->idx + 1;
+	}
+}
+
+/*
+ * Start every block on the host, as a traced program's data usually is (and
+ * gmem-bench's is): a policy sees host-resident blocks it may prefetch, not
+ * untouched ones.
+ */
+static void replay_host_fill(char *base, size_t size)
+{
+	size_t off;
+
+	for (off = 0; off < size; off += 4096)
+		*(volatile char *)(base + off) = 0;
+}
+
+/* One mapping per object of the trace, as large as the trace shows it was. */
 static int replay_map(struct replay *r, const struct gtrace *t)
 {
-	uint64_t i;
+	uint64_t i, n;
 
 	for (i = 0; i < t->hdr.nr_records; i++) {
-		struct replay_obj *o = replay_obj(r, t->recs[i].obj, true);
+		struct replay_obj *o;
 
+		n = replay_rec_blocks(&t->recs[i]);
+		if (!n)
+			continue;
+		o = replay_obj(r, t->recs[i].obj, true);
 		if (!o)
 			return -E2BIG;
-		if (t->recs[i].idx >= o->blocks)
-			o->blocks = t->recs[i].idx + 1;
+		if (n > UINT32_MAX)
+			return -EINVAL;
+		if (n > o->blocks)
+			o->blocks = (uint32_t)n;
 	}
 	for (i = 0; i < r->nobjs; i++) {
 		struct replay_obj *o = &r->objs[i];
@@ -237,6 +278,7 @@ static int replay_map(struct replay *r, const struct gtrace *t)
 		if (p == MAP_FAILED)
 			return -errno;
 		o->base = p;
+		replay_host_fill(o->base, (size_t)o->blocks * r->bs);
 	}
 	return 0;
 }
@@ -288,28 +330,67 @@ static int replay_job(struct replay *r, const struct gmem_sim_access *acc, uint3
 	return (int)w.status;
 }
 
+/*
+ * Hint record @i (and its value record after it) on the replay's object.
+ * A hint the kernel refuses now (it may have failed live too) is counted,
+ * not fatal. Returns the records consumed.
+ */
+static uint64_t replay_hint(struct replay *r, const struct gtrace *t, uint64_t i)
+{
+	const struct gmem_trace_rec *h = &t->recs[i];
+	const struct gmem_trace_rec *v = i + 1 < t->hdr.nr_records ? h + 1 : NULL;
+	struct replay_obj *o = replay_obj(r, h->obj, false);
+	uint32_t dev = h->dev == GMEM_TRACE_DEV_HOST ? GMEM_DEV_HOST : r->dev;
+	uint64_t value = 0;
+
+	if (v && v->kind == GMEM_TRACE_HINT_VALUE)
+		value = v->t_ns;
+	if (!o || !h->nr || gmem_advise(o->base + (uint64_t)h->idx * r->bs,
+					(uint64_t)h->nr * r->bs, h->write, dev, value))
+		r->hints_failed++;
+	else
+		r->hints_done++;
+	return v && v->kind == GMEM_TRACE_HINT_VALUE ? 2 : 1;
+}
+
+/* The trace in order: runs of accesses as device jobs, hints between them. */
 static int replay_run(struct replay *r, const struct gtrace *t, uint32_t len)
 {
 	struct gmem_sim_access *acc = calloc(REPLAY_JOB, sizeof(*acc));
-	uint64_t i;
+	uint64_t i = 0;
 	uint32_t n = 0;
 	int err = 0;
 
 	if (!acc)
 		return -ENOMEM;
-	for (i = 0; i < t->hdr.nr_records && !err; i++) {
+	while (i < t->hdr.nr_records && !err) {
 		const struct gmem_trace_rec *rec = &t->recs[i];
-		struct replay_obj *o = replay_obj(r, rec->obj, false);
+		struct replay_obj *o;
 
+		if (!gtrace_is_access(rec)) {
+			if (rec->kind == GMEM_TRACE_HINT && r->hints) {
+				if (n)
+					err = replay_job(r, acc, n);
+				n = 0;
+				i += err ? 0 : replay_hint(r, t, i);
+			} else {
+				i++;
+			}
+			continue;
+		}
+		o = replay_obj(r, rec->obj, false);
 		acc[n++] = (struct gmem_sim_access){
 			.addr = (uintptr_t)o->base + (uint64_t)rec->idx * r->bs,
 			.len = len, .write = rec->write,
 		};
-		if (n == REPLAY_JOB || i + 1 == t->hdr.nr_records) {
+		if (n == REPLAY_JOB) {
 			err = replay_job(r, acc, n);
 			n = 0;
 		}
+		i++;
 	}
+	if (!err && n)
+		err = replay_job(r, acc, n);
 	free(acc);
 	return err;
 }
@@ -353,8 +434,10 @@ static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace
 	if (g->json) {
 		gx_json_init(&j);
 		gx_json_obj_begin(&j, NULL);
-		gx_json_u64(&j, "records", t->hdr.nr_records);
+		gx_json_u64(&j, "records", gtrace_nr_accesses(t));
 		gx_json_u64(&j, "objects", r->nobjs);
+		gx_json_u64(&j, "hints", r->hints_done);
+		gx_json_u64(&j, "hints_failed", r->hints_failed);
 		gx_json_stats(&j, "stats", &st);
 		gx_json_u64(&j, "hbm_blocks", hbm_blocks);
 		gx_json_u64(&j, "min_blocks_in", min->misses);
@@ -363,8 +446,11 @@ static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace
 	}
 	fprintf(g->out, "replayed %llu accesses over %u objects: %llu device faults, %llu blocks"
 		" in, %llu out, %llu evictions, %llu prefetched (%llu wasted)\n",
-		U(t->hdr.nr_records), r->nobjs, U(st.dev_faults), U(st.h2d_blocks),
+		U(gtrace_nr_accesses(t)), r->nobjs, U(st.dev_faults), U(st.h2d_blocks),
 		U(st.d2h_blocks), U(st.evictions), U(st.prefetch_issued), U(st.prefetch_wasted));
+	if (r->hints_done || r->hints_failed)
+		fprintf(g->out, "replayed %llu hints (%llu refused)\n", U(r->hints_done),
+			U(r->hints_failed));
 	fprintf(g->out, "Belady's MIN with %llu HBM blocks: %llu blocks in (this run: %.3fx MIN)\n",
 		U(hbm_blocks), U(min->misses),
 		min->misses ? (double)st.h2d_blocks / (double)min->misses : 0.0);
@@ -408,6 +494,7 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 	struct min_result min;
 	struct replay *r;
 	struct gtrace t;
+	bool no_hints = false;
 	int i, err, ret;
 
 	for (i = 2; i < argc; i++) {
@@ -419,6 +506,8 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 			ret = (policy = val, GX_OK);
 		else if (gx_opt(g, argc, argv, &i, "--hbm", true, &val) == 1)
 			ret = (hbm_arg = val, parse_num(g, "--hbm", val, UINT64_MAX, &hbm));
+		else if (gx_opt(g, argc, argv, &i, "--no-hints", false, &val) == 1)
+			ret = (no_hints = true, GX_OK);
 		else if (!gx_is_opt(g, i, argv[i]) && !file)
 			ret = (file = argv[i], GX_OK);
 		else
@@ -441,6 +530,8 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 		return GX_FAIL;
 	}
 	r->gfd = r->sfd = -1;
+	r->dev = (uint32_t)sim;
+	r->hints = !no_hints;
 	ret = replay_open(g, r, &t, sim, &dev_blocks);
 	hbm_blocks = hbm ? hbm / r->bs : dev_blocks;
 	if (!ret && hbm && (hbm % r->bs || !hbm_blocks)) {

@@ -294,6 +294,7 @@ static int gm_advise_apply(struct gm_lookup *lk, const struct gmem_advise *adv)
 		ret = gm_pin_check(nr, adv->dev);
 	if (ret)
 		return ret;
+	gm_trace_hint(obj, first, nr, adv->advice, adv->dev, adv->value);
 	gm_policy_op_begin(&pop);
 	ret = gm_advise_range(obj, first, nr, &op);
 	gm_policy_advise(obj, first, nr, adv->advice, adv->value);

@@ -161,6 +161,9 @@ long gm_advise_ioctl(void __user *uarg);
 
 /* gm_trace.c: records may be added from any context. */
 void gm_trace_record(const struct gm_block *blk, u32 dev, u8 kind, bool write);
+void gm_trace_hint(const struct gm_object *obj, u32 first, u32 nr, u32 advice, u32 dev,
+		   u64 value);
+void gm_trace_obj(const struct gm_object *obj);
 long gm_trace_ioctl(unsigned int cmd, unsigned long arg);
 void gm_trace_exit(void);
 

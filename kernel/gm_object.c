@@ -264,8 +264,10 @@ static int gm_obj_publish(struct gm_object *obj)
 	mutex_unlock(&gm_objs_lock);
 	if (ret == -EBUSY)
 		ret = -ENOSPC;		/* 2^32 live objects */
-	if (!ret)
+	if (!ret) {
 		gm_policy_obj_init(obj);
+		gm_trace_obj(obj);
+	}
 	return ret;
 }
 

@@ -15,6 +15,10 @@
  * reader copies a batch out under the spinlock, copies it to user space with
  * no lock held (the user buffer may be gmem memory whose fault takes
  * a block lock), and only then consumes it, so a failed copy loses nothing.
+ * With GMEM_TRACE_F_HINTS, START snapshots every live object's size and
+ * hint state under gm_objs_lock (taken inside gm_trace_mutex), reading the
+ * blocks' hint fields without their locks: a hint racing with the start may
+ * be recorded twice or in its old state, never torn within a record.
  */
 #include <linux/capability.h>
 #include <linux/ktime.h>
@@ -38,37 +42,160 @@ static struct {
 	u32 count;
 	u64 dropped;
 	u64 t0;				/* ktime_get_ns() at start */
+	bool hints;			/* GMEM_TRACE_F_HINTS: objects and hints too */
 } gm_trace;
 
-void gm_trace_record(const struct gm_block *blk, u32 dev, u8 kind, bool write)
+/* Append @nr records, all or none (counted as dropped). */
+static void gm_trace_put(struct gmem_trace_rec *recs, u32 nr)
 {
-	struct gmem_trace_rec *rec;
 	unsigned long flags;
+	u64 t;
+	u32 i;
 
-	if (!READ_ONCE(gm_trace.ring))
-		return;
 	spin_lock_irqsave(&gm_trace_lock, flags);
 	if (!gm_trace.ring) {
 		/* stopped meanwhile */
-	} else if (gm_trace.count == gm_trace.cap) {
-		gm_trace.dropped++;
+	} else if (gm_trace.cap - gm_trace.count < nr) {
+		gm_trace.dropped += nr;
 	} else {
-		rec = &gm_trace.ring[(gm_trace.head + gm_trace.count) % gm_trace.cap];
-		*rec = (struct gmem_trace_rec) {
-			.obj = blk->obj->id,
-			.idx = blk->idx,
-			.dev = dev,
-			.kind = kind,
-			.write = write,
-			.t_ns = ktime_get_ns() - gm_trace.t0,
-		};
-		gm_trace.count++;
+		t = ktime_get_ns() - gm_trace.t0;
+		for (i = 0; i < nr; i++) {
+			if (recs[i].kind != GMEM_TRACE_HINT_VALUE)
+				recs[i].t_ns = t;
+			gm_trace.ring[(gm_trace.head + gm_trace.count) % gm_trace.cap] = recs[i];
+			gm_trace.count++;
+		}
 	}
 	spin_unlock_irqrestore(&gm_trace_lock, flags);
 }
 
-static int gm_trace_start(u32 cap)
+void gm_trace_record(const struct gm_block *blk, u32 dev, u8 kind, bool write)
 {
+	struct gmem_trace_rec rec = {
+		.obj = blk->obj->id, .idx = blk->idx, .dev = dev, .kind = kind, .write = write,
+	};
+
+	if (READ_ONCE(gm_trace.ring))
+		gm_trace_put(&rec, 1);
+}
+
+/* A hint on blocks [first, first + nr) of @obj; @dev GMEM_DEV_HOST for the host. */
+void gm_trace_hint(const struct gm_object *obj, u32 first, u32 nr, u32 advice, u32 dev,
+		   u64 value)
+{
+	struct gmem_trace_rec recs[2] = {
+		{ .obj = obj->id, .idx = first, .nr = nr, .kind = GMEM_TRACE_HINT,
+		  .write = advice, .dev = dev < GMEM_MAX_DEVICES ? dev : GMEM_TRACE_DEV_HOST },
+		{ .obj = obj->id, .idx = first, .kind = GMEM_TRACE_HINT_VALUE, .t_ns = value },
+	};
+
+	if (READ_ONCE(gm_trace.hints))
+		gm_trace_put(recs, 2);
+}
+
+/* @obj exists, with its size in blocks. */
+void gm_trace_obj(const struct gm_object *obj)
+{
+	struct gmem_trace_rec rec = { .obj = obj->id, .idx = obj->nr_blocks,
+				      .kind = GMEM_TRACE_OBJ };
+
+	if (READ_ONCE(gm_trace.hints))
+		gm_trace_put(&rec, 1);
+}
+
+/* A run of consecutive blocks of one object in the same state for one advice. */
+struct gm_trace_run {
+	const struct gm_object *obj;
+	u32 advice, first, nr, dev;
+	u64 value;
+};
+
+/* Does @blk carry @advice now (and with which device and value)? */
+static bool gm_trace_blk_has(const struct gm_block *blk, u32 advice, u32 *dev, u64 *value)
+{
+	u32 flags = READ_ONCE(blk->flags);
+	u8 d;
+
+	*dev = GMEM_DEV_HOST;
+	*value = 0;
+	switch (advice) {
+	case GMEM_ADV_TAG:
+		*value = READ_ONCE(blk->tag);
+		return *value;
+	case GMEM_ADV_HOT:
+		return flags & GM_BLK_HOT;
+	case GMEM_ADV_COLD:
+		return flags & GM_BLK_COLD;
+	case GMEM_ADV_PIN:
+		*dev = READ_ONCE(blk->pin_dev);
+		return flags & GM_BLK_PINNED;
+	case GMEM_ADV_PREFERRED:
+		d = READ_ONCE(blk->pref_dev);
+		*dev = d == GM_PREF_HOST ? GMEM_DEV_HOST : d;
+		return d != GM_NO_DEV;
+	}
+	return false;
+}
+
+static void gm_trace_run_flush(struct gm_trace_run *r)
+{
+	if (r->nr)
+		gm_trace_hint(r->obj, r->first, r->nr, r->advice, r->dev, r->value);
+	r->nr = 0;
+}
+
+static int gm_trace_run_add(struct gm_block *blk, void *arg)
+{
+	struct gm_trace_run *r = arg;
+	bool has;
+	u64 value;
+	u32 dev;
+
+	has = gm_trace_blk_has(blk, r->advice, &dev, &value);
+	if (r->nr && (!has || blk->idx != r->first + r->nr || dev != r->dev || value != r->value))
+		gm_trace_run_flush(r);
+	if (!has)
+		return 0;
+	if (!r->nr) {
+		r->first = blk->idx;
+		r->dev = dev;
+		r->value = value;
+	}
+	r->nr++;
+	return 0;
+}
+
+/*
+ * Every live object's size and hint state, as records (GMEM_TRACE_F_HINTS).
+ * A block's tag of 0 is not told from no tag, so tag 0 is not reconstructed:
+ * a tracer that needs it starts the trace before its hints (gmem-bench does).
+ */
+static void gm_trace_snapshot(void)
+{
+	static const u32 kinds[] = { GMEM_ADV_TAG, GMEM_ADV_HOT, GMEM_ADV_COLD,
+				     GMEM_ADV_PREFERRED, GMEM_ADV_PIN };
+	struct gm_trace_run run = { };
+	struct gm_object *obj;
+	int i;
+
+	mutex_lock(&gm_objs_lock);
+	list_for_each_entry(obj, &gm_obj_list, node) {
+		if (READ_ONCE(obj->dead))
+			continue;
+		gm_trace_obj(obj);
+		run.obj = obj;
+		for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+			run.advice = kinds[i];
+			gm_obj_for_each_block(obj, 0, obj->nr_blocks, false, gm_trace_run_add, &run);
+			gm_trace_run_flush(&run);
+		}
+	}
+	mutex_unlock(&gm_objs_lock);
+}
+
+static int gm_trace_start(u32 arg)
+{
+	u32 cap = arg & ~GMEM_TRACE_F_HINTS;
 	struct gmem_trace_rec *ring;
 
 	if (!cap || cap > GM_TRACE_MAX_RECS)
@@ -84,8 +211,11 @@ static int gm_trace_start(u32 cap)
 	gm_trace.count = 0;
 	gm_trace.dropped = 0;
 	gm_trace.t0 = ktime_get_ns();
+	WRITE_ONCE(gm_trace.hints, !!(arg & GMEM_TRACE_F_HINTS));
 	WRITE_ONCE(gm_trace.ring, ring);
 	spin_unlock_irq(&gm_trace_lock);
+	if (gm_trace.hints)
+		gm_trace_snapshot();
 	return 0;
 }
 
@@ -96,6 +226,7 @@ static int gm_trace_stop(void)
 	spin_lock_irq(&gm_trace_lock);
 	ring = gm_trace.ring;
 	WRITE_ONCE(gm_trace.ring, NULL);
+	WRITE_ONCE(gm_trace.hints, false);
 	spin_unlock_irq(&gm_trace_lock);
 	if (!ring)
 		return -ENOENT;

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,6 +506,59 @@ Test(gtrace, round_trip)
 	free(keys);
 	cr_assert_eq(gtrace_keys(&t, -1, &keys), 3);
 	free(keys);
+	gtrace_free(&t);
+	unlink(path);
+}
+
+/* v2 streams carry object and hint records; analyses of accesses skip them. */
+Test(gtrace, hint_records_are_not_accesses)
+{
+	struct gmem_trace_rec recs[5] = {
+		{ .obj = 1, .idx = 8, .kind = GMEM_TRACE_OBJ },
+		{ .obj = 1, .idx = 0, .nr = 4, .kind = GMEM_TRACE_HINT, .write = GMEM_ADV_TAG },
+		{ .obj = 1, .idx = 0, .kind = GMEM_TRACE_HINT_VALUE, .t_ns = 7 },
+		{ .obj = 1, .idx = 3, .kind = GMEM_TRACE_FAULT },
+		{ .obj = 1, .idx = 3, .kind = GMEM_TRACE_ACCESS },
+	};
+	struct gtrace_writer w;
+	struct gtrace t;
+	char *path = tmp_path();
+	uint64_t *keys;
+
+	cr_assert_eq(gtrace_create(&w, path, 4096, 8), 0);
+	cr_assert_eq(gtrace_append(&w, recs, 5), 0);
+	cr_assert_eq(gtrace_close(&w, 0), 0);
+	cr_assert_eq(gtrace_load(path, &t), 0);
+	cr_expect_eq(t.hdr.version, 2);
+	cr_expect_eq(gtrace_nr_accesses(&t), 2);
+	cr_assert_eq(gtrace_keys(&t, -1, &keys), 2);
+	cr_expect_eq(keys[0], GMEM_BLK_ID(1, 3));
+	free(keys);
+	gtrace_free(&t);
+	unlink(path);
+}
+
+/* A version 1 file (accesses only) still loads. */
+Test(gtrace, version1_is_read)
+{
+	struct gmem_trace_rec rec = { .obj = 1, .idx = 2, .kind = GMEM_TRACE_ACCESS };
+	struct gtrace_writer w;
+	struct gtrace t;
+	char *path = tmp_path();
+	uint32_t v1 = 1;
+	FILE *f;
+
+	cr_assert_eq(gtrace_create(&w, path, 4096, 8), 0);
+	cr_assert_eq(gtrace_append(&w, &rec, 1), 0);
+	cr_assert_eq(gtrace_close(&w, 0), 0);
+	f = fopen(path, "r+b");
+	cr_assert_not_null(f);
+	cr_assert_eq(fseek(f, offsetof(struct gtrace_hdr, version), SEEK_SET), 0);
+	cr_assert_eq(fwrite(&v1, sizeof(v1), 1, f), 1);
+	fclose(f);
+	cr_assert_eq(gtrace_load(path, &t), 0);
+	cr_expect_eq(t.hdr.version, 1);
+	cr_expect_eq(gtrace_nr_accesses(&t), 1);
 	gtrace_free(&t);
 	unlink(path);
 }

@@ -183,18 +183,33 @@ struct gmem_policy_status {
 				 * was attached, since the first attach */
 };
 
-/* Access trace: one record per device access of a block (fault or not). */
+/*
+ * Access trace: one record per device access of a block (fault or not).
+ * Started with GMEM_TRACE_F_HINTS, the stream also carries, at their place
+ * in it, each object's size (GMEM_TRACE_OBJ: when it is created, and for
+ * every live object at start) and each hint (GMEM_TRACE_HINT followed at
+ * once by its GMEM_TRACE_HINT_VALUE; at start, hints reconstructing every
+ * live block's tag, HOT/COLD, pin and preferred device), so that a replay
+ * can reproduce them. Records of one event are appended together or
+ * dropped together.
+ */
 struct gmem_trace_rec {
 	__u32 obj;
-	__u32 idx;
-	__u16 dev;
-	__u8 kind;		/* GMEM_TRACE_ACCESS, GMEM_TRACE_FAULT */
-	__u8 write;
-	__u32 pad;
-	__u64 t_ns;		/* ktime since the trace started */
+	__u32 idx;		/* block; HINT: first block; OBJ: blocks in the object */
+	__u16 dev;		/* device; HINT: the hint's, GMEM_TRACE_DEV_HOST for host */
+	__u8 kind;		/* GMEM_TRACE_* */
+	__u8 write;		/* HINT: the advice (enum gmem_advice) */
+	__u32 nr;		/* HINT: blocks in the range; otherwise 0 */
+	__u64 t_ns;		/* ktime since the trace started; HINT_VALUE: the value */
 };
 #define GMEM_TRACE_ACCESS	1
 #define GMEM_TRACE_FAULT	2
+#define GMEM_TRACE_HINT		3
+#define GMEM_TRACE_OBJ		4
+#define GMEM_TRACE_HINT_VALUE	5
+#define GMEM_TRACE_DEV_HOST	0xffff
+/* GMEM_IOC_TRACE_START: or-ed into the capacity, records objects and hints too. */
+#define GMEM_TRACE_F_HINTS	(1u << 31)
 
 struct gmem_trace_read {
 	__u64 buf_ptr;		/* user array of struct gmem_trace_rec */
@@ -210,7 +225,8 @@ struct gmem_trace_read {
 #define GMEM_IOC_DEV_INFO	_IOWR(GMEM_IOC_MAGIC, 4, struct gmem_dev_info)
 #define GMEM_IOC_GLOBAL_STATS	_IOR(GMEM_IOC_MAGIC, 5, struct gmem_stats)
 #define GMEM_IOC_POLICY_STATUS	_IOR(GMEM_IOC_MAGIC, 6, struct gmem_policy_status)
-#define GMEM_IOC_TRACE_START	_IOW(GMEM_IOC_MAGIC, 7, __u32)	/* arg: capacity, records */
+#define GMEM_IOC_TRACE_START	_IOW(GMEM_IOC_MAGIC, 7, __u32)	/* arg: capacity, records,
+								 * | GMEM_TRACE_F_HINTS */
 #define GMEM_IOC_TRACE_STOP	_IO(GMEM_IOC_MAGIC, 8)
 #define GMEM_IOC_TRACE_READ	_IOWR(GMEM_IOC_MAGIC, 9, struct gmem_trace_read)
 #define GMEM_IOC_NR_DEVICES	_IOR(GMEM_IOC_MAGIC, 10, __u32)
