@@ -97,7 +97,7 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 	{
 		.name = "trace",
 		.args = "record FILE [--dev N] [--seconds S] [--capacity N] | "
-			"replay FILE [--sim N] [--policy P] [--hbm SIZE]",
+			"replay FILE [--sim N] [--policy P] [--hbm SIZE] [--no-hints]",
 		.summary = "record the device access trace to a file, or replay one on a device",
 		.help =
 		"  record: until Ctrl-C or --seconds S; --dev N names the device whose block\n"
@@ -105,8 +105,9 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		"          the kernel buffer in records (default 1M, drained every 100 ms)\n"
 		"  replay: the recorded block accesses in order on /dev/gmem_simN (default\n"
 		"          0) under the policy in charge, or policy P for the replay only,\n"
-		"          one fresh mapping per recorded object; --hbm SIZE pins all but\n"
-		"          SIZE of the device's HBM first; --len B bytes per access\n"
+		"          one fresh mapping per recorded object, with the recorded hints\n"
+		"          (not with --no-hints); --hbm SIZE limits the device to SIZE for\n"
+		"          the replay (gmemctl limit); --len B bytes per access\n"
 		"          (default 64). Prints counters beside Belady's MIN.\n"
 		"  gmem-min FILE computes Belady's MIN (fewest possible migrations) of a trace.\n",
 		.run = cmd_trace,
