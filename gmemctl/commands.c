@@ -61,14 +61,32 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		.run = cmd_objects,
 	},
 	{
-		.name = "stats",
-		.args = "[--watch S [--count N]]",
-		.summary = "global counters (every S seconds with --watch)",
+		.name = "limit",
+		.args = "--cgroup PATH --hbm SIZE [--weight W]",
+		.summary = "set a cgroup's HBM limit and share (needs CAP_SYS_ADMIN)",
 		.help =
-		"  --watch S   print the counters every S seconds, with the change since the\n"
-		"              previous sample, until interrupted ('gmemctl top' shows rates\n"
-		"              per device, object and policy)\n"
-		"  --count N   stop after N samples\n",
+		"  --cgroup PATH  a cgroup v2 directory: objects created in it or below it\n"
+		"                 afterwards (the nearest directory with a limit wins)\n"
+		"  --hbm SIZE     HBM they may hold on each device (64K, 512M, 2G; 0: no\n"
+		"                 limit). At the limit they evict their own blocks; a pin\n"
+		"                 beyond it fails (EDQUOT). Survives policy load/unload.\n"
+		"  --weight W     1..10000 (default 100, kept when omitted): the share of the\n"
+		"                 HBM the limits leave over; a full device takes room first\n"
+		"                 from the cgroup most over its share (docs/multi-tenant.md)\n"
+		"  Prints the cgroup's entry as 'stats --cgroup' does.\n",
+		.run = cmd_limit,
+	},
+	{
+		.name = "stats",
+		.args = "[--watch S [--count N]] | --cgroup PATH",
+		.summary = "global counters (every S seconds with --watch), or one cgroup's",
+		.help =
+		"  --watch S      print the counters every S seconds, with the change since the\n"
+		"                 previous sample, until interrupted ('gmemctl top' shows rates\n"
+		"                 per device, object and policy)\n"
+		"  --count N      stop after N samples\n"
+		"  --cgroup PATH  the HBM limit, weight, usage and counters of cgroup PATH\n"
+		"                 (set by 'gmemctl limit')\n",
 		.run = cmd_stats,
 	},
 	{
