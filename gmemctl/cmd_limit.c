@@ -55,11 +55,7 @@ static int limit_fail(struct gmemctl *g, int err, const char *path, bool set)
 		       "--hbm SIZE' sets one)", what, path, path);
 		return GX_FAIL;
 	}
-	if (err == -ENOENT && access(path, F_OK)) {
-		gx_err(g, "%s: %s does not exist", what, path);
-		return GX_FAIL;
-	}
-	if (err == -EINVAL || err == -ENOTDIR) {
+	if (err == -EINVAL || err == -ENOTDIR || (err == -ENOENT && access(path, F_OK))) {
 		gx_err(g, "%s: %s is not a cgroup v2 directory%s", what, path,
 		       set ? ", or the limit is below one block" : "");
 		return GX_USAGE;
