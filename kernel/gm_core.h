@@ -174,6 +174,8 @@ extern atomic64_t gm_clock;		/* ticks once per device access/fault */
 
 /* Tenants (gm_tenant.c). */
 struct gm_tenant *gm_tenant_of_cgroup(struct cgroup *cgrp);	/* +ref or NULL */
+/* The table's entry for cgroup @cgid, or NULL; caller in an RCU read section. */
+struct gm_tenant *gm_tenant_find_rcu(u64 cgid);
 void gm_tenant_put(struct gm_tenant *t);
 /* Charge one HBM block of @dev: 0, or how many blocks @t is over its limit. */
 u64 gm_tenant_try_charge(struct gm_tenant *t, u32 dev);

@@ -68,6 +68,11 @@ static struct gm_tenant *gm_tenant_find(u64 cgid)
 	return NULL;
 }
 
+struct gm_tenant *gm_tenant_find_rcu(u64 cgid)
+{
+	return gm_tenant_find(cgid);
+}
+
 /* The tenant of an object created in @cgrp (+ref), or NULL. */
 struct gm_tenant *gm_tenant_of_cgroup(struct cgroup *cgrp)
 {

@@ -433,6 +433,41 @@ GT_TEST(isolation_from_thrashing_tenant)
 	close(gfd);
 }
 
+/* The tenant kfuncs, read by a policy attached to the tenant's cgroup. */
+GT_TEST(kfuncs_report_tenant)
+{
+	struct tenant a = { .name = "K", .seed = 0x4b };
+	struct pol p;
+	int gfd, sfd;
+
+	setup(&gfd, &sfd);
+	cg_make(&a);
+	GT_ASSERT(tenant_set(gfd, a.cgid, LIMIT * BS, 0) == 0, "set limit");
+	make_obj(&a, gfd, 10);
+	pol_open(&p, "tenant_quota");
+	*(uint64_t *)ops_member(&p, "cgroup_id") = a.cgid;
+	pol_load(&p);
+	GT_ASSERT(pol_attach(&p) == 0, "attach");
+	tsweep(sfd, &a, 2);
+	gt_log("seen %lld tenant %llu limit %lld max used %lld over %lld unknown %lld bad dev %lld",
+	       (long long)pol_bss(&p, "seen"), (unsigned long long)pol_bss(&p, "last_tenant"),
+	       (long long)pol_bss(&p, "last_limit"), (long long)pol_bss(&p, "max_used"),
+	       (long long)pol_bss(&p, "over_limit"), (long long)pol_bss(&p, "unknown_ret"),
+	       (long long)pol_bss(&p, "bad_dev_ret"));
+	GT_EXPECT(pol_bss(&p, "seen") > 0, "no activations seen");
+	GT_EXPECT((uint64_t)pol_bss(&p, "last_tenant") == a.cgid, "bpf_gmem_block_tenant");
+	GT_EXPECT(pol_bss(&p, "last_limit") == LIMIT, "bpf_gmem_tenant_limit");
+	GT_EXPECT(pol_bss(&p, "max_used") > 0 && pol_bss(&p, "max_used") <= LIMIT &&
+		  pol_bss(&p, "over_limit") == 0, "bpf_gmem_tenant_used");
+	GT_EXPECT(pol_bss(&p, "unknown_ret") == -ENOENT, "unknown tenant");
+	GT_EXPECT(pol_bss(&p, "bad_dev_ret") == -ENODEV, "bad device");
+	pol_close(&p);
+	check_obj(sfd, &a);
+	drop(&a);
+	close(sfd);
+	close(gfd);
+}
+
 static long live_tenants(void)
 {
 	char key[32];
