@@ -58,6 +58,11 @@ extern u64 bpf_gmem_block_tag(u64 blk_id) __ksym;
 extern s64 bpf_gmem_obj_range(u32 obj, u64 *start, u64 *size) __ksym;
 extern s64 bpf_gmem_dev_capacity(u32 dev) __ksym;
 extern s64 bpf_gmem_dev_used(u32 dev) __ksym;
+/* HBM limits per cgroup (docs/multi-tenant.md): the tenant's cgroup id, 0 if none. */
+extern u64 bpf_gmem_block_tenant(u64 blk_id) __ksym;
+/* Blocks tenant @cgid holds on @dev; its limit in blocks (0: none). -ENOENT: no such tenant. */
+extern s64 bpf_gmem_tenant_used(u64 cgid, u32 dev) __ksym;
+extern s64 bpf_gmem_tenant_limit(u64 cgid) __ksym;
 
 /* Eject this policy with @msg (see gmem_error()). */
 extern void bpf_gmem_error(const char *msg, u32 msg__sz) __ksym;

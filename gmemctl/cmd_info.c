@@ -62,7 +62,7 @@ int cmd_devices(struct gmemctl *g, int argc, char **argv)
 }
 
 /* gmemctl limit DEV SIZE: GMEM_IOC_DEV_LIMIT (0 = the whole device). */
-int cmd_limit(struct gmemctl *g, int argc, char **argv)
+int gx_limit_device(struct gmemctl *g, int argc, char **argv)
 {
 	uint64_t dev, bytes, prev = 0;
 	char a[32], b[32];
@@ -245,13 +245,18 @@ static int emit_stats(struct gmemctl *g, const struct gmem_stats *st,
 	return GX_OK;
 }
 
-static int parse_stats(struct gmemctl *g, int argc, char **argv, uint64_t *watch, uint64_t *count)
+static int parse_stats(struct gmemctl *g, int argc, char **argv, uint64_t *watch, uint64_t *count,
+		       const char **cgroup)
 {
 	const char *val;
 	int i, r;
 
 	for (i = 1; i < argc; i++) {
-		if ((r = gx_opt(g, argc, argv, &i, "--watch", true, &val))) {
+		if ((r = gx_opt(g, argc, argv, &i, "--cgroup", true, &val))) {
+			if (r < 0)
+				return gx_usage(g, "stats", "--cgroup needs a cgroup v2 directory");
+			*cgroup = val;
+		} else if ((r = gx_opt(g, argc, argv, &i, "--watch", true, &val))) {
 			if (r < 0 || gmem_parse_u64(val, watch) || !*watch || *watch > 86400)
 				return gx_usage(g, "stats", "--watch needs seconds (1..86400)");
 		} else if ((r = gx_opt(g, argc, argv, &i, "--count", true, &val))) {
@@ -263,6 +268,8 @@ static int parse_stats(struct gmemctl *g, int argc, char **argv, uint64_t *watch
 	}
 	if (*count && !*watch)
 		return gx_usage(g, "stats", "--count goes with --watch");
+	if (*cgroup && *watch)
+		return gx_usage(g, "stats", "--cgroup does not go with --watch");
 	return GX_OK;
 }
 
@@ -270,12 +277,15 @@ int cmd_stats(struct gmemctl *g, int argc, char **argv)
 {
 	struct gmem_stats st, prev;
 	uint64_t watch = 0, count = 0, n;
+	const char *cgroup = NULL;
 	struct gx_watch w;
 	int err, ret;
 
-	ret = parse_stats(g, argc, argv, &watch, &count);
+	ret = parse_stats(g, argc, argv, &watch, &count, &cgroup);
 	if (ret)
 		return ret;
+	if (cgroup)
+		return gx_stats_cgroup(g, cgroup);
 	err = gmem_global_stats(&st);
 	if (err)
 		return gx_fail(g, err, "cannot read the counters");

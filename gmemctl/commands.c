@@ -55,30 +55,43 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		.run = cmd_devices,
 	},
 	{
-		.name = "limit",
-		.args = "DEV SIZE",
-		.summary = "use only SIZE of device DEV's HBM (0: all of it); root",
-		.help =
-		"  Every capacity the core and policies see becomes SIZE (a block multiple):\n"
-		"  the device behaves like one with SIZE of HBM. Lowering it evicts down to\n"
-		"  it; below what is pinned on the device it is refused (EBUSY).\n",
-		.run = cmd_limit,
-	},
-	{
 		.name = "objects",
 		.args = "",
 		.summary = "live unified-memory objects and their counters",
 		.run = cmd_objects,
 	},
 	{
-		.name = "stats",
-		.args = "[--watch S [--count N]]",
-		.summary = "global counters (every S seconds with --watch)",
+		.name = "limit",
+		.args = "DEV SIZE | --cgroup PATH --hbm SIZE [--weight W]",
+		.summary = "cap a device's HBM, or a cgroup's HBM and share (root)",
 		.help =
-		"  --watch S   print the counters every S seconds, with the change since the\n"
-		"              previous sample, until interrupted ('gmemctl top' shows rates\n"
-		"              per device, object and policy)\n"
-		"  --count N   stop after N samples\n",
+		"  DEV SIZE       use only SIZE of device DEV's HBM (0: all of it). Every\n"
+		"                 capacity the core and policies see becomes SIZE (a block\n"
+		"                 multiple): the device behaves like one with SIZE of HBM.\n"
+		"                 Lowering it evicts down to it; below what is pinned on\n"
+		"                 the device it is refused (EBUSY).\n"
+		"  --cgroup PATH  a cgroup v2 directory: objects created in it or below it\n"
+		"                 afterwards (the nearest directory with a limit wins)\n"
+		"  --hbm SIZE     HBM they may hold on each device (64K, 512M, 2G; 0: no\n"
+		"                 limit). At the limit they evict their own blocks; a pin\n"
+		"                 beyond it fails (EDQUOT). Survives policy load/unload.\n"
+		"  --weight W     1..10000 (default 100, kept when omitted): the share of the\n"
+		"                 HBM the limits leave over; a full device takes room first\n"
+		"                 from the cgroup most over its share (docs/multi-tenant.md)\n"
+		"  Prints the cgroup's entry as 'stats --cgroup' does.\n",
+		.run = cmd_limit,
+	},
+	{
+		.name = "stats",
+		.args = "[--watch S [--count N]] | --cgroup PATH",
+		.summary = "global counters (every S seconds with --watch), or one cgroup's",
+		.help =
+		"  --watch S      print the counters every S seconds, with the change since the\n"
+		"                 previous sample, until interrupted ('gmemctl top' shows rates\n"
+		"                 per device, object and policy)\n"
+		"  --count N      stop after N samples\n"
+		"  --cgroup PATH  the HBM limit, weight, usage and counters of cgroup PATH\n"
+		"                 (set by 'gmemctl limit')\n",
 		.run = cmd_stats,
 	},
 	{

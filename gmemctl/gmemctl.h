@@ -115,12 +115,16 @@ int cmd_unload(struct gmemctl *g, int argc, char **argv);
 int cmd_status(struct gmemctl *g, int argc, char **argv);
 int cmd_policies(struct gmemctl *g, int argc, char **argv);
 int cmd_devices(struct gmemctl *g, int argc, char **argv);
-int cmd_limit(struct gmemctl *g, int argc, char **argv);
 int cmd_objects(struct gmemctl *g, int argc, char **argv);
 int cmd_stats(struct gmemctl *g, int argc, char **argv);
 int cmd_trace(struct gmemctl *g, int argc, char **argv);	/* cmd_trace.c (bench owner) */
 int cmd_help(struct gmemctl *g, int argc, char **argv);		/* cli.c */
 int cmd_top(struct gmemctl *g, int argc, char **argv);
+int cmd_limit(struct gmemctl *g, int argc, char **argv);		/* cmd_limit.c */
+/* cmd_info.c: `limit DEV SIZE`, one device's HBM limit. */
+int gx_limit_device(struct gmemctl *g, int argc, char **argv);
+/* cmd_limit.c: `stats --cgroup PATH`, one tenant's usage and counters. */
+int gx_stats_cgroup(struct gmemctl *g, const char *path);
 
 /* cmd_info.c: all live object ids (malloc'ed) and their count, or -errno. */
 int gx_object_ids(uint32_t **out);

@@ -474,6 +474,55 @@ __bpf_kfunc s64 bpf_gmem_dev_used(u32 dev)
 }
 
 /**
+ * bpf_gmem_block_tenant - the tenant of @blk_id's object
+ *
+ * The cgroup id of the entry (GMEM_IOC_TENANT_SET) whose HBM limit and share
+ * the block's object is under (the nearest ancestor of its creator's cgroup
+ * with one, fixed when the object was created), the key of the two kfuncs
+ * below. Return: 0 when the object has no tenant or the block is unknown.
+ */
+__bpf_kfunc u64 bpf_gmem_block_tenant(u64 blk_id)
+{
+	struct gm_block *blk;
+	struct gm_tenant *t;
+
+	if (!gm_bpf_caller())
+		return 0;
+	blk = gm_block_by_id(blk_id);
+	t = blk ? READ_ONCE(blk->obj->tenant) : NULL;
+	return t ? t->cgid : 0;
+}
+
+/*
+ * Hooks run under RCU: a tenant found in the table stays valid until they
+ * return. One whose cgroup was removed has left the table (-ENOENT).
+ */
+static struct gm_tenant *gm_kfunc_tenant(u64 cgid)
+{
+	return gm_bpf_caller() && cgid ? gm_tenant_find_rcu(cgid) : NULL;
+}
+
+/** bpf_gmem_tenant_used - HBM blocks tenant @cgid holds on @dev, -ENOENT, -ENODEV */
+__bpf_kfunc s64 bpf_gmem_tenant_used(u64 cgid, u32 dev)
+{
+	struct gm_tenant *t = gm_kfunc_tenant(cgid);
+
+	if (!t)
+		return -ENOENT;
+	if (dev >= GMEM_MAX_DEVICES)
+		return -ENODEV;
+	return atomic64_read(&t->used[dev]);
+}
+
+/** bpf_gmem_tenant_limit - tenant @cgid's HBM limit in blocks per device (0: none), -ENOENT */
+__bpf_kfunc s64 bpf_gmem_tenant_limit(u64 cgid)
+{
+	struct gm_tenant *t = gm_kfunc_tenant(cgid);
+
+	return t ? READ_ONCE(t->limit_blocks) : -ENOENT;
+}
+
+/**
  * bpf_gmem_error - eject the calling policy, with @msg as the exit message
  *
  * The ejection takes effect when the hook returns; kfuncs stop acting at
@@ -508,6 +557,9 @@ BTF_ID_FLAGS(func, bpf_gmem_block_tag)
 BTF_ID_FLAGS(func, bpf_gmem_obj_range)
 BTF_ID_FLAGS(func, bpf_gmem_dev_capacity)
 BTF_ID_FLAGS(func, bpf_gmem_dev_used)
+BTF_ID_FLAGS(func, bpf_gmem_block_tenant)
+BTF_ID_FLAGS(func, bpf_gmem_tenant_used)
+BTF_ID_FLAGS(func, bpf_gmem_tenant_limit)
 BTF_ID_FLAGS(func, bpf_gmem_error)
 BTF_KFUNCS_END(gm_kfunc_ids)
 

@@ -14,7 +14,9 @@
  *              maintains whatever policy is active (so falling back is
  *              instant): COLD-hinted blocks first, HOT ones last, pinned
  *              ones never (they are on a list of their own); busy blocks
- *              are skipped. O(1) in the number of resident blocks.
+ *              are skipped. O(1) in the number of resident blocks, except
+ *              when room is made for one tenant (gm_tenant.c): then other
+ *              tenants' blocks are walked past.
  *
  * Locking: called through gm_policy_*() with the faulting block's lock held
  * (gm_policy.h); the eviction walk takes ds->lock inside an RCU read
@@ -117,12 +119,14 @@ void gm_builtin_evict(struct gm_evict_req *req)
 	static const enum gm_lru_list order[] = { GM_LRU_COLD, GM_LRU_NORMAL, GM_LRU_HOT };
 	struct gm_devstate *ds = gm_devstate(req->ctx.dev);
 	u32 want = min_t(u32, req->ctx.nr, GM_EVICT_MAX);
+	/* One tenant's victims may lie behind any number of others'. */
+	u32 budget = req->one_tenant ? U32_MAX : 4 * GM_EVICT_MAX;
 	int i;
 
 	if (!ds)
 		return;
 	spin_lock(&ds->lock);
 	for (i = 0; i < ARRAY_SIZE(order) && req->nr_victims < want; i++)
-		gm_builtin_evict_list(&ds->lru[order[i]], req, want, 4 * GM_EVICT_MAX);
+		gm_builtin_evict_list(&ds->lru[order[i]], req, want, budget);
 	spin_unlock(&ds->lock);
 }

@@ -28,6 +28,10 @@
  *                        picked under it and trylocked (gm_evict.c).
  *   gm_plist_lock        (spinlock) the BPF policies' block lists.
  *
+ * Tenants (gm_tenant.c): the table is written under gm_tenant_mutex (taken
+ * under no other gmem lock) and read under RCU; a tenant's usage and
+ * counters are atomics, changed under whatever lock the caller holds.
+ *
  * The active BPF policy is published with RCU (gm_bpf.c): hooks run inside
  * an RCU read section with preemption off and hold no core lock beyond the
  * block lock of the caller. Statistics are atomic64 adds into the UAPI
@@ -45,6 +49,8 @@
 #include <linux/xarray.h>
 #include <linux/gmem_dev.h>
 #include <uapi/linux/gmem.h>
+
+struct cgroup;
 
 extern struct rw_semaphore gm_devs_rwsem;
 extern unsigned long gm_blk_size;		/* bytes, power of two, 4 KiB..2 MiB */
@@ -65,6 +71,27 @@ enum gm_lru_list {
 	GM_LRU_HOT,			/* evicted last */
 	GM_LRU_PINNED,			/* never evicted: off the victim walk */
 	GM_LRU_NR,
+};
+
+/*
+ * A tenant: the cgroup v2 directory an HBM limit and weight were set for
+ * (gm_tenant.c). Objects hold a reference; the table holds one while the
+ * cgroup exists.
+ */
+struct gm_tenant {
+	struct kref ref;
+	struct rcu_head rcu;
+	struct list_head node;		/* on gm_tenants, RCU */
+	u64 cgid;
+	u64 limit_bytes;		/* as set (GMEM_IOC_TENANT_SET) */
+	u64 limit_blocks;		/* HBM blocks per device, 0: none */
+	u32 weight;			/* share of the unlimited remainder */
+	bool listed;			/* on gm_tenants (gm_tenant_mutex) */
+	atomic64_t used[GMEM_MAX_DEVICES];	/* HBM blocks held (charged) */
+	atomic64_t pinned;		/* pinned blocks */
+	atomic64_t edquot;		/* allocations refused at the limit */
+	atomic64_t nr_objects;
+	struct gmem_stats stats;
 };
 
 /* One block of a vm_object: the logical page-table entry. */
@@ -111,6 +138,7 @@ struct gm_object {
 	pid_t owner_pid;
 	struct cgroup *cgrp;		/* creator's cgroup v2 (ref held): its tenant */
 	atomic64_t att_cache;		/* its policy attachment (gm_bpf_attach.c) */
+	struct gm_tenant *tenant;	/* ref held; NULL: no limit applies */
 	unsigned long start, size;	/* user VA range (block aligned start) */
 	unsigned long pgoff;		/* file offset base, for unmap_mapping_range() */
 	struct address_space *mapping;
@@ -136,6 +164,7 @@ struct gm_devstate {
 	u64 used_blocks;		/* HBM blocks allocated or reserved */
 	u64 limit_blocks;		/* GMEM_IOC_DEV_LIMIT, 0 = dev->hbm_blocks */
 	u64 pinned_blocks;		/* blocks on lru[GM_LRU_PINNED] */
+	atomic64_t untenanted;		/* HBM blocks of objects without a tenant */
 	struct list_head lru[GM_LRU_NR];
 	struct gmem_stats stats;
 };
@@ -155,6 +184,17 @@ static inline u64 gm_dev_capacity(const struct gm_devstate *ds)
 extern struct gmem_stats gm_total;
 extern atomic64_t gm_clock;		/* ticks once per device access/fault */
 
+/* Tenants (gm_tenant.c). */
+struct gm_tenant *gm_tenant_of_cgroup(struct cgroup *cgrp);	/* +ref or NULL */
+/* The table's entry for cgroup @cgid, or NULL; caller in an RCU read section. */
+struct gm_tenant *gm_tenant_find_rcu(u64 cgid);
+void gm_tenant_put(struct gm_tenant *t);
+/* Charge one HBM block of @dev: 0, or how many blocks @t is over its limit. */
+u64 gm_tenant_try_charge(struct gm_tenant *t, u32 dev);
+void gm_tenant_uncharge(struct gm_tenant *t, u32 dev);
+/* The tenant most over its share of @dev's HBM (+ref), or NULL. */
+struct gm_tenant *gm_tenant_most_over(u32 dev, u64 hbm_blocks);
+
 /* Objects (gm_object.c, gm_block.c). */
 struct gm_object *gm_obj_get_by_id(u32 id);		/* +ref or NULL */
 void gm_obj_put(struct gm_object *obj);
@@ -173,6 +213,8 @@ int gm_map_remote(struct gm_block *blk, u32 dev);
 static inline void gm_stat_add_off(struct gm_block *blk, u32 devid, size_t off, s64 delta)
 {
 	atomic64_add(delta, (atomic64_t *)((char *)&blk->obj->stats + off));
+	if (blk->obj->tenant)
+		atomic64_add(delta, (atomic64_t *)((char *)&blk->obj->tenant->stats + off));
 	if (devid < GMEM_MAX_DEVICES && gm_devs[devid])
 		atomic64_add(delta, (atomic64_t *)((char *)&gm_devs[devid]->stats + off));
 	atomic64_add(delta, (atomic64_t *)((char *)&gm_total + off));

@@ -24,6 +24,11 @@
  * dying (gm_obj_destroy() takes every block lock), so the victim stays
  * valid until it is unlocked.
  *
+ * Tenants (gm_tenant.c): an HBM block is charged to the tenant of the
+ * block it is for before the device's count is reserved; a tenant at its
+ * limit makes room from its own blocks (gm_make_room() with @own), and a
+ * full device takes room first from the tenant most over its share.
+ *
  * Locking: caller holds its own block's lock; ds->lock (spinlock) protects
  * the lists and counters and is never held across a sleep; victims are
  * taken with mutex_trylock() only.
@@ -133,9 +138,46 @@ static void gm_hbm_unreserve(struct gm_devstate *ds)
 }
 
 /*
- * Take one HBM block of @ds for @busy (locked by the caller), evicting first
- * when the device is full. -ENOMEM when nothing can be evicted, -EINTR on a
- * fatal signal.
+ * Charge one HBM block of @ds to @busy's tenant, evicting that tenant's own
+ * blocks while it is at its limit. -EDQUOT when none of them can go.
+ */
+static int gm_tenant_reserve(struct gm_devstate *ds, struct gm_block *busy)
+{
+	struct gm_tenant *t = busy->obj->tenant;
+	u64 over;
+	int ret;
+
+	if (!t) {
+		atomic64_inc(&ds->untenanted);
+		return 0;
+	}
+	while ((over = gm_tenant_try_charge(t, ds->dev->id))) {
+		ret = gm_make_room(ds->dev->id, min_t(u64, over, GM_EVICT_MAX), busy, t);
+		if (ret == -ENOMEM) {
+			atomic64_inc(&t->edquot);
+			return -EDQUOT;
+		}
+		if (ret)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+static void gm_tenant_unreserve(struct gm_devstate *ds, struct gm_block *blk)
+{
+	if (blk->obj->tenant)
+		gm_tenant_uncharge(blk->obj->tenant, ds->dev->id);
+	else
+		atomic64_dec(&ds->untenanted);
+}
+
+/*
+ * Take one HBM block of @ds for @busy (locked by the caller), within its
+ * tenant's limit, evicting first when the tenant is at its limit or the
+ * device is full. -EDQUOT when the tenant has nothing left to evict,
+ * -ENOMEM when the device has not, -EINTR on a fatal signal.
  */
 int gm_dblk_alloc(struct gm_devstate *ds, struct gm_block *busy, u64 *dblk)
 {
@@ -143,32 +185,40 @@ int gm_dblk_alloc(struct gm_devstate *ds, struct gm_block *busy, u64 *dblk)
 	u64 short_by;
 	int ret;
 
+	ret = gm_tenant_reserve(ds, busy);
+	if (ret)
+		return ret;
 	while ((short_by = gm_hbm_reserve(ds))) {
-		ret = gm_make_room(dev->id, short_by, busy);
+		ret = gm_make_room(dev->id, short_by, busy, NULL);
+		if (!ret && fatal_signal_pending(current))
+			ret = -EINTR;
 		if (ret)
-			return ret;
-		if (fatal_signal_pending(current))
-			return -EINTR;
+			goto err_tenant;
 	}
 	ret = dev->ops->alloc_block(dev, dblk);
 	if (ret == -ENOMEM) {
 		/* The driver has fewer free blocks than our count says: one more. */
-		ret = gm_make_room(dev->id, 1, busy);
+		ret = gm_make_room(dev->id, 1, busy, NULL);
 		if (!ret)
 			ret = dev->ops->alloc_block(dev, dblk);
 	}
 	if (ret) {
 		gm_hbm_unreserve(ds);
-		return ret;
+		goto err_tenant;
 	}
 	atomic_long_inc(&gm_live_dev_blocks);
 	return 0;
+err_tenant:
+	gm_tenant_unreserve(ds, busy);
+	return ret;
 }
 
-void gm_dblk_free(struct gm_devstate *ds, u64 dblk)
+/* Free @blk's HBM block @dblk (charged to its tenant by gm_dblk_alloc()). */
+void gm_dblk_free(struct gm_devstate *ds, struct gm_block *blk, u64 dblk)
 {
 	ds->dev->ops->free_block(ds->dev, dblk);
 	gm_hbm_unreserve(ds);
+	gm_tenant_unreserve(ds, blk);
 	atomic_long_dec(&gm_live_dev_blocks);
 }
 
@@ -189,7 +239,7 @@ static bool gm_victim_trylock(struct gm_block *blk, u32 dev)
 }
 
 static void gm_evict_req_init(struct gm_evict_req *req, struct gm_devstate *ds, u32 nr,
-			      struct gm_block *busy)
+			      struct gm_block *busy, bool one, struct gm_tenant *t)
 {
 	memset(req, 0, sizeof(*req));
 	req->ctx.dev = ds->dev->id;
@@ -200,10 +250,16 @@ static void gm_evict_req_init(struct gm_evict_req *req, struct gm_devstate *ds, 
 	req->ctx.used_blocks = ds->used_blocks;
 	spin_unlock(&ds->lock);
 	req->busy = busy;
+	req->one_tenant = one;
+	req->tenant = t;
 }
 
-/* Ask the policy for up to GM_EVICT_MAX victims on @ds and evict them. */
-static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
+/*
+ * Ask the policy for up to GM_EVICT_MAX victims on @ds (with @one, of
+ * tenant @t only, NULL meaning objects without a tenant) and evict them.
+ */
+static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy,
+			  bool one, struct gm_tenant *t)
 {
 	struct gm_evict_req *req;
 	u32 i, n = 0, done = 0;
@@ -211,7 +267,7 @@ static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
 	req = kmalloc(sizeof(*req), GFP_KERNEL);
 	if (!req)
 		return 0;
-	gm_evict_req_init(req, ds, nr, busy);
+	gm_evict_req_init(req, ds, nr, busy, one, t);
 	rcu_read_lock();
 	gm_policy_evict(req);
 	for (i = 0; i < req->nr_victims; i++)
@@ -230,14 +286,26 @@ static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
 	return done;
 }
 
-/* Could a later round find a victim: is any resident block not pinned? */
-static bool gm_evictable_exists(struct gm_devstate *ds)
+/* Could a later round find a victim: is any resident block (of @t) not pinned? */
+static bool gm_evictable_exists(struct gm_devstate *ds, struct gm_tenant *t)
 {
-	bool any;
+	enum gm_lru_list l;
+	struct gm_block *blk;
+	bool any = false;
 
 	spin_lock(&ds->lock);
-	any = !list_empty(&ds->lru[GM_LRU_COLD]) || !list_empty(&ds->lru[GM_LRU_NORMAL]) ||
-	      !list_empty(&ds->lru[GM_LRU_HOT]);
+	for (l = GM_LRU_COLD; !any && l <= GM_LRU_HOT; l++) {
+		if (!t) {
+			any = !list_empty(&ds->lru[l]);
+			continue;
+		}
+		list_for_each_entry(blk, &ds->lru[l], lru) {
+			if (READ_ONCE(blk->obj->tenant) == t) {
+				any = true;
+				break;
+			}
+		}
+	}
 	spin_unlock(&ds->lock);
 	return any;
 }
@@ -273,13 +341,33 @@ bool gm_hbm_room_now(struct gm_devstate *ds)
 }
 
 /*
- * Free @nr HBM blocks on @devid, never evicting @busy, pinned or busy
- * blocks. A round that finds every candidate busy (other tasks are moving
- * them) waits briefly and tries again, a bounded number of times: -ENOMEM
- * when nothing could be freed (whatever was freed stays free), -EINTR on a
- * fatal signal.
+ * One round for a full device: from the tenant most over its share
+ * (gm_tenant.c) if any, else from objects without a tenant, else (when
+ * neither had anything to give) by plain LRU.
  */
-int gm_make_room(u32 devid, u32 nr, struct gm_block *busy)
+static u32 gm_evict_round_shared(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
+{
+	struct gm_tenant *t = gm_tenant_most_over(ds->dev->id, ds->dev->hbm_blocks);
+	u32 done = 0;
+
+	if (t) {
+		done = gm_evict_round(ds, nr, busy, true, t);
+		gm_tenant_put(t);
+	}
+	if (!done && atomic64_read(&ds->untenanted) > 0)
+		done = gm_evict_round(ds, nr, busy, true, NULL);
+	return done ?: gm_evict_round(ds, nr, busy, false, NULL);
+}
+
+/*
+ * Free @nr HBM blocks on @devid, never evicting @busy, pinned or busy
+ * blocks; only blocks of @own when it is set (a tenant at its limit), else
+ * first those of the tenant most over its share. A round that finds every
+ * candidate busy (other tasks are moving them) waits briefly and tries
+ * again, a bounded number of times: -ENOMEM when nothing could be freed
+ * (whatever was freed stays free), -EINTR on a fatal signal.
+ */
+int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own)
 {
 	struct gm_devstate *ds = gm_devstate(devid);
 	unsigned int idle = 0;
@@ -288,13 +376,14 @@ int gm_make_room(u32 devid, u32 nr, struct gm_block *busy)
 	if (!ds)
 		return -ENODEV;
 	while (nr) {
-		done = gm_evict_round(ds, nr, busy);
+		done = own ? gm_evict_round(ds, nr, busy, true, own) :
+		       gm_evict_round_shared(ds, nr, busy);
 		if (done) {
 			nr -= min(done, nr);
 			idle = 0;
 			continue;
 		}
-		if (++idle > GM_EVICT_BUSY_RETRIES || !gm_evictable_exists(ds))
+		if (++idle > GM_EVICT_BUSY_RETRIES || !gm_evictable_exists(ds, own))
 			return -ENOMEM;
 		if (fatal_signal_pending(current))
 			return -EINTR;

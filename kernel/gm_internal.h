@@ -116,12 +116,12 @@ bool gm_blk_pages_pinned(struct gm_block *blk);
 
 /* gm_evict.c */
 int gm_dblk_alloc(struct gm_devstate *ds, struct gm_block *busy, u64 *dblk);
-void gm_dblk_free(struct gm_devstate *ds, u64 dblk);
+void gm_dblk_free(struct gm_devstate *ds, struct gm_block *blk, u64 dblk);
 void gm_lru_add(struct gm_devstate *ds, struct gm_block *blk);
 void gm_lru_del(struct gm_devstate *ds, struct gm_block *blk);
 void gm_lru_touch(struct gm_devstate *ds, struct gm_block *blk);
 void gm_lru_update_class(struct gm_block *blk);
-int gm_make_room(u32 dev, u32 nr, struct gm_block *busy);
+int gm_make_room(u32 dev, u32 nr, struct gm_block *busy, struct gm_tenant *own);
 bool gm_hbm_room_now(struct gm_devstate *ds);
 
 /* gm_fault.c */
@@ -150,6 +150,16 @@ long gm_obj_info_ioctl(void __user *uarg);
 long gm_obj_list_ioctl(void __user *uarg);
 int gm_pin_charge(struct gm_object *obj, long nr);
 void gm_pin_uncharge(struct gm_object *obj, long nr);
+
+/* gm_tenant.c, gm_tenant_if.c */
+#define GM_TENANT_WEIGHT_DEFAULT	100
+extern atomic_long_t gm_live_tenants;
+void gm_tenant_obj_put(struct gm_tenant *t);
+int gm_tenant_set(u64 cgid, u64 limit_bytes, u32 weight);
+int gm_tenant_info(u64 cgid, struct gmem_tenant_info *ti);
+void gm_tenant_exit(void);
+long gm_tenant_set_ioctl(void __user *uarg);
+long gm_tenant_info_ioctl(void __user *uarg);
 
 /* gm_dev.c */
 u32 gm_nr_device_ids(void);

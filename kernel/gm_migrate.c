@@ -106,7 +106,7 @@ static void gm_blk_drop_dblk(struct gm_block *blk)
 
 	gm_policy_evicted(blk);
 	gm_lru_del(ds, blk);
-	gm_dblk_free(ds, blk->dblk);
+	gm_dblk_free(ds, blk, blk->dblk);
 	blk->dblk = 0;
 }
 
@@ -250,7 +250,7 @@ static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 s
 err:
 	if (dup)
 		gm_blk_unlock_folios(blk);
-	gm_dblk_free(ds, dblk);
+	gm_dblk_free(ds, blk, dblk);
 	return ret;
 }
 

@@ -94,6 +94,7 @@ static void gm_obj_release(struct kref *ref)
 
 	WARN_ON_ONCE(atomic_long_read(&obj->pinned_blocks));
 	gm_obj_free_chunks(obj);
+	gm_tenant_obj_put(obj->tenant);
 	cgroup_put(obj->cgrp);
 	free_uid(obj->user);
 	mmdrop(obj->mm);
@@ -189,12 +190,16 @@ int gm_pin_charge(struct gm_object *obj, long nr)
 		return -ENOMEM;
 	}
 	atomic_long_add(nr, &obj->pinned_blocks);
+	if (obj->tenant)
+		atomic64_add(nr, &obj->tenant->pinned);
 	return 0;
 }
 
 void gm_pin_uncharge(struct gm_object *obj, long nr)
 {
 	atomic_long_sub(nr, &obj->pinned_blocks);
+	if (obj->tenant)
+		atomic64_sub(nr, &obj->tenant->pinned);
 	atomic_long_sub(nr * GM_BLK_PAGES, &obj->user->locked_vm);
 }
 
@@ -234,6 +239,7 @@ static struct gm_object *gm_obj_alloc(struct vm_area_struct *vma)
 	obj->user = get_current_user();
 	obj->owner_pid = task_tgid_nr(current);
 	obj->cgrp = gm_current_cgroup();
+	obj->tenant = gm_tenant_of_cgroup(obj->cgrp);
 	obj->mapping = vma->vm_file->f_mapping;
 	INIT_LIST_HEAD(&obj->node);
 	atomic_long_inc(&gm_live_objects);

@@ -63,7 +63,9 @@ static bool gm_evict_req_has(const struct gm_evict_req *req, const struct gm_blo
 /*
  * Append @blk to the victims of @req if it is a valid victim: not the block
  * being brought in, resident on the device that is short of HBM, not pinned,
- * not listed already. A full request is not an error (false, not counted),
+ * not listed already, of the tenant being made room for if any (another
+ * tenant's block is skipped, not counted: a system-wide policy need not
+ * know tenants). A full request is not an error (false, not counted),
  * and neither is a block another task is migrating right now (its lock is
  * held): the policy could not know. The fields are read without the block's
  * lock; gm_evict.c checks again once it holds it.
@@ -75,6 +77,9 @@ bool gm_evict_req_add(struct gm_evict_req *req, struct gm_block *blk, bool count
 	if (req->nr_victims >= gm_evict_want(req))
 		return false;
 	if (blk != req->busy && mutex_is_locked(&blk->lock))
+		return false;
+	/* Room for a tenant at its limit comes from that tenant (gm_tenant.c). */
+	if (req->one_tenant && READ_ONCE(blk->obj->tenant) != req->tenant)
 		return false;
 	if (blk == req->busy)
 		why = GMEM_REJ_VICTIM_BUSY;

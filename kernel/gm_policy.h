@@ -73,6 +73,8 @@ struct gm_fault_req {
 struct gm_evict_req {
 	struct gmem_evict_ctx ctx;
 	struct gm_block *busy;
+	bool one_tenant;		/* victims of @tenant only (NULL: of none) */
+	struct gm_tenant *tenant;
 	u32 nr_victims;
 	struct gm_block *victims[GM_EVICT_MAX];	/* validated, distinct, not locked */
 };

@@ -107,6 +107,10 @@ static long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gm_policy_status_ioctl(uarg);
 	case GMEM_IOC_POLICY_LIST:
 		return gm_policy_list_ioctl(uarg);
+	case GMEM_IOC_TENANT_SET:
+		return gm_tenant_set_ioctl(uarg);
+	case GMEM_IOC_TENANT_INFO:
+		return gm_tenant_info_ioctl(uarg);
 	case GMEM_IOC_NR_DEVICES:
 		return gm_nr_devices_ioctl(uarg);
 	case GMEM_IOC_TRACE_START:
@@ -137,10 +141,11 @@ static struct miscdevice gm_miscdev = {
 /* /sys/kernel/debug/gmem/live: what is allocated now, for leak checks. */
 static int gm_live_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "objects %ld\nhost_pages %ld\ndev_blocks %ld\n",
+	seq_printf(m, "objects %ld\nhost_pages %ld\ndev_blocks %ld\ntenants %ld\n",
 		   atomic_long_read(&gm_live_objects),
 		   atomic_long_read(&gm_live_host_pages),
-		   atomic_long_read(&gm_live_dev_blocks));
+		   atomic_long_read(&gm_live_dev_blocks),
+		   atomic_long_read(&gm_live_tenants));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(gm_live);
@@ -187,6 +192,7 @@ static void __exit gm_exit(void)
 	misc_deregister(&gm_miscdev);
 	gm_policy_exit();
 	gm_trace_exit();
+	gm_tenant_exit();
 	WARN_ON(atomic_long_read(&gm_live_objects) || atomic_long_read(&gm_live_host_pages) ||
 		atomic_long_read(&gm_live_dev_blocks));
 }

@@ -14,6 +14,7 @@ $(BUILD)/tests/guest/%: tests/guest/%.c $(GUEST_TEST_HDRS) $(GUEST_TEST_DEPS)
 
 # The hostile-policy reliability test loads its policies with libbpf.
 $(BUILD)/tests/guest/test_reliability_hooks: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
+$(BUILD)/tests/guest/test_tenant: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
 
 GUEST_PAYLOAD += $(GUEST_TESTS)
 all: $(GUEST_TESTS)

@@ -231,6 +231,24 @@ int gmem_policy_unpin_cgroup(const char *path);
 int gmem_policy_pinned_cgroup(uint64_t cgid, char *buf, size_t len);
 
 /*
+ * HBM limits and shares per cgroup (docs/multi-tenant.md). Objects created
+ * in cgroup v2 directory @path or below it (the nearest directory with a
+ * limit wins) hold at most @hbm_bytes of each device's HBM (0: no limit),
+ * evicting their own blocks at the limit; a pin beyond it fails -EDQUOT.
+ * @weight (1..GMEM_TENANT_WEIGHT_MAX, 0: keep, 100 when new) is the share
+ * of the HBM left over by the limits when the device is full.
+ *
+ * gmem_cgroup_set_limit: needs CAP_SYS_ADMIN. Errors: those of
+ *   gmem_cgroup_id(), -EPERM, -EINVAL (a limit below one block, a weight
+ *   over the maximum).
+ * gmem_cgroup_info: usage, limit, weight and counters of @path's own entry.
+ *   Errors: those of gmem_cgroup_id(), -ENOENT no limit or weight was set
+ *   on @path.
+ */
+int gmem_cgroup_set_limit(const char *path, uint64_t hbm_bytes, uint32_t weight);
+int gmem_cgroup_info(const char *path, struct gmem_tenant_info *out);
+
+/*
  * Wait up to @timeout_ms (-1: forever) for the policy to stop being in
  * charge (ejected by the kernel, detached by `gmemctl unload`, or replaced).
  * @sigmask, if not NULL, is a const sigset_t *: the signal mask during the

@@ -231,6 +231,8 @@ struct gmem_trace_read {
 #define GMEM_IOC_TRACE_READ	_IOWR(GMEM_IOC_MAGIC, 9, struct gmem_trace_read)
 #define GMEM_IOC_NR_DEVICES	_IOR(GMEM_IOC_MAGIC, 10, __u32)
 #define GMEM_IOC_DEV_LIMIT	_IOWR(GMEM_IOC_MAGIC, 11, struct gmem_dev_limit)
+#define GMEM_IOC_TENANT_SET	_IOW(GMEM_IOC_MAGIC, 12, struct gmem_tenant_set)
+#define GMEM_IOC_TENANT_INFO	_IOWR(GMEM_IOC_MAGIC, 13, struct gmem_tenant_info)
 #define GMEM_IOC_POLICY_LIST	_IOWR(GMEM_IOC_MAGIC, 14, struct gmem_policy_list)
 
 /* ---------------- /dev/gmem_simN: the simulated accelerator ---------------- */
@@ -337,6 +339,37 @@ struct gmem_policy_list {
 	__u64 buf_ptr;			/* user array of struct gmem_policy_attach */
 	__u32 capacity;			/* entries at buf_ptr */
 	__u32 count;			/* out: attachments registered */
+};
+
+/*
+ * GMEM_IOC_TENANT_SET (CAP_SYS_ADMIN): give a cgroup v2 directory, and so
+ * the objects created from it or below it afterwards, an HBM limit and a
+ * weight (docs/multi-tenant.md). The directory is named by @cgroup_id, or
+ * by an open fd of it in @cgroup_fd when @cgroup_id is 0.
+ */
+#define GMEM_TENANT_WEIGHT_MAX	10000
+
+struct gmem_tenant_set {
+	__u64 cgroup_id;	/* the directory's id (its inode number), or 0 */
+	__s32 cgroup_fd;	/* used when cgroup_id is 0 */
+	__u32 weight;		/* 1..GMEM_TENANT_WEIGHT_MAX; 0: keep (100 when new) */
+	__u64 hbm_limit;	/* bytes of HBM per device, 0: no limit */
+	__u64 flags;		/* must be 0 */
+};
+
+/* GMEM_IOC_TENANT_INFO (anyone): a cgroup's own tenant entry; -ENOENT if none. */
+struct gmem_tenant_info {
+	__u64 cgroup_id;	/* in (or 0 and @cgroup_fd); out: the id */
+	__s32 cgroup_fd;	/* in */
+	__u32 weight;		/* out */
+	__u64 hbm_limit;	/* out: bytes per device, 0: none */
+	__u64 hbm_used;		/* out: bytes of HBM its objects hold, all devices */
+	__u64 dev_used[GMEM_MAX_DEVICES];	/* out: ... per device */
+	__u64 pinned;		/* out: bytes of it pinned */
+	__u64 edquot;		/* out: allocations refused at the limit (-EDQUOT) */
+	__u64 nr_objects;	/* out: live objects of the tenant */
+	__u64 pad[5];
+	struct gmem_stats stats;	/* out: its objects' counters since it was set */
 };
 
 #endif /* _UAPI_LINUX_GMEM_H */
