@@ -87,6 +87,7 @@ enum gmem_block_flags {
 	GMEM_BF_HOT		= GM_BLK_HOT,
 	GMEM_BF_COLD		= GM_BLK_COLD,
 	GMEM_BF_BUSY		= GM_BLK_BUSY,
+	GMEM_BF_DIRTY		= GM_BLK_DIRTY,	/* DEVICE: written there, eviction writes back */
 };
 
 /* One attached struct gmem_ops (kdata), from .reg to .unreg. */

@@ -57,6 +57,7 @@ extern unsigned long gm_blk_size;		/* bytes, power of two, 4 KiB..2 MiB */
 #define GM_BLK_COLD		BIT(3)	/* user hint */
 #define GM_BLK_BUSY		BIT(4)	/* BPF view only: blk->lock is held */
 #define GM_BLK_CPU_MAPPED	BIT(5)	/* host pages may be in CPU page tables */
+#define GM_BLK_DIRTY		BIT(6)	/* DEVICE: the device wrote it, host pages stale */
 
 /* Which device list a resident block is on (gm_block.lru_list). */
 enum gm_lru_list {

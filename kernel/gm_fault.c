@@ -320,6 +320,8 @@ static int gm_fault_place(struct gm_fault_req *req, struct gm_devstate *ds, int 
 		return gm_map_remote(blk, devid);	/* pinned host pages */
 	if (ret)
 		return ret;
+	if (req->ctx.write)
+		gm_blk_mark_dirty(blk);
 	gm_policy_activated(blk, GMEM_ACT_DEMAND);
 	ret = gm_blk_map(blk, devid, req->may_write);
 	if (ret)
@@ -350,6 +352,8 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigne
 			if (ret)
 				return ret;
 		}
+		if (write && gm_blk_owned_by(blk, devid))
+			gm_blk_mark_dirty(blk);	/* a write to a clean block */
 		if (gm_blk_resident_on(blk, devid))
 			gm_blk_touch(ds, blk);
 		return gm_blk_map(blk, devid, may_write);

@@ -112,6 +112,7 @@ void gm_blk_unmap_dev(struct gm_block *blk);
 void gm_blk_discard_dev(struct gm_block *blk);
 int gm_dup_to_dev(struct gm_block *blk, u32 dev);	/* read copy: HOST -> BOTH */
 int gm_blk_dev_to_host(struct gm_block *blk, bool evicting);
+void gm_blk_mark_dirty(struct gm_block *blk);
 bool gm_blk_pages_pinned(struct gm_block *blk);
 
 /* gm_evict.c */

@@ -70,8 +70,10 @@ void gm_blk_unmap_dev(struct gm_block *blk)
 }
 
 /*
- * (Re)map @blk on @devid: writable only when the device owns the only copy
- * and the VMA allowed writes when the caller looked it up (@may_write).
+ * (Re)map @blk on @devid: writable only when the device owns the only copy,
+ * has written it already (GM_BLK_DIRTY) and the VMA allowed writes when the
+ * caller looked it up (@may_write). A clean block is mapped read-only, so
+ * the device's first write faults and marks it dirty (gm_blk_mark_dirty()).
  */
 int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 {
@@ -80,7 +82,8 @@ int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 	lockdep_assert_held(&blk->lock);
 	if (gm_blk_resident_on(blk, devid))
 		return dev->ops->map(dev, blk->obj->mm, gm_blk_va(blk), blk->dblk,
-				     may_write && blk->state == GMEM_BLK_DEVICE);
+				     may_write && blk->state == GMEM_BLK_DEVICE &&
+				     (blk->flags & GM_BLK_DIRTY));
 	return dev->ops->map_remote(dev, blk->obj->mm, gm_blk_va(blk), blk->pages);
 }
 
@@ -99,6 +102,24 @@ void gm_blk_map_ahead(struct gm_block *blk, u32 devid, bool may_write)
 				    gm_devs[devid]->dev->name, blk->obj->id, blk->idx, ret);
 }
 
+/*
+ * The device @blk is resident on is about to write it: from now on only the
+ * HBM copy is valid, and leaving the device costs a write-back. Callers own
+ * the block (DEVICE) and map it writable after this.
+ */
+void gm_blk_mark_dirty(struct gm_block *blk)
+{
+	lockdep_assert_held(&blk->lock);
+	if (!WARN_ON_ONCE(blk->state != GMEM_BLK_DEVICE))
+		blk->flags |= GM_BLK_DIRTY;
+}
+
+/* Does leaving the device need a copy back: has the device written @blk? */
+static bool gm_blk_needs_wb(const struct gm_block *blk)
+{
+	return blk->state == GMEM_BLK_DEVICE && (blk->flags & GM_BLK_DIRTY);
+}
+
 /* Forget @blk's HBM block; the caller already took care of the data. */
 static void gm_blk_drop_dblk(struct gm_block *blk)
 {
@@ -108,22 +129,26 @@ static void gm_blk_drop_dblk(struct gm_block *blk)
 	gm_lru_del(ds, blk);
 	gm_dblk_free(ds, blk->dblk);
 	blk->dblk = 0;
+	blk->flags &= ~GM_BLK_DIRTY;
 }
 
 /*
- * DEVICE or BOTH -> HOST. A read copy is just dropped: the host pages are
- * valid. On a copy failure the block stays DEVICE (unmapped on the device,
- * which remaps it at its next fault) and no data is lost.
+ * DEVICE or BOTH -> HOST. A block the device never wrote (a read copy, or
+ * a clean DEVICE block) is just dropped: its host pages are still valid,
+ * since nothing could write them while the CPU PTEs were gone. A dirty one
+ * is copied back; on a copy failure it stays DEVICE (unmapped on the
+ * device, which remaps it at its next fault) and no data is lost.
  */
 int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 {
 	struct gm_dev *dev = gm_devs[blk->dev]->dev;
+	bool wb = gm_blk_needs_wb(blk);
 	u32 devid = blk->dev;
 	int ret;
 
 	lockdep_assert_held(&blk->lock);
 	gm_blk_unmap_dev(blk);
-	if (blk->state == GMEM_BLK_DEVICE) {
+	if (wb) {
 		ret = dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
 		if (ret) {
 			pr_err_ratelimited("gmem: %s: copy of block %u:%u to host failed: %d\n",
@@ -133,15 +158,20 @@ int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 		gm_stat_add(blk, devid, d2h_blocks, 1);
 		gm_stat_add(blk, devid, d2h_bytes, gm_blk_size);
 	}
-	if (evicting)
+	if (evicting) {
 		gm_stat_add(blk, devid, evictions, 1);
+		if (wb)
+			gm_stat_add(blk, devid, evict_wb_bytes, gm_blk_size);
+		else
+			gm_stat_add(blk, devid, evict_clean_bytes, gm_blk_size);
+	}
 	if (blk->flags & GM_BLK_PREFETCHED) {
 		/* It leaves the device without the device having touched it. */
 		gm_stat_add(blk, devid, prefetch_wasted, 1);
 		blk->flags &= ~GM_BLK_PREFETCHED;
 	}
-	trace_gmem_migrate(devid, blk->obj->id, blk->idx, false,
-			   blk->state == GMEM_BLK_DEVICE ? gm_blk_size : 0, evicting);
+	trace_gmem_migrate(devid, blk->obj->id, blk->idx, false, wb ? gm_blk_size : 0,
+			   evicting);
 	gm_blk_drop_dblk(blk);
 	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
 	return 0;
@@ -255,9 +285,11 @@ err:
 }
 
 /*
- * BOTH -> DEVICE on the same device: the host copy is about to go stale, so
- * the CPU's read-only PTEs go. HBM already holds the data: nothing to copy.
- * The device mapping stays read-only until the caller maps the block again.
+ * BOTH -> DEVICE on the same device: the host copy may go stale, so the
+ * CPU's read-only PTEs go. HBM already holds the data: nothing to copy. The
+ * block stays clean (the host pages still match) until the device writes
+ * it; the mapping stays read-only until the caller marks it dirty and maps
+ * it again.
  */
 static void gm_blk_claim(struct gm_block *blk)
 {
