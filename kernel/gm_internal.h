@@ -24,8 +24,6 @@
 
 #include "gm_core.h"
 
-/* gm_block.pref_dev: GMEM_ADV_PREFERRED with GMEM_DEV_HOST. */
-#define GM_PREF_HOST	0xfe
 
 /*
  * Each object gets its own window of 2^GM_OBJ_PGOFF_SHIFT pages in the file

@@ -628,6 +628,78 @@ GT_TEST(hook_overhead_builtin_vs_bpf_lru)
 	GT_ASSERT(best[0].evictions > 0, "the workload did not evict");
 }
 
+/* enum gmem_block_flags and GMEM_NO_DEV live in the BTF only (kernel/gm_bpf.h). */
+#define BF_DIRTY	(1u << 6)
+#define BF_RESIDENT	(1u << 16)
+#define NO_DEV		0xff
+
+/* Fault on block @idx (a read) so that blk_probe records its probe block. */
+static void probe_step(struct env *e, struct pol *p, uint32_t idx)
+{
+	int64_t seen = pol_bss(p, "seen");
+	uint64_t sum;
+
+	GT_ASSERT(gmt_sim_reduce(e->sfd, e->mem + idx * BS, BS, &sum) == 0, "reduce block %u", idx);
+	GT_ASSERT(pol_bss(p, "seen") == seen + 1, "no fault recorded at block %u", idx);
+	GT_ASSERT(pol_bss(p, "ret") == 0, "block_state: %lld", (long long)pol_bss(p, "ret"));
+}
+
+/*
+ * What bpf_gmem_block_state() says about one block through its life with
+ * read copies (gmem.read_dup=1, the default): a device read makes it BOTH,
+ * RESIDENT and clean; a device write makes it DEVICE, RESIDENT and DIRTY;
+ * DONTNEED takes it home, neither. gmem_resident_on() agrees, and
+ * pref_dev shows the PREFERRED hint.
+ */
+GT_TEST(block_flags_resident_dirty)
+{
+	uint64_t read_dup = 0, sum;
+	struct env e;
+	struct pol p;
+	uint32_t f;
+
+	env_open(&e, 8);
+	GT_ASSERT(gmt_read_u64(PARAM("read_dup"), &read_dup) == 0 && read_dup == 1,
+		  "gmem.read_dup default %llu, want 1", (unsigned long long)read_dup);
+	GT_ASSERT(gmt_advise(e.gfd, e.mem, BS, GMEM_ADV_PREFERRED, e.dev, 0) == 0, "preferred");
+	pol_start(&p, "blk_probe");
+	pol_set_bss(&p, "probe", GMEM_BLK_ID(e.obj, 0));
+
+	GT_ASSERT(gmt_sim_fill(e.sfd, e.mem + 7 * BS, BS, 1) == 0, "unrelated fault");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_HOST && pol_bss(&p, "dev") == NO_DEV &&
+		  !(pol_bss(&p, "flags") & (BF_RESIDENT | BF_DIRTY)) &&
+		  !pol_bss(&p, "resident_here"), "host block: state %lld flags %llx",
+		  (long long)pol_bss(&p, "state"), (unsigned long long)pol_bss(&p, "flags"));
+	GT_EXPECT(pol_bss(&p, "pref_dev") == e.dev, "pref_dev %lld, want %d",
+		  (long long)pol_bss(&p, "pref_dev"), e.dev);
+
+	/* The probe block itself: a read, not recorded. */
+	GT_ASSERT(gmt_sim_reduce(e.sfd, e.mem, BS, &sum) == 0, "reduce block 0");
+	probe_step(&e, &p, 1);
+	f = pol_bss(&p, "flags");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_BOTH && pol_bss(&p, "dev") == e.dev &&
+		  (f & BF_RESIDENT) && !(f & BF_DIRTY) && pol_bss(&p, "resident_here"),
+		  "read copy: state %lld dev %lld flags %x", (long long)pol_bss(&p, "state"),
+		  (long long)pol_bss(&p, "dev"), f);
+
+	GT_ASSERT(gmt_sim_fill(e.sfd, e.mem, BS, 0x12345678) == 0, "device write");
+	probe_step(&e, &p, 2);
+	f = pol_bss(&p, "flags");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_DEVICE && (f & BF_RESIDENT) &&
+		  (f & BF_DIRTY) && pol_bss(&p, "resident_here"),
+		  "written: state %lld flags %x", (long long)pol_bss(&p, "state"), f);
+
+	GT_ASSERT(gmt_advise(e.gfd, e.mem, BS, GMEM_ADV_DONTNEED, 0, 0) == 0, "dontneed");
+	probe_step(&e, &p, 3);
+	f = pol_bss(&p, "flags");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_HOST && !(f & (BF_RESIDENT | BF_DIRTY)) &&
+		  !pol_bss(&p, "resident_here"), "home: state %lld flags %x",
+		  (long long)pol_bss(&p, "state"), f);
+	GT_EXPECT(((uint32_t *)e.mem)[5] == 0x12345678, "device write lost");
+	pol_stop(&p);
+	env_close(&e);
+}
+
 /* Last: no policy leaves the core busy; it unloads (retrying while maps are freed). */
 GT_TEST(module_unloads_after_policies)
 {

@@ -122,10 +122,15 @@ GT_TEST(clean_device_block_dropped)
 	read_only_sweep("0", 11);
 }
 
-/* Read copies (BOTH): dropped too. */
+/* Read copies (BOTH), device-only (the default) and CPU-shared: dropped too. */
 GT_TEST(read_copy_dropped_clean)
 {
 	read_only_sweep("1", 12);
+}
+
+GT_TEST(shared_read_copy_dropped_clean)
+{
+	read_only_sweep("2", 18);
 }
 
 /*
@@ -210,12 +215,43 @@ GT_TEST(device_write_after_read_copy_marks_dirty)
 	write_after_read("1");
 }
 
-/* A device write after a read, then a CPU read (no eviction): CPU sees it. */
-GT_TEST(cpu_sees_write_to_read_copy)
+GT_TEST(device_write_after_shared_copy_marks_dirty)
 {
+	write_after_read("2");
+}
+
+/*
+ * Device-only read copies (the default): the CPU never maps a copy, so a
+ * CPU read ends it (a drop, nothing copied back) and the CPU reads its own
+ * data; the device's next read makes a new copy.
+ */
+GT_TEST(cpu_read_ends_device_only_copy)
+{
+	struct gmem_stats s;
+	uint64_t rd = 0;
 	uint32_t *p;
 
 	setup("1");
+	GT_ASSERT(gmt_read_u64(READ_DUP, &rd) == 0 && rd == 1, "read_dup %llu", U(rd));
+	p = map_pat(NB, 19);
+	expect_reduce(p, NB, pat_sum(NB, 19));
+	GT_EXPECT(ostats(p).resident_dev == NB, "no copies");
+	GT_EXPECT(gmt_check_pat(p, NB * BS / 4, 19) < 0, "CPU sees other data");
+	s = ostats(p);
+	GT_EXPECT(s.resident_dev == 0 && s.resident_host == NB && s.d2h_blocks == 0,
+		  "resident dev %llu host %llu d2h %llu", U(s.resident_dev), U(s.resident_host),
+		  U(s.d2h_blocks));
+	expect_reduce(p, NB, pat_sum(NB, 19));
+	GT_ASSERT(munmap(p, NB * BS) == 0, "munmap");
+	teardown();
+}
+
+/* A device write after a read, then a CPU read (no eviction): CPU sees it. */
+static void cpu_sees_write(const char *read_dup)
+{
+	uint32_t *p;
+
+	setup(read_dup);
 	p = map_pat(NB, 16);
 	expect_reduce(p, NB, pat_sum(NB, 16));
 	GT_ASSERT(gmt_check_pat(p, NB * BS / 4, 16) < 0, "CPU read of the copy");
@@ -224,6 +260,16 @@ GT_TEST(cpu_sees_write_to_read_copy)
 		  count_not(p, NB, 0x31313131));
 	GT_ASSERT(munmap(p, NB * BS) == 0, "munmap");
 	teardown();
+}
+
+GT_TEST(cpu_sees_write_to_read_copy)
+{
+	cpu_sees_write("1");
+}
+
+GT_TEST(cpu_sees_write_to_shared_read_copy)
+{
+	cpu_sees_write("2");
 }
 
 /*
