@@ -8,12 +8,18 @@
  *   DEVICE  an HBM block (blk->dblk on blk->dev) holds the data. The host
  *           pages stay allocated as the block's backing store, so evicting
  *           never has to allocate memory under HBM pressure; the CPU maps
- *           nothing (its PTEs were zapped before the copy to HBM).
+ *           nothing (its PTEs were zapped before the copy to HBM). Until
+ *           the device writes it (GM_BLK_DIRTY) the host pages still hold
+ *           the same data and the device maps it read-only: its first
+ *           write faults and marks it dirty. Only a dirty block is copied
+ *           back when it leaves; a clean one is dropped.
  *   REMOTE  host pages hold the data and blk->dev maps them over the bus;
  *           the CPU may map them too (same memory, coherent).
  *   BOTH    a read copy: the HBM block on blk->dev and the host pages hold
- *           the same data; the device maps the HBM block read-only and the
- *           CPU maps the host pages read-only.
+ *           the same data; the device maps the HBM block read-only. With
+ *           gmem.read_dup=1 (default) the CPU maps nothing (any CPU fault
+ *           drops the copy, so no GUP pin coexists with it); with
+ *           read_dup=2 it maps the host pages read-only.
  *
  *        CPU fault / first touch         device fault (write, or no read copies)
  *   NONE ----------------------> HOST ----------------------------------> DEVICE
@@ -32,8 +38,8 @@
  * maps it over the bus instead. A pin cannot appear after the check: the
  * PTEs are gone, so GUP has to fault, which waits for blk->lock.
  *
- * Read copies and CPU writes: a CPU write to a read-only PTE of a read-copy
- * object goes through ->page_mkwrite (gm_fault.c), which drops the device
+ * Read copies and CPU writes (read_dup=2): a CPU write to a read-only PTE
+ * of a read-copy object goes through ->page_mkwrite (gm_fault.c), which drops the device
  * copy under blk->lock and returns the page locked; the kernel upgrades the
  * PTE before unlocking it. HOST -> BOTH takes the folio locks of the block
  * before it zaps the PTEs, so it waits for any such upgrade in flight and
