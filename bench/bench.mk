@@ -39,6 +39,9 @@ $(BIN)/gmem-bench-killtrace: bench/guest-killtrace.sh
 BENCH_SCRIPTS += $(BIN)/gmem-bench-killtrace
 $(BIN)/gmem-bench-lockhold: bench/guest-lockhold.sh
 	$(Q)mkdir -p $(@D) && install -m 755 $< $@
+$(BIN)/gmem-bench-hook: bench/guest-hook.sh
+	$(Q)mkdir -p $(@D) && install -m 755 $< $@
+BENCH_SCRIPTS += $(BIN)/gmem-bench-hook
 $(BIN)/gmem-bench-matrix: bench/guest-matrix.sh
 	$(Q)mkdir -p $(@D) && install -m 755 $< $@
 $(BIN)/gmem-demo: bench/guest-demo.sh
@@ -54,6 +57,10 @@ bench: all guest-payload
 
 demo: all guest-payload
 	$(Q)bash bench/run-demo.sh
+
+# BPF hook overhead on identical decisions (built-in vs builtin_twin), icount.
+bench-hook: all guest-payload
+	$(Q)bash bench/run-bench-hook.sh
 
 # `gmemctl trace record|replay` (gmemctl/cmd_trace.c, owned here) reads and
 # writes the gtrace file format and compares a replay with MIN: link those

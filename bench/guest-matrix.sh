@@ -18,9 +18,9 @@ POLICIES=${BENCH_POLICIES:-"builtin uvm_like lru_cold stride_prefetch llm_layer 
 WORKLOADS=${BENCH_WORKLOADS:-"seq stride:1 stride:2 stride:7 stride:-1 random zipf llm-train llm-decode llm-decode:t2 moe-decode:s0 moe-decode:s1 moe-decode:s2"}
 OVERSUB=${BENCH_OVERSUB:-"0.5 1 1.5 2 3 4"}
 HOOK_RUNS=${BENCH_HOOK_RUNS:-3}
-# builtin_lru (tests/policies) makes the built-in policy's LRU decisions in
-# BPF: same victims, so the runs differ only in where the decision is made.
-HOOK_POLICY=${BENCH_HOOK_POLICY:-builtin_lru}
+# builtin_twin (tests/policies) makes the built-in policy's decisions in
+# BPF, so the runs differ only in where the decisions are made.
+HOOK_POLICY=${BENCH_HOOK_POLICY:-builtin_twin}
 HOOK_ARGS="-w random -o 2 --passes 8"
 BLOCK_SIZE=${BENCH_BLOCK_SIZE:-262144}
 HBM_MB=${BENCH_HBM_MB:-16}

@@ -86,6 +86,18 @@ static __always_inline u32 gmem_blk_idx(u64 blk_id)
 	return (u32)blk_id;
 }
 
+/* ---- block residency ------------------------------------------------------ */
+
+/*
+ * Is the block @bi (from bpf_gmem_block_state()) in the HBM of @dev, as the
+ * only copy (DEVICE) or as a read copy (BOTH)? Either is a valid victim
+ * there; test GMEM_BF_DIRTY to prefer victims whose eviction is a drop.
+ */
+static __always_inline bool gmem_resident_on(const struct gmem_block_info *bi, u32 dev)
+{
+	return (bi->flags & GMEM_BF_RESIDENT) && bi->dev == dev;
+}
+
 /* ---- defining a policy ---------------------------------------------------- */
 
 /*

@@ -66,11 +66,14 @@ struct gmem_ops {
 /* bpf_gmem_block_state() output; lives on the BPF program's stack. */
 struct gmem_block_info {
 	u32 state;		/* enum gmem_block_state */
-	u32 dev;		/* device when DEVICE/REMOTE, else GMEM_NO_DEV */
+	u32 dev;		/* device when DEVICE/BOTH/REMOTE, else GMEM_NO_DEV */
 	u32 flags;		/* enum gmem_block_flags */
 	s32 list;		/* policy list holding it, -1 if none */
 	u64 tag;		/* GMEM_ADV_TAG value */
 	u64 last_access;	/* core clock of the last device access */
+	u32 pref_dev;		/* GMEM_ADV_PREFERRED device, GMEM_NO_DEV if none,
+				 * GMEM_PREF_HOST for the host */
+	u32 pad;
 };
 
 /* Constants for BPF, emitted into BTF (macros do not survive into BTF). */
@@ -78,6 +81,7 @@ enum gmem_bpf_consts {
 	GMEM_PREFETCH_BUDGET	= GM_PREFETCH_BUDGET,
 	GMEM_EVICT_MAX		= GM_EVICT_MAX,
 	GMEM_NO_DEV		= GM_NO_DEV,
+	GMEM_PREF_HOST		= GM_PREF_HOST,	/* gmem_block_info.pref_dev: the host */
 	GMEM_LISTS_MAX		= 64,	/* lists one policy may create */
 };
 
@@ -87,6 +91,8 @@ enum gmem_block_flags {
 	GMEM_BF_HOT		= GM_BLK_HOT,
 	GMEM_BF_COLD		= GM_BLK_COLD,
 	GMEM_BF_BUSY		= GM_BLK_BUSY,
+	GMEM_BF_DIRTY		= GM_BLK_DIRTY,	/* DEVICE: written there, eviction writes back */
+	GMEM_BF_RESIDENT	= BIT(16),	/* in @dev's HBM: DEVICE or BOTH (a read copy) */
 };
 
 /* One attached struct gmem_ops (kdata), from .reg to .unreg. */

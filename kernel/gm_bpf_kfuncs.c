@@ -412,6 +412,10 @@ __bpf_kfunc int bpf_gmem_block_state(u64 blk_id, struct gmem_block_info *info)
 	info->flags = READ_ONCE(blk->flags) & ~(GM_BLK_BUSY | GM_BLK_CPU_MAPPED);
 	if (mutex_is_locked(&blk->lock))
 		info->flags |= GM_BLK_BUSY;
+	if (info->state == GMEM_BLK_DEVICE || info->state == GMEM_BLK_BOTH)
+		info->flags |= GMEM_BF_RESIDENT;
+	info->pref_dev = READ_ONCE(blk->pref_dev);
+	info->pad = 0;
 	info->list = READ_ONCE(blk->plist_id) > 0 ? READ_ONCE(blk->plist_id) : -1;
 	info->tag = READ_ONCE(blk->tag);
 	info->last_access = READ_ONCE(blk->last_access);

@@ -63,6 +63,14 @@ extern unsigned long gm_blk_size;		/* bytes, power of two, 4 KiB..2 MiB */
 #define GM_BLK_COLD		BIT(3)	/* user hint */
 #define GM_BLK_BUSY		BIT(4)	/* BPF view only: blk->lock is held */
 #define GM_BLK_CPU_MAPPED	BIT(5)	/* host pages may be in CPU page tables */
+#define GM_BLK_DIRTY		BIT(6)	/* DEVICE: the device wrote it, host pages stale */
+
+/* Read copies of an object (gmem.read_dup when it was mapped; gm_migrate.c). */
+enum gm_read_dup {
+	GM_DUP_OFF,			/* device reads take the block (DEVICE) */
+	GM_DUP_DEVICE,			/* read copies the CPU does not map */
+	GM_DUP_SHARED,			/* read copies the CPU maps read-only */
+};
 
 /* Which device list a resident block is on (gm_block.lru_list). */
 enum gm_lru_list {
@@ -114,6 +122,7 @@ struct gm_block {
 	int plist_id;			/* which policy list, -1 if none */
 };
 #define GM_NO_DEV	0xff
+#define GM_PREF_HOST	0xfe	/* gm_block.pref_dev: GMEM_ADV_PREFERRED with GMEM_DEV_HOST */
 
 /*
  * Block metadata is allocated lazily in chunks (as openEuler GMEM allocates
@@ -144,7 +153,7 @@ struct gm_object {
 	struct address_space *mapping;
 	u32 nr_blocks;
 	bool dead;			/* unmapped: no new faults, blocks being freed */
-	bool read_dup;			/* device reads make read copies (gm_migrate.c) */
+	u8 read_dup;			/* enum gm_read_dup, fixed at mmap() */
 	atomic_t prot_seq;		/* bumped by ->mprotect before it revokes */
 	atomic_long_t pinned_blocks;	/* charged to user->locked_vm */
 	struct xarray chunks;		/* chunk index -> struct gm_chunk */

@@ -24,8 +24,6 @@
 
 #include "gm_core.h"
 
-/* gm_block.pref_dev: GMEM_ADV_PREFERRED with GMEM_DEV_HOST. */
-#define GM_PREF_HOST	0xfe
 
 /*
  * Each object gets its own window of 2^GM_OBJ_PGOFF_SHIFT pages in the file
@@ -112,6 +110,7 @@ void gm_blk_unmap_dev(struct gm_block *blk);
 void gm_blk_discard_dev(struct gm_block *blk);
 int gm_dup_to_dev(struct gm_block *blk, u32 dev);	/* read copy: HOST -> BOTH */
 int gm_blk_dev_to_host(struct gm_block *blk, bool evicting);
+void gm_blk_mark_dirty(struct gm_block *blk);
 bool gm_blk_pages_pinned(struct gm_block *blk);
 
 /* gm_evict.c */

@@ -8,12 +8,18 @@
  *   DEVICE  an HBM block (blk->dblk on blk->dev) holds the data. The host
  *           pages stay allocated as the block's backing store, so evicting
  *           never has to allocate memory under HBM pressure; the CPU maps
- *           nothing (its PTEs were zapped before the copy to HBM).
+ *           nothing (its PTEs were zapped before the copy to HBM). Until
+ *           the device writes it (GM_BLK_DIRTY) the host pages still hold
+ *           the same data and the device maps it read-only: its first
+ *           write faults and marks it dirty. Only a dirty block is copied
+ *           back when it leaves; a clean one is dropped.
  *   REMOTE  host pages hold the data and blk->dev maps them over the bus;
  *           the CPU may map them too (same memory, coherent).
  *   BOTH    a read copy: the HBM block on blk->dev and the host pages hold
- *           the same data; the device maps the HBM block read-only and the
- *           CPU maps the host pages read-only.
+ *           the same data; the device maps the HBM block read-only. With
+ *           gmem.read_dup=1 (default) the CPU maps nothing (any CPU fault
+ *           drops the copy, so no GUP pin coexists with it); with
+ *           read_dup=2 it maps the host pages read-only.
  *
  *        CPU fault / first touch         device fault (write, or no read copies)
  *   NONE ----------------------> HOST ----------------------------------> DEVICE
@@ -32,8 +38,8 @@
  * maps it over the bus instead. A pin cannot appear after the check: the
  * PTEs are gone, so GUP has to fault, which waits for blk->lock.
  *
- * Read copies and CPU writes: a CPU write to a read-only PTE of a read-copy
- * object goes through ->page_mkwrite (gm_fault.c), which drops the device
+ * Read copies and CPU writes (read_dup=2): a CPU write to a read-only PTE
+ * of a read-copy object goes through ->page_mkwrite (gm_fault.c), which drops the device
  * copy under blk->lock and returns the page locked; the kernel upgrades the
  * PTE before unlocking it. HOST -> BOTH takes the folio locks of the block
  * before it zaps the PTEs, so it waits for any such upgrade in flight and
@@ -70,8 +76,10 @@ void gm_blk_unmap_dev(struct gm_block *blk)
 }
 
 /*
- * (Re)map @blk on @devid: writable only when the device owns the only copy
- * and the VMA allowed writes when the caller looked it up (@may_write).
+ * (Re)map @blk on @devid: writable only when the device owns the only copy,
+ * has written it already (GM_BLK_DIRTY) and the VMA allowed writes when the
+ * caller looked it up (@may_write). A clean block is mapped read-only, so
+ * the device's first write faults and marks it dirty (gm_blk_mark_dirty()).
  */
 int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 {
@@ -80,7 +88,8 @@ int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 	lockdep_assert_held(&blk->lock);
 	if (gm_blk_resident_on(blk, devid))
 		return dev->ops->map(dev, blk->obj->mm, gm_blk_va(blk), blk->dblk,
-				     may_write && blk->state == GMEM_BLK_DEVICE);
+				     may_write && blk->state == GMEM_BLK_DEVICE &&
+				     (blk->flags & GM_BLK_DIRTY));
 	return dev->ops->map_remote(dev, blk->obj->mm, gm_blk_va(blk), blk->pages);
 }
 
@@ -99,6 +108,24 @@ void gm_blk_map_ahead(struct gm_block *blk, u32 devid, bool may_write)
 				    gm_devs[devid]->dev->name, blk->obj->id, blk->idx, ret);
 }
 
+/*
+ * The device @blk is resident on is about to write it: from now on only the
+ * HBM copy is valid, and leaving the device costs a write-back. Callers own
+ * the block (DEVICE) and map it writable after this.
+ */
+void gm_blk_mark_dirty(struct gm_block *blk)
+{
+	lockdep_assert_held(&blk->lock);
+	if (!WARN_ON_ONCE(blk->state != GMEM_BLK_DEVICE))
+		blk->flags |= GM_BLK_DIRTY;
+}
+
+/* Does leaving the device need a copy back: has the device written @blk? */
+static bool gm_blk_needs_wb(const struct gm_block *blk)
+{
+	return blk->state == GMEM_BLK_DEVICE && (blk->flags & GM_BLK_DIRTY);
+}
+
 /* Forget @blk's HBM block; the caller already took care of the data. */
 static void gm_blk_drop_dblk(struct gm_block *blk)
 {
@@ -108,22 +135,26 @@ static void gm_blk_drop_dblk(struct gm_block *blk)
 	gm_lru_del(ds, blk);
 	gm_dblk_free(ds, blk, blk->dblk);
 	blk->dblk = 0;
+	blk->flags &= ~GM_BLK_DIRTY;
 }
 
 /*
- * DEVICE or BOTH -> HOST. A read copy is just dropped: the host pages are
- * valid. On a copy failure the block stays DEVICE (unmapped on the device,
- * which remaps it at its next fault) and no data is lost.
+ * DEVICE or BOTH -> HOST. A block the device never wrote (a read copy, or
+ * a clean DEVICE block) is just dropped: its host pages are still valid,
+ * since nothing could write them while the CPU PTEs were gone. A dirty one
+ * is copied back; on a copy failure it stays DEVICE (unmapped on the
+ * device, which remaps it at its next fault) and no data is lost.
  */
 int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 {
 	struct gm_dev *dev = gm_devs[blk->dev]->dev;
+	bool wb = gm_blk_needs_wb(blk);
 	u32 devid = blk->dev;
 	int ret;
 
 	lockdep_assert_held(&blk->lock);
 	gm_blk_unmap_dev(blk);
-	if (blk->state == GMEM_BLK_DEVICE) {
+	if (wb) {
 		ret = dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
 		if (ret) {
 			pr_err_ratelimited("gmem: %s: copy of block %u:%u to host failed: %d\n",
@@ -133,15 +164,20 @@ int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 		gm_stat_add(blk, devid, d2h_blocks, 1);
 		gm_stat_add(blk, devid, d2h_bytes, gm_blk_size);
 	}
-	if (evicting)
+	if (evicting) {
 		gm_stat_add(blk, devid, evictions, 1);
+		if (wb)
+			gm_stat_add(blk, devid, evict_wb_bytes, gm_blk_size);
+		else
+			gm_stat_add(blk, devid, evict_clean_bytes, gm_blk_size);
+	}
 	if (blk->flags & GM_BLK_PREFETCHED) {
 		/* It leaves the device without the device having touched it. */
 		gm_stat_add(blk, devid, prefetch_wasted, 1);
 		blk->flags &= ~GM_BLK_PREFETCHED;
 	}
-	trace_gmem_migrate(devid, blk->obj->id, blk->idx, false,
-			   blk->state == GMEM_BLK_DEVICE ? gm_blk_size : 0, evicting);
+	trace_gmem_migrate(devid, blk->obj->id, blk->idx, false, wb ? gm_blk_size : 0,
+			   evicting);
 	gm_blk_drop_dblk(blk);
 	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
 	return 0;
@@ -255,9 +291,11 @@ err:
 }
 
 /*
- * BOTH -> DEVICE on the same device: the host copy is about to go stale, so
- * the CPU's read-only PTEs go. HBM already holds the data: nothing to copy.
- * The device mapping stays read-only until the caller maps the block again.
+ * BOTH -> DEVICE on the same device: the host copy may go stale, so the
+ * CPU's read-only PTEs go. HBM already holds the data: nothing to copy. The
+ * block stays clean (the host pages still match) until the device writes
+ * it; the mapping stays read-only until the caller marks it dirty and maps
+ * it again.
  */
 static void gm_blk_claim(struct gm_block *blk)
 {

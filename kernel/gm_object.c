@@ -18,12 +18,16 @@
  * work on unified memory. A block whose host pages someone holds is never
  * copied to a device behind that holder's back (gm_migrate.c).
  *
- * Read copies (GMEM_BLK_BOTH, gm_migrate.c): an object mapped while the
- * gmem.read_dup parameter is set lets device reads keep the host copy valid
- * and CPU-readable. Its VMA gets gm_vm_dup_ops, whose ->page_mkwrite makes
- * the kernel map every page read-only first (write notification, as for a
- * file with dirty tracking) so that the first CPU write to a read copy
- * reaches the core, which drops the device copy.
+ * Read copies (GMEM_BLK_BOTH, gm_migrate.c), per gmem.read_dup when the
+ * object is mapped: 0 none (device reads take the block, DEVICE); 1 (the
+ * default) device reads make a read copy that the CPU does not map, so the
+ * host pages stay valid (evicting the copy is a drop) while any CPU access,
+ * and any GUP, first ends the copy: no pin ever coexists with a device
+ * copy; 2 CPU-shared copies: the CPU maps the host pages of a read copy
+ * read-only. Such a VMA gets gm_vm_dup_ops, whose ->page_mkwrite makes the
+ * kernel map every page read-only first (write notification, as for a file
+ * with dirty tracking) so that the first CPU write to a read copy reaches
+ * the core, which drops the device copy.
  *
  * Protection: ->mprotect revokes every device mapping of the object before
  * the change takes effect; devices refault and the fault path checks the
@@ -70,10 +74,10 @@ MODULE_PARM_DESC(max_object_id,
 DEFINE_MUTEX(gm_objs_lock);
 LIST_HEAD(gm_obj_list);
 
-static bool read_dup;
-module_param(read_dup, bool, 0644);
+static unsigned int read_dup = GM_DUP_DEVICE;
+module_param(read_dup, uint, 0644);
 MODULE_PARM_DESC(read_dup,
-		 "objects mapped while set: device reads keep a CPU-readable host copy (default 0)");
+		 "device reads of objects mapped while set make read copies: 0 off, 1 device-only (default), 2 also CPU-readable");
 
 static const struct vm_operations_struct gm_vm_ops, gm_vm_dup_ops;
 
@@ -424,7 +428,7 @@ int gm_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!obj)
 		return -ENOMEM;
 	/* Sampled once: the VMA's write notification must match for its life. */
-	obj->read_dup = READ_ONCE(read_dup);
+	obj->read_dup = min_t(unsigned int, READ_ONCE(read_dup), GM_DUP_SHARED);
 	ret = gm_obj_publish(obj);
 	if (ret) {
 		gm_obj_put(obj);
@@ -432,7 +436,7 @@ int gm_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	vma->vm_pgoff = obj->pgoff;
 	vma->vm_private_data = obj;
-	vma->vm_ops = obj->read_dup ? &gm_vm_dup_ops : &gm_vm_ops;
+	vma->vm_ops = obj->read_dup == GM_DUP_SHARED ? &gm_vm_dup_ops : &gm_vm_ops;
 	/* VM_MIXEDMAP: the fault handler inserts refcounted pages itself. */
 	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP);
 	return 0;

@@ -32,7 +32,7 @@ static __always_inline bool gmp_victim_ok(const struct gmem_evict_ctx *ec, u64 i
 {
 	if (id == ec->busy_blk_id || bpf_gmem_block_state(id, bi))
 		return false;
-	return bi->state == GMEM_BLK_DEVICE && bi->dev == ec->dev &&
+	return gmem_resident_on(bi, ec->dev) &&
 	       !(bi->flags & (GMEM_BF_PINNED | GMEM_BF_BUSY));
 }
 

@@ -94,7 +94,7 @@ static __always_inline void place(u32 dev, u64 blk_id, bool touched)
 	u32 idx = gmem_blk_idx(blk_id), class, l;
 	struct llm_obj *o;
 
-	if (bpf_gmem_block_state(blk_id, &bi) || bi.state != GMEM_BLK_DEVICE)
+	if (bpf_gmem_block_state(blk_id, &bi) || !(bi.flags & GMEM_BF_RESIDENT))
 		return;
 	o = obj_get(gmem_blk_obj(blk_id));
 	if (!o)
@@ -149,7 +149,7 @@ void GMEM_HOOK(llm_advise, u32 obj, u32 first, u32 nr, u32 advice, u64 value)
 	if (advice == GMEM_ADV_HOT) {
 		bpf_for(i, 0, n) {
 			id = gmem_blk_id(obj, first + i);
-			if (!bpf_gmem_block_state(id, &bi) && bi.state == GMEM_BLK_DEVICE)
+			if (!bpf_gmem_block_state(id, &bi) && (bi.flags & GMEM_BF_RESIDENT))
 				bpf_gmem_list_move(gmp_list(bi.dev, LLM_HOT), id, true);
 		}
 		return;
@@ -344,7 +344,7 @@ static __always_inline bool pf_victim_ok(const struct gmem_fault_ctx *fc, u64 id
 {
 	if (id == fc->blk_id || bpf_gmem_block_state(id, bi))
 		return false;
-	return bi->state == GMEM_BLK_DEVICE && bi->dev == fc->dev &&
+	return gmem_resident_on(bi, fc->dev) &&
 	       !(bi->flags & (GMEM_BF_PINNED | GMEM_BF_BUSY));
 }
 
@@ -414,7 +414,7 @@ static __always_inline bool pf_one(struct gmem_fault_ctx *fc, struct llm_obj *o,
 	u32 how;
 
 	if (bpf_gmem_block_state(id, &bi) || (bi.flags & (GMEM_BF_PINNED | GMEM_BF_BUSY)) ||
-	    (bi.state == GMEM_BLK_DEVICE && bi.dev == fc->dev))
+	    gmem_resident_on(&bi, fc->dev))
 		return true;		/* there already, or not movable now */
 	how = pf_admit(st);
 	if (!how) {

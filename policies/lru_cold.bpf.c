@@ -141,7 +141,7 @@ void GMEM_HOOK(lru_accessed, u32 dev, u64 blk_id, u32 write)
 	u32 to;
 
 	/* Remote (bus-mapped) blocks take no HBM: nothing to order. */
-	if (bpf_gmem_block_state(blk_id, &bi) || bi.state != GMEM_BLK_DEVICE)
+	if (bpf_gmem_block_state(blk_id, &bi) || !(bi.flags & GMEM_BF_RESIDENT))
 		return;
 	__sync_fetch_and_add(&lru_tick, 1);
 	now = lru_tick;		/* ours or a later tick: recency, not an identity */
@@ -261,7 +261,7 @@ void GMEM_HOOK(lru_advise, u32 obj, u32 first, u32 nr, u32 advice, u64 value)
 	}
 	bpf_for(i, 0, n) {
 		id = gmem_blk_id(obj, first + i);
-		if (bpf_gmem_block_state(id, &bi) || bi.state != GMEM_BLK_DEVICE)
+		if (bpf_gmem_block_state(id, &bi) || !(bi.flags & GMEM_BF_RESIDENT))
 			continue;
 		bpf_gmem_list_move(gmp_list(bi.dev, hinted_list(bi.flags, LRU_INACTIVE)), id, true);
 	}

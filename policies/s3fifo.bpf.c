@@ -137,7 +137,7 @@ void GMEM_HOOK(s3_accessed, u32 dev, u64 blk_id, u32 write)
 	/* Racing accesses may both pass the check: freq may reach MAX + 1 (harmless). */
 	if (b && b->freq < S3_FREQ_MAX)
 		__sync_fetch_and_add(&b->freq, 1);
-	if (!bpf_gmem_block_state(blk_id, &bi) && bi.state == GMEM_BLK_DEVICE && bi.list < 0)
+	if (!bpf_gmem_block_state(blk_id, &bi) && (bi.flags & GMEM_BF_RESIDENT) && bi.list < 0)
 		bpf_gmem_list_move(gmp_list(dev, S3_MAIN), blk_id, true);
 }
 

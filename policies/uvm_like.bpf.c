@@ -131,7 +131,7 @@ static __always_inline u32 uvm_resident_mask(u32 obj, u32 first, u32 n, u32 dev)
 		if (i >= UVM_MAX_LEAVES)
 			break;
 		if (!bpf_gmem_block_state(gmem_blk_id(obj, first + i), &bi) &&
-		    bi.state == GMEM_BLK_DEVICE && bi.dev == dev)
+		    gmem_resident_on(&bi, dev))
 			mask |= 1u << i;
 	}
 	return mask;

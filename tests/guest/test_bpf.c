@@ -628,6 +628,155 @@ GT_TEST(hook_overhead_builtin_vs_bpf_lru)
 	GT_ASSERT(best[0].evictions > 0, "the workload did not evict");
 }
 
+struct twin_run {
+	struct gmem_stats s;
+	uint64_t calls, fallbacks;
+};
+
+/*
+ * Sequential sweeps (read-ahead on), the hot/cold trace of lru_run(), and
+ * COLD and HOT hints half-way, under @name (NULL: the built-in policy) with
+ * the built-in read-ahead at 1 block, as builtin_twin assumes.
+ */
+static void twin_run(const char *name, struct twin_run *out)
+{
+	struct gmem_policy_status st0;
+	uint32_t b[64];
+	struct env e;
+	struct pol p;
+	int pass, i;
+
+	env_open(&e, 24);
+	set_param(PARAM("builtin_prefetch"), 1);
+	pol_start(&p, name);
+	st0 = status(e.gfd);
+	sweep(&e, 0, 24);
+	for (pass = 0; pass < 20; pass++) {
+		if (pass == 10) {
+			GT_ASSERT(gmt_advise(e.gfd, e.mem, 4 * BS, GMEM_ADV_COLD, 0, 0) == 0, "cold");
+			GT_ASSERT(gmt_advise(e.gfd, e.mem + 8 * BS, 4 * BS, GMEM_ADV_HOT, 0, 0) == 0,
+				  "hot");
+		}
+		for (i = 0; i < 64; i++)
+			b[i] = i % 2 ? (uint32_t)(i / 2) % 8 : 8 + (uint32_t)(i / 2 + pass * 5) % 16;
+		trace(&e, b, 64);
+		if (pass % 5 == 4)
+			sweep(&e, 0, 24);
+	}
+	out->s = obj_stats(&e);
+	out->calls = status(e.gfd).hook_calls - st0.hook_calls;
+	out->fallbacks = status(e.gfd).fallbacks - st0.fallbacks;
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+/*
+ * builtin_twin (tests/policies) is the built-in policy in BPF: placement,
+ * read-ahead, LRU by class. `make bench-hook` times the two against each
+ * other, which means something only if they decide alike: every count of
+ * the same workload must be equal, and the twin must have decided (no
+ * fallbacks to the built-in policy).
+ */
+GT_TEST(builtin_twin_decides_as_builtin)
+{
+	struct twin_run c, t;
+
+	twin_run(NULL, &c);
+	twin_run("builtin_twin", &t);
+	gt_log("built-in: faults %llu h2d %llu d2h %llu evictions %llu prefetch %llu/%llu; twin: %llu hook calls",
+	       (unsigned long long)c.s.dev_faults, (unsigned long long)c.s.h2d_blocks,
+	       (unsigned long long)c.s.d2h_blocks, (unsigned long long)c.s.evictions,
+	       (unsigned long long)c.s.prefetch_issued, (unsigned long long)c.s.prefetch_used,
+	       (unsigned long long)t.calls);
+	GT_EXPECT(c.s.evictions > 0 && c.s.prefetch_issued > 0, "workload evicts and prefetches");
+	GT_EXPECT(t.calls > 0, "the twin was not called");
+	GT_EXPECT(c.s.dev_faults == t.s.dev_faults && c.s.h2d_blocks == t.s.h2d_blocks &&
+		  c.s.d2h_blocks == t.s.d2h_blocks && c.s.evictions == t.s.evictions &&
+		  c.s.prefetch_issued == t.s.prefetch_issued &&
+		  c.s.prefetch_used == t.s.prefetch_used &&
+		  c.s.prefetch_wasted == t.s.prefetch_wasted && c.s.remote_maps == t.s.remote_maps,
+		  "twin decided differently: faults %llu/%llu h2d %llu/%llu evictions %llu/%llu prefetch %llu/%llu",
+		  (unsigned long long)c.s.dev_faults, (unsigned long long)t.s.dev_faults,
+		  (unsigned long long)c.s.h2d_blocks, (unsigned long long)t.s.h2d_blocks,
+		  (unsigned long long)c.s.evictions, (unsigned long long)t.s.evictions,
+		  (unsigned long long)c.s.prefetch_issued, (unsigned long long)t.s.prefetch_issued);
+	GT_EXPECT(t.fallbacks == 0, "%llu fallbacks to the built-in policy",
+		  (unsigned long long)t.fallbacks);
+}
+
+/* enum gmem_block_flags and GMEM_NO_DEV live in the BTF only (kernel/gm_bpf.h). */
+#define BF_DIRTY	(1u << 6)
+#define BF_RESIDENT	(1u << 16)
+#define NO_DEV		0xff
+
+/* Fault on block @idx (a read) so that blk_probe records its probe block. */
+static void probe_step(struct env *e, struct pol *p, uint32_t idx)
+{
+	int64_t seen = pol_bss(p, "seen");
+	uint64_t sum;
+
+	GT_ASSERT(gmt_sim_reduce(e->sfd, e->mem + idx * BS, BS, &sum) == 0, "reduce block %u", idx);
+	GT_ASSERT(pol_bss(p, "seen") == seen + 1, "no fault recorded at block %u", idx);
+	GT_ASSERT(pol_bss(p, "ret") == 0, "block_state: %lld", (long long)pol_bss(p, "ret"));
+}
+
+/*
+ * What bpf_gmem_block_state() says about one block through its life with
+ * read copies (gmem.read_dup=1, the default): a device read makes it BOTH,
+ * RESIDENT and clean; a device write makes it DEVICE, RESIDENT and DIRTY;
+ * DONTNEED takes it home, neither. gmem_resident_on() agrees, and
+ * pref_dev shows the PREFERRED hint.
+ */
+GT_TEST(block_flags_resident_dirty)
+{
+	uint64_t read_dup = 0, sum;
+	struct env e;
+	struct pol p;
+	uint32_t f;
+
+	env_open(&e, 8);
+	GT_ASSERT(gmt_read_u64(PARAM("read_dup"), &read_dup) == 0 && read_dup == 1,
+		  "gmem.read_dup default %llu, want 1", (unsigned long long)read_dup);
+	GT_ASSERT(gmt_advise(e.gfd, e.mem, BS, GMEM_ADV_PREFERRED, e.dev, 0) == 0, "preferred");
+	pol_start(&p, "blk_probe");
+	pol_set_bss(&p, "probe", GMEM_BLK_ID(e.obj, 0));
+
+	GT_ASSERT(gmt_sim_fill(e.sfd, e.mem + 7 * BS, BS, 1) == 0, "unrelated fault");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_HOST && pol_bss(&p, "dev") == NO_DEV &&
+		  !(pol_bss(&p, "flags") & (BF_RESIDENT | BF_DIRTY)) &&
+		  !pol_bss(&p, "resident_here"), "host block: state %lld flags %llx",
+		  (long long)pol_bss(&p, "state"), (unsigned long long)pol_bss(&p, "flags"));
+	GT_EXPECT(pol_bss(&p, "pref_dev") == e.dev, "pref_dev %lld, want %d",
+		  (long long)pol_bss(&p, "pref_dev"), e.dev);
+
+	/* The probe block itself: a read, not recorded. */
+	GT_ASSERT(gmt_sim_reduce(e.sfd, e.mem, BS, &sum) == 0, "reduce block 0");
+	probe_step(&e, &p, 1);
+	f = pol_bss(&p, "flags");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_BOTH && pol_bss(&p, "dev") == e.dev &&
+		  (f & BF_RESIDENT) && !(f & BF_DIRTY) && pol_bss(&p, "resident_here"),
+		  "read copy: state %lld dev %lld flags %x", (long long)pol_bss(&p, "state"),
+		  (long long)pol_bss(&p, "dev"), f);
+
+	GT_ASSERT(gmt_sim_fill(e.sfd, e.mem, BS, 0x12345678) == 0, "device write");
+	probe_step(&e, &p, 2);
+	f = pol_bss(&p, "flags");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_DEVICE && (f & BF_RESIDENT) &&
+		  (f & BF_DIRTY) && pol_bss(&p, "resident_here"),
+		  "written: state %lld flags %x", (long long)pol_bss(&p, "state"), f);
+
+	GT_ASSERT(gmt_advise(e.gfd, e.mem, BS, GMEM_ADV_DONTNEED, 0, 0) == 0, "dontneed");
+	probe_step(&e, &p, 3);
+	f = pol_bss(&p, "flags");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_HOST && !(f & (BF_RESIDENT | BF_DIRTY)) &&
+		  !pol_bss(&p, "resident_here"), "home: state %lld flags %x",
+		  (long long)pol_bss(&p, "state"), f);
+	GT_EXPECT(((uint32_t *)e.mem)[5] == 0x12345678, "device write lost");
+	pol_stop(&p);
+	env_close(&e);
+}
+
 /* Last: no policy leaves the core busy; it unloads (retrying while maps are freed). */
 GT_TEST(module_unloads_after_policies)
 {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_core_both: read copies (GMEM_BLK_BOTH, gmem.read_dup=1). A device
- * read leaves the host copy valid and CPU-readable; a write on either side
- * ends the copy; evicting a copy moves nothing back.
+ * test_core_both: CPU-shared read copies (GMEM_BLK_BOTH, gmem.read_dup=2).
+ * A device read leaves the host copy valid and CPU-readable; a write on
+ * either side ends the copy; evicting a copy moves nothing back.
+ * (Device-only copies, the default read_dup=1, are in test_core_clean.)
  *
  * OBJ_INFO has no per-block state, so BOTH is observed through what only
  * that state does: the block counts as device-resident and uses HBM, yet a
@@ -22,7 +23,7 @@
 
 static int gfd, sfd, devid;
 
-/* Read copies on (sampled at mmap(), so set before mapping). */
+/* Read copies per @read_dup (sampled at mmap(), so set before mapping). */
 static void setup(const char *read_dup)
 {
 	GT_ASSERT(gmt_setup(BS, HBM_BLOCKS * BS / GMT_MiB, 2) == 0, "module reload");
@@ -99,7 +100,10 @@ static void expect_reduce(const void *p, size_t nb, uint64_t want)
 
 #define U(x)	((unsigned long long)(x))
 
-/* The control: without read copies a CPU read after a device read migrates back. */
+/*
+ * The control: without read copies a CPU read after a device read takes the
+ * block off the device (it was only read, so nothing is copied back).
+ */
 GT_TEST(without_read_dup_cpu_read_migrates)
 {
 	struct gmem_stats s;
@@ -110,7 +114,7 @@ GT_TEST(without_read_dup_cpu_read_migrates)
 	expect_reduce(p, NB, pat_sum(NB, 1));
 	GT_EXPECT(gmt_check_pat(p, NB * BS / 4, 1) < 0, "CPU sees other data");
 	s = ostats(p);
-	GT_EXPECT(s.d2h_blocks == NB && s.resident_dev == 0, "d2h %llu resident_dev %llu",
+	GT_EXPECT(s.d2h_blocks == 0 && s.resident_dev == 0, "d2h %llu resident_dev %llu",
 		  U(s.d2h_blocks), U(s.resident_dev));
 	teardown(p, NB * BS);
 }
@@ -122,7 +126,7 @@ GT_TEST(device_read_keeps_host_copy)
 	uint64_t want = pat_sum(NB, 2);
 	uint32_t *p;
 
-	setup("1");
+	setup("2");
 	p = map_pat(NB, 2);
 	s0 = ostats(p);
 	expect_reduce(p, NB, want);
@@ -163,7 +167,7 @@ GT_TEST(cpu_write_drops_device_copy)
 	uint32_t *p, v1;
 	size_t w1 = BS / 4 + 17;	/* a word of block 1 */
 
-	setup("1");
+	setup("2");
 	p = map_pat(NB, 3);
 	expect_reduce(p, NB, want);
 	s1 = ostats(p);
@@ -201,7 +205,7 @@ GT_TEST(device_write_claims_copy)
 	size_t i;
 	uint32_t *p;
 
-	setup("1");
+	setup("2");
 	p = map_pat(NB, 4);
 	expect_reduce(p, NB, pat_sum(NB, 4));
 	GT_ASSERT(gmt_check_pat(p, NB * BS / 4, 4) < 0, "CPU read");	/* CPU maps them read-only */
@@ -230,7 +234,7 @@ GT_TEST(hints_on_read_copies)
 	struct gmem_stats s1, s2;
 	uint32_t *p;
 
-	setup("1");
+	setup("2");
 	p = map_pat(NB, 5);
 	expect_reduce(p, NB, pat_sum(NB, 5));
 	GT_ASSERT(gmt_advise(gfd, p, NB * BS, GMEM_ADV_DONTNEED, 0, 0) == 0, "dontneed");
@@ -247,10 +251,11 @@ GT_TEST(hints_on_read_copies)
 	GT_EXPECT(s2.h2d_blocks == s1.h2d_blocks && s2.resident_dev == NB,
 		  "h2d %llu -> %llu resident_dev %llu", U(s1.h2d_blocks), U(s2.h2d_blocks),
 		  U(s2.resident_dev));
-	/* Now owned by the device: a CPU read migrates it back. */
+	/* Now owned by the device, but never written: a CPU read drops it. */
 	GT_EXPECT(gmt_check_pat(p, NB * BS / 4, 5) < 0, "CPU sees other data");
 	s2 = ostats(p);
-	GT_EXPECT(s2.d2h_blocks == NB, "d2h %llu after WILLNEED", U(s2.d2h_blocks));
+	GT_EXPECT(s2.d2h_blocks == 0 && s2.resident_dev == 0, "d2h %llu resident_dev %llu after WILLNEED",
+		  U(s2.d2h_blocks), U(s2.resident_dev));
 	teardown(p, NB * BS);
 }
 
@@ -262,7 +267,7 @@ GT_TEST(evicting_read_copies_moves_nothing_back)
 	struct gmem_stats s, g0, g;
 	uint32_t *p;
 
-	setup("1");
+	setup("2");
 	p = map_pat(nb, 6);
 	GT_ASSERT(ioctl(gfd, GMEM_IOC_GLOBAL_STATS, &g0) == 0, "global stats");
 	expect_reduce(p, nb, want);
@@ -296,7 +301,7 @@ GT_TEST(read_copy_moves_between_devices)
 	struct gmem_stats s;
 	uint32_t *p;
 
-	setup("1");
+	setup("2");
 	GT_ASSERT(dev1 >= 0, "gmem id of sim1");
 	sfd1 = gmt_sim_open(1);
 	GT_ASSERT(sfd1 >= 0, "open sim1");
@@ -354,7 +359,7 @@ GT_TEST(cpu_writes_race_device_reads)
 	pthread_t t;
 	int i;
 
-	setup("1");
+	setup("2");
 	w.p = map_pat(NB, 7);
 	GT_ASSERT(pthread_create(&t, NULL, cpu_writer, &w) == 0, "thread");
 	for (i = 0; i < 100; i++)

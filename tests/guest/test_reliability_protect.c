@@ -9,8 +9,8 @@
  *     (the downgrade revokes device write mappings before mprotect returns).
  *     Back to PROT_READ|PROT_WRITE, device writes work again. Every device
  *     access that got through counts in prot_violations.
- *   - With gmem.read_dup=1 (and gmem.debug_mkwrite_delay_us widening the
- *     mkwrite race when the module has it), a CPU thread writes blocks
+ *   - With gmem.read_dup=2 (CPU-shared read copies; and
+ *     gmem.debug_mkwrite_delay_us widening the mkwrite race when the module has it), a CPU thread writes blocks
  *     while a device keeps reading them (read copies) and another CPU
  *     thread keeps reading them (re-inserting read-only PTEs after each
  *     zap, the third party of the race), then another device
@@ -241,7 +241,7 @@ GT_TEST(read_copies_lose_no_write)
 	char w[64];
 
 	rel_setup();
-	if (rel_core_param("read_dup", "1"))
+	if (rel_core_param("read_dup", "2"))
 		GT_SKIP("no gmem.read_dup parameter");
 	widened = rel_core_param("debug_mkwrite_delay_us", "2000");
 	gt_log("gmem.debug_mkwrite_delay_us: %s", widened ? "absent, window not widened" : "2000");
@@ -286,7 +286,7 @@ GT_TEST(read_copies_lose_no_write)
 	GT_EXPECT(rel_get(readcopy_lost) == 0, "%llu blocks lost a write", rel_get(readcopy_lost));
 	free(c.shadow);
 	env_close(&c.e);
-	rel_core_param("read_dup", "0");
+	rel_core_param("read_dup", "1");	/* the default */
 }
 
 /* ------------------------------------- the same device claims its copies */
@@ -365,7 +365,7 @@ GT_TEST(mkwrite_race_then_same_device_write)
 	size_t bad;
 
 	rel_setup();
-	GT_ASSERT(rel_core_param("read_dup", "1") == 0, "gmem.read_dup");
+	GT_ASSERT(rel_core_param("read_dup", "2") == 0, "gmem.read_dup");
 	GT_ASSERT(rel_core_param("debug_mkwrite_delay_us", "10000") == 0,
 		  "gmem.debug_mkwrite_delay_us");
 	env_open(&c.e);
@@ -396,7 +396,7 @@ GT_TEST(mkwrite_race_then_same_device_write)
 		  (unsigned long long)oi.stats.h2d_blocks);
 	GT_EXPECT(lost == 0, "%llu blocks lost a write", lost);
 	rel_core_param("debug_mkwrite_delay_us", "0");
-	rel_core_param("read_dup", "0");
+	rel_core_param("read_dup", "1");	/* the default */
 	free(c.shadow);
 	env_close(&c.e);
 }
