@@ -273,7 +273,7 @@ static int gm_dev_shrink(struct gm_devstate *ds)
 
 	gm_policy_op_begin(&pop);
 	while (!ret && (over = gm_dev_over(ds)))
-		ret = gm_make_room(ds->dev->id, min_t(u64, over, U32_MAX), NULL);
+		ret = gm_make_room(ds->dev->id, min_t(u64, over, U32_MAX), NULL, NULL);
 	gm_policy_op_end(&pop);
 	return ret;
 }

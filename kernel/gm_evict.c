@@ -347,7 +347,7 @@ bool gm_hbm_room_now(struct gm_devstate *ds)
  */
 static u32 gm_evict_round_shared(struct gm_devstate *ds, u32 nr, struct gm_block *busy)
 {
-	struct gm_tenant *t = gm_tenant_most_over(ds->dev->id, ds->dev->hbm_blocks);
+	struct gm_tenant *t = gm_tenant_most_over(ds->dev->id, gm_dev_capacity(ds));
 	u32 done = 0;
 
 	if (t) {
