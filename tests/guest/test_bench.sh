@@ -115,7 +115,7 @@ want=$(gmem-min /tmp/tb.gt --capacity "$cap" 2>/dev/null | tr ' ' '\n' | sed -n 
 [ -n "$in" ] && [ "$in" -ge "$min" ] 2>/dev/null || { diag "$in blocks in < MIN $min"; bad=1; }
 gmemctl status | grep -q '^policy: *builtin' || { diag "the replay's policy stayed attached"; bad=1; }
 gmemctl trace replay /tmp/tb.gt --hbm 1 >/dev/null 2>&1; [ $? = 2 ] || { diag "--hbm 1 not refused"; bad=1; }
-[ "$(cat /sys/kernel/debug/gmem/live)" = "$(printf 'objects 0\nhost_pages 0\ndev_blocks 0')" ] ||
+[ "$(cat /sys/kernel/debug/gmem/live)" = "$(printf 'objects 0\nhost_pages 0\ndev_blocks 0\ntenants 0')" ] ||
 	{ diag "replay leaked: $(cat /sys/kernel/debug/gmem/live)"; bad=1; }
 [ $bad = 0 ] && ok replay_what_if_beside_min || nok replay_what_if_beside_min
 

@@ -88,6 +88,6 @@ gmemctl limit 0 3M >/dev/null && gmemctl trace replay /tmp/rb.gt --hbm 1M >/dev/
 gmemctl limit 0 0 >/dev/null
 gmemctl limit 0 100 >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] || { diag "a limit that is no block multiple exited $rc"; bad=1; }
-[ "$(cat /sys/kernel/debug/gmem/live)" = "$(printf 'objects 0\nhost_pages 0\ndev_blocks 0')" ] ||
+[ "$(cat /sys/kernel/debug/gmem/live)" = "$(printf 'objects 0\nhost_pages 0\ndev_blocks 0\ntenants 0')" ] ||
 	{ diag "replay leaked: $(cat /sys/kernel/debug/gmem/live)"; bad=1; }
 [ $bad = 0 ] && ok limit_restored_and_checked || nok limit_restored_and_checked

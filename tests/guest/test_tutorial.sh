@@ -138,7 +138,7 @@ check stats_watch $?
 kill -TERM $holder
 wait $holder
 run cat /sys/kernel/debug/gmem/live
-[ "$out" = "$(printf 'objects 0\nhost_pages 0\ndev_blocks 0')" ]
+[ "$out" = "$(printf 'objects 0\nhost_pages 0\ndev_blocks 0\ntenants 0')" ]
 check debugfs_live_zero_after_exit $?
 
 # The access trace of one run, and Belady's MIN for it.
