@@ -360,6 +360,7 @@ static int gm_fault_first_write(struct gm_block *blk, u32 devid, bool may_write)
 {
 	int ret;
 
+	gm_stat_add(blk, devid, write_faults, 1);
 	gm_blk_mark_dirty(blk);
 	ret = gm_blk_map(blk, devid, may_write);
 	if (!ret)

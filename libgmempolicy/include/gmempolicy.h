@@ -387,7 +387,8 @@ const char *gmem_fmt_size(uint64_t bytes, char *buf, size_t len);
 	X(d2h_bytes) X(evictions) X(prefetch_issued) X(prefetch_used) \
 	X(prefetch_wasted) X(remote_maps) X(resident_host) X(resident_dev) \
 	X(dev_accesses) X(evict_wb_bytes) X(evict_clean_bytes) X(inflight) \
-	X(copy_waits) X(fault_batches) X(batch_faults) X(batch_dups) X(batch_max)
+	X(copy_waits) X(fault_batches) X(batch_faults) X(batch_dups) X(batch_max) \
+	X(write_faults)
 #define GMEM_STATS_NR_COUNTERS (offsetof(struct gmem_stats, pad) / sizeof(__u64))
 
 #ifdef __cplusplus

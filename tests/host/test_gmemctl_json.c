@@ -172,13 +172,14 @@ Test(json, stats_object_has_every_counter)
 	st.evictions = 3;
 	st.dev_accesses = 4;
 	st.batch_max = 5;
+	st.write_faults = 6;
 	gx_json_init(&j);
 	gx_json_stats(&j, NULL, &st);
 	out = finish_ok(&j);
 	cr_expect(strstr(out, "\"cpu_faults\":1,\"dev_faults\":2,"));
 	cr_expect(strstr(out, "\"evictions\":3,"));
 	cr_expect(strstr(out, "\"dev_accesses\":4,"));
-	cr_expect(strstr(out, "\"batch_max\":5}"));
+	cr_expect(strstr(out, "\"batch_max\":5,\"write_faults\":6}"));
 	cr_expect(strstr(out, "\"prefetch_wasted\":0"));
 	gx_json_free(&j);
 }

@@ -85,7 +85,10 @@ struct gmem_stats {
 	__u64 batch_faults;	/* faults delivered in those batches (with duplicates) */
 	__u64 batch_dups;	/* duplicate faults merged within a batch */
 	__u64 batch_max;	/* largest batch seen (a maximum, not a sum) */
-	__u64 pad[2];
+	__u64 write_faults;	/* dev_faults that were a first write to a clean block the
+				 * device holds (dirty tracking); policies hear them
+				 * through the accessed hook, not as faults */
+	__u64 pad[1];
 };
 
 /* GMEM_IOC_OBJ_STATS: the object containing @addr in the caller's mm, or by @id. */
