@@ -74,7 +74,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,lib64,usr/lib}
-mkdir -p "$root"/gmem/{bin,bpf,tests,modules}
+mkdir -p "$root"/gmem/{bin,bpf,tests,modules,lib}
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/vmtest/guest/init" "$root/init"
 cp "$top/vmtest/guest/gmem-modules" "$top/vmtest/guest/gmem-suite" "$root/gmem/bin/"
@@ -89,6 +89,8 @@ fi
 [ ! -d "$build/bin" ] || cp -r "$build"/bin/. "$root/gmem/bin/"
 [ ! -d "$build/tests/guest" ] || cp -r "$build"/tests/guest/. "$root/gmem/tests/"
 for t in "$top"/tests/guest/*.sh; do [ -e "$t" ] && cp "$t" "$root/gmem/tests/${t##*/}"; done
+# Sourced by the shell tests, so outside /gmem/tests (the suite runs all there).
+cp "$top"/tests/guest/lib/*.sh "$root/gmem/lib/"
 chmod +x "$root"/gmem/tests/* 2>/dev/null || true
 [ ! -d "$build/guest-extra" ] || cp -r "$build"/guest-extra/. "$root/"
 cp "$(command -v bpftool)" "$root/gmem/bin/bpftool"

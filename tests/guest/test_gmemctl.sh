@@ -11,49 +11,7 @@
 
 REJECT=/gmem/tests/gmemctl_reject.bpf.o
 PIN_DIR=/sys/fs/bpf/gmem
-n=0
-failed=0
-out=""
-rc=0
-
-echo "KTAP version 1"
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
-
-# run CMD...: output (stdout+stderr) in $out, status in $rc.
-run() {
-	out=$("$@" 2>&1)
-	rc=$?
-}
-
-diag() {
-	echo "# $1: exit $rc; output:"
-	echo "$out" | sed 's/^/#   /'
-}
-
-# expect NAME WANT_RC PATTERN: the last run() exited WANT_RC and printed PATTERN.
-expect() {
-	if [ "$rc" = "$2" ] && echo "$out" | grep -q -e "$3"; then
-		ok "$1"
-	else
-		diag "$1 (want exit $2 and /$3/)"
-		not_ok "$1"
-	fi
-}
+. "${GMEM_KTAP_LIB:-/gmem/lib/ktap.sh}"
 
 # Wait up to $2 seconds for file $1 to contain pattern $3.
 wait_for() {
@@ -305,5 +263,4 @@ wait $holder 2>/dev/null
 run gmemctl -j trace record /tmp/json.gt --seconds 1
 expect "trace_record_json" 0 '^{"file":"/tmp/json.gt","records":[0-9]*,"dropped":0}$'
 
-echo "1..$n"
-[ $failed = 0 ]
+ktap_done

@@ -10,58 +10,7 @@
 
 PIN_DIR=/sys/fs/bpf/gmem
 CG=/sys/fs/cgroup/gmemctl-cg.$$
-n=0
-failed=0
-out=""
-rc=0
-
-echo "KTAP version 1"
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
-
-run() {
-	out=$("$@" 2>&1)
-	rc=$?
-}
-
-diag() {
-	echo "# $1: exit $rc; output:"
-	echo "$out" | sed 's/^/#   /'
-}
-
-check() {
-	name=$1
-	shift
-	if "$@"; then
-		ok "$name"
-	else
-		diag "$name"
-		not_ok "$name"
-	fi
-}
-
-expect() {
-	if [ "$rc" = "$2" ] && echo "$out" | grep -q -e "$3"; then
-		ok "$1"
-	else
-		diag "$1 (want exit $2 and /$3/)"
-		not_ok "$1"
-	fi
-}
+. "${GMEM_KTAP_LIB:-/gmem/lib/ktap.sh}"
 
 # attachments: the JSON status's attachment list.
 attachments() {
@@ -135,5 +84,4 @@ expect "unload_by_pin_name_after_rmdir" 0 "unloaded 1 pinned policy"
 run gmemctl unload
 expect "unload_rest" 0 "unloaded 1 pinned policy"
 
-echo "1..$n"
-[ $failed = 0 ]
+ktap_done

@@ -10,58 +10,7 @@
 
 CG=/sys/fs/cgroup/gmemctl-limit.$$
 CG2=/sys/fs/cgroup/gmemctl-nolimit.$$
-n=0
-failed=0
-out=""
-rc=0
-
-echo "KTAP version 1"
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
-
-run() {
-	out=$("$@" 2>&1)
-	rc=$?
-}
-
-diag() {
-	echo "# $1: exit $rc; output:"
-	echo "$out" | sed 's/^/#   /'
-}
-
-check() {
-	name=$1
-	shift
-	if "$@"; then
-		ok "$name"
-	else
-		diag "$name"
-		not_ok "$name"
-	fi
-}
-
-expect() {
-	if [ "$rc" = "$2" ] && echo "$out" | grep -q -e "$3"; then
-		ok "$1"
-	else
-		diag "$1 (want exit $2 and /$3/)"
-		not_ok "$1"
-	fi
-}
+. "${GMEM_KTAP_LIB:-/gmem/lib/ktap.sh}"
 
 mkdir "$CG" "$CG2" || { echo "not ok 1 cannot create $CG"; exit 1; }
 cgid=$(stat -c %i "$CG")
@@ -131,5 +80,4 @@ expect "removed_cgroup" 2 "not a cgroup v2 directory"
 run gmemctl limit --cgroup "$CG" --hbm 64M
 expect "limit_on_removed_cgroup" 2 "not a cgroup v2 directory"
 
-echo "1..$n"
-[ $failed = 0 ]
+ktap_done

@@ -11,55 +11,7 @@
 
 REJECT=/gmem/tests/gmemctl_reject.bpf.o
 PIN_DIR=/sys/fs/bpf/gmem
-n=0
-failed=0
-out=""
-rc=0
-
-echo "KTAP version 1"
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-
-run() {
-	out=$("$@" 2>&1)
-	rc=$?
-}
-
-diag() {
-	echo "# $1: exit $rc; output:"
-	echo "$out" | sed 's/^/#   /'
-}
-
-# check NAME COND...: ok if the command COND succeeds, else print the last run.
-check() {
-	name=$1
-	shift
-	if "$@"; then
-		ok "$name"
-	else
-		diag "$name"
-		not_ok "$name"
-	fi
-}
-
-# expect NAME WANT_RC PATTERN: the last run() exited WANT_RC and printed PATTERN.
-expect() {
-	if [ "$rc" = "$2" ] && echo "$out" | grep -q -e "$3"; then
-		ok "$1"
-	else
-		diag "$1 (want exit $2 and /$3/)"
-		not_ok "$1"
-	fi
-}
+. "${GMEM_KTAP_LIB:-/gmem/lib/ktap.sh}"
 
 # in_charge OPS_NAME: the status names that BPF policy as active.
 in_charge() {
@@ -120,5 +72,4 @@ run gmemctl unload example_fifo
 expect "unload_after_replace" 0 "unloaded 1 pinned policy"
 check "builtin_after_unload" builtin_in_charge
 
-echo "1..$n"
-[ $failed = 0 ]
+ktap_done
