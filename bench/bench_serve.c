@@ -33,6 +33,7 @@
  * Output: SERVE_RUN, SERVE_TENANT, SERVE, ISO and ISOLATION lines
  * (key=value) and a table on lines starting with "# ". Exit status: 0 when
  * every run ran and all content checked, 1 otherwise, 2 on a usage error.
+ * Single-threaded (the tenants are processes): no locking.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -278,6 +279,7 @@ static int serving(struct opts *o)
 		return -EIO;
 	judge(&fixed, alone_ns, o->bound);
 	print_tenants(&fixed, alone_ns);
+	/* With HBM / peak tenants the shared pool is the static run: same limits. */
 	best = fixed;
 	best.mode = "shared";
 	for (n = n_static + 1; n <= o->max_tenants; n++) {

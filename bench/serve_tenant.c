@@ -8,6 +8,9 @@
  * policy before the fork; the child moves itself into it before it maps
  * /dev/gmem, since an object's tenant and policy are its creator's cgroup
  * at mmap() time.
+ *
+ * Locking: none. Parent and child are single-threaded and share nothing but
+ * the pipes; the parent waits for each reply before the next command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -188,6 +191,19 @@ static void obj_stats(struct child *c, struct gmem_stats *st)
 		*st = oi.stats;
 }
 
+/*
+ * A BPF link stays attached while any fd of it is open: the child closes what
+ * it inherited (earlier tenants' policies), keeping stdio and its pipes.
+ */
+static void close_inherited(int keep1, int keep2)
+{
+	long fd, max = sysconf(_SC_OPEN_MAX);
+
+	for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		if (fd != keep1 && fd != keep2)
+			close((int)fd);
+}
+
 static void __attribute__((noreturn))
 child_main(const struct serve_tenant_cfg *cfg, const char *dir, int cmd_fd, int res_fd)
 {
@@ -195,6 +211,7 @@ child_main(const struct serve_tenant_cfg *cfg, const char *dir, int cmd_fd, int 
 	struct serve_msg msg = { 0 };
 	char cmd;
 
+	close_inherited(cmd_fd, res_fd);
 	msg.err = child_setup(&c, dir);
 	if (write(res_fd, &msg, sizeof(msg)) != sizeof(msg) || msg.err)
 		_exit(1);
