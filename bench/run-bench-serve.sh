@@ -11,7 +11,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/bench-serve
 mkdir -p "$out"
-# shellcheck disable=SC2016 # expanded by the guest's shell
+# shellcheck disable=SC2016,SC2086 # $1.. expanded by the guest shell; ARGS split on purpose
 bash "$top/vmtest/run.sh" --no-build --icount --timeout "${BENCH_TIMEOUT:-1800}" -- \
 	sh -c 'gmem-modules reload "block_size=$1" -- "hbm_mb=$2" nr_devices=1 && shift 2 &&
 	       exec gmem-bench-serve "$@"' sh "${BENCH_BLOCK_SIZE:-262144}" "${BENCH_HBM_MB:-16}" \
