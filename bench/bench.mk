@@ -4,6 +4,8 @@
 #   build/bin/gmem-min     host + guest: Belady's MIN on a recorded trace
 #   build/bench/gmem-report host: results/<stamp>/report.md + plot from bench output
 #   make bench             the policy x workload x oversubscription matrix in the guest
+#   build/bin/gmem-bench-serve guest: tenants in cgroups, static vs shared HBM
+#   make bench-serve       the serving benchmark in the guest, figure under build/bench-serve/
 #   make demo              LLM training at 2x: built-in/uvm_like vs llm_layer, in the guest
 
 BENCH_OBJDIR := $(BUILD)/obj/bench
@@ -27,6 +29,12 @@ $(BIN)/gmem-bench: $(BENCH_TOOL_OBJS) $(BENCH_CORE_OBJS) $(LIBGMEM_A)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^ $(LIBGMEM_LDLIBS) -lm
 
+# The serving benchmark (issue 16): tenants in cgroups, static vs shared HBM.
+BENCH_SERVE_OBJS := $(patsubst %,$(BENCH_OBJDIR)/%.o,bench_serve serve_tenant bench_run)
+$(BIN)/gmem-bench-serve: $(BENCH_SERVE_OBJS) $(BENCH_CORE_OBJS) $(LIBGMEM_A)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^ $(LIBGMEM_LDLIBS) -lm
+
 BENCH_REPORT_OBJS := $(patsubst %,$(BENCH_OBJDIR)/%.o,report report_md report_plot)
 $(BUILD)/bench/gmem-report: $(BENCH_REPORT_OBJS) $(BENCH_OBJDIR)/report_main.o
 	$(Q)mkdir -p $(@D)
@@ -47,8 +55,9 @@ $(BIN)/gmem-bench-matrix: bench/guest-matrix.sh
 $(BIN)/gmem-demo: bench/guest-demo.sh
 	$(Q)mkdir -p $(@D) && install -m 755 $< $@
 
-BENCH_TARGETS := $(BIN)/gmem-min $(BIN)/gmem-bench $(BUILD)/bench/gmem-report $(BENCH_SCRIPTS)
-GUEST_PAYLOAD += $(BIN)/gmem-min $(BIN)/gmem-bench $(BENCH_SCRIPTS)
+BENCH_TARGETS := $(BIN)/gmem-min $(BIN)/gmem-bench $(BIN)/gmem-bench-serve $(BUILD)/bench/gmem-report \
+	$(BENCH_SCRIPTS)
+GUEST_PAYLOAD += $(BIN)/gmem-min $(BIN)/gmem-bench $(BIN)/gmem-bench-serve $(BENCH_SCRIPTS)
 all: $(BENCH_TARGETS)
 
 # Not part of `make test`: the matrix takes about 5 minutes under TCG (budget: 20).
@@ -61,6 +70,10 @@ demo: all guest-payload
 # BPF hook overhead on identical decisions (built-in vs builtin_twin), icount.
 bench-hook: all guest-payload
 	$(Q)bash bench/run-bench-hook.sh
+
+# Static partitioning vs one shared pool, and isolation, icount (issue 16).
+bench-serve: all guest-payload
+	$(Q)bash bench/run-bench-serve.sh
 
 # `gmemctl trace record|replay` (gmemctl/cmd_trace.c, owned here) reads and
 # writes the gtrace file format and compares a replay with MIN: link those
