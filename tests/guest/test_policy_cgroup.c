@@ -18,10 +18,10 @@
 #include "gtest.h"
 #include "gmem_test_util.h"
 #include "gmem_bpf_test.h"
+#include "gmem_test_cgroup.h"
 #include "gmempolicy.h"
 
 #define OBJ_BLOCKS	12		/* three objects: 36 blocks over 16 of HBM */
-#define CG_ROOT		"/sys/fs/cgroup"
 
 struct tenant {
 	const char *name;
@@ -34,19 +34,11 @@ struct tenant {
 
 static void cg_make(struct tenant *t)
 {
-	snprintf(t->dir, sizeof(t->dir), CG_ROOT "/gmem-%s.%d", t->name, getpid());
-	GT_ASSERT(mkdir(t->dir, 0755) == 0, "mkdir %s: %s", t->dir, strerror(errno));
-	GT_ASSERT(gmem_cgroup_id(t->dir, &t->cgid) == 0, "cgroup id of %s", t->dir);
-}
+	uint64_t id;
 
-/* Move this process to @dir (NULL: the root cgroup). */
-static void cg_move(const char *dir)
-{
-	char path[128], pid[16];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir ? dir : CG_ROOT);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	GT_ASSERT(gmt_write_str(path, pid) == 0, "enter %s", path);
+	t->cgid = gmt_cg_make(t->dir, sizeof(t->dir), t->name);
+	/* The library's lookup agrees with the directory's inode number. */
+	GT_ASSERT(gmem_cgroup_id(t->dir, &id) == 0 && id == t->cgid, "cgroup id of %s", t->dir);
 }
 
 /* The object of @t, created from inside its cgroup. */
@@ -54,13 +46,13 @@ static void make_obj(struct tenant *t, int gfd)
 {
 	struct gmem_obj_info oi;
 
-	cg_move(t->dir[0] ? t->dir : NULL);
+	gmt_cg_enter(t->dir);
 	t->mem = gmt_map(gfd, OBJ_BLOCKS * BS);
 	GT_ASSERT(t->mem, "mmap");
 	gmt_fill_pat((uint32_t *)t->mem, OBJ_BLOCKS * BS / 4, t->seed);
 	GT_ASSERT(gmt_obj_info(gfd, t->mem, &oi) == 0, "obj info");
 	t->obj = oi.id;
-	cg_move(NULL);
+	gmt_cg_enter(NULL);
 }
 
 /* Policy copy for @t: attached to its cgroup (cgid 0: system-wide). */
@@ -293,7 +285,7 @@ GT_TEST(library_cgroup_attach)
 	GT_ASSERT(gmem_policy_open(BPF_DIR "/tenant_count.bpf.o", &p) == 0, "open");
 	GT_EXPECT(gmem_policy_set_cgroup(p, "/no/such/dir") == -ENOENT, "missing dir");
 	GT_EXPECT(gmem_policy_set_cgroup(p, "/tmp") == -EINVAL, "not a cgroup");
-	GT_EXPECT(gmem_policy_set_cgroup(p, CG_ROOT "/cgroup.procs") == -ENOTDIR, "a file");
+	GT_EXPECT(gmem_policy_set_cgroup(p, GMT_CG_ROOT "/cgroup.procs") == -ENOTDIR, "a file");
 	GT_ASSERT(gmem_policy_set_cgroup(p, t.dir) == 0, "set cgroup");
 	GT_EXPECT(gmem_policy_cgroup(p) == t.cgid, "cgroup id");
 	GT_ASSERT(gmem_policy_load(p) == 0, "load");

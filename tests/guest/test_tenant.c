@@ -18,8 +18,8 @@
 #include "gtest.h"
 #include "gmem_test_util.h"
 #include "gmem_bpf_test.h"
+#include "gmem_test_cgroup.h"
 
-#define CG_ROOT		"/sys/fs/cgroup"
 #define LIMIT		4		/* blocks */
 
 struct tenant {
@@ -31,29 +31,12 @@ struct tenant {
 	uint32_t seed;
 };
 
-static uint64_t cg_id(const char *dir)
-{
-	struct stat st;
-
-	GT_ASSERT(stat(dir, &st) == 0, "stat %s: %s", dir, strerror(errno));
-	return st.st_ino;
-}
-
 static void cg_make(struct tenant *t)
 {
-	snprintf(t->dir, sizeof(t->dir), CG_ROOT "/gmem-t%s.%d", t->name, getpid());
-	GT_ASSERT(mkdir(t->dir, 0755) == 0, "mkdir %s: %s", t->dir, strerror(errno));
-	t->cgid = cg_id(t->dir);
-}
+	char name[32];
 
-/* Move this process to @dir (NULL: the root cgroup). */
-static void cg_move(const char *dir)
-{
-	char path[128], pid[16];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir ? dir : CG_ROOT);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	GT_ASSERT(gmt_write_str(path, pid) == 0, "enter %s", path);
+	snprintf(name, sizeof(name), "t%s", t->name);
+	t->cgid = gmt_cg_make(t->dir, sizeof(t->dir), name);
 }
 
 static int tenant_set(int gfd, uint64_t cgid, uint64_t limit, uint32_t weight)
@@ -76,12 +59,12 @@ static int tenant_info(int gfd, uint64_t cgid, struct gmem_tenant_info *ti)
 /* The object of @t (@nr blocks of its pattern), created from inside its cgroup. */
 static void make_obj(struct tenant *t, int gfd, size_t nr)
 {
-	cg_move(t->dir[0] ? t->dir : NULL);
+	gmt_cg_enter(t->dir);
 	t->nr = nr;
 	t->mem = gmt_map(gfd, nr * BS);
 	GT_ASSERT(t->mem, "mmap");
 	gmt_fill_pat((uint32_t *)t->mem, nr * BS / 4, t->seed);
-	cg_move(NULL);
+	gmt_cg_enter(NULL);
 }
 
 /* One device read of every block of @t, in order, @rounds times. */
@@ -487,7 +470,7 @@ static void tenant_gc(int gfd)
 {
 	struct gmem_tenant_info ti;
 
-	GT_EXPECT(tenant_info(gfd, cg_id(CG_ROOT), &ti) == -ENOENT, "root has no entry");
+	GT_EXPECT(tenant_info(gfd, gmt_cg_id(GMT_CG_ROOT), &ti) == -ENOENT, "root has no entry");
 }
 
 GT_TEST(cgroup_removed_with_limit_and_policy)
