@@ -84,10 +84,18 @@ f=$(gmem-min /tmp/tb.gt 2>&1)
 diag "file: $f"
 [ -n "$t" ] && [ "$(val "$t" min_misses)" = "$(val "$f" min_misses)" ] &&
 	[ "$(val "$t" trace_records)" = "$(val "$f" accesses)" ] || { diag "gmem-min disagrees"; bad=1; }
-gmemctl trace record /tmp/rec.gt --seconds 3 >/tmp/rec.out 2>&1 &
+# Record until told to stop, and run the workload only once the recorder
+# says it is recording (a fixed --seconds window missed the whole workload
+# on a loaded host).
+gmemctl trace record /tmp/rec.gt >/tmp/rec.out 2>&1 &
 rec=$!
-sleep 1
+i=0
+while ! grep -q recording /tmp/rec.out 2>/dev/null && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 gmem-bench -q -w seq -o 1 -p builtin --label r >/dev/null 2>&1 || bad=1
+kill -INT $rec
 wait $rec || { diag "trace record failed: $(cat /tmp/rec.out)"; bad=1; }
 nrec=$(gmem-min /tmp/rec.gt 2>/dev/null | tr ' ' '\n' | sed -n 's/^accesses=//p')
 [ -n "$nrec" ] && [ "$nrec" -ge 96 ] 2>/dev/null ||
