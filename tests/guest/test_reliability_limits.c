@@ -138,6 +138,17 @@ static pid_t hint_start(size_t len, double *t0)
 	return pid;
 }
 
+/* Blocks migrated to any device so far (GMEM_IOC_GLOBAL_STATS). */
+static uint64_t global_h2d_blocks(void)
+{
+	struct gmem_stats st = { 0 };
+	int fd = gmt_open_gmem();
+
+	GT_ASSERT(fd >= 0 && ioctl(fd, GMEM_IOC_GLOBAL_STATS, &st) == 0, "global stats");
+	close(fd);
+	return st.h2d_blocks;
+}
+
 /* Another process's first touch of its own new mapping, started now. */
 static pid_t touch_start(int *fd)
 {
@@ -185,6 +196,7 @@ static double touch_end(pid_t pid, int fd)
 GT_TEST(long_hint_is_killable_and_does_not_block_others)
 {
 	double t0, full = 0, kill_at, reaped, touch, idle_touch, want;
+	uint64_t h2d_start, h2d_kill, h2d_reaped, after_kill;
 	size_t len = 32 * GMT_MiB;
 	int wst, tfd;
 	pid_t pid, tpid;
@@ -216,18 +228,37 @@ GT_TEST(long_hint_is_killable_and_does_not_block_others)
 	rel_no_leak();
 
 	/* Kill it at 10%, as another process touches its own new mapping. */
+	h2d_start = global_h2d_blocks();
 	pid = hint_start(len, &t0);
 	usleep((useconds_t)(full * 0.1 * 1e6));
 	tpid = touch_start(&tfd);
 	kill_at = gmt_now();
 	GT_ASSERT(kill(pid, SIGKILL) == 0, "kill");
+	h2d_kill = global_h2d_blocks();
 	GT_ASSERT(waitpid(pid, &wst, 0) == pid, "wait");
+	h2d_reaped = global_h2d_blocks();
 	reaped = gmt_now() - t0;
 	touch = touch_end(tpid, tfd);
-	gt_log("hinter killed at %.3f s, reaped at %.3f s (full hint %.3f s)", kill_at - t0, reaped,
-	       full);
-	GT_EXPECT(rel_latency("SIGKILL of a long WILLNEED: reaped", reaped, full * 0.5),
-		  "the hinting process was not reaped before half the hint's duration");
+	gt_log("hinter killed at %.3f s after %llu of %zu blocks, reaped at %.3f s (full hint %.3f s)",
+	       kill_at - t0, (unsigned long long)(h2d_kill - h2d_start), len / REL_BS, reaped, full);
+	/*
+	 * Killable, counted rather than timed: once kill() has returned, the
+	 * hint may finish the block it is copying (and the bystander moves its
+	 * one block), nothing more. A hint that ignored the signal would move
+	 * the rest of its range first. (A bound on the time to waitpid(), as
+	 * before, also timed the exit's teardown of the object, which on a
+	 * loaded host took longer than half of a 512 MiB hint.)
+	 */
+	GT_EXPECT(h2d_kill - h2d_start < len / REL_BS / 2,
+		  "the hint was nearly done at the kill (%llu of %zu blocks): nothing was checked",
+		  (unsigned long long)(h2d_kill - h2d_start), len / REL_BS);
+	after_kill = h2d_reaped - h2d_kill;
+	rel_add(kill_checks, 1);
+	rel_add(kill_latency_ok, after_kill <= 4 ? 1 : 0);
+	gt_log("SIGKILL of a long WILLNEED: %llu blocks moved after the kill (bound 4)",
+	       (unsigned long long)after_kill);
+	GT_EXPECT(after_kill <= 4, "the hint went on after SIGKILL: %llu blocks moved",
+		  (unsigned long long)after_kill);
 	GT_EXPECT(rel_latency("an unrelated first touch during the hint", touch, full * 0.25),
 		  "another process's first touch waited for the hint");
 	rel_no_leak();
