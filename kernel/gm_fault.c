@@ -351,8 +351,9 @@ static int gm_fault_place(struct gm_fault_req *req, struct gm_devstate *ds, int 
 }
 
 /*
- * The device's first write to a block it holds clean (read-only mapped for
- * dirty tracking): mark it dirty and map it writable. To the policy this
+ * The device's first write to a block it holds clean and mapped read-only
+ * (a read copy it just claimed, or any clean block on a device without
+ * dirty bits): mark it dirty and map it writable. To the policy this
  * is an access to a resident block, as it would have been without the
  * tracking, so it hears of it through the accessed hook.
  */
@@ -460,6 +461,14 @@ static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, bool 
 	gm_trace_record(blk, devid, GMEM_TRACE_ACCESS, write);
 	if (gm_blk_resident_on(blk, devid))
 		gm_blk_touch(ds, blk);
+	/*
+	 * A write through a writable mapping of a clean block (a device with
+	 * dirty bits): the unmap would find the bit anyway; marking it now lets
+	 * policies see GMEM_BF_DIRTY as soon as the device reports the write.
+	 * A stale report can only cost one needless write-back.
+	 */
+	if (write && blk->state == GMEM_BLK_DEVICE)
+		blk->flags |= GM_BLK_DIRTY;
 	gm_policy_accessed(blk, write);
 }
 

@@ -10,9 +10,11 @@
  *           never has to allocate memory under HBM pressure; the CPU maps
  *           nothing (its PTEs were zapped before the copy to HBM). Until
  *           the device writes it (GM_BLK_DIRTY) the host pages still hold
- *           the same data and the device maps it read-only: its first
- *           write faults and marks it dirty. Only a dirty block is copied
- *           back when it leaves; a clean one is dropped.
+ *           the same data. A device with dirty bits (->test_clear_dirty)
+ *           maps it writable and the core reads the bit whenever it unmaps
+ *           the block; on one without, the device maps it read-only and
+ *           its first write faults and marks it dirty. Only a dirty block
+ *           is copied back when it leaves; a clean one is dropped.
  *   REMOTE  host pages hold the data and blk->dev maps them over the bus;
  *           the CPU may map them too (same memory, coherent).
  *   BOTH    a read copy: the HBM block on blk->dev and the host pages hold
@@ -65,21 +67,32 @@
 #include "gm_policy.h"
 #include "gm_tracepoints.h"
 
-/* Remove @blk's mapping (HBM or remote) from its device and flush its TLB. */
+/*
+ * Remove @blk's mapping (HBM or remote) from its device and flush its TLB.
+ * A DEVICE block's dirty bit is read here, the one place every mapping of
+ * it goes away (eviction, CPU fault, hints, mprotect, unregister), so a
+ * write through a writable mapping is never forgotten: afterwards
+ * GM_BLK_DIRTY alone says whether the HBM copy is the only valid one.
+ */
 void gm_blk_unmap_dev(struct gm_block *blk)
 {
 	struct gm_dev *dev = gm_devs[blk->dev]->dev;
 	unsigned long va = gm_blk_va(blk);
 
+	lockdep_assert_held(&blk->lock);
 	dev->ops->unmap(dev, blk->obj->mm, va);
 	dev->ops->invalidate(dev, blk->obj->mm, va, gm_blk_size);
+	if (blk->state == GMEM_BLK_DEVICE && dev->ops->test_clear_dirty &&
+	    dev->ops->test_clear_dirty(dev, blk->dblk))
+		blk->flags |= GM_BLK_DIRTY;
 }
 
 /*
- * (Re)map @blk on @devid: writable only when the device owns the only copy,
- * has written it already (GM_BLK_DIRTY) and the VMA allowed writes when the
- * caller looked it up (@may_write). A clean block is mapped read-only, so
- * the device's first write faults and marks it dirty (gm_blk_mark_dirty()).
+ * (Re)map @blk on @devid: writable only when the device owns the only copy
+ * (DEVICE, not a BOTH read copy) and the VMA allowed writes when the caller
+ * looked it up (@may_write), and then only if the core will learn of a
+ * write: the block is dirty already, or the device has dirty bits. Else
+ * it is mapped read-only and the first write faults (gm_fault_first_write()).
  */
 int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 {
@@ -89,7 +102,7 @@ int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 	if (gm_blk_resident_on(blk, devid))
 		return dev->ops->map(dev, blk->obj->mm, gm_blk_va(blk), blk->dblk,
 				     may_write && blk->state == GMEM_BLK_DEVICE &&
-				     (blk->flags & GM_BLK_DIRTY));
+				     ((blk->flags & GM_BLK_DIRTY) || dev->ops->test_clear_dirty));
 	return dev->ops->map_remote(dev, blk->obj->mm, gm_blk_va(blk), blk->pages);
 }
 
@@ -148,12 +161,13 @@ static void gm_blk_drop_dblk(struct gm_block *blk)
 int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 {
 	struct gm_dev *dev = gm_devs[blk->dev]->dev;
-	bool wb = gm_blk_needs_wb(blk);
 	u32 devid = blk->dev;
+	bool wb;
 	int ret;
 
 	lockdep_assert_held(&blk->lock);
 	gm_blk_unmap_dev(blk);
+	wb = gm_blk_needs_wb(blk);	/* after the unmap read the dirty bit */
 	if (wb) {
 		ret = dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
 		if (ret) {

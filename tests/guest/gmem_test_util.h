@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,19 @@ static inline int gmt_write_str(const char *path, const char *s)
  * Make sure the modules run with @block_size bytes per block, @hbm_mb MiB
  * of HBM and @nr devices, reloading only if needed.
  */
+/* Does the loaded gmem_sim offer dirty bits (gmem_sim.dirty_bits, Y by default)? */
+static inline bool gmt_sim_dirty_bits(void)
+{
+	char c = 0;
+	FILE *f = fopen("/sys/module/gmem_sim/parameters/dirty_bits", "r");
+
+	if (f) {
+		c = (char)fgetc(f);
+		fclose(f);
+	}
+	return c == 'Y';
+}
+
 static inline int gmt_setup(uint64_t block_size, unsigned int hbm_mb, unsigned int nr)
 {
 	uint64_t bs = 0, mb = 0, n = 0;
@@ -108,7 +122,8 @@ static inline int gmt_setup(uint64_t block_size, unsigned int hbm_mb, unsigned i
 	gmt_read_u64("/sys/module/gmem/parameters/block_size", &bs);
 	gmt_read_u64("/sys/module/gmem_sim/parameters/hbm_mb", &mb);
 	gmt_read_u64("/sys/module/gmem_sim/parameters/nr_devices", &n);
-	if (bs == block_size && mb == hbm_mb && n == nr)
+	/* A test that loaded the sim without dirty bits gets the default back. */
+	if (bs == block_size && mb == hbm_mb && n == nr && gmt_sim_dirty_bits())
 		return 0;
 	snprintf(core, sizeof(core), "block_size=%llu", (unsigned long long)block_size);
 	snprintf(sim, sizeof(sim), "hbm_mb=%u nr_devices=%u", hbm_mb, nr);

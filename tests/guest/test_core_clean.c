@@ -12,6 +12,7 @@
  */
 #include <fcntl.h>
 #include <sys/uio.h>
+#include <pthread.h>
 
 #include "gtest.h"
 #include "gmem_test_util.h"
@@ -20,14 +21,23 @@
 #define HBM_BLOCKS	16
 #define NB		4
 #define READ_DUP	"/sys/module/gmem/parameters/read_dup"
+#define SIM_REPORT_DELAY "/sys/module/gmem_sim/parameters/debug_report_delay_us"
 #define U(x)		((unsigned long long)(x))
 
 static int gfd, sfd, devid;
 
-/* Read copies per @read_dup (sampled at mmap(), so set before mapping). */
-static void setup(const char *read_dup)
+/*
+ * Read copies per @read_dup (sampled at mmap(), so set before mapping); the
+ * sim with its dirty bits (the default) or without (@no_dirty_bits: clean
+ * blocks are mapped read-only and the first device write faults).
+ */
+static void setup_dev(const char *read_dup, bool no_dirty_bits)
 {
-	GT_ASSERT(gmt_setup(BS, HBM_BLOCKS * BS / GMT_MiB, 1) == 0, "module reload");
+	if (no_dirty_bits)
+		GT_ASSERT(gmt_reload("block_size=65536", "hbm_mb=1 nr_devices=1 dirty_bits=0") == 0,
+			  "module reload without dirty bits");
+	else
+		GT_ASSERT(gmt_setup(BS, HBM_BLOCKS * BS / GMT_MiB, 1) == 0, "module reload");
 	GT_ASSERT(gmt_write_str(READ_DUP, read_dup) == 0, "set read_dup=%s", read_dup);
 	gfd = gmt_open_gmem();
 	GT_ASSERT(gfd >= 0, "open /dev/gmem");
@@ -35,6 +45,11 @@ static void setup(const char *read_dup)
 	GT_ASSERT(sfd >= 0, "open sim0");
 	devid = gmt_sim_gmem_id(0);
 	GT_ASSERT(devid >= 0, "gmem id of sim0");
+}
+
+static void setup(const char *read_dup)
+{
+	setup_dev(read_dup, false);
 }
 
 static void teardown(void)
@@ -170,17 +185,22 @@ GT_TEST(dirty_written_back_with_read_copies)
 }
 
 /*
- * A device write to a block it only read so far: a protection fault (the
- * clean block is mapped read-only), no copy; the block is dirty, so its
- * eviction by another object's blocks writes back, and the CPU sees the
- * write. Under @read_dup the first read makes a read copy the write claims.
+ * A device write to a block it only read so far. Without read copies the
+ * block is DEVICE and clean: on the sim with dirty bits it is mapped
+ * writable, so the write does not fault and the core learns of it from the
+ * dirty bit when it unmaps the block; without dirty bits it is mapped
+ * read-only and the write faults once (no copy). Under @read_dup the first
+ * read makes a read copy (mapped read-only either way) the write claims
+ * with a fault. In every case the block is dirty, so its eviction by
+ * another object's blocks writes back, and the CPU sees the write.
  */
-static void write_after_read(const char *read_dup)
+static void write_after_read(const char *read_dup, bool no_dirty_bits)
 {
+	int want_faults = strcmp(read_dup, "0") || no_dirty_bits ? NB : 0;
 	struct gmem_stats s1, s2;
 	uint32_t *a, *b;
 
-	setup(read_dup);
+	setup_dev(read_dup, no_dirty_bits);
 	a = map_pat(NB, 14);
 	b = map_pat(HBM_BLOCKS, 15);
 	expect_reduce(a, NB, pat_sum(NB, 14));
@@ -189,9 +209,10 @@ static void write_after_read(const char *read_dup)
 		  U(s1.resident_dev), U(s1.h2d_blocks));
 	GT_ASSERT(gmt_sim_fill(sfd, a, NB * BS, 0x77777777) == 0, "fill");
 	s2 = ostats(a);
-	GT_EXPECT(s2.dev_faults == s1.dev_faults + NB && s2.h2d_blocks == NB,
-		  "write faults %llu (want %d), h2d %llu", U(s2.dev_faults - s1.dev_faults), NB,
-		  U(s2.h2d_blocks));
+	GT_EXPECT(s2.dev_faults == s1.dev_faults + want_faults &&
+		  s2.write_faults == (uint64_t)want_faults && s2.h2d_blocks == NB,
+		  "write faults %llu / %llu (want %d), h2d %llu", U(s2.dev_faults - s1.dev_faults),
+		  U(s2.write_faults), want_faults, U(s2.h2d_blocks));
 	/* The other object fills HBM: LRU evicts all of @a. */
 	expect_reduce(b, HBM_BLOCKS, pat_sum(HBM_BLOCKS, 15));
 	s2 = ostats(a);
@@ -207,17 +228,58 @@ static void write_after_read(const char *read_dup)
 
 GT_TEST(device_write_after_read_marks_dirty)
 {
-	write_after_read("0");
+	write_after_read("0", false);
+}
+
+GT_TEST(device_write_after_read_without_dirty_bits_faults)
+{
+	write_after_read("0", true);
 }
 
 GT_TEST(device_write_after_read_copy_marks_dirty)
 {
-	write_after_read("1");
+	write_after_read("1", false);
 }
 
 GT_TEST(device_write_after_shared_copy_marks_dirty)
 {
-	write_after_read("2");
+	write_after_read("2", false);
+}
+
+/*
+ * The core takes a block back while the device's report of a write to it is
+ * still on its way (gmem_sim.debug_report_delay_us holds the report after
+ * the write): only the dirty bit, read when the core unmaps the block, says
+ * the HBM copy is the valid one. The CPU must see the write, and the block
+ * must have been copied back, not dropped.
+ */
+static void *late_fill(void *a)
+{
+	return (void *)(long)gmt_sim_fill(sfd, a, BS, 0x5e5e5e5e);
+}
+
+GT_TEST(device_write_reported_late_is_not_lost)
+{
+	struct gmem_stats s;
+	pthread_t th;
+	void *ret;
+	uint32_t *a;
+
+	setup("0");
+	a = map_pat(1, 21);
+	expect_reduce(a, 1, pat_sum(1, 21));	/* DEVICE, clean, mapped writable */
+	GT_ASSERT(gmt_write_str(SIM_REPORT_DELAY, "500000") == 0, "set report delay");
+	GT_ASSERT(pthread_create(&th, NULL, late_fill, a) == 0, "thread");
+	usleep(200000);		/* the fill wrote and is waiting to report */
+	GT_EXPECT(count_not(a, 1, 0x5e5e5e5e) == 0, "%ld words lost the device's write",
+		  count_not(a, 1, 0x5e5e5e5e));
+	GT_ASSERT(pthread_join(th, &ret) == 0 && ret == NULL, "fill: %ld", (long)ret);
+	GT_ASSERT(gmt_write_str(SIM_REPORT_DELAY, "0") == 0, "clear report delay");
+	s = ostats(a);
+	GT_EXPECT(s.d2h_blocks == 1 && s.write_faults == 0, "d2h %llu write_faults %llu",
+		  U(s.d2h_blocks), U(s.write_faults));
+	GT_ASSERT(munmap(a, BS) == 0, "munmap");
+	teardown();
 }
 
 /*

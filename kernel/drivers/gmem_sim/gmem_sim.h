@@ -15,6 +15,8 @@
  *     flight (our TLB shootdown). Jobs drop it before gm_dev_fault() and
  *     gm_dev_access(), which take block locks.
  *   sdev->hbm_lock (spinlock) protects the HBM allocation bitmap and free stack.
+ *   sdev->dirty_map is atomic bitops: set under as->pt_lock by a job's
+ *     write, tested and cleared by the core after unmap(), cleared at alloc.
  *   sdev->clk.lock (spinlock, innermost) protects the device clock.
  *   sf->jobs (xarray, internal lock) maps seq -> job. A job is refcounted:
  *     the table, the worker and each waiter hold a reference.
@@ -58,6 +60,7 @@ struct sim_dev {
 	char name[GMEM_NAME_LEN];
 	void *hbm;				/* hbm_blocks * sim_blk_size bytes */
 	unsigned long *used_map;		/* allocated HBM blocks */
+	unsigned long *dirty_map;		/* HBM blocks written through a mapping */
 	u32 *free_stack;			/* free HBM blocks, nr_free of them */
 	u32 nr_free;
 	spinlock_t hbm_lock;

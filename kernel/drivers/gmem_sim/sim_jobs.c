@@ -19,6 +19,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
@@ -137,6 +138,20 @@ static void sim_account_step(struct sim_job *job, void *entry, size_t len)
 	job->model_ns = t;
 }
 
+static unsigned int debug_report_delay_us;
+module_param(debug_report_delay_us, uint, 0644);
+MODULE_PARM_DESC(debug_report_delay_us,
+		 "Debug: sleep this long between a job's access and its report to the core "
+		 "(gm_dev_access), widening the window in which the core can move the block first");
+
+static void sim_debug_report_delay(void)
+{
+	unsigned int us = READ_ONCE(debug_report_delay_us);
+
+	if (us)
+		fsleep(us);
+}
+
 /*
  * One job step: access [va, va + len), which lies in one block. A miss, or
  * a write through a read-only entry, faults through the core and retries;
@@ -162,9 +177,12 @@ int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn f
 		if (entry) {
 			sim_visit(job, entry, va, len, fn);
 			sim_account_step(job, entry, len);
+			if (write && xa_is_value(entry))	/* the HBM block's dirty bit */
+				set_bit(sim_pte_dblk(entry), sdev->dirty_map);
 		}
 		mutex_unlock(&as->pt_lock);
 		if (entry) {
+			sim_debug_report_delay();
 			/* A fault already told the core about this access. */
 			if (!faulted)
 				gm_dev_access(&sdev->gdev, as->mm, va, write);

@@ -49,6 +49,12 @@ static unsigned int hbm_mb = 64;
 module_param(hbm_mb, uint, 0444);
 MODULE_PARM_DESC(hbm_mb, "HBM per device in MiB");
 
+static bool dirty_bits = true;
+module_param(dirty_bits, bool, 0444);
+MODULE_PARM_DESC(dirty_bits,
+		 "Offer per-HBM-block dirty bits (test_clear_dirty): the core maps clean blocks writable "
+		 "(default); 0: it maps them read-only and learns of writes from write faults");
+
 static unsigned int fail_alloc_every;
 module_param(fail_alloc_every, uint, 0644);
 MODULE_PARM_DESC(fail_alloc_every, "Debug: every Nth HBM block allocation fails (0 = never)");
@@ -107,6 +113,7 @@ static int sim_alloc_block(struct gm_dev *dev, u64 *dblk)
 	bit = sdev->free_stack[--sdev->nr_free];
 	__set_bit(bit, sdev->used_map);
 	spin_unlock(&sdev->hbm_lock);
+	clear_bit(bit, sdev->dirty_map);	/* a previous owner's writes are not this one's */
 	*dblk = bit;
 	return 0;
 }
@@ -251,7 +258,34 @@ static void sim_invalidate(struct gm_dev *dev, struct mm_struct *mm, unsigned lo
 	mutex_unlock(&sdev->as_lock);
 }
 
+/*
+ * The dirty bit of an HBM block: set by sim_step() under pt_lock when a job
+ * writes through a writable HBM entry, so once unmap() has taken pt_lock no
+ * write can be pending. Kept per HBM block rather than in the page table,
+ * which is dropped when the last file of an mm closes (sim_as_put()) while
+ * the core still owns the block, as hardware keeps it in the block's state.
+ */
+static bool sim_test_clear_dirty(struct gm_dev *dev, u64 dblk)
+{
+	struct sim_dev *sdev = to_sdev(dev);
+
+	return sim_dblk_ok(sdev, dblk) && test_and_clear_bit(dblk, sdev->dirty_map);
+}
+
 static const struct gm_mmu_ops sim_mmu_ops = {
+	.alloc_block	= sim_alloc_block,
+	.free_block	= sim_free_block,
+	.copy_to_dev	= sim_copy_to_dev,
+	.copy_from_dev	= sim_copy_from_dev,
+	.map		= sim_map,
+	.map_remote	= sim_map_remote,
+	.unmap		= sim_unmap,
+	.invalidate	= sim_invalidate,
+	.test_clear_dirty = sim_test_clear_dirty,
+};
+
+/* gmem_sim.dirty_bits=0: a device without dirty bits (write-fault tracking). */
+static const struct gm_mmu_ops sim_mmu_ops_no_dirty_bits = {
 	.alloc_block	= sim_alloc_block,
 	.free_block	= sim_free_block,
 	.copy_to_dev	= sim_copy_to_dev,
@@ -509,6 +543,7 @@ static void sim_dev_free(struct sim_dev *sdev)
 	if (sdev->wq)
 		destroy_workqueue(sdev->wq);
 	bitmap_free(sdev->used_map);
+	bitmap_free(sdev->dirty_map);
 	kvfree(sdev->free_stack);
 	sim_clock_free(&sdev->clk);
 	vfree(sdev->hbm);
@@ -528,16 +563,17 @@ static int sim_dev_create(unsigned int i)
 	spin_lock_init(&sdev->hbm_lock);
 	mutex_init(&sdev->as_lock);
 	INIT_LIST_HEAD(&sdev->as_list);
-	sdev->gdev.ops = &sim_mmu_ops;
+	sdev->gdev.ops = dirty_bits ? &sim_mmu_ops : &sim_mmu_ops_no_dirty_bits;
 	sdev->gdev.name = sdev->name;
 	sdev->gdev.hbm_blocks = hbm_bytes >> sim_blk_shift;
 	sdev->gdev.drvdata = sdev;
 
 	sdev->hbm = vmalloc(hbm_bytes);
 	sdev->used_map = bitmap_zalloc(sdev->gdev.hbm_blocks, GFP_KERNEL);
+	sdev->dirty_map = bitmap_zalloc(sdev->gdev.hbm_blocks, GFP_KERNEL);
 	sdev->free_stack = kvmalloc_array(sdev->gdev.hbm_blocks, sizeof(u32), GFP_KERNEL);
 	sdev->wq = alloc_ordered_workqueue("%s", 0, sdev->name);
-	if (!sdev->hbm || !sdev->used_map || !sdev->free_stack || !sdev->wq)
+	if (!sdev->hbm || !sdev->used_map || !sdev->dirty_map || !sdev->free_stack || !sdev->wq)
 		goto err_free;
 	/* Popped from the top: block 0 first, as the bitmap allocator did. */
 	for (sdev->nr_free = 0; sdev->nr_free < sdev->gdev.hbm_blocks; sdev->nr_free++)

@@ -35,7 +35,8 @@ struct gm_mmu_ops {
 	/*
 	 * Map block-aligned @va of @mm to HBM block @dblk in the device page table,
 	 * replacing any mapping of @va. Without @writable the mapping is read-only
-	 * (a read copy, GMEM_BLK_BOTH): a device write through it must fault with
+	 * (a read copy, or a clean block when the device has no dirty bits): a
+	 * device write through it must fault with
 	 * gm_dev_fault(..., write = true) instead of changing the block.
 	 * -ENOENT: the device has no address space for @mm (it never ran work for
 	 * it); the block stays resident and is mapped at the device's next fault.
@@ -50,6 +51,17 @@ struct gm_mmu_ops {
 	/* Flush device TLBs for [va, va + len) after unmaps. */
 	void (*invalidate)(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
 			   unsigned long len);
+	/*
+	 * Optional: the device's dirty bits. Has the device written HBM block
+	 * @dblk through a page-table mapping since it was allocated or since
+	 * the last call? Clears the bit. Copies (copy_to_dev) do not count.
+	 * The core calls it after unmap() and invalidate() of every mapping of
+	 * the block, so no write is in flight. With it, the core maps a block
+	 * the device holds clean writable and learns whether it was written
+	 * when it unmaps it; without it, such a block is mapped read-only and
+	 * the device's first write faults (gm_dev_fault(..., write = true)).
+	 */
+	bool (*test_clear_dirty)(struct gm_dev *dev, u64 dblk);
 };
 
 struct gm_dev {
