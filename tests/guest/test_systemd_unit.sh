@@ -26,30 +26,10 @@
 
 UNIT=/gmem/packaging/gmem-policy@.service
 POLICY=lru_cold
-n=0
-failed=0
-out=""
-rc=0
+. "${GMEM_KTAP_LIB:-/gmem/lib/ktap.sh}"
 
-echo "KTAP version 1"
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-
-diag() {
-	echo "# $1: exit $rc; output:"
-	echo "$out" | sed 's/^/#   /'
-}
-
-check() {
+# check_rc NAME STATUS: ok when STATUS is 0, else not_ok with the last output.
+check_rc() {
 	rc=$2
 	if [ "$2" = 0 ]; then ok "$1"; else diag "$1"; not_ok "$1"; fi
 }
@@ -125,7 +105,7 @@ rc=0
 # The steps below run a Type=simple service with one ExecStart.
 [ "$type" = simple ] && [ "$(key ExecStart | wc -l)" = 1 ] &&
 	echo "$start" | grep -q "gmemctl load $POLICY"
-check "unit_is_simple_with_one_execstart_loading_the_instance" $?
+check_rc "unit_is_simple_with_one_execstart_loading_the_instance" $?
 echo "# $out"
 
 # The packaged modules where DKMS installs them, so modprobe finds them.
@@ -136,7 +116,7 @@ depmod "$kver" 2>/dev/null
 
 # ---------------------------------------------------------------- start
 no_policy
-check "builtin_policy_before_start" $?
+check_rc "builtin_policy_before_start" $?
 
 pre_ok=0
 key ExecStartPre >/tmp/unit-pre
@@ -146,23 +126,23 @@ while IFS= read -r l; do
 	[ $rc = 0 ] || [ $ignore = 1 ] || { pre_ok=1; diag "ExecStartPre=$l"; }
 done </tmp/unit-pre
 [ $pre_ok = 0 ]
-check "execstartpre_succeeds" $?
+check_rc "execstartpre_succeeds" $?
 
 run_line "$start" bg
 main=$pid
 wait_until 10 active_policy "$POLICY"
 rc=$? out=$(cat /tmp/unit-main.out; gmemctl status 2>&1)
-check "policy_attached_while_running" $rc
+check_rc "policy_attached_while_running" $rc
 kill -0 "$main" 2>/dev/null
 rc=$?
-check "main_process_stays_running" $rc
+check_rc "main_process_stays_running" $rc
 
 # ---------------------------------------------------------------- stop
 if [ -n "$stop" ]; then
 	MAINPID=$main
 	export MAINPID
 	run_line "$stop"
-	check "execstop_succeeds" $rc
+	check_rc "execstop_succeeds" $rc
 fi
 kill -s "${kill_sig#SIG}" "$main" 2>/dev/null
 wait "$main"
@@ -170,10 +150,10 @@ rc=$?
 out=$(cat /tmp/unit-main.out)
 # systemd counts exit 0 and death by SIGTERM/SIGINT/SIGHUP/SIGPIPE as success.
 case $rc in 0 | 129 | 130 | 141 | 143) rc=0 ;; esac
-check "main_process_exits_cleanly_on_stop" $rc
+check_rc "main_process_exits_cleanly_on_stop" $rc
 wait_until 10 no_policy
 rc=$? out=$(gmemctl status 2>&1)
-check "policy_detached_after_stop" $rc
+check_rc "policy_detached_after_stop" $rc
 
 # ---------------------------------------------------------------- environment
 # EnvironmentFile: GMEM_POLICY_ARGS reaches gmemctl, split into words. A
@@ -188,7 +168,7 @@ if [ -n "$envfile" ] && echo "$start" | grep -q '\$GMEM_POLICY_ARGS'; then
 	kill -s "${kill_sig#SIG}" "$main" 2>/dev/null
 	wait "$main"
 	wait_until 10 no_policy
-	check "environment_file_tunables_accepted" $rc
+	check_rc "environment_file_tunables_accepted" $rc
 	echo 'GMEM_POLICY_ARGS="--set no_such_tunable=1"' >"$envfile"
 	run_line "$start"
 	if [ $rc != 0 ] && echo "$out" | grep -q "tunables of '$POLICY':.*scan_max"; then
@@ -199,12 +179,11 @@ if [ -n "$envfile" ] && echo "$start" | grep -q '\$GMEM_POLICY_ARGS'; then
 	fi
 	rm -f "$envfile"
 	no_policy
-	check "no_policy_after_failed_start" $?
+	check_rc "no_policy_after_failed_start" $?
 else
 	n=$((n + 1))
 	echo "ok $n environment_file # SKIP the unit has no EnvironmentFile with \$GMEM_POLICY_ARGS"
 fi
 
 rm -rf "/lib/modules/$kver/updates"
-echo "1..$n"
-[ $failed = 0 ]
+ktap_done

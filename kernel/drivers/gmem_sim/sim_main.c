@@ -272,7 +272,8 @@ static bool sim_test_clear_dirty(struct gm_dev *dev, u64 dblk)
 	return sim_dblk_ok(sdev, dblk) && test_and_clear_bit(dblk, sdev->dirty_map);
 }
 
-static const struct gm_mmu_ops sim_mmu_ops = {
+/* gmem_sim.dirty_bits=0 drops test_clear_dirty at load (sim_init()). */
+static struct gm_mmu_ops sim_mmu_ops __ro_after_init = {
 	.alloc_block	= sim_alloc_block,
 	.free_block	= sim_free_block,
 	.copy_to_dev	= sim_copy_to_dev,
@@ -282,18 +283,6 @@ static const struct gm_mmu_ops sim_mmu_ops = {
 	.unmap		= sim_unmap,
 	.invalidate	= sim_invalidate,
 	.test_clear_dirty = sim_test_clear_dirty,
-};
-
-/* gmem_sim.dirty_bits=0: a device without dirty bits (write-fault tracking). */
-static const struct gm_mmu_ops sim_mmu_ops_no_dirty_bits = {
-	.alloc_block	= sim_alloc_block,
-	.free_block	= sim_free_block,
-	.copy_to_dev	= sim_copy_to_dev,
-	.copy_from_dev	= sim_copy_from_dev,
-	.map		= sim_map,
-	.map_remote	= sim_map_remote,
-	.unmap		= sim_unmap,
-	.invalidate	= sim_invalidate,
 };
 
 /* The address space of @mm on @sdev, created on first use. */
@@ -563,7 +552,7 @@ static int sim_dev_create(unsigned int i)
 	spin_lock_init(&sdev->hbm_lock);
 	mutex_init(&sdev->as_lock);
 	INIT_LIST_HEAD(&sdev->as_list);
-	sdev->gdev.ops = dirty_bits ? &sim_mmu_ops : &sim_mmu_ops_no_dirty_bits;
+	sdev->gdev.ops = &sim_mmu_ops;
 	sdev->gdev.name = sdev->name;
 	sdev->gdev.hbm_blocks = hbm_bytes >> sim_blk_shift;
 	sdev->gdev.drvdata = sdev;
@@ -653,6 +642,8 @@ static int __init sim_init(void)
 		return -EINVAL;
 	sim_blk_shift = ilog2(sim_blk_size);
 	sim_blk_pages = sim_blk_size >> PAGE_SHIFT;
+	if (!dirty_bits)		/* a device without them: write-fault tracking */
+		sim_mmu_ops.test_clear_dirty = NULL;
 
 	for (i = 0; i < nr_devices; i++) {
 		ret = sim_dev_create(i);
