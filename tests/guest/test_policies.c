@@ -62,7 +62,7 @@ static double tp_moved(const struct gmem_stats *st)
 
 static double tp_min_moved(const struct min_result *m)
 {
-	return (double)(m->misses + m->evictions);
+	return (double)min_moved(m);
 }
 
 /* ------------------------------------------------------------ environment */
@@ -349,16 +349,20 @@ static void tp_trace_min(const struct tp_env *e, uint32_t obj, uint64_t cap,
 {
 	struct gmem_trace_rec *recs = calloc(cap, sizeof(*recs));
 	uint64_t *keys = calloc(cap, sizeof(*keys)), n = 0, i;
+	uint8_t *writes = calloc(cap, sizeof(*writes));
 	struct gmem_trace_read rd = { .buf_ptr = (uintptr_t)recs, .capacity = cap };
 
-	GT_ASSERT(recs && keys, "calloc");
+	GT_ASSERT(recs && keys && writes, "calloc");
 	GT_ASSERT(!ioctl(e->gfd, GMEM_IOC_TRACE_READ, &rd), "TRACE_READ: %s", strerror(errno));
 	GT_ASSERT(!rd.dropped, "trace dropped %llu records", (unsigned long long)rd.dropped);
 	ioctl(e->gfd, GMEM_IOC_TRACE_STOP);
 	for (i = 0; i < rd.count; i++)
-		if (recs[i].obj == obj)
+		if (recs[i].obj == obj) {
+			writes[n] = recs[i].write;
 			keys[n++] = GMEM_BLK_ID(recs[i].obj, recs[i].idx);
-	GT_ASSERT(!min_simulate(keys, n, e->hbm_blocks, res), "min_simulate");
+		}
+	GT_ASSERT(!min_simulate(keys, writes, n, e->hbm_blocks, res), "min_simulate");
+	free(writes);
 	free(keys);
 	free(recs);
 }
