@@ -162,10 +162,17 @@ static int sim_alloc(struct sim *s, const uint64_t *keys, size_t n)
 
 enum sim_kind { SIM_MIN, SIM_LRU };
 
-static uint64_t prio_of(const struct sim *s, enum sim_kind kind, size_t pos)
+/*
+ * MIN evicts the farthest next use; LRU the oldest last use. Blocks never
+ * used again tie at "infinitely far" (n); any of them is a miss-optimal
+ * victim, so MIN takes a clean one (n + 1) before a dirty one: the schedule
+ * keeps its misses and writes back no more than it must among them.
+ */
+static uint64_t prio_of(const struct sim *s, enum sim_kind kind, size_t pos, bool dirty)
 {
-	/* MIN evicts the farthest next use; LRU the oldest last use. */
-	return kind == SIM_MIN ? s->next[pos] : UINT64_MAX - pos;
+	if (kind == SIM_LRU)
+		return UINT64_MAX - pos;
+	return s->next[pos] == s->n && !dirty ? s->n + 1 : s->next[pos];
 }
 
 /* The victim leaves the cache: a write-back if the device wrote it while cached. */
@@ -212,7 +219,7 @@ static int simulate(const uint64_t *keys, const uint8_t *writes, size_t n, uint6
 		}
 		if (!writes || writes[i])
 			s.dirty[id] = true;
-		s.cur_prio[id] = prio_of(&s, kind, i);
+		s.cur_prio[id] = prio_of(&s, kind, i, s.dirty[id]);
 		heap_push(&s, s.cur_prio[id], id);
 	}
 	sim_free(&s);

@@ -21,7 +21,8 @@
  * What min_moved() is, exactly: Belady's miss-optimal schedule, with its
  * evictions priced as write-backs only when the victim is dirty. Belady's
  * MIN minimises misses, not misses + write-backs, and it picks its victim by
- * next use alone, blind to dirtiness, so:
+ * next use alone (only among blocks never used again, all equally far, does
+ * it take a clean one first, which costs no miss), so:
  *  - misses is a true lower bound on any policy's blocks in (h2d);
  *  - misses + dirty_evictions is NOT a lower bound on blocks in + out. With 2
  *    slots, A(write) B C B A: MIN evicts dirty A for C (A's next use is the

@@ -252,6 +252,26 @@ Test(min, priced_min_is_not_a_bound_on_the_total)
 	cr_expect_eq(min_moved(&r), 5);
 }
 
+/*
+ * Among victims never used again (equally far) MIN takes a clean one: the
+ * same misses, fewer write-backs. 2 slots, A(w) B C: both A and B are dead
+ * when C comes; B goes, A (dirty) stays to the end and is never written back.
+ */
+Test(min, dead_clean_victim_before_dead_dirty)
+{
+	static const uint64_t k[3] = { 0, 1, 2 };
+	static const uint8_t a_written[3] = { 1, 0, 0 };
+	static const uint8_t b_written[3] = { 0, 1, 0 };
+	struct min_result r;
+
+	cr_assert_eq(min_simulate(k, a_written, 3, 2, &r), 0);
+	cr_expect_eq(r.evictions, 1);
+	cr_expect_eq(r.dirty_evictions, 0);
+	cr_assert_eq(min_simulate(k, b_written, 3, 2, &r), 0);
+	cr_expect_eq(r.evictions, 1);
+	cr_expect_eq(r.dirty_evictions, 0);
+}
+
 /* Writes price the schedule, never change it; NULL prices every eviction. */
 Test(min, writes_do_not_change_the_schedule)
 {
