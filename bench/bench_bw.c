@@ -3,9 +3,10 @@
  * bench_bw.c: migration bandwidth against a plain memcpy of the same bytes
  * in the same guest, so the VM's copy speed is known when reading wall times.
  *
- *   h2d: a TRACE job that reads 4 bytes of every block of a host-filled range
- *        that fits HBM: each access is one fault and one block copy in.
- *   d2h: GMEM_ADV_DONTNEED on the range: every block is copied back.
+ *   h2d: a TRACE job that writes 4 bytes of every block of a host-filled
+ *        range that fits HBM: each access is one fault and one block copy in.
+ *   d2h: GMEM_ADV_DONTNEED on the range: every block, dirty, is copied back
+ *        (a block the device only read would be dropped: read copies).
  *   memcpy: the same number of bytes between two pre-faulted anonymous buffers.
  *   kernel reference (ref_h2d/ref_d2h): the simulated device's sysfs copy_ref,
  *        the kernel copy primitive of the migration ops (memcpy_from_page /
@@ -52,8 +53,13 @@ static int touch_all_blocks(int sfd, char *base, uint64_t blocks, uint64_t bs)
 
 	if (!acc)
 		return -ENOMEM;
+	/*
+	 * Writes: the device must dirty every block, or with read copies the
+	 * DONTNEED below drops the clean copies and nothing moves out.
+	 */
 	for (i = 0; i < blocks; i++)
-		acc[i] = (struct gmem_sim_access){ .addr = (uintptr_t)base + i * bs, .len = 4 };
+		acc[i] = (struct gmem_sim_access){ .addr = (uintptr_t)base + i * bs, .len = 4,
+						   .write = 1 };
 	l.x = (uintptr_t)acc;
 	l.len = blocks;
 	err = ioctl_err(sfd, GMEM_SIM_IOC_LAUNCH, &l, "TRACE launch");
