@@ -3,6 +3,7 @@
 #   build/bin/gmem-bench   guest: run a workload on the simulated accelerator
 #   build/bin/gmem-min     host + guest: Belady's MIN on a recorded trace
 #   build/bench/gmem-report host: results/<stamp>/report.md + plot from bench output
+#   build/bench/gmem-moe-a0 host: moe-decode MIN vs a popularity oracle (docs/benchmarks.md)
 #   make bench             the policy x workload x oversubscription matrix in the guest
 #   build/bin/gmem-bench-serve guest: tenants in cgroups, static vs shared HBM
 #   make bench-serve       the serving benchmark in the guest, figure under build/bench-serve/
@@ -40,6 +41,10 @@ $(BUILD)/bench/gmem-report: $(BENCH_REPORT_OBJS) $(BENCH_OBJDIR)/report_main.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^ -lm
 
+$(BUILD)/bench/gmem-moe-a0: $(BENCH_OBJDIR)/moe_a0.o $(BENCH_OBJDIR)/min.o $(BENCH_OBJDIR)/workload.o
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^ -lm
+
 # Guest scripts ride in /gmem/bin with the tools.
 BENCH_SCRIPTS := $(BIN)/gmem-bench-matrix $(BIN)/gmem-demo $(BIN)/gmem-bench-lockhold
 $(BIN)/gmem-bench-killtrace: bench/guest-killtrace.sh
@@ -56,7 +61,7 @@ $(BIN)/gmem-demo: bench/guest-demo.sh
 	$(Q)mkdir -p $(@D) && install -m 755 $< $@
 
 BENCH_TARGETS := $(BIN)/gmem-min $(BIN)/gmem-bench $(BIN)/gmem-bench-serve $(BUILD)/bench/gmem-report \
-	$(BENCH_SCRIPTS)
+	$(BUILD)/bench/gmem-moe-a0 $(BENCH_SCRIPTS)
 GUEST_PAYLOAD += $(BIN)/gmem-min $(BIN)/gmem-bench $(BIN)/gmem-bench-serve $(BENCH_SCRIPTS)
 all: $(BENCH_TARGETS)
 

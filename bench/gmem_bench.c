@@ -235,6 +235,7 @@ static int trace_outputs(const struct opts *o, const struct bench_env *env,
 {
 	struct gtrace t = { .recs = tr->recs };
 	uint64_t *keys;
+	uint8_t *writes;
 	long n;
 	int err;
 
@@ -255,13 +256,14 @@ static int trace_outputs(const struct opts *o, const struct bench_env *env,
 	}
 	if (!o->want_min)
 		return 0;
-	n = gtrace_keys(&t, (int)env->dev_id, &keys);
+	n = gtrace_keys(&t, (int)env->dev_id, &keys, &writes);
 	if (n < 0)
 		return (int)n;
-	err = min_simulate(keys, (size_t)n, env->hbm_blocks, &mo->min);
+	err = min_simulate(keys, writes, (size_t)n, env->hbm_blocks, &mo->min);
 	if (!err)
-		err = lru_simulate(keys, (size_t)n, env->hbm_blocks, &mo->lru);
+		err = lru_simulate(keys, writes, (size_t)n, env->hbm_blocks, &mo->lru);
 	free(keys);
+	free(writes);
 	mo->have = !err;
 	return err;
 }
@@ -306,10 +308,13 @@ static void print_bench(const struct opts *o, const struct bench_env *env,
 	       c->clk.now_ns / 1e3, c->clk.stall_ns / 1e3, c->clk.copy_ns / 1e3,
 	       c->clk.link_mbps, c->clk.dma_channels, c->clk.fault_lat_ns, c->clk.compute_gmacs);
 	if (mo->have)
+		/* min_bytes: misses in + dirty write-backs out, as a policy is charged. */
 		printf(" trace_records=%" PRIu64 " trace_dropped=%" PRIu64 " min_misses=%" PRIu64
-		       " min_evictions=%" PRIu64 " min_bytes=%" PRIu64 " lru_misses=%" PRIu64,
+		       " min_evictions=%" PRIu64 " min_dirty_evictions=%" PRIu64
+		       " min_bytes=%" PRIu64 " lru_misses=%" PRIu64 " lru_dirty_evictions=%" PRIu64,
 		       mo->records, tr->dropped, mo->min.misses, mo->min.evictions,
-		       (mo->min.misses + mo->min.evictions) * bs, mo->lru.misses);
+		       mo->min.dirty_evictions, min_moved(&mo->min) * bs, mo->lru.misses,
+		       mo->lru.dirty_evictions);
 	printf("\n");
 	if (o->quiet)
 		return;
@@ -325,9 +330,10 @@ static void print_bench(const struct opts *o, const struct bench_env *env,
 	       " decisions %" PRIu64 "\n", s->evictions, s->prefetch_issued, s->prefetch_used,
 	       s->prefetch_wasted, c->rejects);
 	if (mo->have)
-		printf("# Belady MIN: %" PRIu64 " misses, %" PRIu64 " evictions (LRU: %" PRIu64
-		       " misses) over %" PRIu64 " recorded accesses\n", mo->min.misses,
-		       mo->min.evictions, mo->lru.misses, mo->records);
+		printf("# Belady MIN: %" PRIu64 " misses, %" PRIu64 " evictions of which %" PRIu64
+		       " dirty (LRU: %" PRIu64 " misses) over %" PRIu64 " recorded accesses\n",
+		       mo->min.misses, mo->min.evictions, mo->min.dirty_evictions,
+		       mo->lru.misses, mo->records);
 	printf("# wall time in this VM: %.1f ms (not an accelerator's time)\n", c->wall_s * 1e3);
 	printf("# modelled: %.1f us = compute %.1f + faults %.1f + transfers %.1f"
 	       " [link %g GB/s, fault %g us, compute %g GB/s]\n", r.total_ns / 1e3,

@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 	};
 	struct min_result min, lru;
 	uint64_t cap = 0, dev = UINT64_MAX, *keys;
+	uint8_t *writes;
 	struct gtrace t;
 	long nkeys;
 	int c, err;
@@ -81,16 +82,17 @@ int main(int argc, char **argv)
 	}
 	if (!cap)
 		cap = t.hdr.hbm_blocks;
-	nkeys = gtrace_keys(&t, dev == UINT64_MAX ? -1 : (int)dev, &keys);
+	nkeys = gtrace_keys(&t, dev == UINT64_MAX ? -1 : (int)dev, &keys, &writes);
 	if (nkeys < 0) {
 		fprintf(stderr, "gmem-min: %s\n", strerror((int)-nkeys));
 		gtrace_free(&t);
 		return 1;
 	}
-	err = min_simulate(keys, (size_t)nkeys, cap, &min);
+	err = min_simulate(keys, writes, (size_t)nkeys, cap, &min);
 	if (!err)
-		err = lru_simulate(keys, (size_t)nkeys, cap, &lru);
+		err = lru_simulate(keys, writes, (size_t)nkeys, cap, &lru);
 	free(keys);
+	free(writes);
 	if (err) {
 		fprintf(stderr, "gmem-min: %s\n", strerror(-err));
 		gtrace_free(&t);
@@ -101,9 +103,11 @@ int main(int argc, char **argv)
 			" records; MIN is a bound for what was recorded only\n", t.hdr.dropped);
 	printf("MIN capacity=%" PRIu64 " block_size=%" PRIu64 " accesses=%" PRIu64
 	       " distinct=%" PRIu64 " min_misses=%" PRIu64 " min_evictions=%" PRIu64
-	       " min_h2d_bytes=%" PRIu64 " lru_misses=%" PRIu64 " dropped=%" PRIu64 "\n",
+	       " min_dirty_evictions=%" PRIu64 " min_h2d_bytes=%" PRIu64 " min_bytes=%" PRIu64
+	       " lru_misses=%" PRIu64 " dropped=%" PRIu64 "\n",
 	       cap, t.hdr.block_size, min.accesses, min.distinct, min.misses, min.evictions,
-	       min.misses * t.hdr.block_size, lru.misses, t.hdr.dropped);
+	       min.dirty_evictions, min.misses * t.hdr.block_size,
+	       min_moved(&min) * t.hdr.block_size, lru.misses, t.hdr.dropped);
 	gtrace_free(&t);
 	return 0;
 }

@@ -144,21 +144,34 @@ void gtrace_free(struct gtrace *t)
 	t->recs = NULL;
 }
 
-long gtrace_keys(const struct gtrace *t, int dev, uint64_t **keys)
+long gtrace_keys(const struct gtrace *t, int dev, uint64_t **keys, uint8_t **writes)
 {
 	uint64_t i, n = 0;
 
 	*keys = NULL;
+	if (writes)
+		*writes = NULL;
 	if (!t->hdr.nr_records)
 		return 0;
 	*keys = malloc(t->hdr.nr_records * sizeof(**keys));
-	if (!*keys)
+	if (writes)
+		*writes = malloc(t->hdr.nr_records * sizeof(**writes));
+	if (!*keys || (writes && !*writes)) {
+		free(*keys);
+		*keys = NULL;
+		if (writes) {
+			free(*writes);
+			*writes = NULL;
+		}
 		return -ENOMEM;
+	}
 	for (i = 0; i < t->hdr.nr_records; i++) {
 		const struct gmem_trace_rec *r = &t->recs[i];
 
 		if (!gtrace_is_access(r) || (dev >= 0 && r->dev != dev))
 			continue;
+		if (writes)
+			(*writes)[n] = r->write ? 1 : 0;
 		(*keys)[n++] = GMEM_BLK_ID(r->obj, r->idx);
 	}
 	return (long)n;

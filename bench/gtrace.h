@@ -19,6 +19,10 @@
  * only) are still read. Analyses of accesses skip other records with
  * gtrace_is_access().
  *
+ * Every version carries each access's write flag (the record's write byte,
+ * set by the kernel since the first version), which MIN needs to price only
+ * dirty evictions as write-backs; no format change was needed for it.
+ *
  * Pure C, no kernel access: built for the host (tests, gmem-min) and the guest.
  */
 #ifndef GMEM_GTRACE_H
@@ -80,9 +84,10 @@ int gtrace_hdr_valid(const struct gtrace_hdr *h, uint64_t file_size);
 
 /*
  * Block keys for MIN: GMEM_BLK_ID(obj, idx) of each record of device @dev
- * (or of every device if @dev < 0), in trace order. Returns the count, or
- * -ENOMEM. *keys is malloc()ed (NULL when the count is 0).
+ * (or of every device if @dev < 0), in trace order, and, when @writes is not
+ * NULL, each record's write flag (1 or 0) at the same index. Returns the
+ * count, or -ENOMEM. The arrays are malloc()ed (NULL when the count is 0).
  */
-long gtrace_keys(const struct gtrace *t, int dev, uint64_t **keys);
+long gtrace_keys(const struct gtrace *t, int dev, uint64_t **keys, uint8_t **writes);
 
 #endif /* GMEM_GTRACE_H */

@@ -9,6 +9,9 @@
  * fresh entry instead of searching the heap for the old one. The heap holds
  * at most one entry per access, so memory is O(n).
  *
+ * A cached block is dirty once an access writes it and clean again when it
+ * is brought back in; evicting a dirty block is a write-back (min.h).
+ *
  * Next-use positions come from sorting (key, position) pairs: equal keys
  * become adjacent in position order, which also gives every key a dense id.
  *
@@ -37,6 +40,7 @@ struct sim {
 	uint64_t *next;		/* position of the next access of the same block, n if none */
 	uint32_t nr_ids;
 	bool *cached;
+	bool *dirty;		/* written since it was last brought in */
 	uint64_t *cur_prio;	/* the block's current priority (for lazy deletion) */
 	struct heap_ent *heap;
 	size_t heap_len;
@@ -130,6 +134,7 @@ static void sim_free(struct sim *s)
 	free(s->ids);
 	free(s->next);
 	free(s->cached);
+	free(s->dirty);
 	free(s->cur_prio);
 	free(s->heap);
 }
@@ -141,9 +146,10 @@ static int sim_alloc(struct sim *s, const uint64_t *keys, size_t n)
 	s->ids = malloc(n * sizeof(*s->ids));
 	s->next = malloc(n * sizeof(*s->next));
 	s->cached = calloc(n, sizeof(*s->cached));
+	s->dirty = calloc(n, sizeof(*s->dirty));
 	s->cur_prio = calloc(n, sizeof(*s->cur_prio));
 	s->heap = malloc(n * sizeof(*s->heap));
-	if (!s->ids || !s->next || !s->cached || !s->cur_prio || !s->heap) {
+	if (!s->ids || !s->next || !s->cached || !s->dirty || !s->cur_prio || !s->heap) {
 		sim_free(s);
 		return -ENOMEM;
 	}
@@ -156,13 +162,31 @@ static int sim_alloc(struct sim *s, const uint64_t *keys, size_t n)
 
 enum sim_kind { SIM_MIN, SIM_LRU };
 
-static uint64_t prio_of(const struct sim *s, enum sim_kind kind, size_t pos)
+/*
+ * MIN evicts the farthest next use; LRU the oldest last use. Blocks never
+ * used again tie at "infinitely far" (n); any of them is a miss-optimal
+ * victim, so MIN takes a clean one (n + 1) before a dirty one: the schedule
+ * keeps its misses and writes back no more than it must among them.
+ */
+static uint64_t prio_of(const struct sim *s, enum sim_kind kind, size_t pos, bool dirty)
 {
-	/* MIN evicts the farthest next use; LRU the oldest last use. */
-	return kind == SIM_MIN ? s->next[pos] : UINT64_MAX - pos;
+	if (kind == SIM_LRU)
+		return UINT64_MAX - pos;
+	return s->next[pos] == s->n && !dirty ? s->n + 1 : s->next[pos];
 }
 
-static int simulate(const uint64_t *keys, size_t n, uint64_t capacity,
+/* The victim leaves the cache: a write-back if the device wrote it while cached. */
+static void evict(struct sim *s, struct min_result *res)
+{
+	uint32_t victim = pop_victim(s);
+
+	s->cached[victim] = false;
+	res->evictions++;
+	if (s->dirty[victim])
+		res->dirty_evictions++;
+}
+
+static int simulate(const uint64_t *keys, const uint8_t *writes, size_t n, uint64_t capacity,
 		    enum sim_kind kind, struct min_result *res)
 {
 	uint64_t resident = 0;
@@ -186,26 +210,35 @@ static int simulate(const uint64_t *keys, size_t n, uint64_t capacity,
 		if (!s.cached[id]) {
 			res->misses++;
 			if (resident == capacity) {
-				s.cached[pop_victim(&s)] = false;
-				res->evictions++;
+				evict(&s, res);
 				resident--;
 			}
 			s.cached[id] = true;
+			s.dirty[id] = false;	/* its host copy is valid again */
 			resident++;
 		}
-		s.cur_prio[id] = prio_of(&s, kind, i);
+		if (!writes || writes[i])
+			s.dirty[id] = true;
+		s.cur_prio[id] = prio_of(&s, kind, i, s.dirty[id]);
 		heap_push(&s, s.cur_prio[id], id);
 	}
 	sim_free(&s);
 	return 0;
 }
 
-int min_simulate(const uint64_t *keys, size_t n, uint64_t capacity, struct min_result *res)
+int min_simulate(const uint64_t *keys, const uint8_t *writes, size_t n, uint64_t capacity,
+		 struct min_result *res)
 {
-	return simulate(keys, n, capacity, SIM_MIN, res);
+	return simulate(keys, writes, n, capacity, SIM_MIN, res);
 }
 
-int lru_simulate(const uint64_t *keys, size_t n, uint64_t capacity, struct min_result *res)
+int lru_simulate(const uint64_t *keys, const uint8_t *writes, size_t n, uint64_t capacity,
+		 struct min_result *res)
 {
-	return simulate(keys, n, capacity, SIM_LRU, res);
+	return simulate(keys, writes, n, capacity, SIM_LRU, res);
+}
+
+uint64_t min_moved(const struct min_result *res)
+{
+	return res->misses + res->dirty_evictions;
 }

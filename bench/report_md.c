@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,18 @@ static const struct rrow *first_bench(const struct report *rp)
 	return NULL;
 }
 
+/* Results from before min_dirty_evictions: their min_bytes priced every eviction. */
+static bool min_prices_every_eviction(const struct report *rp)
+{
+	int i;
+
+	for (i = 0; i < rp->nrows; i++)
+		if (rp->rows[i].kind == RPT_BENCH && rrow_get(&rp->rows[i], "min_bytes") &&
+		    !rrow_get(&rp->rows[i], "min_dirty_evictions"))
+			return true;
+	return false;
+}
+
 static void fmt_num(char *buf, size_t len, const char *fmt, double v)
 {
 	if (isnan(v) || isinf(v))
@@ -86,8 +99,13 @@ static void write_header(const struct report *rp, FILE *out)
 			"compute + faults + transfers not hidden; a prefetched block's copy hides "
 			"behind the compute of one earlier block (see docs/benchmarks.md)\n",
 			rrow_get(b, "link_gbps"), rrow_get(b, "fault_us"), rrow_get(b, "compute_gbps"));
-	fprintf(out, "- MIN: Belady's optimum on the access trace recorded in each run (demand "
-		"migrations in + the write-backs they force out); \"migrated\" is bytes in + out\n");
+	fprintf(out, "- MIN: Belady's miss-optimal schedule on the access trace recorded in each "
+		"run, priced as the core prices a policy: blocks in + write-backs of victims "
+		"written while resident (min_dirty_evictions; clean victims are dropped). A bound "
+		"on blocks in, not on in + out (bench/min.h); \"migrated\" is bytes in + out\n");
+	if (min_prices_every_eviction(rp))
+		fprintf(out, "- **these results predate dirty pricing: their MIN charges every "
+			"eviction as a write-back, which flatters every policy's ratio**\n");
 	fprintf(out, "- wall times are this VM's (%s), labelled as such; they are not an "
 		"accelerator's\n\n", meta(rp, "accel"));
 }

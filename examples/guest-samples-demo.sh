@@ -62,7 +62,7 @@ function val(k,   i, kv) {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] }
 	return ""
 }
-/^MIN / { min[val("mode")] = (val("min_misses") + val("min_evictions")) * val("block_size") }
+/^MIN / { min[val("mode")] = val("min_bytes") }
 /^SAMPLE / {
 	n++
 	mode[n] = val("mode"); pol[n] = val("policy"); tok[n] = val("tokens_ok") "/" val("tokens")

@@ -410,17 +410,22 @@ static void replay_sum(struct replay *r, struct gmem_stats *sum)
 	}
 }
 
-/* Belady's MIN of the trace at @hbm_blocks: the fewest blocks any policy moves in. */
+/*
+ * Belady's MIN of the trace at @hbm_blocks: the fewest blocks any policy moves
+ * in, and the dirty write-backs out that schedule makes (bench/min.h).
+ */
 static int replay_min(const struct gtrace *t, uint64_t hbm_blocks, struct min_result *min)
 {
 	uint64_t *keys;
-	long n = gtrace_keys(t, -1, &keys);
+	uint8_t *writes;
+	long n = gtrace_keys(t, -1, &keys, &writes);
 	int err;
 
 	if (n < 0)
 		return (int)n;
-	err = min_simulate(keys, (size_t)n, hbm_blocks, min);
+	err = min_simulate(keys, writes, (size_t)n, hbm_blocks, min);
 	free(keys);
+	free(writes);
 	return err;
 }
 
@@ -441,6 +446,8 @@ static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace
 		gx_json_stats(&j, "stats", &st);
 		gx_json_u64(&j, "hbm_blocks", hbm_blocks);
 		gx_json_u64(&j, "min_blocks_in", min->misses);
+		gx_json_u64(&j, "min_evictions", min->evictions);
+		gx_json_u64(&j, "min_dirty_evictions", min->dirty_evictions);
 		gx_json_obj_end(&j);
 		return gx_json_emit(g, &j);
 	}
@@ -451,9 +458,13 @@ static int replay_print(struct gmemctl *g, struct replay *r, const struct gtrace
 	if (r->hints_done || r->hints_failed)
 		fprintf(g->out, "replayed %llu hints (%llu refused)\n", U(r->hints_done),
 			U(r->hints_failed));
-	fprintf(g->out, "Belady's MIN with %llu HBM blocks: %llu blocks in (this run: %.3fx MIN)\n",
+	fprintf(g->out, "Belady's MIN with %llu HBM blocks: %llu blocks in (this run: %.3fx MIN),"
+		" %llu dirty write-backs out of %llu evictions (in + out: %.3fx MIN)\n",
 		U(hbm_blocks), U(min->misses),
-		min->misses ? (double)st.h2d_blocks / (double)min->misses : 0.0);
+		min->misses ? (double)st.h2d_blocks / (double)min->misses : 0.0,
+		U(min->dirty_evictions), U(min->evictions),
+		min->misses ? (double)(st.h2d_blocks + st.d2h_blocks) / (double)min_moved(min) :
+			      0.0);
 	return GX_OK;
 }
 

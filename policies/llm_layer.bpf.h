@@ -55,6 +55,7 @@ struct llm_obj {
 	u32 fallback_switches;	/* times fallback changed */
 	u32 visit_n;		/* weight blocks the current visit touched */
 	u32 sparse_seen;	/* 1: a visit left blocks of its layer unused */
+	u32 dense_seen;		/* 1: a visit used every block of its layer */
 };
 
 struct {
@@ -206,10 +207,15 @@ static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
 {
 	u32 c = o->cur_layer;
 
-	/* A visit that skipped blocks of its layer: the layers are sparse. */
-	if (c < LLM_MAX_LAYERS &&
-	    o->visit_n < o->hi[gmp_idx(c, LLM_MAX_LAYERS)] - o->lo[gmp_idx(c, LLM_MAX_LAYERS)])
-		o->sparse_seen = 1;
+	/* A visit that skipped blocks of its layer: the layers are sparse; one
+	 * that used them all: they look dense (llm_sparse.bpf.h). */
+	if (c < LLM_MAX_LAYERS) {
+		if (o->visit_n < o->hi[gmp_idx(c, LLM_MAX_LAYERS)] -
+				 o->lo[gmp_idx(c, LLM_MAX_LAYERS)])
+			o->sparse_seen = 1;
+		else
+			o->dense_seen = 1;
+	}
 	o->visit_n = 1;
 	o->hist[o->visits & LLM_HMASK] = l;
 	o->visits++;

@@ -17,16 +17,18 @@
  * average; eviction ranks by that (sparse_score()), so rarely routed experts
  * go first and a popular expert stays. Prefetch takes only blocks whose p
  * is at least predict_pct percent, and blocks of a layer never visited
- * only into free HBM and only while no visit has left blocks of its layer
- * unused: once the object is known to be sparse, an unvisited layer's
- * blocks are as likely to be dead weight as not (sparse_predicted()).
+ * only into free HBM, only once a completed visit used its whole layer and
+ * while none has left blocks of its layer unused: until a visit shows the
+ * object dense, an unvisited layer's blocks are as likely to be dead weight
+ * as not, and each wasted prefetch is a migration (sparse_predicted()).
  *
  * Measuring itself: every block the prefetch hook requests is a prediction;
  * it hits when the device uses the block before it leaves, and misses when
  * it is evicted unused. The totals and a window that halves every LLM_WIN
- * outcomes are in llm_obj (bpftool map dump name llm_obj). When the window's
- * misses outnumber its hits, predictions are worse than chance and the
- * object falls back to demand paging: its prefetches stop evicting (free
+ * outcomes are in llm_obj (bpftool map dump name llm_obj). When more than
+ * fallback_waste_pct percent of the window's predictions missed (by default
+ * when misses outnumber hits: worse than chance), the object falls back to
+ * demand paging: its prefetches stop evicting (free
  * HBM only), so a wrong prediction can no longer push out a block that is
  * used. Eviction keeps its ranking, which rests on observed use counts, not
  * on the predictions being judged. Prefetches into free HBM keep being
@@ -47,6 +49,14 @@
  * costs a migration for a fault it may not save.
  */
 const volatile u32 predict_pct = 100;
+
+/*
+ * Fall back to demand paging when more than this percentage of the
+ * window's predictions were evicted unused. 50: when they miss more than
+ * they hit (the break-even for faults). For migrations any waste is a loss:
+ * a wasted prefetch that evicts costs one or two, a used one saves none.
+ */
+const volatile u32 fallback_waste_pct = 50;
 
 
 struct llm_blk {
@@ -92,7 +102,8 @@ static __always_inline void sparse_outcome(struct llm_obj *o, bool hit)
 		o->win_misses /= 2;
 	}
 	/* Wait for a few outcomes before judging. */
-	fb = o->win_hits + o->win_misses >= 16 && o->win_misses > o->win_hits;
+	fb = o->win_hits + o->win_misses >= 16 &&
+	     o->win_misses * 100 > fallback_waste_pct * (o->win_hits + o->win_misses);
 	if (fb != o->fallback) {
 		o->fallback = fb;
 		__sync_fetch_and_add(&o->fallback_switches, 1);
@@ -204,8 +215,9 @@ enum { PRED_NO, PRED_YES, PRED_UNKNOWN };
 /*
  * Is block @id of layer @l worth prefetching? PRED_YES: its chance of use
  * at the next visit is at least predict_pct; PRED_UNKNOWN: its layer has no
- * completed visit to learn from and the object's layers look dense (worth
- * free HBM, not a victim). A global
+ * completed visit to learn from and the object's layers look dense (some
+ * visit used its whole layer, none left blocks unused: worth free HBM, not
+ * a victim). A global
  * function for the same reason as sparse_extra().
  */
 __noinline u32 sparse_predicted(u32 obj, u32 l, u64 id)
@@ -218,7 +230,7 @@ __noinline u32 sparse_predicted(u32 obj, u32 l, u64 id)
 		return PRED_UNKNOWN;
 	sparse_counts(o, l, b, &uses, &span);
 	if (!span)
-		return o->sparse_seen ? PRED_NO : PRED_UNKNOWN;
+		return o->sparse_seen || !o->dense_seen ? PRED_NO : PRED_UNKNOWN;
 	return uses * 100 >= span * predict_pct ? PRED_YES : PRED_NO;
 }
 

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gtrace t;
 	uint64_t *keys = NULL;
-	long n;
+	uint8_t *writes = NULL;
+	long n, i;
 	int err;
 
 	if (fd < 0) {
@@ -51,10 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "gtrace_load returned other records than the file holds\n");
 		abort();
 	}
-	n = gtrace_keys(&t, size % 3 == 0 ? -1 : (int)(size % 3), &keys);
+	n = gtrace_keys(&t, size % 3 == 0 ? -1 : (int)(size % 3), &keys, &writes);
 	if (n < 0 || (uint64_t)n > t.hdr.nr_records)
 		abort();
+	for (i = 0; i < n; i++)
+		if (writes[i] > 1)
+			abort();
 	free(keys);
+	free(writes);
 	gtrace_free(&t);
 	return 0;
 }

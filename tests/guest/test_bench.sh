@@ -16,7 +16,7 @@
 # Runs with the suite's default module parameters.
 
 echo "KTAP version 1"
-echo "1..6"
+echo "1..7"
 n=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 nok() { n=$((n + 1)); echo "not ok $n $1"; }
@@ -60,6 +60,17 @@ if [ -n "$mm" ] && [ "$drop" = 0 ] && [ "$rec" -ge "$acc" ] && [ "$mm" -le "$h2d
 	ok min_is_a_lower_bound
 else
 	nok min_is_a_lower_bound
+fi
+
+# MIN is priced as the core prices a policy: write-backs only for dirty
+# victims (bench/min.h). Decode reads its weights, so some victims are clean.
+md=$(val "$m" min_dirty_evictions); me=$(val "$m" min_evictions)
+diag "min_evictions=$me min_dirty_evictions=$md min_bytes=$(val "$m" min_bytes)"
+if [ -n "$md" ] && [ "$md" -lt "$me" ] &&
+   [ "$(val "$m" min_bytes)" = $(( (mm + md) * $(val "$m" block_size) )) ]; then
+	ok min_prices_dirty_evictions_only
+else
+	nok min_prices_dirty_evictions_only
 fi
 
 bad=0
@@ -120,6 +131,10 @@ want=$(gmem-min /tmp/tb.gt --capacity "$cap" 2>/dev/null | tr ' ' '\n' | sed -n 
 [ -n "$in" ] && [ -n "$min" ] && [ "$cap" = $((16 * 1048576 / bs)) ] ||
 	{ diag "replay printed no counters"; bad=1; }
 [ "$min" = "$want" ] || { diag "replay MIN $min, gmem-min --capacity $cap says $want"; bad=1; }
+dmin=$(echo "$r" | sed -n 's/.*"min_dirty_evictions":\([0-9]*\).*/\1/p')
+dwant=$(gmem-min /tmp/tb.gt --capacity "$cap" 2>/dev/null | tr ' ' '\n' | sed -n 's/^min_dirty_evictions=//p')
+[ -n "$dmin" ] && [ "$dmin" = "$dwant" ] ||
+	{ diag "replay MIN write-backs '$dmin', gmem-min says '$dwant'"; bad=1; }
 [ -n "$in" ] && [ "$in" -ge "$min" ] 2>/dev/null || { diag "$in blocks in < MIN $min"; bad=1; }
 gmemctl status | grep -q '^policy: *builtin' || { diag "the replay's policy stayed attached"; bad=1; }
 gmemctl trace replay /tmp/tb.gt --hbm 1 >/dev/null 2>&1; [ $? = 2 ] || { diag "--hbm 1 not refused"; bad=1; }
@@ -134,10 +149,10 @@ a=$(gmem-bench $MARGS --label a 2>&1 | grep '^BENCH ')
 b=$(gmem-bench $MARGS --label b 2>&1 | grep '^BENCH ')
 bad=0
 [ -n "$a" ] && [ -n "$b" ] || { diag "moe-decode: no BENCH line"; bad=1; }
-for f in $FIELDS min_misses min_evictions; do
+for f in $FIELDS min_misses min_evictions min_dirty_evictions; do
 	va=$(val "$a" "$f"); vb=$(val "$b" "$f")
 	[ -n "$va" ] && [ "$va" = "$vb" ] || { diag "moe-decode $f differs: '$va' vs '$vb'"; bad=1; }
 done
 [ "$(val "$a" evictions)" -gt 0 ] 2>/dev/null || { diag "moe-decode evicted nothing"; bad=1; }
-diag "moe-decode 3x llm_layer: h2d=$(val "$a" h2d_blocks) d2h=$(val "$a" d2h_blocks) min=$(val "$a" min_misses)+$(val "$a" min_evictions)"
+diag "moe-decode 3x llm_layer: h2d=$(val "$a" h2d_blocks) d2h=$(val "$a" d2h_blocks) min=$(val "$a" min_misses)+$(val "$a" min_dirty_evictions) (evictions $(val "$a" min_evictions))"
 [ $bad = 0 ] && ok moe_reproducible_counts || nok moe_reproducible_counts

@@ -483,12 +483,13 @@ Test(gtrace, round_trip)
 	struct gmem_trace_rec recs[3] = {
 		{ .obj = 1, .idx = 4, .dev = 0, .kind = GMEM_TRACE_FAULT, .t_ns = 10 },
 		{ .obj = 1, .idx = 5, .dev = 1, .kind = GMEM_TRACE_ACCESS, .write = 1, .t_ns = 20 },
-		{ .obj = 2, .idx = 0, .dev = 0, .kind = GMEM_TRACE_ACCESS, .t_ns = 30 },
+		{ .obj = 2, .idx = 0, .dev = 0, .kind = GMEM_TRACE_ACCESS, .write = 1, .t_ns = 30 },
 	};
 	struct gtrace_writer w;
 	struct gtrace t;
 	char *path = tmp_path();
 	uint64_t *keys;
+	uint8_t *writes;
 
 	cr_assert_eq(gtrace_create(&w, path, 1u << 16, 32), 0);
 	cr_assert_eq(gtrace_append(&w, recs, 2), 0);
@@ -500,12 +501,18 @@ Test(gtrace, round_trip)
 	cr_expect_eq(t.hdr.hbm_blocks, 32);
 	cr_expect_eq(t.hdr.dropped, 7);
 	cr_expect_eq(memcmp(t.recs, recs, sizeof(recs)), 0);
-	cr_assert_eq(gtrace_keys(&t, 0, &keys), 2);
+	cr_assert_eq(gtrace_keys(&t, 0, &keys, &writes), 2);
 	cr_expect_eq(keys[0], GMEM_BLK_ID(1, 4));
 	cr_expect_eq(keys[1], GMEM_BLK_ID(2, 0));
+	/* The write flags of device 0's records, in the same order. */
+	cr_expect_eq(writes[0], 0);
+	cr_expect_eq(writes[1], 1);
 	free(keys);
-	cr_assert_eq(gtrace_keys(&t, -1, &keys), 3);
+	free(writes);
+	cr_assert_eq(gtrace_keys(&t, -1, &keys, &writes), 3);
+	cr_expect_eq(writes[1], 1);
 	free(keys);
+	free(writes);
 	gtrace_free(&t);
 	unlink(path);
 }
@@ -531,7 +538,7 @@ Test(gtrace, hint_records_are_not_accesses)
 	cr_assert_eq(gtrace_load(path, &t), 0);
 	cr_expect_eq(t.hdr.version, 2);
 	cr_expect_eq(gtrace_nr_accesses(&t), 2);
-	cr_assert_eq(gtrace_keys(&t, -1, &keys), 2);
+	cr_assert_eq(gtrace_keys(&t, -1, &keys, NULL), 2);
 	cr_expect_eq(keys[0], GMEM_BLK_ID(1, 3));
 	free(keys);
 	gtrace_free(&t);

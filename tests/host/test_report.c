@@ -182,6 +182,8 @@ Test(report, markdown_and_plot_files, .init = setup, .fini = teardown)
 	cr_expect_not_null(strstr(buf, "| 0.250 | 0.500 |"), "bandwidth ratios");
 	/* lru_cold computed different data: the report must say so. */
 	cr_expect_not_null(strstr(buf, "MISMATCH: seq at 2x: lru_cold has cd, expected ab"));
+	/* min_bytes without min_dirty_evictions: MIN priced every eviction. */
+	cr_expect_not_null(strstr(buf, "predate dirty pricing"), "%s", buf);
 	free(buf);
 
 	cr_assert_not_null(mkdtemp(dir));
@@ -193,6 +195,18 @@ Test(report, markdown_and_plot_files, .init = setup, .fini = teardown)
 	cr_assert_eq(fread(buf, 1, 4095, f) > 0, 1);
 	fclose(f);
 	cr_expect_str_eq(buf, "workload builtin uvm_like lru_cold\nseq 1.0000 2.0000 1.0000\n");
+	free(buf);
+	/* Rows that price MIN's dirty evictions only carry their count: no warning. */
+	rpt_free(rp);
+	rpt_init(rp);
+	add("BENCH label=matrix workload=seq stride=0 oversub=2.00 tenants=1 policy=builtin "
+	    "h2d_bytes=100 d2h_bytes=100 model_us=50 checksum=ab min_dirty_evictions=0 "
+	    "min_bytes=200");
+	f = open_memstream(&buf, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(rpt_write_markdown(rp, f, "plot.svg"), 0);
+	fclose(f);
+	cr_expect_null(strstr(buf, "predate dirty pricing"), "%s", buf);
 	free(buf);
 	/* Only seq ran: one panel, and no reference to the empty llm .dat files. */
 	buf = slurp(dir, "plot.gp");
