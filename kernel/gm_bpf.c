@@ -517,6 +517,8 @@ bool gm_bpf_evict(struct gm_evict_req *req)
 	pol = gm_decision_get(&call, req->busy ? req->busy->obj : NULL, GM_HOOK(evict));
 	if (pol) {
 		call.evict = req;
+		if (req->busy)
+			gm_hook_about(&call, req->busy);
 		gm_hook_begin(&call);
 		pol->ops->evict(&req->ctx);
 		gm_hook_end(&call);

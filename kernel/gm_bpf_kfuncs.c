@@ -141,11 +141,17 @@ void gm_plist_destroy_all(struct gm_bpf_policy *pol)
  */
 static struct gm_block *gm_call_block(struct gm_hook_call *call, u64 blk_id)
 {
-	if (blk_id != call->blk_id) {
+	struct gm_object *obj = call->blk ? call->blk->obj : NULL;
+
+	if (blk_id == call->blk_id)
+		return call->blk;
+	/* Another block of the same (live) object: no object lookup. */
+	if (obj && GMEM_BLK_OBJ(blk_id) == obj->id && !READ_ONCE(obj->dead))
+		call->blk = gm_obj_block(obj, GMEM_BLK_IDX(blk_id));
+	else
 		call->blk = gm_block_by_id(blk_id);
-		call->blk_id = blk_id;
-		call->blk_ours = false;
-	}
+	call->blk_id = blk_id;
+	call->blk_ours = call->blk && obj == call->blk->obj && call->blk_ours;
 	return call->blk;
 }
 
@@ -306,7 +312,13 @@ static int gm_list_put(s64 list, u64 blk_id, bool tail, bool move)
 	err = gm_list_prepare(call, list, blk_id, &pl, &blk);
 	if (!err && !move && gm_blk_listed(blk))
 		err = -EEXIST;
-	if (!err) {
+	if (!err && blk->plist_id == pl->id) {
+		/* Within its list (an LRU's touch): its length stays. */
+		if (tail)
+			list_move_tail(&blk->plist, &pl->head);
+		else
+			list_move(&blk->plist, &pl->head);
+	} else if (!err) {
 		__gm_plist_unlink(blk, 0);
 		gm_plist_link(pl, blk, tail);
 	}
