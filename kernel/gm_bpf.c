@@ -12,9 +12,10 @@
  *
  * Bounding a hook: struct_ops programs are verified to terminate (the
  * verifier's instruction and loop limits); within that, a hook is checked
- * when it returns, by every kfunc it calls (which then stop acting, so
- * kfunc-driven loops end early), and by a watchdog work item outside the
- * hook that ejects a policy whose call has been running too long. A hook
+ * when it returns, by its kfuncs (every GM_KFUNC_CLOCK_EVERY-th call reads
+ * the clock; past the limit they stop acting, so kfunc-driven loops end
+ * early), and by a watchdog work item outside the hook that ejects a policy
+ * whose call has been running too long (every kfunc sees that). A hook
  * that spins without calling kfuncs keeps its CPU until its verified bound
  * runs out, but it holds only the lock of the block it was called for: no
  * other block, object or device waits for it, and once ejected the policy

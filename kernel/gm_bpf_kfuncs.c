@@ -25,8 +25,10 @@
  * it is carried out, gm_evict.c), and the lists are protected by
  * gm_plist_lock, a spinlock every list kfunc takes for its own duration:
  * each kfunc call is atomic, a sequence of calls is not. Blocks are looked
- * up by id under RCU (hooks run inside an RCU read section). BPF programs
- * run non-sleepable, hence GFP_NOWAIT allocations.
+ * up by id under RCU (hooks run inside an RCU read section), once per hook
+ * call while its kfuncs keep naming the same block (gm_call_block(): the
+ * hook call remembers the last one, and starts with the block it is about).
+ * BPF programs run non-sleepable, hence GFP_NOWAIT allocations.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
