@@ -12,9 +12,10 @@
  *
  * Bounding a hook: struct_ops programs are verified to terminate (the
  * verifier's instruction and loop limits); within that, a hook is checked
- * when it returns, by every kfunc it calls (which then stop acting, so
- * kfunc-driven loops end early), and by a watchdog work item outside the
- * hook that ejects a policy whose call has been running too long. A hook
+ * when it returns, by its kfuncs (every GM_KFUNC_CLOCK_EVERY-th call reads
+ * the clock; past the limit they stop acting, so kfunc-driven loops end
+ * early), and by a watchdog work item outside the hook that ejects a policy
+ * whose call has been running too long (every kfunc sees that). A hook
  * that spins without calling kfuncs keeps its CPU until its verified bound
  * runs out, but it holds only the lock of the block it was called for: no
  * other block, object or device waits for it, and once ejected the policy
@@ -64,7 +65,7 @@ DEFINE_MUTEX(gm_policy_mutex);
 struct gm_bpf_policy __rcu *gm_active;
 LIST_HEAD(gm_bpf_policies);
 static DEFINE_SPINLOCK(gm_eject_lock);
-static DEFINE_PER_CPU(struct gm_hook_call *, gm_cur_call);
+DEFINE_PER_CPU(struct gm_hook_call *, gm_cur_call);
 
 /* What the watchdog may read of another CPU's call (not its stack). */
 struct gm_hook_running {
@@ -405,6 +406,20 @@ static struct gm_bpf_policy *gm_hook_setup(struct gm_bpf_policy *pol, struct gm_
 	return pol;
 }
 
+/*
+ * @call is about @blk, whose object's policy it calls: the kfuncs know the
+ * block without a lookup (a block of a dead object stays unknown to them,
+ * as gm_block_by_id() has it).
+ */
+static void gm_hook_about(struct gm_hook_call *call, struct gm_block *blk)
+{
+	if (READ_ONCE(blk->obj->dead))
+		return;
+	call->blk_id = gm_blk_id(blk);
+	call->blk = blk;
+	call->blk_ours = true;
+}
+
 /* A notification hook of @obj's policy. Caller holds rcu_read_lock(). */
 static struct gm_bpf_policy *gm_hook_get(struct gm_hook_call *call, struct gm_object *obj,
 					 size_t hook_off, const char *hook)
@@ -432,42 +447,20 @@ static struct gm_bpf_policy *gm_decision_get(struct gm_hook_call *call, struct g
 #define GM_HOOK(name)	offsetof(struct gmem_ops, name), #name
 
 /*
- * The policy whose hook runs on this CPU, if kfuncs may act for it: not
- * ejected, no ejection pending, and within the watchdog limit. A hook over
- * the limit gets NULL from here on, so its kfunc-driven loops end.
+ * gm_bpf_call() on every GM_KFUNC_CLOCK_EVERY-th kfunc call: has @call run
+ * past the watchdog limit? Then its kfuncs stop acting and the policy is
+ * ejected when the hook returns.
  */
-struct gm_bpf_policy *gm_bpf_caller(void)
+bool gm_bpf_call_overdue(struct gm_hook_call *call)
 {
-	struct gm_hook_call *call;
-	u64 wd;
+	u64 wd = gm_watchdog_ns();
 
-	if (!in_task())
-		return NULL;
-	call = this_cpu_read(gm_cur_call);
-	if (!call || READ_ONCE(call->pol->ejected) || call->eject_kind != GMEM_EXIT_NONE)
-		return NULL;
-	wd = gm_watchdog_ns();
-	if (wd && ktime_get_ns() - call->start_ns > wd) {
-		call->eject_kind = GMEM_EXIT_STALL;
-		snprintf(call->eject_msg, sizeof(call->eject_msg),
-			 "%s() still running after %u ms", call->hook, READ_ONCE(watchdog_ms));
-		return NULL;
-	}
-	return call->pol;
-}
-
-struct gm_fault_req *gm_bpf_cur_fault(void)
-{
-	struct gm_hook_call *call = this_cpu_read(gm_cur_call);
-
-	return call ? call->fault : NULL;
-}
-
-struct gm_evict_req *gm_bpf_cur_evict(void)
-{
-	struct gm_hook_call *call = this_cpu_read(gm_cur_call);
-
-	return call ? call->evict : NULL;
+	if (!wd || ktime_get_ns() - call->start_ns <= wd)
+		return false;
+	call->eject_kind = GMEM_EXIT_STALL;
+	snprintf(call->eject_msg, sizeof(call->eject_msg),
+		 "%s() still running after %u ms", call->hook, READ_ONCE(watchdog_ms));
+	return true;
 }
 
 /* Is a BPF policy (still) in charge of @obj? */
@@ -489,6 +482,7 @@ bool gm_bpf_fault(struct gm_fault_req *req, int *place)
 	rcu_read_lock();
 	pol = gm_decision_get(&call, req->blk->obj, GM_HOOK(fault));
 	if (pol) {
+		gm_hook_about(&call, req->blk);
 		gm_hook_begin(&call);
 		*place = pol->ops->fault(&req->ctx);
 		gm_hook_end(&call);
@@ -506,6 +500,7 @@ bool gm_bpf_prefetch(struct gm_fault_req *req)
 	pol = gm_decision_get(&call, req->blk->obj, GM_HOOK(prefetch));
 	if (pol) {
 		call.fault = req;
+		gm_hook_about(&call, req->blk);
 		gm_hook_begin(&call);
 		pol->ops->prefetch(&req->ctx);
 		gm_hook_end(&call);
@@ -523,6 +518,8 @@ bool gm_bpf_evict(struct gm_evict_req *req)
 	pol = gm_decision_get(&call, req->busy ? req->busy->obj : NULL, GM_HOOK(evict));
 	if (pol) {
 		call.evict = req;
+		if (req->busy)
+			gm_hook_about(&call, req->busy);
 		gm_hook_begin(&call);
 		pol->ops->evict(&req->ctx);
 		gm_hook_end(&call);
@@ -568,6 +565,7 @@ void gm_bpf_activated(struct gm_block *blk, u32 how)
 	rcu_read_lock();
 	pol = gm_hook_get(&call, blk->obj, GM_HOOK(activated));
 	if (pol) {
+		gm_hook_about(&call, blk);
 		gm_hook_begin(&call);
 		pol->ops->activated(blk->dev, gm_blk_id(blk), how);
 		gm_hook_end(&call);
@@ -583,6 +581,7 @@ void gm_bpf_accessed(struct gm_block *blk, bool write)
 	rcu_read_lock();
 	pol = gm_hook_get(&call, blk->obj, GM_HOOK(accessed));
 	if (pol) {
+		gm_hook_about(&call, blk);
 		gm_hook_begin(&call);
 		pol->ops->accessed(blk->dev, gm_blk_id(blk), write);
 		gm_hook_end(&call);
@@ -598,6 +597,7 @@ void gm_bpf_evicted(struct gm_block *blk)
 	rcu_read_lock();
 	pol = gm_hook_get(&call, blk->obj, GM_HOOK(evicted));
 	if (pol) {
+		gm_hook_about(&call, blk);
 		gm_hook_begin(&call);
 		pol->ops->evicted(blk->dev, gm_blk_id(blk));
 		gm_hook_end(&call);

@@ -10,7 +10,7 @@
  * returned one grace period after it stopped being active. Attach, detach
  * and replace serialize on gm_policy_mutex; ejection from a hook context is
  * deferred to a work item (gm_bpf.c). The kfuncs find the hook call they
- * run in through a per-CPU pointer (gm_bpf_caller()).
+ * run in through a per-CPU pointer (gm_bpf_call()).
  *
  * The types below that BPF programs use (struct gmem_ops, struct
  * gmem_block_info and the enums) reach them through the module's BTF
@@ -20,11 +20,15 @@
 #ifndef _GM_BPF_H
 #define _GM_BPF_H
 
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+
 #include "gm_policy.h"
 
 struct bpf_prog;
 struct gm_block;
 struct gm_object;
+struct gm_plist;
 
 /*
  * The policy's entry points. Every hook is optional; a missing one means
@@ -105,6 +109,8 @@ struct gm_bpf_policy {
 	struct list_head node;		/* on gm_bpf_policies, gm_policy_mutex */
 	struct list_head lists;		/* its struct gm_plist, gm_plist_lock */
 	u32 nr_lists;			/* gm_plist_lock */
+	/* Its lists by id % GMEM_LISTS_MAX, found without the xarray; gm_plist_lock. */
+	struct gm_plist *plist_hint[GMEM_LISTS_MAX];
 	struct work_struct eject_work;	/* finishes an ejection from a hook */
 	atomic64_t reject_start_ns;	/* invalid-decision window */
 	atomic_t window_rejects;
@@ -120,6 +126,15 @@ struct gm_hook_call {
 	u64 start_ns;
 	struct gm_fault_req *fault;	/* prefetch hook: bpf_gmem_prefetch() target */
 	struct gm_evict_req *evict;	/* evict hook: bpf_gmem_evict_nominate() target */
+	/*
+	 * The block this call last resolved by id (NULL: no such block), so
+	 * that the kfuncs of one decision look a block up once. A hook about
+	 * one block starts with it; @blk_ours: @pol decides for it.
+	 */
+	u64 blk_id;
+	struct gm_block *blk;
+	bool blk_ours;
+	u32 kfunc_calls;		/* the clock is read every GM_KFUNC_CLOCK_EVERY-th */
 	enum gmem_exit_kind eject_kind;	/* ejection requested from inside the hook */
 	char eject_msg[GMEM_EXIT_MSG_LEN];
 };
@@ -171,10 +186,43 @@ void gm_bpf_safety_exit(void);
 int gm_bpf_init(void);
 void gm_bpf_exit(void);
 
-/* gm_bpf.c, for the kfuncs: the policy whose hook current is running, or NULL. */
-struct gm_bpf_policy *gm_bpf_caller(void);
-struct gm_fault_req *gm_bpf_cur_fault(void);
-struct gm_evict_req *gm_bpf_cur_evict(void);
+/*
+ * For the kfuncs: the hook call running on this CPU, if its kfuncs may act:
+ * its policy not ejected, no ejection pending, and within the watchdog
+ * limit. A hook over the limit gets NULL from here on, so its kfunc-driven
+ * loops end. The clock is read on every GM_KFUNC_CLOCK_EVERY-th kfunc call
+ * of a hook only (gm_bpf_call_overdue()): a clock read would be a large part
+ * of a cheap kfunc, and a loop over kfuncs still ends within that many calls
+ * of the limit; the watchdog outside the hooks (gm_bpf.c) sets ->ejected,
+ * which every call checks.
+ */
+#define GM_KFUNC_CLOCK_EVERY	16
+
+DECLARE_PER_CPU(struct gm_hook_call *, gm_cur_call);
+bool gm_bpf_call_overdue(struct gm_hook_call *call);
+
+static inline struct gm_hook_call *gm_bpf_call(void)
+{
+	struct gm_hook_call *call;
+
+	if (!in_task())
+		return NULL;
+	call = this_cpu_read(gm_cur_call);
+	if (!call || READ_ONCE(call->pol->ejected) || call->eject_kind != GMEM_EXIT_NONE)
+		return NULL;
+	if (!(++call->kfunc_calls % GM_KFUNC_CLOCK_EVERY) && gm_bpf_call_overdue(call))
+		return NULL;
+	return call;
+}
+
+/* The policy whose hook current is running, if its kfuncs may act, or NULL. */
+static inline struct gm_bpf_policy *gm_bpf_caller(void)
+{
+	struct gm_hook_call *call = gm_bpf_call();
+
+	return call ? call->pol : NULL;
+}
+
 bool gm_bpf_prog_is_policy(const struct bpf_prog *prog);
 
 /* gm_bpf_kfuncs.c */

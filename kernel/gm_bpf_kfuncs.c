@@ -6,7 +6,7 @@
  * kfuncs take and return ids and values, never kernel pointers: blocks are
  * named by GMEM_BLK_ID(obj, idx), lists by the positive id
  * bpf_gmem_list_create() returned. Each kfunc acts only when called from a
- * gmem_ops hook the current task is running (gm_bpf_caller()); from anywhere
+ * gmem_ops hook the current task is running (gm_bpf_call()); from anywhere
  * else it returns -EPERM (or 0 for the list walkers) and changes nothing.
  * The verifier already refuses them to programs of other struct_ops types
  * (gm_kfunc_filter()); the runtime check also covers a hook calling them
@@ -25,8 +25,10 @@
  * it is carried out, gm_evict.c), and the lists are protected by
  * gm_plist_lock, a spinlock every list kfunc takes for its own duration:
  * each kfunc call is atomic, a sequence of calls is not. Blocks are looked
- * up by id under RCU (hooks run inside an RCU read section). BPF programs
- * run non-sleepable, hence GFP_NOWAIT allocations.
+ * up by id under RCU (hooks run inside an RCU read section), once per hook
+ * call while its kfuncs keep naming the same block (gm_call_block(): the
+ * hook call remembers the last one, and starts with the block it is about).
+ * BPF programs run non-sleepable, hence GFP_NOWAIT allocations.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -57,13 +59,19 @@ static bool gm_blk_listed(const struct gm_block *blk)
 
 static struct gm_plist *gm_plist_get(struct gm_bpf_policy *pol, s64 id)
 {
-	struct gm_plist *pl;
+	struct gm_plist **hint, *pl;
 
 	lockdep_assert_held(&gm_plist_lock);
 	if (id <= 0 || id > INT_MAX)
 		return NULL;
+	hint = &pol->plist_hint[id % GMEM_LISTS_MAX];
+	if (*hint && (*hint)->id == id)
+		return *hint;
 	pl = xa_load(&gm_plists, id);
-	return pl && pl->owner == pol ? pl : NULL;
+	if (!pl || pl->owner != pol)
+		return NULL;
+	*hint = pl;
+	return pl;
 }
 
 static void gm_plist_link(struct gm_plist *pl, struct gm_block *blk, bool tail)
@@ -124,7 +132,29 @@ void gm_plist_destroy_all(struct gm_bpf_policy *pol)
 		kfree(pl);
 	}
 	pol->nr_lists = 0;
+	memset(pol->plist_hint, 0, sizeof(pol->plist_hint));
 	spin_unlock(&gm_plist_lock);
+}
+
+/*
+ * The block @blk_id names in the hook call @call, or NULL: the one the call
+ * resolved last if it is that (kfuncs of one decision usually name one
+ * block), else looked up (hooks run under RCU, which keeps it valid).
+ */
+static struct gm_block *gm_call_block(struct gm_hook_call *call, u64 blk_id)
+{
+	struct gm_object *obj = call->blk ? call->blk->obj : NULL;
+
+	if (blk_id == call->blk_id)
+		return call->blk;
+	/* Another block of the same (live) object: no object lookup. */
+	if (obj && GMEM_BLK_OBJ(blk_id) == obj->id && !READ_ONCE(obj->dead))
+		call->blk = gm_obj_block(obj, GMEM_BLK_IDX(blk_id));
+	else
+		call->blk = gm_block_by_id(blk_id);
+	call->blk_id = blk_id;
+	call->blk_ours = call->blk && obj == call->blk->obj && call->blk_ours;
+	return call->blk;
 }
 
 /*
@@ -133,12 +163,16 @@ void gm_plist_destroy_all(struct gm_bpf_policy *pol)
  * block of an object another attachment decides for is unknown to it, so a
  * tenant's policy never nominates or lists another tenant's blocks.
  */
-static struct gm_block *gm_decided_block(u64 blk_id)
+static struct gm_block *gm_decided_block(struct gm_hook_call *call, u64 blk_id)
 {
-	struct gm_block *blk = gm_block_by_id(blk_id);
+	struct gm_block *blk = gm_call_block(call, blk_id);
 
-	if (blk && gm_obj_policy(blk->obj) != gm_bpf_caller())
-		blk = NULL;
+	if (blk && !call->blk_ours) {
+		if (gm_obj_policy(blk->obj) == call->pol)
+			call->blk_ours = true;
+		else
+			blk = NULL;
+	}
 	if (!blk)
 		gm_policy_reject(GMEM_REJ_BAD_ID);
 	return blk;
@@ -157,13 +191,14 @@ __bpf_kfunc_start_defs();
  */
 __bpf_kfunc s32 bpf_gmem_prefetch(struct gmem_fault_ctx *ctx, u64 blk_id, u32 nr)
 {
-	struct gm_fault_req *req;
+	struct gm_hook_call *call = gm_bpf_call();
 	u32 idx = GMEM_BLK_IDX(blk_id), i;
+	struct gm_fault_req *req;
 	s32 added = 0;
 
-	if (!gm_bpf_caller())
+	if (!call)
 		return -EPERM;
-	req = gm_bpf_cur_fault();
+	req = call->fault;
 	if (!req || &req->ctx != ctx)
 		return -EINVAL;
 	if (!nr || GMEM_BLK_OBJ(blk_id) != ctx->obj || idx >= ctx->nr_blocks ||
@@ -189,19 +224,20 @@ __bpf_kfunc s32 bpf_gmem_prefetch(struct gmem_fault_ctx *ctx, u64 blk_id, u32 nr
  */
 __bpf_kfunc s32 bpf_gmem_evict_nominate(struct gmem_evict_ctx *ctx, u64 blk_id)
 {
+	struct gm_hook_call *call = gm_bpf_call();
 	struct gm_evict_req *req;
 	struct gm_block *blk;
 	u32 want;
 
-	if (!gm_bpf_caller())
+	if (!call)
 		return -EPERM;
-	req = gm_bpf_cur_evict();
+	req = call->evict;
 	if (!req || &req->ctx != ctx)
 		return -EINVAL;
 	want = min_t(u32, ctx->nr, GM_EVICT_MAX);
 	if (req->nr_victims >= want)
 		return -ENOSPC;
-	blk = gm_decided_block(blk_id);
+	blk = gm_decided_block(call, blk_id);
 	if (!blk)
 		return -ENOENT;
 	if (!gm_evict_req_add(req, blk, true))
@@ -248,15 +284,15 @@ __bpf_kfunc s64 bpf_gmem_list_create(void)
  * Common part of add and move, gm_plist_lock held: both ids valid, the
  * block listable (resident: plist_id >= 0).
  */
-static int gm_list_prepare(struct gm_bpf_policy *pol, s64 list, u64 blk_id,
+static int gm_list_prepare(struct gm_hook_call *call, s64 list, u64 blk_id,
 			   struct gm_plist **plp, struct gm_block **blkp)
 {
-	*plp = gm_plist_get(pol, list);
+	*plp = gm_plist_get(call->pol, list);
 	if (!*plp) {
 		gm_policy_reject(GMEM_REJ_BAD_ID);
 		return -ENOENT;
 	}
-	*blkp = gm_decided_block(blk_id);
+	*blkp = gm_decided_block(call, blk_id);
 	if (!*blkp)
 		return -ENOENT;
 	if ((*blkp)->plist_id < 0)
@@ -267,18 +303,24 @@ static int gm_list_prepare(struct gm_bpf_policy *pol, s64 list, u64 blk_id,
 /* add (@move false) or move (@move true) @blk_id to @list. */
 static int gm_list_put(s64 list, u64 blk_id, bool tail, bool move)
 {
-	struct gm_bpf_policy *pol = gm_bpf_caller();
+	struct gm_hook_call *call = gm_bpf_call();
 	struct gm_plist *pl;
 	struct gm_block *blk;
 	int err;
 
-	if (!pol)
+	if (!call)
 		return -EPERM;
 	spin_lock(&gm_plist_lock);
-	err = gm_list_prepare(pol, list, blk_id, &pl, &blk);
+	err = gm_list_prepare(call, list, blk_id, &pl, &blk);
 	if (!err && !move && gm_blk_listed(blk))
 		err = -EEXIST;
-	if (!err) {
+	if (!err && blk->plist_id == pl->id) {
+		/* Within its list (an LRU's touch): its length stays. */
+		if (tail)
+			list_move_tail(&blk->plist, &pl->head);
+		else
+			list_move(&blk->plist, &pl->head);
+	} else if (!err) {
 		__gm_plist_unlink(blk, 0);
 		gm_plist_link(pl, blk, tail);
 	}
@@ -313,12 +355,13 @@ __bpf_kfunc int bpf_gmem_list_move(s64 list, u64 blk_id, bool tail)
  */
 __bpf_kfunc int bpf_gmem_list_del(u64 blk_id)
 {
+	struct gm_hook_call *call = gm_bpf_call();
 	struct gm_block *blk;
 	int err = -ENOENT;
 
-	if (!gm_bpf_caller())
+	if (!call)
 		return -EPERM;
-	blk = gm_decided_block(blk_id);
+	blk = gm_decided_block(call, blk_id);
 	if (!blk)
 		return -ENOENT;
 	spin_lock(&gm_plist_lock);
@@ -358,18 +401,18 @@ __bpf_kfunc u64 bpf_gmem_list_first(s64 list)
  */
 __bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
 {
-	struct gm_bpf_policy *pol = gm_bpf_caller();
+	struct gm_hook_call *call = gm_bpf_call();
 	struct gm_block *blk;
 	struct gm_plist *pl;
 	u64 id = 0;
 
-	if (!pol)
+	if (!call)
 		return 0;
-	blk = gm_block_by_id(blk_id);
+	blk = gm_call_block(call, blk_id);
 	if (!blk)
 		return 0;
 	spin_lock(&gm_plist_lock);
-	pl = gm_plist_get(pol, list);
+	pl = gm_plist_get(call->pol, list);
 	if (pl && blk->plist_id == pl->id && !list_is_last(&blk->plist, &pl->head))
 		id = gm_blk_id(list_next_entry(blk, plist));
 	spin_unlock(&gm_plist_lock);
@@ -399,11 +442,12 @@ __bpf_kfunc s64 bpf_gmem_list_len(s64 list)
  */
 __bpf_kfunc int bpf_gmem_block_state(u64 blk_id, struct gmem_block_info *info)
 {
+	struct gm_hook_call *call = gm_bpf_call();
 	struct gm_block *blk;
 
-	if (!gm_bpf_caller())
+	if (!call)
 		return -EPERM;
-	blk = gm_block_by_id(blk_id);
+	blk = gm_call_block(call, blk_id);
 	if (!blk)
 		return -ENOENT;
 	info->state = READ_ONCE(blk->state);
@@ -425,11 +469,12 @@ __bpf_kfunc int bpf_gmem_block_state(u64 blk_id, struct gmem_block_info *info)
 /** bpf_gmem_block_tag - the GMEM_ADV_TAG value of @blk_id, 0 if none or unknown */
 __bpf_kfunc u64 bpf_gmem_block_tag(u64 blk_id)
 {
+	struct gm_hook_call *call = gm_bpf_call();
 	struct gm_block *blk;
 
-	if (!gm_bpf_caller())
+	if (!call)
 		return 0;
-	blk = gm_block_by_id(blk_id);
+	blk = gm_call_block(call, blk_id);
 	return blk ? READ_ONCE(blk->tag) : 0;
 }
 
@@ -487,12 +532,13 @@ __bpf_kfunc s64 bpf_gmem_dev_used(u32 dev)
  */
 __bpf_kfunc u64 bpf_gmem_block_tenant(u64 blk_id)
 {
+	struct gm_hook_call *call = gm_bpf_call();
 	struct gm_block *blk;
 	struct gm_tenant *t;
 
-	if (!gm_bpf_caller())
+	if (!call)
 		return 0;
-	blk = gm_block_by_id(blk_id);
+	blk = gm_call_block(call, blk_id);
 	t = blk ? READ_ONCE(blk->obj->tenant) : NULL;
 	return t ? t->cgid : 0;
 }
