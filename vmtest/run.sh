@@ -11,6 +11,7 @@
 #   --kernel BZIMAGE (boot another kernel, e.g. build/debug-kernel/vmlinuz; the guest's
 #   /sys/kernel/btf/vmlinux is that kernel's), --modules DIR (take every *.ko under DIR
 #   instead of build/kmod + build/kmod-extra: modules built for --kernel),
+#   --append ARGS (more kernel command-line arguments),
 #   --test-timeout S (per suite program, default 300), --icount (add
 #   "-icount shift=0,sleep=off": guest time counts executed instructions, so timing
 #   ratios repeat to ~0.1% under TCG; slower, and distorts some instructions' cost).
@@ -24,7 +25,7 @@ kdir=$build/kernel
 vmdir=$build/vmtest
 accel=auto timeout_s=${GMEM_VM_TIMEOUT:-900} mem=2048 mode=suite filter="" build_first=1
 expect_splat=0
-kernel_img=$kdir/vmlinuz moddir="" test_timeout="" icount=0
+kernel_img=$kdir/vmlinuz moddir="" test_timeout="" icount=0 extra_append=""
 
 usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--expect-splat) expect_splat=1 ;;
 	--kernel) kernel_img=$2; shift ;;
 	--modules) moddir=$2; shift ;;
+	--append) extra_append=$2; shift ;;
 	--test-timeout) test_timeout=$2; shift ;;
 	--icount) icount=1 ;;
 	-h|--help) usage 0 ;;
@@ -177,7 +179,7 @@ dmesg_log=$vmdir/logs/$stamp.dmesg
 out_log=$vmdir/logs/$stamp.out
 qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp 2 -nodefaults -no-reboot
 	-display none -kernel "$kernel_img" -initrd "$initrd"
-	-append "console=ttyS1 ignore_loglevel panic=-1 oops=panic no_timer_check rdinit=/init"
+	-append "console=ttyS1 ignore_loglevel panic=-1 oops=panic no_timer_check rdinit=/init${extra_append:+ $extra_append}"
 	-device virtio-rng-pci)
 echo "vmtest: $kver accel=$accel$([ $icount = 0 ] || echo ' icount') mode=$mode kernel log: $dmesg_log" >&2
 
