@@ -468,7 +468,7 @@ static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, bool 
 	 * A stale report can only cost one needless write-back.
 	 */
 	if (write && blk->state == GMEM_BLK_DEVICE)
-		blk->flags |= GM_BLK_DIRTY;
+		gm_blk_mark_dirty(blk);
 	gm_policy_accessed(blk, write);
 }
 

@@ -84,7 +84,7 @@ void gm_blk_unmap_dev(struct gm_block *blk)
 	dev->ops->invalidate(dev, blk->obj->mm, va, gm_blk_size);
 	if (blk->state == GMEM_BLK_DEVICE && dev->ops->test_clear_dirty &&
 	    dev->ops->test_clear_dirty(dev, blk->dblk))
-		blk->flags |= GM_BLK_DIRTY;
+		gm_blk_mark_dirty(blk);
 }
 
 /*
