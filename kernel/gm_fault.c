@@ -215,16 +215,32 @@ static void gm_fault_req_init(struct gm_fault_req *req, struct gm_block *blk, u3
 	req->ctx.state = blk->state;
 }
 
-/* Does the fault @req bring blocks in as read copies rather than owned? */
-static bool gm_fault_dups(const struct gm_fault_req *req)
+/*
+ * Does the fault @req bring blocks in as read copies (BOTH) rather than
+ * owned? A read copy is worth having when leaving the device would
+ * otherwise cost a copy or the CPU keeps reading it (read_dup=2). With
+ * device-only copies (read_dup=1) on a device with dirty bits neither
+ * holds: a clean DEVICE block is dropped just as cheaply and the CPU maps
+ * neither, so the clean DEVICE block is the read copy there, mapped
+ * writable, and the device's first write to it costs no claim fault.
+ */
+static bool gm_fault_dups(const struct gm_fault_req *req, const struct gm_dev *dev)
 {
-	return !req->ctx.write && req->blk->obj->read_dup != GM_DUP_OFF;
+	switch (req->blk->obj->read_dup) {
+	case GM_DUP_DEVICE:
+		return !req->ctx.write && !dev->ops->test_clear_dirty;
+	case GM_DUP_SHARED:
+		return !req->ctx.write;
+	default:
+		return false;
+	}
 }
 
 /* Bring @blk to @devid for the fault @req: owned, or a read copy. */
 static int gm_fault_bring(const struct gm_fault_req *req, struct gm_block *blk, u32 devid)
 {
-	return gm_fault_dups(req) ? gm_dup_to_dev(blk, devid) : gm_migrate_to_dev(blk, devid);
+	return gm_fault_dups(req, gm_devs[devid]->dev) ? gm_dup_to_dev(blk, devid) :
+							 gm_migrate_to_dev(blk, devid);
 }
 
 /* A pinned block stays on the device it was pinned to (the CPU may still pull it). */

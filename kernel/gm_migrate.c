@@ -21,7 +21,11 @@
  *           the same data; the device maps the HBM block read-only. With
  *           gmem.read_dup=1 (default) the CPU maps nothing (any CPU fault
  *           drops the copy, so no GUP pin coexists with it); with
- *           read_dup=2 it maps the host pages read-only.
+ *           read_dup=2 it maps the host pages read-only. A device read
+ *           fault makes one under read_dup=2, and under read_dup=1 only on
+ *           a device without dirty bits: on one with them a clean DEVICE
+ *           block is the read copy (as cheap to drop, the CPU maps neither,
+ *           and it is mapped writable, so a later write costs no fault).
  *
  *        CPU fault / first touch         device fault (write, or no read copies)
  *   NONE ----------------------> HOST ----------------------------------> DEVICE

@@ -23,7 +23,8 @@
  * default) device reads make a read copy that the CPU does not map, so the
  * host pages stay valid (evicting the copy is a drop) while any CPU access,
  * and any GUP, first ends the copy: no pin ever coexists with a device
- * copy; 2 CPU-shared copies: the CPU maps the host pages of a read copy
+ * copy (on a device with dirty bits that copy is a clean DEVICE block,
+ * mapped writable: gm_fault.c); 2 CPU-shared copies: the CPU maps the host pages of a read copy
  * read-only. Such a VMA gets gm_vm_dup_ops, whose ->page_mkwrite makes the
  * kernel map every page read-only first (write notification, as for a file
  * with dirty tracking) so that the first CPU write to a read copy reaches

@@ -54,13 +54,15 @@ static inline void params(unsigned int max_rejects, unsigned int watchdog_ms, un
 }
 
 /* A mapping of @nr blocks holding the test pattern, written by the CPU. */
-static inline void env_open(struct env *e, size_t nr)
+static inline void env_open_dup(struct env *e, size_t nr, int read_dup)
 {
 	struct gmem_dev_info di;
 	struct gmem_obj_info oi;
 
 	GT_ASSERT(gmt_setup(BS, 1, 1) == 0, "module reload failed");
 	params(64, 1000, 0);
+	if (read_dup >= 0)	/* sampled at mmap() */
+		set_param(PARAM("read_dup"), read_dup);
 	e->gfd = gmt_open_gmem();
 	GT_ASSERT(e->gfd >= 0, "open /dev/gmem: %d", e->gfd);
 	e->sfd = gmt_sim_open(0);
@@ -76,6 +78,12 @@ static inline void env_open(struct env *e, size_t nr)
 	gmt_fill_pat((uint32_t *)e->mem, nr * BS / 4, SEED);
 	GT_ASSERT(gmt_obj_info(e->gfd, e->mem, &oi) == 0, "obj info");
 	e->obj = oi.id;
+}
+
+/* ... with the module's default read copies (gmem.read_dup=1). */
+static inline void env_open(struct env *e, size_t nr)
+{
+	env_open_dup(e, nr, -1);
 }
 
 /* Device checksum and CPU pattern check of the whole mapping. */

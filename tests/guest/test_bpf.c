@@ -722,22 +722,24 @@ static void probe_step(struct env *e, struct pol *p, uint32_t idx)
 }
 
 /*
- * What bpf_gmem_block_state() says about one block through its life with
- * read copies (gmem.read_dup=1, the default): a device read makes it BOTH,
- * RESIDENT and clean; a device write makes it DEVICE, RESIDENT and DIRTY;
- * DONTNEED takes it home, neither. gmem_resident_on() agrees, and
- * pref_dev shows the PREFERRED hint.
+ * What bpf_gmem_block_state() says about one block through its life under
+ * gmem.read_dup=@read_dup: a device read makes it resident and clean (with
+ * device-only read copies, the default, on the sim's dirty bits: a clean
+ * DEVICE block; with CPU-shared ones: BOTH); a device write makes it
+ * DEVICE, RESIDENT and DIRTY; DONTNEED takes it home, neither.
+ * gmem_resident_on() agrees, and pref_dev shows the PREFERRED hint.
  */
-GT_TEST(block_flags_resident_dirty)
+static void block_flags(int read_dup, int64_t read_state)
 {
-	uint64_t read_dup = 0, sum;
+	uint64_t sum, dup = 0;
 	struct env e;
 	struct pol p;
 	uint32_t f;
 
-	env_open(&e, 8);
-	GT_ASSERT(gmt_read_u64(PARAM("read_dup"), &read_dup) == 0 && read_dup == 1,
-		  "gmem.read_dup default %llu, want 1", (unsigned long long)read_dup);
+	env_open_dup(&e, 8, read_dup);
+	GT_ASSERT(gmt_read_u64(PARAM("read_dup"), &dup) == 0 &&
+		  dup == (read_dup < 0 ? 1 : (uint64_t)read_dup),
+		  "gmem.read_dup %llu (asked %d; the default is 1)", (unsigned long long)dup, read_dup);
 	GT_ASSERT(gmt_advise(e.gfd, e.mem, BS, GMEM_ADV_PREFERRED, e.dev, 0) == 0, "preferred");
 	pol_start(&p, "blk_probe");
 	pol_set_bss(&p, "probe", GMEM_BLK_ID(e.obj, 0));
@@ -754,7 +756,7 @@ GT_TEST(block_flags_resident_dirty)
 	GT_ASSERT(gmt_sim_reduce(e.sfd, e.mem, BS, &sum) == 0, "reduce block 0");
 	probe_step(&e, &p, 1);
 	f = pol_bss(&p, "flags");
-	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_BOTH && pol_bss(&p, "dev") == e.dev &&
+	GT_EXPECT(pol_bss(&p, "state") == read_state && pol_bss(&p, "dev") == e.dev &&
 		  (f & BF_RESIDENT) && !(f & BF_DIRTY) && pol_bss(&p, "resident_here"),
 		  "read copy: state %lld dev %lld flags %x", (long long)pol_bss(&p, "state"),
 		  (long long)pol_bss(&p, "dev"), f);
@@ -775,6 +777,16 @@ GT_TEST(block_flags_resident_dirty)
 	GT_EXPECT(((uint32_t *)e.mem)[5] == 0x12345678, "device write lost");
 	pol_stop(&p);
 	env_close(&e);
+}
+
+GT_TEST(block_flags_resident_dirty)
+{
+	block_flags(-1, GMEM_BLK_DEVICE);
+}
+
+GT_TEST(block_flags_resident_dirty_shared_copy)
+{
+	block_flags(2, GMEM_BLK_BOTH);
 }
 
 /* Last: no policy leaves the core busy; it unloads (retrying while maps are freed). */

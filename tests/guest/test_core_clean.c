@@ -189,14 +189,16 @@ GT_TEST(dirty_written_back_with_read_copies)
  * block is DEVICE and clean: on the sim with dirty bits it is mapped
  * writable, so the write does not fault and the core learns of it from the
  * dirty bit when it unmaps the block; without dirty bits it is mapped
- * read-only and the write faults once (no copy). Under @read_dup the first
- * read makes a read copy (mapped read-only either way) the write claims
- * with a fault. In every case the block is dirty, so its eviction by
- * another object's blocks writes back, and the CPU sees the write.
+ * read-only and the write faults once (no copy). Device-only read copies
+ * (read_dup=1) are the same clean DEVICE block on the sim with dirty bits;
+ * without them, and with CPU-shared copies (read_dup=2), the first read
+ * makes a read copy (BOTH, mapped read-only) the write claims with a fault.
+ * In every case the block is dirty, so its eviction by another object's
+ * blocks writes back, and the CPU sees the write.
  */
 static void write_after_read(const char *read_dup, bool no_dirty_bits)
 {
-	int want_faults = strcmp(read_dup, "0") || no_dirty_bits ? NB : 0;
+	int want_faults = !strcmp(read_dup, "2") || no_dirty_bits ? NB : 0;
 	struct gmem_stats s1, s2;
 	uint32_t *a, *b;
 
@@ -239,6 +241,11 @@ GT_TEST(device_write_after_read_without_dirty_bits_faults)
 GT_TEST(device_write_after_read_copy_marks_dirty)
 {
 	write_after_read("1", false);
+}
+
+GT_TEST(device_write_after_read_copy_without_dirty_bits_claims)
+{
+	write_after_read("1", true);
 }
 
 GT_TEST(device_write_after_shared_copy_marks_dirty)
