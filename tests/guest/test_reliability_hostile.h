@@ -63,8 +63,12 @@ static inline void rel_byst_on_usr1(int sig)
 	rel_byst_stopping = 1;
 }
 
-/* The bystander's loop; its exit status says what went wrong. */
-static inline int rel_byst_main(void)
+/*
+ * The bystander's loop; its exit status says what went wrong. It writes to
+ * @ran once its first round is done, so the test's work runs beside a
+ * bystander that is already working, not before it has started.
+ */
+static inline int rel_byst_main(int ran)
 {
 	int gfd = gmt_open_gmem(), s[2] = { gmt_sim_open(0), gmt_sim_open(1) };
 	size_t len = REL_BYST_BLOCKS * REL_BS, words = len / 4;
@@ -84,6 +88,8 @@ static inline int rel_byst_main(void)
 			return 5;
 		if (m[0] != (uint32_t)r || m[words - 1] != (uint32_t)r)
 			return 6;
+		if (!r && (write(ran, "r", 1) != 1 || close(ran)))
+			return 2;
 		usleep(20 * 1000);
 	}
 	return r ? 0 : 7;
@@ -98,9 +104,13 @@ static const char *const rel_byst_err[] = {
 static inline void rel_byst_start(struct rel_byst *b, const char *why)
 {
 	sigset_t set, old;
+	int ran[2];
+	char c;
 
 	fflush(stdout);
 	b->why = why;
+	/* Closed on both sides before the test forks anything else. */
+	GT_ASSERT(pipe(ran) == 0, "pipe");
 	/* SIGUSR1 blocked until the handler is in place. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -108,11 +118,17 @@ static inline void rel_byst_start(struct rel_byst *b, const char *why)
 	b->pid = fork();
 	GT_ASSERT(b->pid >= 0, "fork");
 	if (b->pid == 0) {
+		close(ran[0]);
 		signal(SIGUSR1, rel_byst_on_usr1);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		_exit(rel_byst_main());
+		_exit(rel_byst_main(ran[1]));
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(ran[1]);
+	/* Its first round, or EOF if it failed first (rel_byst_stop() says how). */
+	while (read(ran[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ran[0]);
 }
 
 /* Did the bystander survive with all its work right? Counts unpriv_dos otherwise. */
