@@ -40,6 +40,12 @@
 
 /* prefetch hook only: request blocks [blk_id, blk_id + nr) of the faulting object. */
 extern s32 bpf_gmem_prefetch(struct gmem_fault_ctx *ctx, u64 blk_id, u32 nr) __ksym;
+/*
+ * prefetch hook, and accessed hook when the device reported the access:
+ * request blocks [blk_id, blk_id + nr) of the fault's or access's object
+ * for its device @dev (prefetch as the device goes, without a fault).
+ */
+extern s32 bpf_gmem_prefetch_dev(u32 dev, u64 blk_id, u32 nr) __ksym;
 /* evict hook only: nominate a victim; returns victims still wanted, or -errno. */
 extern s32 bpf_gmem_evict_nominate(struct gmem_evict_ctx *ctx, u64 blk_id) __ksym;
 

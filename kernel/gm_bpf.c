@@ -573,7 +573,8 @@ void gm_bpf_activated(struct gm_block *blk, u32 how)
 	rcu_read_unlock();
 }
 
-void gm_bpf_accessed(struct gm_block *blk, bool write)
+/* @req: the device's access report, which the hook may prefetch into, or NULL. */
+void gm_bpf_accessed(struct gm_block *blk, bool write, struct gm_fault_req *req)
 {
 	struct gm_hook_call call;
 	struct gm_bpf_policy *pol;
@@ -581,6 +582,7 @@ void gm_bpf_accessed(struct gm_block *blk, bool write)
 	rcu_read_lock();
 	pol = gm_hook_get(&call, blk->obj, GM_HOOK(accessed));
 	if (pol) {
+		call.fault = req;
 		gm_hook_about(&call, blk);
 		gm_hook_begin(&call);
 		pol->ops->accessed(blk->dev, gm_blk_id(blk), write);

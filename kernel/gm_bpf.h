@@ -52,7 +52,11 @@ struct gmem_ops {
 	void (*prefetch)(struct gmem_fault_ctx *ctx);
 	/* HBM of ctx->dev is short: nominate ctx->nr victims with bpf_gmem_evict_nominate(). */
 	void (*evict)(struct gmem_evict_ctx *ctx);
-	/* Notifications: @blk_id arrived on @dev, was touched there, left it. */
+	/*
+	 * Notifications: @blk_id arrived on @dev, was touched there, left it.
+	 * accessed() may request blocks with bpf_gmem_prefetch_dev() when the
+	 * device reported the access (not when a fault did).
+	 */
 	void (*activated)(u32 dev, u64 blk_id, u32 how);
 	void (*accessed)(u32 dev, u64 blk_id, u32 write);
 	void (*evicted)(u32 dev, u64 blk_id);
@@ -124,7 +128,8 @@ struct gm_hook_call {
 	struct gm_bpf_policy *pol;
 	const char *hook;
 	u64 start_ns;
-	struct gm_fault_req *fault;	/* prefetch hook: bpf_gmem_prefetch() target */
+	/* prefetch hook, accessed hook of a device report: prefetch target */
+	struct gm_fault_req *fault;
 	struct gm_evict_req *evict;	/* evict hook: bpf_gmem_evict_nominate() target */
 	/*
 	 * The block this call last resolved by id (NULL: no such block), so
@@ -164,7 +169,7 @@ bool gm_bpf_evict(struct gm_evict_req *req);
 void gm_bpf_obj_init(struct gm_object *obj);
 void gm_bpf_obj_exit(struct gm_object *obj);
 void gm_bpf_activated(struct gm_block *blk, u32 how);
-void gm_bpf_accessed(struct gm_block *blk, bool write);
+void gm_bpf_accessed(struct gm_block *blk, bool write, struct gm_fault_req *req);
 void gm_bpf_evicted(struct gm_block *blk);
 void gm_bpf_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 value);
 bool gm_bpf_in_charge(struct gm_object *obj);

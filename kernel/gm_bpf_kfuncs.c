@@ -178,6 +178,29 @@ static struct gm_block *gm_decided_block(struct gm_hook_call *call, u64 blk_id)
 	return blk;
 }
 
+/*
+ * Add blocks [@blk_id, @blk_id + @nr) of @req's object to its prefetch
+ * requests: the validation both prefetch kfuncs share.
+ */
+static s32 gm_prefetch_request(struct gm_fault_req *req, u64 blk_id, u32 nr)
+{
+	u32 idx = GMEM_BLK_IDX(blk_id), i;
+	s32 added = 0;
+
+	if (!nr || GMEM_BLK_OBJ(blk_id) != req->ctx.obj || idx >= req->ctx.nr_blocks ||
+	    nr > req->ctx.nr_blocks - idx) {
+		gm_policy_reject(GMEM_REJ_PREFETCH_RANGE);
+		return -ERANGE;
+	}
+	if (nr > GM_PREFETCH_BUDGET) {
+		gm_policy_reject(GMEM_REJ_PREFETCH_BUDGET);
+		return -E2BIG;
+	}
+	for (i = 0; i < nr; i++)
+		added += gm_fault_req_add_prefetch(req, blk_id + i, true);
+	return added;
+}
+
 __bpf_kfunc_start_defs();
 
 /**
@@ -192,27 +215,40 @@ __bpf_kfunc_start_defs();
 __bpf_kfunc s32 bpf_gmem_prefetch(struct gmem_fault_ctx *ctx, u64 blk_id, u32 nr)
 {
 	struct gm_hook_call *call = gm_bpf_call();
-	u32 idx = GMEM_BLK_IDX(blk_id), i;
 	struct gm_fault_req *req;
-	s32 added = 0;
 
 	if (!call)
 		return -EPERM;
 	req = call->fault;
 	if (!req || &req->ctx != ctx)
 		return -EINVAL;
-	if (!nr || GMEM_BLK_OBJ(blk_id) != ctx->obj || idx >= ctx->nr_blocks ||
-	    nr > ctx->nr_blocks - idx) {
-		gm_policy_reject(GMEM_REJ_PREFETCH_RANGE);
-		return -ERANGE;
-	}
-	if (nr > GM_PREFETCH_BUDGET) {
-		gm_policy_reject(GMEM_REJ_PREFETCH_BUDGET);
-		return -E2BIG;
-	}
-	for (i = 0; i < nr; i++)
-		added += gm_fault_req_add_prefetch(req, blk_id + i, true);
-	return added;
+	return gm_prefetch_request(req, blk_id, nr);
+}
+
+/**
+ * bpf_gmem_prefetch_dev - request blocks [@blk_id, @blk_id + @nr) for @dev
+ *
+ * bpf_gmem_prefetch() without the ctx, so that it also works where there is
+ * none: from the prefetch hook, for its fault, and from the accessed hook
+ * when the device reported the access, for that access (the core migrates
+ * and maps the blocks after the hook returns, so a policy can stay ahead
+ * of a device that streams through blocks without waiting for a fault).
+ * @dev must be the device of that fault or access and the blocks must be
+ * in the object of its block; at most GMEM_PREFETCH_BUDGET per hook call.
+ * Return: as bpf_gmem_prefetch(); -EINVAL also for another @dev, or an
+ * accessed call that a fault made (the fault's own prefetch covers it).
+ */
+__bpf_kfunc s32 bpf_gmem_prefetch_dev(u32 dev, u64 blk_id, u32 nr)
+{
+	struct gm_hook_call *call = gm_bpf_call();
+	struct gm_fault_req *req;
+
+	if (!call)
+		return -EPERM;
+	req = call->fault;
+	if (!req || req->ctx.dev != dev)
+		return -EINVAL;
+	return gm_prefetch_request(req, blk_id, nr);
 }
 
 /**
@@ -594,6 +630,7 @@ __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(gm_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_gmem_prefetch)
+BTF_ID_FLAGS(func, bpf_gmem_prefetch_dev)
 BTF_ID_FLAGS(func, bpf_gmem_evict_nominate)
 BTF_ID_FLAGS(func, bpf_gmem_list_create)
 BTF_ID_FLAGS(func, bpf_gmem_list_add)

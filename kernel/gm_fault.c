@@ -9,7 +9,8 @@
  *     look the object up and check the VMA's protection -> lock the block
  *     -> ask the policy where it goes -> migrate (evicting as needed) or map
  *     it over the bus -> map it on the device -> prefetch what the policy asks.
- *   Device access report (gm_dev_access()): recency for the LRU and policy.
+ *   Device access report (gm_dev_access()): recency for the LRU and policy
+ *     -> prefetch what the policy asks from the report, as a fault would.
  *
  * Protection: a device fault is refused with -EFAULT when the VMA does not
  * allow the access (any access needs VM_READ, a write VM_WRITE), as
@@ -199,11 +200,12 @@ vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
 /* --------------------------------------------------------- device faults */
 
 static void gm_fault_req_init(struct gm_fault_req *req, struct gm_block *blk, u32 dev,
-			      unsigned long va, bool write, bool may_write)
+			      unsigned long va, bool write, const struct gm_lookup *lk)
 {
 	memset(req, 0, sizeof(*req));
 	req->blk = blk;
-	req->may_write = may_write;
+	req->may_write = lk->may_write;
+	req->prot_seq = lk->prot_seq;
 	req->ctx.dev = dev;
 	req->ctx.obj = blk->obj->id;
 	req->ctx.idx = blk->idx;
@@ -308,27 +310,32 @@ static int gm_prefetch_one(struct gm_fault_req *req, struct gm_block *blk, u32 d
 	blk->flags |= GM_BLK_PREFETCHED;
 	gm_stat_add(blk, devid, prefetch_issued, 1);
 	trace_gmem_prefetch(devid, blk->obj->id, blk->idx);
-	gm_blk_map_ahead(blk, devid, req->may_write);
+	/*
+	 * ->mprotect may have passed this block between the lookup and its
+	 * trylock: then the device faults it in under the new protection.
+	 */
+	if (atomic_read(&blk->obj->prot_seq) == req->prot_seq)
+		gm_blk_map_ahead(blk, devid, req->may_write);
 	gm_policy_activated(blk, GMEM_ACT_PREFETCH);
 	return 0;
 }
 
 /*
- * Migrate and map what the policy asked to prefetch. The blocks are
- * trylocked first (one someone else holds is skipped), their CPU PTEs
- * zapped in runs, and each stays locked until the fault ends so later ones
- * cannot evict it; the first block that finds no room ends prefetching
- * (the fault itself already succeeded).
+ * Migrate and map what the policy asked to prefetch for a fault or an access
+ * report (@req's block locked by the caller). The blocks are trylocked
+ * first (one someone else holds is skipped), their CPU PTEs zapped in runs,
+ * and each stays locked until all have moved so later ones cannot evict it;
+ * the first block that finds no room ends prefetching (the fault itself
+ * already succeeded).
  */
-static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
+static void gm_prefetch_run(struct gm_fault_req *req, u32 devid)
 {
 	struct gm_block *held[GM_PREFETCH_BUDGET];
 	struct gm_object *obj = req->blk->obj;
-	u32 devid = ds->dev->id, i, n = 0;
 	struct gm_block *blk;
+	u32 i, n = 0;
 	int ret = 0;
 
-	gm_policy_prefetch(req);
 	for (i = 0; i < req->nr_prefetch && n < GM_PREFETCH_BUDGET; i++) {
 		blk = gm_obj_block_alloc(obj, GMEM_BLK_IDX(req->prefetch[i]));
 		if (blk && mutex_trylock(&blk->lock))
@@ -339,6 +346,12 @@ static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
 		ret = gm_prefetch_one(req, held[i], devid);
 	while (n--)
 		mutex_unlock(&held[n]->lock);
+}
+
+static void gm_fault_prefetch(struct gm_fault_req *req, struct gm_devstate *ds)
+{
+	gm_policy_prefetch(req);
+	gm_prefetch_run(req, ds->dev->id);
 }
 
 /* Demand migration of the faulting block (or a remote map), then prefetch. */
@@ -381,13 +394,14 @@ static int gm_fault_first_write(struct gm_block *blk, u32 devid, bool may_write)
 	gm_blk_mark_dirty(blk);
 	ret = gm_blk_map(blk, devid, may_write);
 	if (!ret)
-		gm_policy_accessed(blk, true);
+		gm_policy_accessed(blk, true, NULL);
 	return ret;
 }
 
 static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,
-			   bool write, bool may_write)
+			   bool write, const struct gm_lookup *lk)
 {
+	bool may_write = lk->may_write;
 	u32 devid = ds->dev->id;
 	struct gm_fault_req req;
 	int ret;
@@ -413,7 +427,7 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigne
 			return gm_fault_first_write(blk, devid, may_write);
 		return gm_blk_map(blk, devid, may_write);
 	}
-	gm_fault_req_init(&req, blk, devid, va, write, may_write);
+	gm_fault_req_init(&req, blk, devid, va, write, lk);
 	return gm_fault_place(&req, ds, gm_policy_fault(&req));
 }
 
@@ -437,7 +451,7 @@ static int gm_dev_fault_once(struct gm_dev *dev, struct mm_struct *mm, unsigned 
 	else if (atomic_read(&lk.obj->prot_seq) != lk.prot_seq)
 		ret = -EAGAIN;
 	else
-		ret = gm_fault_locked(dev->core, blk, va, write, lk.may_write);
+		ret = gm_fault_locked(dev->core, blk, va, write, &lk);
 	mutex_unlock(&blk->lock);
 out:
 	gm_obj_put(lk.obj);
@@ -465,9 +479,18 @@ int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, boo
 }
 EXPORT_SYMBOL_GPL(gm_dev_fault);
 
-static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, bool write)
+/*
+ * The policy hears of the access and may prefetch from it (the accessed
+ * hook's bpf_gmem_prefetch_dev()), as at a fault: that is how a policy stays
+ * ahead of a device streaming through blocks instead of waiting for its
+ * next fault. Not from a mapping the device may no longer read.
+ */
+static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,
+			     bool write, const struct gm_lookup *lk)
 {
 	u32 devid = ds->dev->id;
+	struct gm_policy_op op;
+	struct gm_fault_req req;
 
 	/* A stale report: the block moved since the device touched it. */
 	if (!gm_blk_mapped_on(blk, devid))
@@ -485,7 +508,18 @@ static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, bool 
 	 */
 	if (write && blk->state == GMEM_BLK_DEVICE)
 		gm_blk_mark_dirty(blk);
-	gm_policy_accessed(blk, write);
+	if (!lk->may_read || atomic_read(&blk->obj->prot_seq) != lk->prot_seq) {
+		gm_policy_accessed(blk, write, NULL);
+		return;
+	}
+	gm_fault_req_init(&req, blk, devid, va, write, lk);
+	gm_policy_accessed(blk, write, &req);
+	if (!req.nr_prefetch)
+		return;
+	/* The evict and activated calls of the prefetch share one hook budget. */
+	gm_policy_op_begin(&op);
+	gm_prefetch_run(&req, devid);
+	gm_policy_op_end(&op);
 }
 
 void gm_dev_access(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write)
@@ -500,7 +534,7 @@ void gm_dev_access(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, b
 		if (!WARN_ON_ONCE(!dev->core || gm_devstate(dev->id) != dev->core) &&
 		    !mutex_lock_killable(&blk->lock)) {
 			if (!READ_ONCE(lk.obj->dead))
-				gm_access_locked(dev->core, blk, write);
+				gm_access_locked(dev->core, blk, va, write, &lk);
 			mutex_unlock(&blk->lock);
 		}
 		up_read(&gm_devs_rwsem);

@@ -231,9 +231,9 @@ void gm_policy_activated(struct gm_block *blk, enum gmem_activation how)
 	gm_bpf_activated(blk, how);
 }
 
-void gm_policy_accessed(struct gm_block *blk, bool write)
+void gm_policy_accessed(struct gm_block *blk, bool write, struct gm_fault_req *req)
 {
-	gm_bpf_accessed(blk, write);
+	gm_bpf_accessed(blk, write, req);
 }
 
 /* Tell the policy first, then take the block off its list: lists hold residents only. */

@@ -60,11 +60,15 @@ struct gmem_evict_ctx {
 	u64 used_blocks;
 };
 
-/* Kernel side of a fault: the BPF ctx first, then what the core collects. */
+/*
+ * Kernel side of a fault, or of a device access report the accessed hook may
+ * prefetch from: the BPF ctx first, then what the core collects.
+ */
 struct gm_fault_req {
 	struct gmem_fault_ctx ctx;
 	struct gm_block *blk;		/* locked by the caller */
 	bool may_write;			/* the VMA allowed writes at lookup */
+	int prot_seq;			/* obj->prot_seq at lookup: map nothing after a change */
 	u32 nr_prefetch;
 	u64 prefetch[GM_PREFETCH_BUDGET];	/* validated, deduplicated block ids */
 };
@@ -106,7 +110,8 @@ void gm_policy_evict(struct gm_evict_req *req);
 void gm_policy_obj_init(struct gm_object *obj);
 void gm_policy_obj_exit(struct gm_object *obj);
 void gm_policy_activated(struct gm_block *blk, enum gmem_activation how);
-void gm_policy_accessed(struct gm_block *blk, bool write);
+/* @req: the access as a request the hook may prefetch into (NULL: it may not). */
+void gm_policy_accessed(struct gm_block *blk, bool write, struct gm_fault_req *req);
 /* The block left its device (evicted, pulled back by the CPU, hint, or freed). */
 void gm_policy_evicted(struct gm_block *blk);
 void gm_policy_advise(struct gm_object *obj, u32 first, u32 nr, u32 advice, u64 value);

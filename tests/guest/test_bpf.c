@@ -99,6 +99,60 @@ GT_TEST(prefetch_reduces_faults)
 }
 
 /*
+ * Prefetch from the accessed hook (bpf_gmem_prefetch_dev()). Each block is
+ * read twice in a row: the first read of block 0 faults (no fault-time
+ * prefetch, ahead = 0), its second read is reported as an access, and
+ * prefetching the next block from that report keeps the device ahead: one
+ * fault in all, then every block a prefetch, also once HBM is full and each
+ * prefetch evicts (24 blocks through 16). Without access_ahead each block
+ * faults. A request for another device is refused with -EINVAL.
+ */
+GT_TEST(access_prefetch_streams)
+{
+	static const struct { uint32_t blocks, access_ahead; uint64_t faults, evictions; } runs[] = {
+		{ 12, 0, 12, 0 }, { 12, 1, 1, 0 }, { 24, 1, 1, 8 },
+	};
+	unsigned int r;
+
+	for (r = 0; r < 3; r++) {
+		uint32_t b[64], i, n = runs[r].blocks;
+		uint64_t faults, issued = runs[r].access_ahead ? n - 1 : 0;
+		struct gmem_stats s;
+		struct env e;
+		struct pol p;
+
+		env_open(&e, n);
+		pol_open(&p, "prefetch_ahead");
+		*(uint32_t *)pol_rodata(&p, "ahead") = 0;
+		*(uint32_t *)pol_rodata(&p, "access_ahead") = runs[r].access_ahead;
+		pol_load(&p);
+		GT_ASSERT(pol_attach(&p) == 0, "attach");
+		for (i = 0; i < 2 * n; i++)
+			b[i] = i / 2;
+		trace(&e, b, 2 * n);
+		s = obj_stats(&e);
+		faults = s.dev_faults;
+		gt_log("%u blocks, access_ahead %u: %llu faults, %llu prefetched, %llu used, %llu evictions",
+		       n, runs[r].access_ahead, (unsigned long long)faults,
+		       (unsigned long long)s.prefetch_issued, (unsigned long long)s.prefetch_used,
+		       (unsigned long long)s.evictions);
+		GT_ASSERT(faults == runs[r].faults, "faults %llu", (unsigned long long)faults);
+		GT_ASSERT(s.prefetch_issued == issued && s.prefetch_used == issued,
+			  "prefetch issued %llu used %llu", (unsigned long long)s.prefetch_issued,
+			  (unsigned long long)s.prefetch_used);
+		GT_ASSERT(s.evictions == runs[r].evictions, "evictions %llu",
+			  (unsigned long long)s.evictions);
+		GT_ASSERT(pol_bss(&p, "access_requested") == (int64_t)issued, "policy's count");
+		if (runs[r].access_ahead)
+			GT_ASSERT(pol_bss(&p, "wrong_dev_ret") == -EINVAL, "other device: %lld",
+				  (long long)pol_bss(&p, "wrong_dev_ret"));
+		check_data(&e);
+		pol_close(&p);
+		env_close(&e);
+	}
+}
+
+/*
  * 24 blocks, HBM 16: read 0..15, pin block 0 (head of the policy's list),
  * read 16..23: 8 evictions, each asked of the policy, which also offers a
  * bogus id, the busy block, the last evicted block and the pinned one.

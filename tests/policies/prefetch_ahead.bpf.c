@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * prefetch_ahead: on every device fault, prefetch the next `ahead` blocks of
- * the object. With ahead = 0 the hook prefetches nothing, which also turns
- * the built-in prefetch off (a policy with a prefetch hook owns prefetch):
- * the tests' no-prefetch baseline.
+ * the object; with `access_ahead`, also on every access the device reports
+ * (bpf_gmem_prefetch_dev() from the accessed hook). With ahead = 0 the
+ * prefetch hook prefetches nothing, which also turns the built-in prefetch
+ * off (a policy with a prefetch hook owns prefetch): the tests' no-prefetch
+ * baseline.
  */
 #include "gmem.bpf.h"
 
 char _license[] SEC("license") = "GPL";
 
 const volatile u32 ahead = 3;
+const volatile u32 access_ahead;
 
 u64 requested;		/* blocks bpf_gmem_prefetch() accepted */
+u64 access_requested;	/* blocks bpf_gmem_prefetch_dev() accepted in accessed */
+s32 wrong_dev_ret;	/* bpf_gmem_prefetch_dev() for another device */
 
 void GMEM_HOOK(pa_prefetch, struct gmem_fault_ctx *fc)
 {
@@ -27,6 +32,27 @@ void GMEM_HOOK(pa_prefetch, struct gmem_fault_ctx *fc)
 		requested += ret;
 }
 
+void GMEM_HOOK(pa_accessed, u32 dev, u64 blk_id, u32 write)
+{
+	u32 n = access_ahead, idx = gmem_blk_idx(blk_id);
+	u64 start, size;
+	s64 nr;
+	s32 ret;
+
+	if (!n)
+		return;
+	nr = bpf_gmem_obj_range(gmem_blk_obj(blk_id), &start, &size);
+	if (nr <= 0 || idx + 1 >= nr)
+		return;
+	if (n > nr - idx - 1)
+		n = nr - idx - 1;
+	wrong_dev_ret = bpf_gmem_prefetch_dev(dev + 1, blk_id + 1, n);
+	ret = bpf_gmem_prefetch_dev(dev, blk_id + 1, n);
+	if (ret > 0)
+		access_requested += ret;
+}
+
 GMEM_OPS_DEFINE(prefetch_ahead_ops,
 	.prefetch	= (void *)pa_prefetch,
+	.accessed	= (void *)pa_accessed,
 	.name		= "prefetch_ahead");
