@@ -7,6 +7,7 @@
 #   make demo       the main job in the guest (LLM training sweep, built-in vs llm_layer)
 #   make bench      the benchmark matrix in the guest, report under results/
 #   make bench-hook BPF hook overhead: built-in vs builtin_twin (same decisions), icount
+#   make bench-clock device time on the simulated device clock, llm_layer vs uvm_like
 #   make bench-serve tenants at once: static HBM partitioning vs one shared pool with
 #                   per-cgroup limits, and isolation (docs/multi-tenant.md), icount
 #   make vm         an interactive guest shell
@@ -42,7 +43,7 @@ LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -I$(INC_GEN) -I$(TOP)/bpf -I/usr/include/x86_64-linux-gnu
 
-.PHONY: all deps modules bpf test test-host test-guest demo bench bench-hook bench-serve vm clean install
+.PHONY: all deps modules bpf test test-host test-guest demo bench bench-hook bench-clock bench-serve vm clean install
 all: modules bpf
 
 DEPS_STAMP := $(BUILD)/.deps-ok

@@ -8,6 +8,7 @@
 #   build/bin/gmem-bench-serve guest: tenants in cgroups, static vs shared HBM
 #   make bench-serve       the serving benchmark in the guest, figure under build/bench-serve/
 #   make demo              LLM training at 2x: built-in/uvm_like vs llm_layer, in the guest
+#   make bench-clock       device-clock time, llm_layer vs uvm_like on the LLM workloads
 
 BENCH_OBJDIR := $(BUILD)/obj/bench
 BENCH_CFLAGS := $(CFLAGS) -Ibench
@@ -55,6 +56,9 @@ $(BIN)/gmem-bench-lockhold: bench/guest-lockhold.sh
 $(BIN)/gmem-bench-hook: bench/guest-hook.sh
 	$(Q)mkdir -p $(@D) && install -m 755 $< $@
 BENCH_SCRIPTS += $(BIN)/gmem-bench-hook
+$(BIN)/gmem-bench-clock: bench/guest-clock.sh
+	$(Q)mkdir -p $(@D) && install -m 755 $< $@
+BENCH_SCRIPTS += $(BIN)/gmem-bench-clock
 $(BIN)/gmem-bench-matrix: bench/guest-matrix.sh
 	$(Q)mkdir -p $(@D) && install -m 755 $< $@
 $(BIN)/gmem-demo: bench/guest-demo.sh
@@ -75,6 +79,10 @@ demo: all guest-payload
 # BPF hook overhead on identical decisions (built-in vs builtin_twin), icount.
 bench-hook: all guest-payload
 	$(Q)bash bench/run-bench-hook.sh
+
+# Device time on the device clock: llm_layer vs uvm_like, streaming swept.
+bench-clock: all guest-payload
+	$(Q)bash bench/run-bench-clock.sh
 
 # Static partitioning vs one shared pool, and isolation, icount (issue 16).
 bench-serve: all guest-payload

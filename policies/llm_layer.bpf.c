@@ -48,6 +48,11 @@
  * use anyway, so that prefetching costs no migration, plus prefetch_slack
  * blocks per fault that trade a migration per period for fewer faults
  * (pf_admit()).
+ * Streaming, on each access the device reports to the current layer's
+ * weights: the same window, but only stream_ahead blocks deep and each
+ * admitted under the slack rule (stream()), so that a device streaming
+ * through a loop larger than HBM finds the next blocks there, their copies
+ * made while it computes, instead of stopping on a fault for each.
  *
  * Maps (bpftool map dump name ...):
  *   llm_obj  per vm_object id: struct llm_obj (counters, the learnt period,
@@ -72,6 +77,12 @@ const volatile u32 prefetch_evict = 1;
  * which is 5-13% over MIN for two tenants and more on sparse layers.
  */
 const volatile u32 prefetch_slack = 0;
+/*
+ * Blocks of the predicted order the accessed hook keeps requested ahead of
+ * the device (0: prefetch at faults only; at most 32). Each may cost about
+ * one migration per cycle, as a slack admission does, and saves a fault.
+ */
+const volatile u32 stream_ahead = 4;
 /* Candidate blocks one fault looks at (resident ones are skipped). */
 const volatile u32 prefetch_scan = 1024;
 /* Longest list walk in one pass of an evict call. */
@@ -123,15 +134,6 @@ s32 GMEM_HOOK(llm_init)
 void GMEM_HOOK(llm_activated, u32 dev, u64 blk_id, u32 how)
 {
 	place(dev, blk_id, how == GMEM_ACT_DEMAND);
-}
-
-void GMEM_HOOK(llm_accessed, u32 dev, u64 blk_id, u32 write)
-{
-	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(blk_id) });
-
-	if (o)
-		__sync_fetch_and_add(&o->accesses, 1);
-	place(dev, blk_id, true);
 }
 
 /*
@@ -305,13 +307,20 @@ void GMEM_HOOK(llm_evict, struct gmem_evict_ctx *ec)
 #define LLM_PF_VISITS	32		/* visits the window may look ahead */
 
 /*
- * One prefetch call's state, in the faulting object's score units. In a
- * map value because the verifier does not track those: on the stack each
- * budget or threshold value is a state to explore. Per CPU (llm_pf) because
- * prefetch hooks of different faults run on several CPUs at once; a hook
- * runs with preemption off, so no other call uses this CPU's copy meanwhile.
+ * One prefetch round's state (a fault's, or the streaming window's), in the
+ * object's score units. In a map value because the verifier does not track
+ * those: on the stack each budget or threshold value is a state to explore.
+ * Per CPU (llm_pf) because prefetch and accessed hooks of different blocks
+ * run on several CPUs at once. A hook runs with migration disabled, and
+ * under Debian's default voluntary preemption no other task runs a hook on
+ * this CPU meanwhile; with preempt=full two calls could share the copy and
+ * make a worse choice, never an invalid one (the core validates every
+ * request).
  */
 struct pf_state {
+	/* Where: the faulting block (prefetch hook) or the accessed one. */
+	u32 dev, obj, idx, nr_blocks;
+	u64 blk_id, tag;
 	u32 budget;		/* requests left */
 	u32 scan;		/* candidate blocks left to look at */
 	u32 free;		/* free HBM blocks left */
@@ -322,6 +331,7 @@ struct pf_state {
 	bool known;		/* reach holds: victims above it are free */
 	bool stop;		/* a candidate was refused: later ones would be too */
 	bool no_evict;		/* the object is in fallback: into free HBM only */
+	bool stream;		/* the streaming window (stream()) */
 	u64 seen;		/* layers the window has looked at */
 	u32 above[LLM_BKT_ARR];	/* victims in score bucket b or above */
 };
@@ -338,18 +348,18 @@ static __always_inline u32 bkt(u32 score)
 	return score >> LLM_BKT_SHIFT;
 }
 
-/* A victim the evict hook may take for a prefetch of @fc (see gmp_victim_ok()). */
-static __always_inline bool pf_victim_ok(const struct gmem_fault_ctx *fc, u64 id,
+/* A victim the evict hook may take for a prefetch from @st (see gmp_victim_ok()). */
+static __always_inline bool pf_victim_ok(const struct pf_state *st, u64 id,
 					 struct gmem_block_info *bi)
 {
-	if (id == fc->blk_id || bpf_gmem_block_state(id, bi))
+	if (id == st->blk_id || bpf_gmem_block_state(id, bi))
 		return false;
-	return gmem_resident_on(bi, fc->dev) &&
+	return gmem_resident_on(bi, st->dev) &&
 	       !(bi->flags & (GMEM_BF_PINNED | GMEM_BF_BUSY));
 }
 
-/* Fill st->above[] from the untagged and layer lists of the faulting device. */
-static __always_inline void count_victims(struct gmem_fault_ctx *fc, struct pf_state *st)
+/* Fill st->above[] from the untagged and layer lists of st->dev. */
+static __always_inline void count_victims(struct pf_state *st)
 {
 	struct gmem_block_info bi = {};
 	u32 b, s, others = 0;
@@ -357,14 +367,14 @@ static __always_inline void count_victims(struct gmem_fault_ctx *fc, struct pf_s
 
 	bpf_for(b, 0, LLM_NR_BKT)
 		st->above[gmp_idx(b, LLM_BKT_ARR)] = 0;
-	gmem_list_for_each(gmp_list(fc->dev, LLM_OTHER), id, scan_max)
-		if (pf_victim_ok(fc, id, &bi))
+	gmem_list_for_each(gmp_list(st->dev, LLM_OTHER), id, scan_max)
+		if (pf_victim_ok(st, id, &bi))
 			others++;
-	gmem_list_for_each(gmp_list(fc->dev, LLM_LAYER), id, scan_max)
-		if (pf_victim_ok(fc, id, &bi))
+	gmem_list_for_each(gmp_list(st->dev, LLM_LAYER), id, scan_max)
+		if (pf_victim_ok(st, id, &bi))
 			st->above[gmp_idx(bkt(score(&bi, id)), LLM_BKT_ARR)]++;
-	gmem_list_for_each(gmp_list(fc->dev, LLM_HOT), id, scan_max)
-		if (pf_victim_ok(fc, id, &bi) && (s = score(&bi, id)) != LLM_NO_SCORE)
+	gmem_list_for_each(gmp_list(st->dev, LLM_HOT), id, scan_max)
+		if (pf_victim_ok(st, id, &bi) && (s = score(&bi, id)) != LLM_NO_SCORE)
 			st->above[gmp_idx(bkt(s), LLM_BKT_ARR)]++;
 	/* Suffix sums, top down; the last slot stays 0 (nothing above FAR). */
 	st->above[gmp_idx(LLM_NR_BKT - 2, LLM_BKT_ARR)] += others;
@@ -407,21 +417,20 @@ static __always_inline u32 pf_admit(const struct pf_state *st)
 }
 
 /* Request one block; false once nothing more may be requested. */
-static __always_inline bool pf_one(struct gmem_fault_ctx *fc, struct llm_obj *o,
-				   struct pf_state *st, u64 id)
+static __always_inline bool pf_one(struct llm_obj *o, struct pf_state *st, u64 id)
 {
 	struct gmem_block_info bi = {};
 	u32 how;
 
 	if (bpf_gmem_block_state(id, &bi) || (bi.flags & (GMEM_BF_PINNED | GMEM_BF_BUSY)) ||
-	    gmem_resident_on(&bi, fc->dev))
+	    gmem_resident_on(&bi, st->dev))
 		return true;		/* there already, or not movable now */
 	how = pf_admit(st);
 	if (!how) {
 		st->stop = true;
 		return false;
 	}
-	if (bpf_gmem_prefetch(fc, id, 1) <= 0)
+	if (bpf_gmem_prefetch_dev(st->dev, id, 1) <= 0)
 		return true;
 	sparse_prefetched(id);
 	__sync_fetch_and_add(&o->prefetched, 1);
@@ -439,10 +448,9 @@ static __always_inline bool pf_one(struct gmem_fault_ctx *fc, struct llm_obj *o,
 }
 
 /* Candidates: blocks of layer @l's weights from @from on, in sweep order. */
-static __always_inline void pf_layer(struct gmem_fault_ctx *fc, struct llm_obj *o,
-				     struct pf_state *st, u32 l, u32 from)
+static __always_inline void pf_layer(struct llm_obj *o, struct pf_state *st, u32 l, u32 from)
 {
-	u32 i, n, end, nr = fc->nr_blocks, lo, pred;
+	u32 i, n, end, nr = st->nr_blocks, lo, pred;
 	u64 id;
 
 	if (l >= LLM_MAX_LAYERS)
@@ -462,13 +470,22 @@ static __always_inline void pf_layer(struct gmem_fault_ctx *fc, struct llm_obj *
 	n = end - from < st->scan ? end - from : st->scan;
 	st->scan -= n;
 	bpf_for(i, 0, n) {
-		id = gmem_blk_id(fc->obj, from + i);
+		id = gmem_blk_id(st->obj, from + i);
 		if (bpf_gmem_block_tag(id) != l)
 			continue;
-		pred = sparse_predicted(fc->obj, l, id);
-		if (pred == PRED_NO || (pred == PRED_UNKNOWN && !st->free))
+		pred = sparse_predicted(st->obj, l, id);
+		/* An unvisited layer of a dense-looking object: free HBM, or streamed. */
+		if (pred == PRED_NO || (pred == PRED_UNKNOWN && !st->free && !st->stream))
 			continue;
-		if (!pf_one(fc, o, st, id))
+		/*
+		 * Nothing learnt yet: only streamed, into free HBM, and only
+		 * while the visit has used its blocks one after another (a
+		 * sparse layer's first jump to an expert ends it).
+		 */
+		if (pred == PRED_FIRST &&
+		    !(st->stream && st->free && o->visit_n == o->visit_hi - o->visit_lo + 1))
+			continue;
+		if (!pf_one(o, st, id))
 			return;
 	}
 }
@@ -501,8 +518,7 @@ static __always_inline u32 pf_score(const struct llm_obj *o, u32 d)
  * once. Before visit k's blocks, reach takes in visit k: its blocks, once
  * touched, are next needed at their layer's following visit.
  */
-static __always_inline void pf_cycle(struct gmem_fault_ctx *fc, struct llm_obj *o,
-				     struct pf_state *st, u32 cur, u32 from)
+static __always_inline void pf_cycle(struct llm_obj *o, struct pf_state *st, u32 cur, u32 from)
 {
 	u32 k, l, reach, visits = o->cycle < LLM_PF_VISITS ? o->cycle : LLM_PF_VISITS;
 
@@ -510,7 +526,7 @@ static __always_inline void pf_cycle(struct gmem_fault_ctx *fc, struct llm_obj *
 	st->seen = 1ULL << (cur & (LLM_MAX_LAYERS - 1));
 	st->own = 0;
 	st->reach = pf_score(o, reuse_after(o, 0, cur));
-	pf_layer(fc, o, st, cur, from);
+	pf_layer(o, st, cur, from);
 	bpf_for(k, 1, visits) {
 		if (st->stop || !st->budget || !st->scan)
 			return;
@@ -524,7 +540,7 @@ static __always_inline void pf_cycle(struct gmem_fault_ctx *fc, struct llm_obj *
 			continue;
 		st->seen |= 1ULL << l;
 		st->own = pf_score(o, k);
-		pf_layer(fc, o, st, l, 0);
+		pf_layer(o, st, l, 0);
 	}
 }
 
@@ -534,36 +550,104 @@ static __always_inline void pf_cycle(struct gmem_fault_ctx *fc, struct llm_obj *
  * block of a HOT range ranks a cycle ahead (hot_score()), so only victims
  * past that are free; a range that is not HOT gets the slack only.
  */
-static __always_inline void pf_run(struct gmem_fault_ctx *fc, struct llm_obj *o,
-				   struct pf_state *st)
+static __always_inline void pf_run(struct llm_obj *o, struct pf_state *st)
 {
 	struct gmem_block_info bi = {};
-	u32 i, n = fc->nr_blocks - fc->idx - 1;
+	u32 i, n = st->nr_blocks - st->idx - 1;
 	u64 id;
 
-	st->known = !bpf_gmem_block_state(fc->blk_id, &bi) && (bi.flags & GMEM_BF_HOT);
+	st->known = !bpf_gmem_block_state(st->blk_id, &bi) && (bi.flags & GMEM_BF_HOT);
 	st->own = 0;
 	st->reach = o->cycle ? (2 * o->cycle + 1) * LLM_SCALE / (2 * o->cycle) : 0;
 	if (n > st->scan)
 		n = st->scan;
 	bpf_for(i, 0, n) {
-		id = gmem_blk_id(fc->obj, fc->idx + 1 + i);
-		if (bpf_gmem_block_tag(id) != fc->tag || !pf_one(fc, o, st, id))
+		id = gmem_blk_id(st->obj, st->idx + 1 + i);
+		if (bpf_gmem_block_tag(id) != st->tag || !pf_one(o, st, id))
 			return;
 	}
 }
 
+/* Set up @st for a prefetch round from block @idx of @obj (tag @tag) on @dev. */
+static __always_inline void pf_begin(struct llm_obj *o, struct pf_state *st, u32 dev,
+				     u32 obj, u32 idx, u32 nr_blocks, u64 tag, u32 blocks)
+{
+	s64 free = bpf_gmem_dev_capacity(dev) - bpf_gmem_dev_used(dev);
+
+	st->dev = dev;
+	st->obj = obj;
+	st->idx = idx;
+	st->nr_blocks = nr_blocks;
+	st->blk_id = gmem_blk_id(obj, idx);
+	st->tag = tag;
+	st->free = free > 0 ? free : 0;
+	st->budget = blocks < GMEM_PREFETCH_BUDGET ? blocks : GMEM_PREFETCH_BUDGET;
+	st->scan = prefetch_scan;
+	st->slack = prefetch_slack;
+	st->evicting = 0;
+	st->known = false;
+	st->stop = false;
+	st->no_evict = o->fallback;
+	st->stream = false;
+}
+
 /*
- * On a fault: the blocks used next, nearest first, up to prefetch_blocks,
- * each admitted by pf_admit(). A fault on weights continues its layer after
- * the faulting block; a KV fault continues after the last weights used.
+ * The blocks used next after st's block, nearest first, each admitted by
+ * pf_admit(). Weights continue their layer after the block; a KV block
+ * continues after the last weights used.
+ */
+static __always_inline void pf_window(struct llm_obj *o, struct pf_state *st)
+{
+	u32 cur, from, kind;
+
+	if (prefetch_evict && !st->no_evict)
+		count_victims(st);
+	kind = st->tag >> 32;
+	if (kind != LLM_KIND_LAYER && kind != LLM_KIND_KV) {
+		pf_run(o, st);
+		return;
+	}
+	cur = o->cur_layer;
+	if (cur >= LLM_MAX_LAYERS)
+		return;
+	from = o->last_idx + 1;
+	barrier_var(from);
+	if (weights_layer_of(o, st->tag, st->idx) == cur)
+		from = st->idx + 1;
+	if (o->cycle)
+		pf_cycle(o, st, cur, from);
+	else
+		pf_layer(o, st, cur, from);	/* no order yet: the rest of this layer */
+}
+
+/*
+ * The streaming window from block @idx of @obj on @dev: the next
+ * stream_ahead blocks of the predicted order, each admitted under the slack
+ * rule. Each request evicts a block needed after it, so each keeps one
+ * more block in flight for about one migration per cycle, and the device
+ * finds the blocks there, their copies made while it computed, instead of
+ * stopping on a fault for each. On sparse layers (experts) only blocks
+ * predicted to run are streamed (sparse_predicted()).
+ */
+static __always_inline void stream(struct llm_obj *o, struct pf_state *st, u32 dev, u32 obj,
+				   u32 idx, u32 nr_blocks, u64 tag)
+{
+	pf_begin(o, st, dev, obj, idx, nr_blocks, tag, stream_ahead);
+	st->scan = stream_ahead;
+	st->slack = stream_ahead;
+	st->stream = true;
+	pf_window(o, st);
+}
+
+/*
+ * On a fault: up to prefetch_blocks of the window, then the streaming
+ * window, which a fault means the device ran past (the blocks the first
+ * pass requested count as there).
  */
 void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 {
 	struct pf_state *st = bpf_map_lookup_elem(&llm_pf, &(u32){ 0 });
 	struct llm_obj *o = obj_get(fc->obj);
-	u32 cur, from, kind;
-	s64 free;
 
 	if (!o || !st)
 		return;
@@ -572,32 +656,51 @@ void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 		extend_layer(o, (u32)fc->tag, fc->idx, fc->idx + 1);
 	if (!prefetch_blocks)
 		return;
-	free = bpf_gmem_dev_capacity(fc->dev) - bpf_gmem_dev_used(fc->dev);
-	st->free = free > 0 ? free : 0;
-	st->budget = prefetch_blocks < GMEM_PREFETCH_BUDGET ? prefetch_blocks :
-			GMEM_PREFETCH_BUDGET;
-	st->scan = prefetch_scan;
-	st->slack = prefetch_slack;
-	st->evicting = 0;
-	st->known = false;
-	st->stop = false;
-	st->no_evict = o->fallback;
-	if (prefetch_evict && !st->no_evict)
-		count_victims(fc, st);
-	kind = fc->tag >> 32;
-	if (kind != LLM_KIND_LAYER && kind != LLM_KIND_KV) {
-		pf_run(fc, o, st);
+	pf_begin(o, st, fc->dev, fc->obj, fc->idx, fc->nr_blocks, fc->tag, prefetch_blocks);
+	pf_window(o, st);
+	if (stream_ahead && o->cycle)
+		stream(o, st, fc->dev, fc->obj, fc->idx, fc->nr_blocks, fc->tag);
+}
+
+/*
+ * The device reported a use of @blk_id (a hit: it did not fault): keep the
+ * streaming window ahead of it, from the current layer's weights or from a
+ * tagged range that is not a layer (optimizer state), read in order. Not
+ * from KV blocks or untagged ones: the weights that follow them are
+ * streamed from the weights' own accesses.
+ */
+static __always_inline void stream_on_access(struct llm_obj *o, u32 dev, u64 blk_id)
+{
+	struct pf_state *st = bpf_map_lookup_elem(&llm_pf, &(u32){ 0 });
+	u32 obj = gmem_blk_obj(blk_id), idx = gmem_blk_idx(blk_id), kind;
+	u64 start, size, tag;
+	s64 nr;
+
+	if (!st || !o->cycle)
+		return;
+	tag = bpf_gmem_block_tag(blk_id);
+	kind = tag >> 32;
+	if (kind == LLM_KIND_LAYER || kind == LLM_KIND_KV) {
+		if (weights_layer_of(o, tag, idx) != o->cur_layer)
+			return;
+	} else if (layer_of(o, tag, idx) != LLM_NO_LAYER) {
 		return;
 	}
-	cur = o->cur_layer;
-	if (cur >= LLM_MAX_LAYERS)
+	nr = bpf_gmem_obj_range(obj, &start, &size);
+	if (nr > 0)
+		stream(o, st, dev, obj, idx, nr, tag);
+}
+
+void GMEM_HOOK(llm_accessed, u32 dev, u64 blk_id, u32 write)
+{
+	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(blk_id) });
+
+	place(dev, blk_id, true);
+	if (!o)
 		return;
-	from = o->last_idx + 1;
-	barrier_var(from);
-	if (weights_layer_of(o, fc->tag, fc->idx) == cur)
-		from = fc->idx + 1;
-	if (o->cycle)
-		pf_cycle(fc, o, st, cur, from);
+	__sync_fetch_and_add(&o->accesses, 1);
+	if (stream_ahead)
+		stream_on_access(o, dev, blk_id);
 }
 
 void GMEM_HOOK(llm_evicted, u32 dev, u64 blk_id)

@@ -210,14 +210,16 @@ static __always_inline u32 sparse_score(u32 l, u64 id, u32 base)
 }
 
 /* sparse_predicted(): */
-enum { PRED_NO, PRED_YES, PRED_UNKNOWN };
+enum { PRED_NO, PRED_YES, PRED_UNKNOWN, PRED_FIRST };
 
 /*
  * Is block @id of layer @l worth prefetching? PRED_YES: its chance of use
  * at the next visit is at least predict_pct; PRED_UNKNOWN: its layer has no
  * completed visit to learn from and the object's layers look dense (some
  * visit used its whole layer, none left blocks unused: worth free HBM, not
- * a victim). A global
+ * a victim); PRED_FIRST: no visit of any layer has completed yet (worth
+ * free HBM to the streaming window only, whose few blocks ahead are all it
+ * can waste before the first visit shows what the object is). A global
  * function for the same reason as sparse_extra().
  */
 __noinline u32 sparse_predicted(u32 obj, u32 l, u64 id)
@@ -230,7 +232,7 @@ __noinline u32 sparse_predicted(u32 obj, u32 l, u64 id)
 		return PRED_UNKNOWN;
 	sparse_counts(o, l, b, &uses, &span);
 	if (!span)
-		return o->sparse_seen || !o->dense_seen ? PRED_NO : PRED_UNKNOWN;
+		return o->sparse_seen ? PRED_NO : o->dense_seen ? PRED_UNKNOWN : PRED_FIRST;
 	return uses * 100 >= span * predict_pct ? PRED_YES : PRED_NO;
 }
 

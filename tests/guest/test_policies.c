@@ -748,11 +748,14 @@ GT_TEST(s3fifo_keeps_reused_blocks_through_scans)
  * bench's decode loop (8 layers of weights, a HOT KV cache per layer, 16
  * tokens) at 1.5x, 2x and 3x HBM: llm_layer must move at most 1.10x the
  * blocks of MIN on the same trace and have learnt the period of the loop (8
- * visits). With its default prefetch_slack=0 its prefetches cost no
- * migration, so the run measures its eviction: at least 1.3x fewer blocks
- * than lru_cold and uvm_like. prefetch_slack=2 spends a few migrations per
- * token on prefetches that save faults: at 2x it must move no fewer blocks
- * and take fewer faults. The built-in read-ahead is off, so
+ * visits). Its fault-time prefetches cost no migration (prefetch_slack=0);
+ * streaming from the accessed hook (stream_ahead=4) costs about 4 per
+ * token, so the run measures mostly its eviction: at least 1.2x fewer
+ * blocks than lru_cold and uvm_like (1.27x and more measured on
+ * 2026-12-06). At 2x the same run without streaming (stream_ahead=0) must
+ * move no more blocks and take at least 4x the faults: streaming is what
+ * keeps the device from stopping on a fault for nearly every block it
+ * brings in (79 faults against 847 measured). The built-in read-ahead is off, so
  * lru_cold (which leaves prefetching to the built-in policy) is compared on
  * its eviction alone; uvm_like runs its own prefetcher, as UVM does.
  */
@@ -760,7 +763,7 @@ GT_TEST(llm_layer_decode_near_min)
 {
 	static const double oversub[] = { 1.5, 2, 3 };
 	static const char *const others[] = { "lru_cold", "uvm_like" };
-	static const char *const slack2[] = { "prefetch_slack=2", NULL };
+	static const char *const no_stream[] = { "stream_ahead=0", NULL };
 	struct tp_env e;
 	unsigned int i, j;
 	uint64_t old_pf;
@@ -770,12 +773,12 @@ GT_TEST(llm_layer_decode_near_min)
 	for (i = 0; i < 3; i++) {
 		struct tp_run_cfg llm = { .policy = "llm_layer", .trace = true,
 					  .map = "llm_obj", .field = "period" };
-		struct tp_run_cfg llm2 = { .policy = "llm_layer", .tunables = slack2,
+		struct tp_run_cfg llm0 = { .policy = "llm_layer", .tunables = no_stream,
 					   .trace = true };
 		struct wl_params wp = tp_params(&e, WL_LLM_DECODE, oversub[i]);
 		struct wl_plan plan;
-		struct tp_res rl, r2, ro;
-		double ml, m2, mmin;
+		struct tp_res rl, r0, ro;
+		double ml, m0, mmin;
 
 		tp_generate(&wp, &plan);
 		tp_run_plan(&e, &plan, &llm, &rl);
@@ -788,18 +791,18 @@ GT_TEST(llm_layer_decode_near_min)
 			  ml / mmin);
 		GT_EXPECT(rl.field == wp.layers, "learned period %llu, expected %u",
 			  (unsigned long long)rl.field, wp.layers);
-		/* The slack trade-off once, at 2x: the run is the slowest part. */
+		/* The streaming trade-off once, at 2x: the run is the slowest part. */
 		if (oversub[i] != 2)
 			goto others;
-		tp_run_plan(&e, &plan, &llm2, &r2);
-		m2 = tp_moved(&r2.st);
-		gt_log("decode %.1fx: prefetch_slack=2 moved %.0f blocks (%.3fx MIN), faults %llu",
-		       oversub[i], m2, m2 / mmin, (unsigned long long)r2.st.dev_faults);
-		GT_EXPECT(m2 >= ml && r2.st.dev_faults < rl.st.dev_faults,
-			  "%.1fx: slack 2: %.0f moved, %llu faults; default: %.0f, %llu", oversub[i],
-			  m2, (unsigned long long)r2.st.dev_faults, ml,
+		tp_run_plan(&e, &plan, &llm0, &r0);
+		m0 = tp_moved(&r0.st);
+		gt_log("decode %.1fx: stream_ahead=0 moved %.0f blocks (%.3fx MIN), faults %llu",
+		       oversub[i], m0, m0 / mmin, (unsigned long long)r0.st.dev_faults);
+		GT_EXPECT(m0 <= ml && r0.st.dev_faults >= 4 * rl.st.dev_faults,
+			  "%.1fx: stream_ahead=0: %.0f moved, %llu faults; default: %.0f, %llu",
+			  oversub[i], m0, (unsigned long long)r0.st.dev_faults, ml,
 			  (unsigned long long)rl.st.dev_faults);
-		GT_EXPECT(r2.checksum == rl.checksum, "prefetch_slack=2: data differs");
+		GT_EXPECT(r0.checksum == rl.checksum, "stream_ahead=0: data differs");
 others:
 		for (j = 0; j < 2; j++) {
 			struct tp_run_cfg oc = { .policy = others[j] };
@@ -807,7 +810,7 @@ others:
 			tp_run_plan(&e, &plan, &oc, &ro);
 			gt_log("decode %.1fx: %s moved %.0f blocks (%.2fx llm_layer)", oversub[i],
 			       others[j], tp_moved(&ro.st), tp_moved(&ro.st) / ml);
-			GT_EXPECT(tp_moved(&ro.st) >= 1.3 * ml, "%.1fx: %s/llm_layer = %.3f < 1.3",
+			GT_EXPECT(tp_moved(&ro.st) >= 1.2 * ml, "%.1fx: %s/llm_layer = %.3f < 1.2",
 				  oversub[i], others[j], tp_moved(&ro.st) / ml);
 			GT_EXPECT(ro.checksum == rl.checksum, "%s: data differs", others[j]);
 		}
@@ -873,7 +876,10 @@ GT_TEST(llm_layer_training_sweep)
  * (pred_hits <= prefetch_issued). At 2x (8 attention + 8 experts x 3
  * blocks a layer) HBM still has room after the first token, where every
  * prefetch is a guess about a layer not seen yet: the first visit shows the
- * layers sparse, so none may be wasted (guessing dense wasted 18).
+ * layers sparse, so no guess may follow it (guessing dense wasted 18). The
+ * one guess allowed is the streaming window's during the very first visit
+ * (stream_ahead = 4 blocks ahead while that visit runs in order: it saves a
+ * dense model's first layer a fault per block), so at most 4 are wasted.
  */
 GT_TEST(llm_layer_moe_learns_experts)
 {
@@ -915,7 +921,7 @@ GT_TEST(llm_layer_moe_learns_experts)
 	gt_log("moe 2x (%s): llm_layer %.0f blocks moved, prefetched %llu, wasted %llu",
 	       plan.desc, tp_moved(&rl.st), (unsigned long long)rl.st.prefetch_issued,
 	       (unsigned long long)rl.st.prefetch_wasted);
-	GT_EXPECT(rl.st.prefetch_wasted == 0, "2x: %llu prefetches wasted",
+	GT_EXPECT(rl.st.prefetch_wasted <= 4, "2x: %llu prefetches wasted",
 		  (unsigned long long)rl.st.prefetch_wasted);
 	wl_plan_free(&plan);
 	tp_builtin_prefetch(old_pf);

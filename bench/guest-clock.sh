@@ -1,0 +1,57 @@
+#!/bin/sh
+# gmem-bench-clock (issues 14 and 17): device time on the simulated device
+# clock (kernel/drivers/gmem_sim/sim_clock.c: virtual ns from fixed
+# parameters and the order of events, not the VM's speed), llm_layer
+# against uvm_like on the LLM workloads at 2x HBM, and llm_layer's
+# streaming window (stream_ahead) swept. Each run's BENCH line, then one
+# CLOCK line per workload and configuration:
+#   CLOCK workload= policy= dev_clock_ms= vs_uvm_like= faults= migrated_mib= x_min=
+# (policy llm_layer_streamN: llm_layer with stream_ahead=N)
+# vs_uvm_like is uvm_like's device time over this run's (>1: faster);
+# x_min is migrated bytes over Belady's MIN on this run's own trace.
+set -e
+BLOCK_SIZE=${BENCH_BLOCK_SIZE:-262144}
+SIM_PARAMS="hbm_mb=${BENCH_HBM_MB:-16} nr_devices=1"
+WORKLOADS=${BENCH_CLOCK_WORKLOADS:-"llm-train llm-decode llm-decode:t2"}
+STREAM=${BENCH_CLOCK_STREAM:-"0 4 8"}
+OVERSUB=${BENCH_CLOCK_OVERSUB:-2}
+out=/tmp/clock.$$
+
+gmem-modules reload "block_size=$BLOCK_SIZE" -- $SIM_PARAMS
+echo "META block_size=$BLOCK_SIZE $SIM_PARAMS oversub=$OVERSUB clock=gmem_sim_device_clock"
+: >$out
+
+# run CONFIG WORKLOAD: one gmem-bench run under the policy in charge (or -p).
+run() {
+	cfg=$1 w=$2
+	shift 2
+	name=${w%%:*}
+	args="-w $name -o $OVERSUB"
+	case $w in *:t2) args="$args --tenants 2" ;; esac
+	line=$(gmem-bench -q --min --label "$cfg" $args "$@" | grep '^BENCH ')
+	echo "$line"
+	echo "$w $cfg $line" >>$out
+}
+
+for w in $WORKLOADS; do
+	run uvm_like "$w" -p uvm_like
+done
+for sa in $STREAM; do
+	gmemctl load llm_layer --pin --set "stream_ahead=$sa" >/dev/null
+	for w in $WORKLOADS; do
+		run "llm_layer_stream$sa" "$w"
+	done
+	gmemctl unload >/dev/null
+done
+awk '
+	{
+		delete v
+		for (i = 3; i <= NF; i++) { n = index($i, "="); if (n) v[substr($i, 1, n - 1)] = substr($i, n + 1) }
+		clk = v["dev_clock_us"] / 1000
+		if ($2 == "uvm_like") base[$1] = clk
+		moved = v["h2d_bytes"] + v["d2h_bytes"]
+		printf "CLOCK workload=%s policy=%s dev_clock_ms=%.3f vs_uvm_like=%.3f faults=%d migrated_mib=%.1f x_min=%.3f\n",
+		       $1, $2, clk, base[$1] / clk, v["dev_faults"], moved / 1048576,
+		       v["min_bytes"] ? moved / v["min_bytes"] : 0
+	}' $out
+rm -f $out
