@@ -6,9 +6,13 @@
 # streaming window (stream_ahead) swept. Each run's BENCH line, then one
 # CLOCK line per workload and configuration:
 #   CLOCK workload= policy= dev_clock_ms= vs_uvm_like= faults= migrated_mib= x_min=
+#         copy_hidden= evict_wb_mib= evict_clean_mib=
 # (policy llm_layer_streamN: llm_layer with stream_ahead=N)
 # vs_uvm_like is uvm_like's device time over this run's (>1: faster);
-# x_min is migrated bytes over Belady's MIN on this run's own trace.
+# x_min is migrated bytes over Belady's MIN on this run's own trace;
+# copy_hidden the fraction of DMA-channel time the device did not wait for
+# (1 - dev_stall / dev_copy); evict_wb_mib / evict_clean_mib the evicted
+# bytes written back (dirty) and dropped without a copy (clean).
 set -e
 BLOCK_SIZE=${BENCH_BLOCK_SIZE:-262144}
 SIM_PARAMS="hbm_mb=${BENCH_HBM_MB:-16} nr_devices=1"
@@ -50,8 +54,11 @@ awk '
 		clk = v["dev_clock_us"] / 1000
 		if ($2 == "uvm_like") base[$1] = clk
 		moved = v["h2d_bytes"] + v["d2h_bytes"]
-		printf "CLOCK workload=%s policy=%s dev_clock_ms=%.3f vs_uvm_like=%.3f faults=%d migrated_mib=%.1f x_min=%.3f\n",
+		printf "CLOCK workload=%s policy=%s dev_clock_ms=%.3f vs_uvm_like=%.3f faults=%d migrated_mib=%.1f x_min=%.3f",
 		       $1, $2, clk, base[$1] / clk, v["dev_faults"], moved / 1048576,
-		       v["min_bytes"] ? moved / v["min_bytes"] : 0
+		       (v["min_bytes"] ? moved / v["min_bytes"] : 0)
+		printf " copy_hidden=%.3f evict_wb_mib=%.1f evict_clean_mib=%.1f\n",
+		       (v["dev_copy_us"] > 0 ? 1 - v["dev_stall_us"] / v["dev_copy_us"] : 0),
+		       v["evict_wb_bytes"] / 1048576, v["evict_clean_bytes"] / 1048576
 	}' $out
 rm -f $out

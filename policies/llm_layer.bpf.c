@@ -324,11 +324,8 @@ void GMEM_HOOK(llm_evict, struct gmem_evict_ctx *ec)
  * object's score units. In a map value because the verifier does not track
  * those: on the stack each budget or threshold value is a state to explore.
  * Per CPU (llm_pf) because prefetch and accessed hooks of different blocks
- * run on several CPUs at once. A hook runs with migration disabled, and
- * under Debian's default voluntary preemption no other task runs a hook on
- * this CPU meanwhile; with preempt=full two calls could share the copy and
- * make a worse choice, never an invalid one (the core validates every
- * request).
+ * run on several CPUs at once; the core runs every hook with preemption
+ * off (gm_hook_begin()), so no other call uses this CPU's copy meanwhile.
  */
 struct pf_state {
 	/* Where: the faulting block (prefetch hook) or the accessed one. */
