@@ -34,7 +34,8 @@
  *   1. untagged blocks that are not HOT, least recently accessed first;
  *   2. layer blocks by predicted next use, farthest first (Belady on the
  *      predicted cycle, a dirty block's distance halved for its write-back:
- *      dirty_rank()); blocks of the current visit not touched yet are
+ *      dirty_rank(), an object waiting for its turn a cycle farther:
+ *      idle_rank()); blocks of the current visit not touched yet are
  *      needed now and go last. Among equals the most recently accessed goes
  *      first: a layer is swept in the same order each time, so its most
  *      recent block is needed last. Objects compare as fractions of their
@@ -90,10 +91,60 @@ const volatile u32 prefetch_scan = 1024;
 const volatile u32 scan_max = 1 << 16;
 /* Distinct distances an evict call tries before taking any layer block. */
 const volatile u32 evict_rounds = 16;
+/*
+ * Accesses in a row to one object on a device after which the other
+ * objects there count as idle (0: never): their blocks rank a cycle
+ * farther (idle_rank()).
+ */
+const volatile u32 idle_after = 64;
 /* Longest range a HOT hint re-sorts at once. */
 const volatile u32 advise_max = 1 << 14;
 
 /* ---- residency bookkeeping -------------------------------------------------- */
+
+/*
+ * Per device, the object the device used last and how many uses in a row
+ * it has had: tenants that take turns on a device (two models decoding in
+ * alternation) show as long runs of one object. Hooks on several CPUs may
+ * race here; a lost update only delays the idle ranking by an access.
+ */
+struct llm_run {
+	u32 obj;
+	u32 run;
+};
+struct llm_run llm_run[GMP_MAX_DEVS];
+
+static __always_inline void note_run(u32 dev, u32 obj)
+{
+	struct llm_run *r = &llm_run[gmp_idx(dev, GMP_MAX_DEVS)];
+
+	if (r->obj != obj) {
+		r->obj = obj;
+		r->run = 0;
+	} else if (r->run < idle_after) {
+		r->run++;
+	}
+}
+
+/*
+ * @base, or a cycle farther for a block of @obj while another object has
+ * had the device @dev for idle_after uses in a row: each object's scores
+ * are fractions of its own cycle, frozen while it waits, so without this
+ * a waiting tenant's blocks could look needed sooner than the running
+ * one's, whose next uses all come before the waiting one resumes. A global
+ * function: the verifier checks it once and sees one unknown result.
+ */
+__noinline u32 idle_rank(u32 base, u32 obj, u32 dev)
+{
+	struct llm_run *r;
+
+	if (!idle_after || dev >= GMP_MAX_DEVS)
+		return base;
+	r = &llm_run[gmp_idx(dev, GMP_MAX_DEVS)];
+	if (r->obj == obj || r->run < idle_after)
+		return base;
+	return base + LLM_SCALE;
+}
 
 /*
  * Keep @blk_id on its class's list of @dev: layer blocks most recent first
@@ -113,6 +164,7 @@ static __always_inline void place(u32 dev, u64 blk_id, bool touched)
 		return;
 	class = class_of(o, &bi, idx);
 	if (touched) {
+		note_run(dev, gmem_blk_obj(blk_id));
 		l = weights_layer_of(o, bi.tag, idx);
 		if (l != LLM_NO_LAYER) {
 			note_weights(o, l, idx);
@@ -227,7 +279,7 @@ static __always_inline u32 score(const struct gmem_block_info *bi, u64 id)
 	if (d == LLM_FAR || !o->cycle)
 		return LLM_SCORE_FAR;
 	base = d * LLM_SCALE / o->cycle;
-	base = dirty_rank(base, bi->flags & GMEM_BF_DIRTY);
+	base = idle_rank(dirty_rank(base, bi->flags & GMEM_BF_DIRTY), gmem_blk_obj(id), bi->dev);
 	return bi->tag >> 32 == LLM_KIND_LAYER ? sparse_score(l, id, base) : base;
 }
 

@@ -13,10 +13,13 @@
 #    catches a run's accesses; `gmemctl trace replay` replays them all.
 # 5. MoE decode (seeded router) under llm_layer, run twice, gives identical
 #    counters, the same MIN, and migrates (so equality is not vacuous).
+# 6. Two tenants decoding in turns under llm_layer: ranking the waiting
+#    tenant's blocks a cycle farther (idle_after, default 64) moves fewer
+#    blocks than without it (idle_after=0), with the same data.
 # Runs with the suite's default module parameters.
 
 echo "KTAP version 1"
-echo "1..7"
+echo "1..8"
 n=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 nok() { n=$((n + 1)); echo "not ok $n $1"; }
@@ -156,3 +159,22 @@ done
 [ "$(val "$a" evictions)" -gt 0 ] 2>/dev/null || { diag "moe-decode evicted nothing"; bad=1; }
 diag "moe-decode 3x llm_layer: h2d=$(val "$a" h2d_blocks) d2h=$(val "$a" d2h_blocks) min=$(val "$a" min_misses)+$(val "$a" min_dirty_evictions) (evictions $(val "$a" min_evictions))"
 [ $bad = 0 ] && ok moe_reproducible_counts || nok moe_reproducible_counts
+
+# 6. Two tenants take turns on the device (separate processes and objects).
+TARGS="-q -w llm-decode --tenants 2 -o 2 --iters 8"
+moved() { echo $(($(val "$1" h2d_blocks) + $(val "$1" d2h_blocks))); }
+bad=0
+gmemctl load llm_layer --pin >/dev/null 2>&1 || { diag "load llm_layer"; bad=1; }
+a=$(gmem-bench $TARGS --label idle 2>&1 | grep '^BENCH ')
+gmemctl unload >/dev/null 2>&1
+gmemctl load llm_layer --pin --set idle_after=0 >/dev/null 2>&1 || { diag "load idle_after=0"; bad=1; }
+b=$(gmem-bench $TARGS --label noidle 2>&1 | grep '^BENCH ')
+gmemctl unload >/dev/null 2>&1
+[ -n "$a" ] && [ -n "$b" ] || { diag "two tenants: no BENCH line"; bad=1; }
+if [ $bad = 0 ]; then
+	diag "two tenants, llm_layer: $(moved "$a") blocks moved; idle_after=0: $(moved "$b")"
+	[ "$(moved "$a")" -lt "$(moved "$b")" ] || { diag "idle ranking saved nothing"; bad=1; }
+	[ "$(val "$a" checksum)" = "$(val "$b" checksum)" ] || { diag "data differs"; bad=1; }
+	[ "$(val "$a" policy_after)" = llm_layer ] || { diag "policy not in charge: $(val "$a" policy_after)"; bad=1; }
+fi
+[ $bad = 0 ] && ok llm_layer_two_tenants_idle_rank || nok llm_layer_two_tenants_idle_rank
