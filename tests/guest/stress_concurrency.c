@@ -438,8 +438,9 @@ static int child(double secs, int idx)
 	return atomic_load(&p.errors) ? 1 : 0;
 }
 
+/* prefetch_ahead prefetches from the accessed hook too (access_ahead below). */
 static const char *const swap_candidates[] = {
-	"lru_cold", "stride_prefetch", "uvm_like", "example_fifo", "mru",
+	"lru_cold", "stride_prefetch", "uvm_like", "prefetch_ahead", "example_fifo", "mru",
 };
 
 /* Open and load up to @max policies from /gmem/bpf; returns how many. */
@@ -454,6 +455,8 @@ static int load_policies(struct pol *pols, int max)
 		if (access(path, R_OK))
 			continue;
 		pol_open(&pols[n], swap_candidates[i]);
+		if (!strcmp(swap_candidates[i], "prefetch_ahead"))
+			*(uint32_t *)pol_rodata(&pols[n], "access_ahead") = 2;
 		pol_load(&pols[n]);
 		n++;
 	}
@@ -497,7 +500,7 @@ GT_TEST(stress_shadow_copy)
 	double secs = STRESS_SECS;
 	struct gmem_stats g0, g1;
 	struct gmem_policy_status st0, st1;
-	struct pol pols[3];
+	struct pol pols[4];
 	pid_t kids[NPROC];
 	int wst[NPROC], i, n, gfd;
 	unsigned long swaps;
@@ -509,7 +512,7 @@ GT_TEST(stress_shadow_copy)
 	set_param(PARAM("watchdog_ms"), 1000);
 	gfd = gmt_open_gmem();
 	GT_ASSERT(gfd >= 0, "open");
-	n = load_policies(pols, 3);
+	n = load_policies(pols, 4);
 	if (!n)
 		gt_log("no policies in " BPF_DIR ": built-in policy only");
 	GT_ASSERT(ioctl(gfd, GMEM_IOC_GLOBAL_STATS, &g0) == 0, "stats");
