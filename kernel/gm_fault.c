@@ -56,6 +56,17 @@ static void gm_debug_mkwrite_delay(void)
 		fsleep(min(us, 10000u));
 }
 
+/*
+ * Test only (test_bpf prefetch_after_mprotect_maps_nothing): sleep this long
+ * in gm_prefetch_run() before the prefetch blocks are locked, the window in
+ * which ->mprotect can pass a block the prefetch is about to map. Capped
+ * at 10 ms; 0 (default) in use.
+ */
+static unsigned int debug_prefetch_delay_us;
+module_param(debug_prefetch_delay_us, uint, 0644);
+MODULE_PARM_DESC(debug_prefetch_delay_us,
+		 "Test only: sleep this long before locking prefetch blocks (max 10000, default 0)");
+
 /* ------------------------------------------------------------ CPU faults */
 
 /*
@@ -333,9 +344,12 @@ static void gm_prefetch_run(struct gm_fault_req *req, u32 devid)
 	struct gm_block *held[GM_PREFETCH_BUDGET];
 	struct gm_object *obj = req->blk->obj;
 	struct gm_block *blk;
-	u32 i, n = 0;
+	u32 i, n = 0, us;
 	int ret = 0;
 
+	us = READ_ONCE(debug_prefetch_delay_us);
+	if (unlikely(us) && req->nr_prefetch)
+		fsleep(min(us, 10000u));
 	for (i = 0; i < req->nr_prefetch && n < GM_PREFETCH_BUDGET; i++) {
 		blk = gm_obj_block_alloc(obj, GMEM_BLK_IDX(req->prefetch[i]));
 		if (blk && mutex_trylock(&blk->lock))

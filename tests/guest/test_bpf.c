@@ -153,6 +153,53 @@ GT_TEST(access_prefetch_streams)
 }
 
 /*
+ * A prefetch must not map a block with the protection of a lookup that an
+ * mprotect() has overtaken. Block 1 is on the device; an AXPY job reads it
+ * (x) and writes block 0 (y). Its read is reported, and the accessed hook
+ * asks for block 0 (access_behind = 1); gmem.debug_prefetch_delay_us holds
+ * the prefetch 10 ms before it locks block 0, and meanwhile the test
+ * downgrades the mapping to PROT_READ. The downgrade's revoke walk passes
+ * block 0 (not on the device yet) and waits for block 1, whose lock the
+ * report holds, so only the prefetch itself can tell that the protection
+ * changed: mapped with the old one, block 0 would take the AXPY's write.
+ * The job must end with -EFAULT and block 0 keep its data.
+ */
+GT_TEST(prefetch_after_mprotect_maps_nothing)
+{
+	struct gmem_sim_wait w;
+	uint32_t *b0;
+	uint64_t seq;
+	struct env e;
+	struct pol p;
+	int ret;
+
+	env_open(&e, 2);
+	pol_open(&p, "prefetch_ahead");
+	*(uint32_t *)pol_rodata(&p, "ahead") = 0;
+	*(uint32_t *)pol_rodata(&p, "access_behind") = 1;
+	pol_load(&p);
+	GT_ASSERT(pol_attach(&p) == 0, "attach");
+	GT_ASSERT(sweep(&e, 1, 2) == 1, "block 1 to the device");
+	set_param(PARAM("debug_prefetch_delay_us"), 10000);
+	ret = gmt_sim_launch(e.sfd, GMEM_SIM_AXPY, 0, e.mem + BS, e.mem, BS, 3, &seq);
+	GT_ASSERT(ret == 0, "launch AXPY: %d", ret);
+	usleep(3000);
+	GT_ASSERT(mprotect(e.mem, 2 * BS, PROT_READ) == 0, "mprotect: %s", strerror(errno));
+	ret = gmt_sim_wait(e.sfd, seq, &w);
+	set_param(PARAM("debug_prefetch_delay_us"), 0);
+	gt_log("AXPY into block 0 across the downgrade: %d; prefetches asked %lld", ret,
+	       (long long)pol_bss(&p, "access_requested"));
+	GT_ASSERT(pol_bss(&p, "access_requested") == 1, "the report asked for no prefetch");
+	GT_EXPECT(ret == -EFAULT, "AXPY: %d, want -EFAULT (the write went through)", ret);
+	b0 = (uint32_t *)e.mem;
+	GT_EXPECT(gmt_check_pat(b0, BS / 4, SEED) < 0, "block 0 changed by a refused write");
+	GT_ASSERT(mprotect(e.mem, 2 * BS, PROT_READ | PROT_WRITE) == 0, "mprotect RW");
+	check_data(&e);
+	pol_close(&p);
+	env_close(&e);
+}
+
+/*
  * 24 blocks, HBM 16: read 0..15, pin block 0 (head of the policy's list),
  * read 16..23: 8 evictions, each asked of the policy, which also offers a
  * bogus id, the busy block, the last evicted block and the pinned one.

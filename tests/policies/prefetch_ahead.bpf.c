@@ -2,7 +2,8 @@
 /*
  * prefetch_ahead: on every device fault, prefetch the next `ahead` blocks of
  * the object; with `access_ahead`, also on every access the device reports
- * (bpf_gmem_prefetch_dev() from the accessed hook). With ahead = 0 the
+ * (bpf_gmem_prefetch_dev() from the accessed hook); with `access_behind`,
+ * the blocks before the accessed one instead. With ahead = 0 the
  * prefetch hook prefetches nothing, which also turns the built-in prefetch
  * off (a policy with a prefetch hook owns prefetch): the tests' no-prefetch
  * baseline.
@@ -13,6 +14,7 @@ char _license[] SEC("license") = "GPL";
 
 const volatile u32 ahead = 3;
 const volatile u32 access_ahead;
+const volatile u32 access_behind;
 
 u64 requested;		/* blocks bpf_gmem_prefetch() accepted */
 u64 access_requested;	/* blocks bpf_gmem_prefetch_dev() accepted in accessed */
@@ -39,6 +41,13 @@ void GMEM_HOOK(pa_accessed, u32 dev, u64 blk_id, u32 write)
 	s64 nr;
 	s32 ret;
 
+	if (access_behind && idx) {
+		n = access_behind < idx ? access_behind : idx;
+		ret = bpf_gmem_prefetch_dev(dev, blk_id - n, n);
+		if (ret > 0)
+			access_requested += ret;
+		return;
+	}
 	if (!n)
 		return;
 	nr = bpf_gmem_obj_range(gmem_blk_obj(blk_id), &start, &size);
