@@ -119,7 +119,7 @@ static int gm_blk_set_pin(struct gm_block *blk, bool pin, u32 devid)
 /* Map a block a hint moved, if the protection looked up still holds. */
 static void gm_advise_map(struct gm_block *blk, u32 devid, const struct gm_lookup *lk)
 {
-	if (!lk->may_read || atomic_read(&blk->obj->prot_seq) != lk->prot_seq)
+	if (!lk->may_read || !gm_lookup_current(lk))
 		return;		/* the device faults it in under the new protection */
 	gm_blk_map_ahead(blk, devid, lk->may_write);
 }

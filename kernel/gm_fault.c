@@ -17,13 +17,16 @@
  * hmm_range_fault() refuses it. ->mprotect (gm_object.c) bumps
  * obj->prot_seq and then revokes device mappings block by block under each
  * block's lock; a fault that looked the VMA up before the bump sees the new
- * sequence under the block lock and looks it up again, so no device mapping
+ * sequence under the block lock and looks it up again; a prefetched block,
+ * which the revoke walk may already have passed, is mapped only if the
+ * sequence is still the lookup's (gm_lookup_current()). So no device mapping
  * outlives a protection downgrade.
  *
- * Locking: mmap_lock (CPU faults) -> gm_devs_rwsem (read; device faults,
- * which may bring blocks to a device) -> blk->lock; prefetched blocks are
- * trylocked and stay locked until the fault ends so that making room for one
- * never evicts another. A task waits for a block lock killably; a CPU fault
+ * Locking: mmap_lock (CPU faults) -> gm_devs_rwsem (read; device faults and
+ * access reports, which may bring blocks to a device) -> blk->lock;
+ * prefetched blocks (of a fault or of an access report, whose block stays
+ * locked meanwhile) are trylocked and stay locked until all have moved so
+ * that making room for one never evicts another. A task waits for a block lock killably; a CPU fault
  * drops mmap_lock before it waits.
  */
 #include <linux/delay.h>
@@ -213,10 +216,10 @@ vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
 static void gm_fault_req_init(struct gm_fault_req *req, struct gm_block *blk, u32 dev,
 			      unsigned long va, bool write, const struct gm_lookup *lk)
 {
-	memset(req, 0, sizeof(*req));
+	/* prefetch[] is filled up to nr_prefetch: no need to clear it. */
+	memset(req, 0, offsetof(struct gm_fault_req, prefetch));
 	req->blk = blk;
-	req->may_write = lk->may_write;
-	req->prot_seq = lk->prot_seq;
+	req->lk = lk;
 	req->ctx.dev = dev;
 	req->ctx.obj = blk->obj->id;
 	req->ctx.idx = blk->idx;
@@ -325,8 +328,8 @@ static int gm_prefetch_one(struct gm_fault_req *req, struct gm_block *blk, u32 d
 	 * ->mprotect may have passed this block between the lookup and its
 	 * trylock: then the device faults it in under the new protection.
 	 */
-	if (atomic_read(&blk->obj->prot_seq) == req->prot_seq)
-		gm_blk_map_ahead(blk, devid, req->may_write);
+	if (gm_lookup_current(req->lk))
+		gm_blk_map_ahead(blk, devid, req->lk->may_write);
 	gm_policy_activated(blk, GMEM_ACT_PREFETCH);
 	return 0;
 }
@@ -386,7 +389,7 @@ static int gm_fault_place(struct gm_fault_req *req, struct gm_devstate *ds, int 
 	if (req->ctx.write)
 		gm_blk_mark_dirty(blk);
 	gm_policy_activated(blk, GMEM_ACT_DEMAND);
-	ret = gm_blk_map(blk, devid, req->may_write);
+	ret = gm_blk_map(blk, devid, req->lk->may_write);
 	if (ret)
 		return ret;
 	gm_fault_prefetch(req, ds);
@@ -462,7 +465,7 @@ static int gm_dev_fault_once(struct gm_dev *dev, struct mm_struct *mm, unsigned 
 		goto out;
 	if (READ_ONCE(lk.obj->dead))
 		ret = -EFAULT;
-	else if (atomic_read(&lk.obj->prot_seq) != lk.prot_seq)
+	else if (!gm_lookup_current(&lk))
 		ret = -EAGAIN;
 	else
 		ret = gm_fault_locked(dev->core, blk, va, write, &lk);
@@ -522,7 +525,7 @@ static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, unsig
 	 */
 	if (write && blk->state == GMEM_BLK_DEVICE)
 		gm_blk_mark_dirty(blk);
-	if (!lk->may_read || atomic_read(&blk->obj->prot_seq) != lk->prot_seq) {
+	if (!lk->may_read || !gm_lookup_current(lk)) {
 		gm_policy_accessed(blk, write, NULL);
 		return;
 	}

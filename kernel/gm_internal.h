@@ -144,6 +144,16 @@ struct gm_lookup {
 };
 int gm_obj_lookup(struct mm_struct *mm, unsigned long va, unsigned long len,
 		  unsigned int access, struct gm_lookup *lk);
+
+/*
+ * Does the protection @lk looked up still hold? ->mprotect bumps prot_seq
+ * before it revokes device mappings block by block, so a caller that finds
+ * it unchanged under a block's lock may map that block with @lk's rights.
+ */
+static inline bool gm_lookup_current(const struct gm_lookup *lk)
+{
+	return atomic_read(&lk->obj->prot_seq) == lk->prot_seq;
+}
 bool gm_obj_visible(const struct gm_object *obj);
 long gm_obj_info_ioctl(void __user *uarg);
 long gm_obj_list_ioctl(void __user *uarg);

@@ -21,6 +21,8 @@
 
 #include "gm_core.h"
 
+struct gm_lookup;
+
 /* Placement answers of the fault hook. */
 enum gmem_place {
 	GMEM_PLACE_DEFAULT	= 0,	/* let the core decide (migrate to the faulting device) */
@@ -67,8 +69,7 @@ struct gmem_evict_ctx {
 struct gm_fault_req {
 	struct gmem_fault_ctx ctx;
 	struct gm_block *blk;		/* locked by the caller */
-	bool may_write;			/* the VMA allowed writes at lookup */
-	int prot_seq;			/* obj->prot_seq at lookup: map nothing after a change */
+	const struct gm_lookup *lk;	/* the caller's lookup: rights to map with */
 	u32 nr_prefetch;
 	u64 prefetch[GM_PREFETCH_BUDGET];	/* validated, deduplicated block ids */
 };
