@@ -3,12 +3,15 @@
 # clock (kernel/drivers/gmem_sim/sim_clock.c: virtual ns from fixed
 # parameters and the order of events, not the VM's speed), llm_layer
 # against uvm_like on the LLM workloads at 2x HBM, and llm_layer's
-# streaming window (stream_ahead) swept. Each run's BENCH line, then one
-# CLOCK line per workload and configuration:
-#   CLOCK workload= policy= dev_clock_ms= vs_uvm_like= faults= migrated_mib= x_min=
-#         copy_hidden= evict_wb_mib= evict_clean_mib=
+# streaming window (stream_ahead) swept; then both again with the device
+# delivering its faults in batches (gmem_sim.fault_batch, the records a
+# TRACE job has in flight). Each run's BENCH line, then one CLOCK line per
+# workload and configuration:
+#   CLOCK workload= policy= fault_batch= dev_clock_ms= vs_uvm_like= faults=
+#         faults_per_batch= migrated_mib= x_min= copy_hidden= evict_wb_mib=
+#         evict_clean_mib=
 # (policy llm_layer_streamN: llm_layer with stream_ahead=N)
-# vs_uvm_like is uvm_like's device time over this run's (>1: faster);
+# vs_uvm_like is uvm_like's device time (same fault_batch) over this run's;
 # x_min is migrated bytes over Belady's MIN on this run's own trace;
 # copy_hidden the fraction of DMA-channel time the device did not wait for
 # (1 - dev_stall / dev_copy); evict_wb_mib / evict_clean_mib the evicted
@@ -19,6 +22,8 @@ SIM_PARAMS="hbm_mb=${BENCH_HBM_MB:-16} nr_devices=1"
 WORKLOADS=${BENCH_CLOCK_WORKLOADS:-"llm-train llm-decode llm-decode:t2"}
 STREAM=${BENCH_CLOCK_STREAM:-"0 4 8"}
 OVERSUB=${BENCH_CLOCK_OVERSUB:-2}
+BATCHES=${BENCH_CLOCK_FAULT_BATCH:-32}	# batched runs after the unbatched ones
+FAULT_BATCH=/sys/module/gmem_sim/parameters/fault_batch
 out=/tmp/clock.$$
 
 gmem-modules reload "block_size=$BLOCK_SIZE" -- $SIM_PARAMS
@@ -34,28 +39,41 @@ run() {
 	case $w in *:t2) args="$args --tenants 2" ;; esac
 	line=$(gmem-bench -q --min --label "$cfg" $args "$@" | grep '^BENCH ')
 	echo "$line"
-	echo "$w $cfg $line" >>$out
+	echo "$w $cfg $(cat $FAULT_BATCH) $line" >>$out
 }
 
-for w in $WORKLOADS; do
-	run uvm_like "$w" -p uvm_like
-done
-for sa in $STREAM; do
-	gmemctl load llm_layer --pin --set "stream_ahead=$sa" >/dev/null
+# sweep STREAMS: uvm_like, then llm_layer at each stream_ahead in STREAMS.
+sweep() {
 	for w in $WORKLOADS; do
-		run "llm_layer_stream$sa" "$w"
+		run uvm_like "$w" -p uvm_like
 	done
-	gmemctl unload >/dev/null
+	for sa in $1; do
+		gmemctl load llm_layer --pin --set "stream_ahead=$sa" >/dev/null
+		for w in $WORKLOADS; do
+			run "llm_layer_stream$sa" "$w"
+		done
+		gmemctl unload >/dev/null
+	done
+}
+
+echo 1 >$FAULT_BATCH
+sweep "$STREAM"
+for fb in $BATCHES; do
+	echo "$fb" >$FAULT_BATCH
+	sweep 4
 done
+echo 1 >$FAULT_BATCH
 awk '
 	{
 		delete v
-		for (i = 3; i <= NF; i++) { n = index($i, "="); if (n) v[substr($i, 1, n - 1)] = substr($i, n + 1) }
+		for (i = 4; i <= NF; i++) { n = index($i, "="); if (n) v[substr($i, 1, n - 1)] = substr($i, n + 1) }
 		clk = v["dev_clock_us"] / 1000
-		if ($2 == "uvm_like") base[$1] = clk
+		if ($2 == "uvm_like") base[$1, $3] = clk
 		moved = v["h2d_bytes"] + v["d2h_bytes"]
-		printf "CLOCK workload=%s policy=%s dev_clock_ms=%.3f vs_uvm_like=%.3f faults=%d migrated_mib=%.1f x_min=%.3f",
-		       $1, $2, clk, base[$1] / clk, v["dev_faults"], moved / 1048576,
+		printf "CLOCK workload=%s policy=%s fault_batch=%d dev_clock_ms=%.3f vs_uvm_like=%.3f faults=%d",
+		       $1, $2, $3, clk, base[$1, $3] / clk, v["dev_faults"]
+		printf " faults_per_batch=%.2f migrated_mib=%.1f x_min=%.3f",
+		       (v["fault_batches"] ? v["batch_faults"] / v["fault_batches"] : 0), moved / 1048576,
 		       (v["min_bytes"] ? moved / v["min_bytes"] : 0)
 		printf " copy_hidden=%.3f evict_wb_mib=%.1f evict_clean_mib=%.1f\n",
 		       (v["dev_copy_us"] > 0 ? 1 - v["dev_stall_us"] / v["dev_copy_us"] : 0),

@@ -4,7 +4,8 @@
 # two-tenant llm-decode at 2x HBM (bench/guest-clock.sh). The clock counts
 # virtual nanoseconds from the order of events, so plain TCG repeats it
 # exactly and no --icount is needed. BENCH_CLOCK_WORKLOADS,
-# BENCH_CLOCK_STREAM, BENCH_CLOCK_OVERSUB, BENCH_BLOCK_SIZE and BENCH_HBM_MB
+# BENCH_CLOCK_STREAM, BENCH_CLOCK_FAULT_BATCH, BENCH_CLOCK_OVERSUB,
+# BENCH_BLOCK_SIZE and BENCH_HBM_MB
 # pass through. About one minute under TCG.
 set -euo pipefail
 

@@ -34,6 +34,7 @@
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
+#include <linux/sort.h>
 
 #include "gm_internal.h"
 #include "gm_policy.h"
@@ -415,14 +416,50 @@ static int gm_fault_first_write(struct gm_block *blk, u32 devid, bool may_write)
 	return ret;
 }
 
+/* The block of a batch being serviced (gm_dev_fault_batch()). */
+struct gm_fault_batch {
+	u64 id;
+	u32 nr;				/* distinct blocks in the batch */
+	u32 pos;			/* the one being serviced, in address order */
+};
+
+static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,
+			     bool write, const struct gm_lookup *lk);
+
+/*
+ * Did an earlier fault of the batch map @blk on @ds for this access (its
+ * prefetch brought it)? Then there is nothing to service. A guess from the
+ * core's side (the device page table is the driver's): if the device still
+ * misses, it faults again, on its own.
+ */
+static bool gm_fault_batch_serviced(const struct gm_block *blk, struct gm_devstate *ds,
+				    bool write)
+{
+	if (!gm_blk_mapped_on(blk, ds->dev->id))
+		return false;
+	return !write || blk->state == GMEM_BLK_REMOTE ||
+	       (blk->state == GMEM_BLK_DEVICE &&
+		((blk->flags & GM_BLK_DIRTY) || ds->dev->ops->test_clear_dirty));
+}
+
 static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,
-			   bool write, const struct gm_lookup *lk)
+			   bool write, const struct gm_lookup *lk,
+			   const struct gm_fault_batch *batch)
 {
 	bool may_write = lk->may_write;
 	u32 devid = ds->dev->id;
 	struct gm_fault_req req;
 	int ret;
 
+	/*
+	 * An earlier fault of this batch prefetched the block: the device's
+	 * access reaches the policy as the report it would have been had the
+	 * faults come one at a time (which the device then does not send).
+	 */
+	if (batch->pos && gm_fault_batch_serviced(blk, ds, write)) {
+		gm_access_locked(ds, blk, va, write, lk);
+		return 0;
+	}
 	atomic64_inc(&gm_clock);
 	gm_stat_add(blk, devid, dev_faults, 1);
 	gm_trace_record(blk, devid, GMEM_TRACE_FAULT, write);
@@ -445,12 +482,15 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigne
 		return gm_blk_map(blk, devid, may_write);
 	}
 	gm_fault_req_init(&req, blk, devid, va, write, lk);
+	req.ctx.batch_id = batch->id;
+	req.ctx.batch_nr = batch->nr;
+	req.ctx.batch_pos = batch->pos;
 	return gm_fault_place(&req, ds, gm_policy_fault(&req));
 }
 
 /* Look up, lock and serve one device fault; -EAGAIN when protection changed. */
 static int gm_dev_fault_once(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
-			     bool write)
+			     bool write, const struct gm_fault_batch *batch)
 {
 	struct gm_lookup lk;
 	struct gm_block *blk;
@@ -468,31 +508,142 @@ static int gm_dev_fault_once(struct gm_dev *dev, struct mm_struct *mm, unsigned 
 	else if (!gm_lookup_current(&lk))
 		ret = -EAGAIN;
 	else
-		ret = gm_fault_locked(dev->core, blk, va, write, &lk);
+		ret = gm_fault_locked(dev->core, blk, va, write, &lk, batch);
 	mutex_unlock(&blk->lock);
 out:
 	gm_obj_put(lk.obj);
 	return ret;
 }
 
-int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write)
+/*
+ * One block of a batch: its own policy operation (each fault keeps the hook
+ * time budget a single fault has), retried while ->mprotect changes the
+ * protection under it.
+ */
+static int gm_dev_fault_block(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
+			      bool write, const struct gm_fault_batch *batch)
 {
 	struct gm_policy_op op;
 	int ret;
 
+	gm_policy_op_begin(&op);
+	do {
+		ret = gm_dev_fault_once(dev, mm, va, write, batch);
+	} while (ret == -EAGAIN && !fatal_signal_pending(current));
+	gm_policy_op_end(&op);
+	return ret == -EAGAIN ? -EINTR : ret;
+}
+
+static int gm_fault_entry_cmp(const void *a, const void *b)
+{
+	const struct gm_fault_entry *x = a, *y = b;
+
+	return x->va < y->va ? -1 : x->va > y->va;
+}
+
+/* Objects start block aligned, so the same block number is the same block. */
+static bool gm_fault_same_block(const struct gm_fault_entry *x, const struct gm_fault_entry *y)
+{
+	return x->va >> gm_blk_shift == y->va >> gm_blk_shift;
+}
+
+static atomic64_t gm_fault_batch_seq;
+
+/* Raise the counter at @off of @stats to @val if it is lower (a maximum). */
+static void gm_stat_max(struct gmem_stats *stats, size_t off, u64 val)
+{
+	atomic64_t *v = (atomic64_t *)((char *)stats + off);
+	s64 old = atomic64_read(v);
+
+	while ((u64)old < val && !atomic64_try_cmpxchg(v, &old, val))
+		;
+}
+
+/* A batch of @nr_faults faults in @nr_blocks blocks was delivered by @devid. */
+static void gm_fault_batch_count(u32 devid, unsigned int nr_faults, unsigned int nr_blocks)
+{
+	struct gmem_stats *sets[] = { &gm_devs[devid]->stats, &gm_total };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sets); i++) {
+		atomic64_inc((atomic64_t *)&sets[i]->fault_batches);
+		atomic64_add(nr_faults, (atomic64_t *)&sets[i]->batch_faults);
+		atomic64_add(nr_faults - nr_blocks, (atomic64_t *)&sets[i]->batch_dups);
+		gm_stat_max(sets[i], offsetof(struct gmem_stats, batch_max), nr_faults);
+	}
+	trace_gmem_fault_batch(devid, nr_faults, nr_blocks);
+}
+
+/*
+ * Service the entries [first, end) that fall in one block: as a write if
+ * any of them is one. When the mapping refuses the write, the reads among
+ * them are serviced again as a read: merging must not fail a read the
+ * mapping allows.
+ */
+static int gm_fault_batch_block(struct gm_dev *dev, struct mm_struct *mm,
+				struct gm_fault_entry *ents, unsigned int first, unsigned int end,
+				const struct gm_fault_batch *batch)
+{
+	bool write = false, read = false;
+	int ret, read_ret;
+	unsigned int i;
+
+	for (i = first; i < end; i++) {
+		write |= ents[i].write;
+		read |= !ents[i].write;
+	}
+	ret = gm_dev_fault_block(dev, mm, ents[first].va, write, batch);
+	read_ret = ret;
+	if (ret == -EFAULT && write && read)
+		read_ret = gm_dev_fault_block(dev, mm, ents[first].va, false, batch);
+	for (i = first; i < end; i++)
+		ents[i].ret = ents[i].write ? ret : read_ret;
+	return ret == -EINTR || read_ret == -EINTR ? -EINTR : 0;
+}
+
+int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault_entry *ents,
+		       unsigned int n)
+{
+	struct gm_fault_batch batch = {};
+	unsigned int i, end;
+	int ret = 0;
+
+	if (!n || n > GM_FAULT_BATCH_MAX)
+		return -EINVAL;
+	sort(ents, n, sizeof(*ents), gm_fault_entry_cmp, NULL);
+	for (i = 0; i < n; i++) {
+		ents[i].ret = -EINTR;		/* until serviced */
+		if (!i || !gm_fault_same_block(&ents[i - 1], &ents[i]))
+			batch.nr++;
+	}
 	if (down_read_killable(&gm_devs_rwsem))
 		return -EINTR;
 	if (WARN_ON_ONCE(!dev->core || gm_devstate(dev->id) != dev->core)) {
 		up_read(&gm_devs_rwsem);
 		return -ENODEV;
 	}
-	gm_policy_op_begin(&op);
-	do {
-		ret = gm_dev_fault_once(dev, mm, va, write);
-	} while (ret == -EAGAIN && !fatal_signal_pending(current));
-	gm_policy_op_end(&op);
+	batch.id = atomic64_inc_return(&gm_fault_batch_seq);
+	gm_fault_batch_count(dev->id, n, batch.nr);
+	for (i = 0; i < n && !ret; i = end, batch.pos++) {
+		for (end = i + 1; end < n && gm_fault_same_block(&ents[i], &ents[end]); end++)
+			;
+		if (fatal_signal_pending(current))
+			ret = -EINTR;	/* a long batch stops at the next block */
+		else
+			ret = gm_fault_batch_block(dev, mm, ents, i, end, &batch);
+	}
 	up_read(&gm_devs_rwsem);
-	return ret == -EAGAIN ? -EINTR : ret;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gm_dev_fault_batch);
+
+/* A single fault is a batch of one. */
+int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write)
+{
+	struct gm_fault_entry ent = { .va = va, .write = write };
+	int ret = gm_dev_fault_batch(dev, mm, &ent, 1);
+
+	return ret ?: ent.ret;
 }
 EXPORT_SYMBOL_GPL(gm_dev_fault);
 

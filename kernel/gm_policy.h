@@ -51,6 +51,9 @@ struct gmem_fault_ctx {
 	u64 tag;		/* the block's tag */
 	u32 nr_blocks;		/* blocks in the object */
 	u32 state;		/* enum gmem_block_state before the fault */
+	u32 batch_nr;		/* blocks in this fault's batch (1: a single fault) */
+	u32 batch_pos;		/* this block's place in the batch, in address order */
+	u64 batch_id;		/* the batch, unique per module load; 0: an access report */
 };
 
 /* BPF-visible: HBM of @dev is short by @nr blocks (argument of the evict hook). */

@@ -64,6 +64,27 @@ TRACE_EVENT(gmem_fault,
 );
 
 /*
+ * Device @dev delivered a batch of @faults faults (gm_dev_fault_batch()),
+ * in @blocks distinct blocks; a single gm_dev_fault() is a batch of one.
+ */
+TRACE_EVENT(gmem_fault_batch,
+	TP_PROTO(u32 dev, u32 faults, u32 blocks),
+	TP_ARGS(dev, faults, blocks),
+	TP_STRUCT__entry(
+		__field(u32, dev)
+		__field(u32, faults)
+		__field(u32, blocks)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->faults = faults;
+		__entry->blocks = blocks;
+	),
+	TP_printk("dev=%u faults=%u blocks=%u", __entry->dev, __entry->faults,
+		  __entry->blocks)
+);
+
+/*
  * A block moved between host memory and device @dev. @to_dev: host ->
  * device; else device -> host. @bytes is what was copied: 0 when a device's
  * read copy was dropped (the host already held the data). @evict: the

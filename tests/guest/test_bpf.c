@@ -152,6 +152,108 @@ GT_TEST(access_prefetch_streams)
 	}
 }
 
+#define SIM_FAULT_BATCH	"/sys/module/gmem_sim/parameters/fault_batch"
+
+static struct gmem_stats dev_stats(struct env *e)
+{
+	struct gmem_dev_info di;
+
+	GT_ASSERT(gmt_dev_info(e->gfd, e->dev, &di) == 0, "dev info");
+	return di.stats;
+}
+
+/*
+ * Batched device faults (gmem_sim.fault_batch = 16: the records of a TRACE
+ * job are issued 16 at a time). Eleven reads of eight host blocks, out of
+ * order and three of them repeated, are one batch: the core services each
+ * block once, in address order, and the fault hook sees batch_nr 8 and
+ * positions 0..7; no record is reported as an access as well. The same
+ * trace unbatched is eight batches of one, and its three repeated reads
+ * are accesses. The data is intact either way.
+ */
+GT_TEST(batched_faults_in_address_order)
+{
+	static const uint32_t b[] = { 5, 1, 3, 1, 7, 0, 6, 2, 4, 5, 3 };
+	struct gmem_stats s0, s, o;
+	struct env e;
+	struct pol p;
+
+	env_open(&e, 8);
+	pol_start(&p, "batch_probe");
+	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "16") == 0, "set fault_batch");
+	s0 = dev_stats(&e);
+	trace(&e, b, 11);
+	s = dev_stats(&e);
+	o = obj_stats(&e);
+	gt_log("batched: %llu faults, %llu accesses, batches %llu (%llu faults, %llu dups, max %llu)",
+	       (unsigned long long)o.dev_faults, (unsigned long long)o.dev_accesses,
+	       (unsigned long long)(s.fault_batches - s0.fault_batches),
+	       (unsigned long long)(s.batch_faults - s0.batch_faults),
+	       (unsigned long long)(s.batch_dups - s0.batch_dups), (unsigned long long)s.batch_max);
+	GT_EXPECT(o.dev_faults == 8 && o.dev_accesses == 0, "faults %llu accesses %llu",
+		  (unsigned long long)o.dev_faults, (unsigned long long)o.dev_accesses);
+	GT_EXPECT(s.fault_batches - s0.fault_batches == 1 && s.batch_faults - s0.batch_faults == 11 &&
+		  s.batch_dups - s0.batch_dups == 3 && s.batch_max >= 11,
+		  "device batch counters");
+	GT_EXPECT(pol_bss(&p, "faults") == 8 && pol_bss(&p, "batches") == 1 &&
+		  pol_bss(&p, "max_nr") == 8 && pol_bss(&p, "order_errors") == 0,
+		  "hook saw %lld faults in %lld batches, max %lld, %lld out of order",
+		  (long long)pol_bss(&p, "faults"), (long long)pol_bss(&p, "batches"),
+		  (long long)pol_bss(&p, "max_nr"), (long long)pol_bss(&p, "order_errors"));
+
+	GT_ASSERT(gmt_advise(e.gfd, e.mem, 8 * BS, GMEM_ADV_DONTNEED, 0, 0) == 0, "dontneed");
+	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "1") == 0, "reset fault_batch");
+	s0 = dev_stats(&e);
+	trace(&e, b, 11);
+	s = dev_stats(&e);
+	o = obj_stats(&e);
+	GT_EXPECT(o.dev_faults == 16 && o.dev_accesses == 3, "unbatched: faults %llu accesses %llu",
+		  (unsigned long long)o.dev_faults, (unsigned long long)o.dev_accesses);
+	GT_EXPECT(s.fault_batches - s0.fault_batches == 8 && s.batch_dups == s0.batch_dups,
+		  "unbatched: %llu batches", (unsigned long long)(s.fault_batches - s0.fault_batches));
+	GT_EXPECT(pol_bss(&p, "faults") == 16 && pol_bss(&p, "batches") == 9 &&
+		  pol_bss(&p, "order_errors") == 0, "unbatched: hook saw %lld batches",
+		  (long long)pol_bss(&p, "batches"));
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+/*
+ * In a batch, a fault on a block that an earlier fault of the same batch
+ * prefetched is an access, not a fault: reads of blocks 0..5 are one batch
+ * under prefetch_ahead with ahead = 1, so the faults on 0, 2 and 4 bring 1,
+ * 3 and 5, whose entries reach the policy as the access reports they would
+ * have been without batching (3 faults, 3 accesses, 3 prefetches used).
+ */
+GT_TEST(batched_fault_on_prefetched_block_is_an_access)
+{
+	static const uint32_t b[] = { 0, 1, 2, 3, 4, 5 };
+	struct gmem_stats o;
+	struct env e;
+	struct pol p;
+
+	env_open(&e, 8);
+	pol_open(&p, "prefetch_ahead");
+	*(uint32_t *)pol_rodata(&p, "ahead") = 1;
+	pol_load(&p);
+	GT_ASSERT(pol_attach(&p) == 0, "attach");
+	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "16") == 0, "set fault_batch");
+	trace(&e, b, 6);
+	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "1") == 0, "reset fault_batch");
+	o = obj_stats(&e);
+	gt_log("%llu faults, %llu accesses, %llu prefetched, %llu used",
+	       (unsigned long long)o.dev_faults, (unsigned long long)o.dev_accesses,
+	       (unsigned long long)o.prefetch_issued, (unsigned long long)o.prefetch_used);
+	GT_EXPECT(o.dev_faults == 3 && o.dev_accesses == 3 && o.prefetch_issued == 3 &&
+		  o.prefetch_used == 3, "faults %llu accesses %llu prefetch %llu/%llu",
+		  (unsigned long long)o.dev_faults, (unsigned long long)o.dev_accesses,
+		  (unsigned long long)o.prefetch_issued, (unsigned long long)o.prefetch_used);
+	check_data(&e);
+	pol_close(&p);
+	env_close(&e);
+}
+
 /*
  * A prefetch must not map a block with the protection of a lookup that an
  * mprotect() has overtaken. Block 1 is on the device; an AXPY job reads it

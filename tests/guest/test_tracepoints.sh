@@ -37,10 +37,11 @@ stop_tracing() {
 
 # ---------------------------------------------------------------- the events
 missing=""
-for ev in gmem_fault gmem_migrate gmem_evict gmem_prefetch gmem_policy_reject gmem_policy_eject; do
+for ev in gmem_fault gmem_fault_batch gmem_migrate gmem_evict gmem_prefetch gmem_policy_reject \
+	gmem_policy_eject; do
 	[ -e $E/$ev/enable ] && [ -e $E/$ev/format ] || missing="$missing $ev"
 done
-check "six_events_in_tracefs" "$([ -z "$missing" ]; echo $?)" "missing:$missing"
+check "seven_events_in_tracefs" "$([ -z "$missing" ]; echo $?)" "missing:$missing"
 grep -q "field:u32 obj;" $E/gmem_fault/format
 check "fault_format_has_plain_fields" $? "$(cat $E/gmem_fault/format)"
 
@@ -56,6 +57,9 @@ check "trace_lost_nothing" "$([ "$lost" = 0 ] && [ -n "$bench" ]; echo $?)" "los
 
 f=$(count gmem_fault) want=$(bench_val dev_faults)
 check "fault_events_match_dev_faults" "$([ "$f" = "$want" ] && [ "$f" -gt 0 ]; echo $?)" \
+	"events $f, counter $want"
+f=$(count gmem_fault_batch) want=$(bench_val fault_batches)
+check "batch_events_match_fault_batches" "$([ "$f" = "$want" ] && [ "$f" -gt 0 ]; echo $?)" \
 	"events $f, counter $want"
 h2d=$(grep ': gmem_migrate: .* h2d ' /tmp/trace.txt | wc -l) want=$(bench_val h2d_blocks)
 check "h2d_events_match_h2d_blocks" "$([ "$h2d" = "$want" ] && [ "$h2d" -gt 0 ]; echo $?)" \

@@ -124,6 +124,9 @@ struct sim_job {
 	struct sim_file *sf;
 	struct gmem_sim_launch args;
 	struct gmem_sim_access *recs;		/* TRACE: the records */
+	struct gm_fault_entry *batch;		/* TRACE: faults of the records in flight */
+	bool *prefaulted;			/* TRACE: record's fault was in the batch */
+	u32 window;				/* TRACE: records in flight (sim_jobs.c) */
 	u8 *bounce;				/* COPY/AXPY: x of the current step */
 	struct sim_gemm *gemm;			/* GEMM: operands and on-chip buffers */
 	u64 cur;				/* TRACE: record; GEMM: step offset */

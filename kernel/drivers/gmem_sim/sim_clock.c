@@ -18,7 +18,8 @@
  *     then;
  *   - a step on a REMOTE (zero-copy) entry moves its bytes over the link on
  *     a channel and waits for them;
- *   - a device fault adds the fault service latency before the core runs;
+ *   - a device fault adds the fault service latency before the core runs,
+ *     once per batch of faults (sim_jobs.c, fault_batch);
  *   - a copy made while no job runs (a hint, a CPU fault, teardown) is one
  *     the host waits for (the core copies synchronously) and the idle
  *     device cannot hide: the clock moves to its end. Without this, copies

@@ -156,13 +156,14 @@ static void sim_debug_report_delay(void)
  * One job step: access [va, va + len), which lies in one block. A miss, or
  * a write through a read-only entry, faults through the core and retries;
  * the retry may miss again if another device took the block meanwhile,
- * which is progress for that device.
+ * which is progress for that device. @faulted: the step's fault was
+ * already delivered in a batch, which told the core of this access.
  */
-int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn fn)
+static int sim_step_once(struct sim_job *job, u64 va, size_t len, bool write,
+			 sim_visit_fn fn, bool faulted)
 {
 	struct sim_dev *sdev = job->sf->sdev;
 	struct sim_as *as = job->sf->as;
-	bool faulted = false;
 	unsigned int tries;
 	void *entry;
 	int ret;
@@ -199,6 +200,11 @@ int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn f
 	pr_warn_ratelimited("%s: va %llx still unmapped after %u faults\n",
 			    sdev->name, va, SIM_FAULT_RETRIES);
 	return -EIO;
+}
+
+int sim_step(struct sim_job *job, u64 va, size_t len, bool write, sim_visit_fn fn)
+{
+	return sim_step_once(job, va, len, write, fn, false);
 }
 
 size_t sim_blk_left(u64 addr)
@@ -243,10 +249,62 @@ static int sim_run_pair(struct sim_job *job, sim_visit_fn fn_y)
 	return 0;
 }
 
+static unsigned int fault_batch = 1;
+module_param(fault_batch, uint, 0644);
+MODULE_PARM_DESC(fault_batch,
+		 "TRACE jobs: records the device has in flight at once; their faults reach the "
+		 "core as one batch (gm_dev_fault_batch). 1 (default): one fault at a time; max 256");
+
+/*
+ * The device issues the records [from, to) at once: collect the faults
+ * they take (a miss, or a write through a read-only entry; one per record,
+ * duplicates included, as a GPU's fault buffer holds one per warp) and
+ * deliver them as one batch, which pays the fault latency once. The
+ * records then run in order; one whose block a later fault of the batch
+ * evicted faults again on its own, as a replayed access would.
+ */
+static int sim_trace_prefault(struct sim_job *job, u64 from, u64 to)
+{
+	struct sim_dev *sdev = job->sf->sdev;
+	struct sim_as *as = job->sf->as;
+	const struct gmem_sim_access *rec;
+	unsigned int i, n = 0;
+	void *entry;
+	u64 r;
+	int ret;
+
+	mutex_lock(&as->pt_lock);
+	for (r = from; r < to; r++) {
+		rec = &job->recs[r];
+		job->prefaulted[r - from] = false;
+		entry = xa_load(&as->pt, rec->addr >> sim_blk_shift);
+		if (entry && sim_pte_allows(entry, rec->write))
+			continue;
+		job->batch[n].va = rec->addr;
+		job->batch[n].write = rec->write;
+		job->batch[n].data = r - from;
+		n++;
+	}
+	mutex_unlock(&as->pt_lock);
+	if (!n)
+		return 0;
+	atomic64_add(n, &sdev->faults);
+	sim_clock_fault(&sdev->clk);
+	ret = gm_dev_fault_batch(&sdev->gdev, as->mm, job->batch, n);
+	if (ret)
+		return ret;
+	/* A failed entry faults again at its record, which then fails the job. */
+	for (i = 0; i < n; i++)
+		job->prefaulted[job->batch[i].data] = !job->batch[i].ret;
+	return 0;
+}
+
 /* TRACE result: fnv1a-64 over every byte the read records saw, in order. */
 static int sim_run_trace(struct sim_job *job)
 {
 	const struct gmem_sim_access *rec;
+	u64 window_start = 0, window_end = 0;
+	bool faulted;
 	int ret;
 
 	u64 checked_blk = U64_MAX;
@@ -255,6 +313,14 @@ static int sim_run_trace(struct sim_job *job)
 	job->result = FNV1A_BASIS;
 	for (job->cur = 0; job->cur < job->args.len; job->cur++) {
 		rec = &job->recs[job->cur];
+		if (job->window > 1 && job->cur == window_end) {
+			window_start = job->cur;
+			window_end = min(job->cur + job->window, job->args.len);
+			ret = sim_trace_prefault(job, window_start, window_end);
+			if (ret)
+				return ret;
+		}
+		faulted = job->window > 1 && job->prefaulted[job->cur - window_start];
 		/* Range check once per run of records in one block (see above). */
 		if (rec->addr >> sim_blk_shift != checked_blk || (rec->write && !checked_write)) {
 			ret = gm_dev_check_range(job->sf->as->mm, rec->addr, rec->len,
@@ -264,8 +330,8 @@ static int sim_run_trace(struct sim_job *job)
 			checked_blk = rec->addr >> sim_blk_shift;
 			checked_write = rec->write;
 		}
-		ret = sim_step(job, rec->addr, rec->len, rec->write,
-			       rec->write ? sim_pattern : sim_fnv1a);
+		ret = sim_step_once(job, rec->addr, rec->len, rec->write,
+				    rec->write ? sim_pattern : sim_fnv1a, faulted);
 		if (ret)
 			return ret;
 	}
@@ -328,6 +394,8 @@ static void sim_job_put(struct sim_job *job)
 	if (!refcount_dec_and_test(&job->ref))
 		return;
 	kvfree(job->recs);
+	kvfree(job->batch);
+	kvfree(job->prefaulted);
 	kvfree(job->bounce);
 	sim_gemm_free(job->gemm);
 	kfree(job);
@@ -435,7 +503,12 @@ static int sim_copy_trace(struct sim_job *job)
 		if (!rec->len || rec->write > 1 || sim_blk_off(rec->addr) + rec->len > sim_blk_size)
 			return -EINVAL;
 	}
-	return 0;
+	job->window = clamp_t(unsigned int, READ_ONCE(fault_batch), 1, GM_FAULT_BATCH_MAX);
+	if (job->window == 1)
+		return 0;
+	job->batch = kvcalloc(job->window, sizeof(*job->batch), GFP_KERNEL_ACCOUNT);
+	job->prefaulted = kvcalloc(job->window, sizeof(*job->prefaulted), GFP_KERNEL_ACCOUNT);
+	return job->batch && job->prefaulted ? 0 : -ENOMEM;
 }
 
 static struct sim_job *sim_job_alloc(struct sim_file *sf, const struct gmem_sim_launch *args)

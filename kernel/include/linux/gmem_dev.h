@@ -86,6 +86,30 @@ void gm_dev_unregister(struct gm_dev *dev);
  */
 int gm_dev_fault(struct gm_dev *dev, struct mm_struct *mm, unsigned long va, bool write);
 
+/* One fault a device collected for gm_dev_fault_batch(). */
+struct gm_fault_entry {
+	unsigned long va;		/* in: the faulting address */
+	bool write;			/* in: a write */
+	int ret;			/* out: as gm_dev_fault() would return for it */
+	unsigned long data;		/* the driver's own; moves with its entry */
+};
+
+#define GM_FAULT_BATCH_MAX	256	/* entries per gm_dev_fault_batch() call */
+
+/*
+ * Service the faults a device collected from its queues in one round, as
+ * NVIDIA UVM services its fault buffer: the core sorts @ents by address (in
+ * place), merges the entries that fall in one block (a write if any is) and
+ * services each block once, in address order, under one hold of the device
+ * table; the policy's fault hook sees the batch (gmem_fault_ctx.batch_*).
+ * Each entry's @ret is set. Returns 0 when every entry was serviced
+ * (successfully or not), -EINTR when a fatal signal stopped the batch
+ * (entries not reached say -EINTR), -EINVAL for @n of 0 or above
+ * GM_FAULT_BATCH_MAX, -ENODEV for an unregistered device. Sleeps.
+ */
+int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault_entry *ents,
+		       unsigned int n);
+
 /*
  * Does [@va, @va + @len) lie inside gmem mappings of @mm (one, or adjacent
  * ones) whose protection allows the access (a write if @write)? 0 or -EFAULT. A driver checks a

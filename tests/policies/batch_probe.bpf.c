@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * batch_probe: checks, at every device fault, what the fault hook sees of
+ * its batch (gmem_fault_ctx.batch_id, batch_nr, batch_pos): within a batch
+ * the positions run 0, 1, ... batch_nr - 1 in increasing block order, and a
+ * new batch id starts at position 0. Places nothing itself. test_bpf reads
+ * the counters after a batched and an unbatched trace.
+ */
+#include "gmem.bpf.h"
+
+char _license[] SEC("license") = "GPL";
+
+u64 faults;		/* fault hook calls */
+u64 batches;		/* distinct batch ids seen */
+u64 max_nr;		/* largest batch_nr */
+u64 order_errors;	/* a position or a block out of order */
+u64 last_id;
+u32 next_pos, last_idx;
+
+s32 GMEM_HOOK(bp_fault, struct gmem_fault_ctx *fc)
+{
+	faults++;
+	if (fc->batch_nr > max_nr)
+		max_nr = fc->batch_nr;
+	if (fc->batch_id != last_id) {
+		batches++;
+		last_id = fc->batch_id;
+		if (fc->batch_pos)
+			order_errors++;
+	} else if (fc->batch_pos != next_pos || fc->idx <= last_idx) {
+		order_errors++;
+	}
+	if (fc->batch_pos >= fc->batch_nr || !fc->batch_id)
+		order_errors++;
+	next_pos = fc->batch_pos + 1;
+	last_idx = fc->idx;
+	return GMEM_PLACE_DEFAULT;
+}
+
+GMEM_OPS_DEFINE(batch_probe_ops,
+	.fault	= (void *)bp_fault,
+	.name	= "batch_probe");
