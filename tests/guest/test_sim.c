@@ -279,6 +279,69 @@ GT_TEST(modelled_time)
 	env_close_no_leak(&e);
 }
 
+static void sim_clock_read(int sfd, struct gmem_sim_clock *c)
+{
+	GT_ASSERT(ioctl(sfd, GMEM_SIM_IOC_CLOCK, c) == 0, "GMEM_SIM_IOC_CLOCK: %s", strerror(errno));
+}
+
+/*
+ * Streams: two REDUCE jobs of 4 resident blocks at 1 ms of compute each,
+ * launched together on streams 0 and 1, run concurrently: each stream's
+ * clock takes 4 ms, so the device time (the latest queue clock) grows by
+ * less than the 8 ms the same jobs take one after the other on stream 0.
+ * Both results are right; a stream past gmem_sim.streams is refused.
+ */
+GT_TEST(streams_run_concurrently)
+{
+	struct gmem_sim_launch l = { .op = GMEM_SIM_REDUCE, .len = 4 * BS, .compute_ns = 1000000 };
+	uint64_t seq[2], sum, serial, together;
+	struct gmem_sim_clock c0, c1;
+	struct gmem_sim_wait w;
+	struct env e;
+	int i;
+
+	env_open(&e, 8 * BS);
+	gmt_fill_pat((uint32_t *)e.mem, 8 * BS / 4, 21);
+	GT_ASSERT(gmt_sim_reduce(e.sfd, e.mem, 8 * BS, &sum) == 0, "make resident");
+
+	sim_clock_read(e.sfd, &c0);
+	for (i = 0; i < 2; i++) {
+		l.x = (uintptr_t)(e.mem + i * 4 * BS);
+		l.flags = GMEM_SIM_F_SYNC;
+		GT_ASSERT(ioctl(e.sfd, GMEM_SIM_IOC_LAUNCH, &l) == 0, "serial launch %d", i);
+		GT_ASSERT(gmt_sim_wait(e.sfd, l.seq, &w) == 0, "serial wait %d", i);
+	}
+	sim_clock_read(e.sfd, &c1);
+	serial = c1.now_ns - c0.now_ns;
+
+	c0 = c1;
+	for (i = 0; i < 2; i++) {
+		l.x = (uintptr_t)(e.mem + i * 4 * BS);
+		l.flags = GMEM_SIM_F_STREAM(i);
+		GT_ASSERT(ioctl(e.sfd, GMEM_SIM_IOC_LAUNCH, &l) == 0, "launch on stream %d", i);
+		seq[i] = l.seq;
+	}
+	for (i = 0; i < 2; i++) {
+		GT_ASSERT(gmt_sim_wait(e.sfd, seq[i], &w) == 0, "wait stream %d", i);
+		GT_EXPECT(w.result == gmt_sum32((uint32_t *)(e.mem + i * 4 * BS), 4 * BS / 4),
+			  "stream %d: REDUCE result differs from the CPU's", i);
+		GT_EXPECT(w.dev_ns == 4000000, "stream %d: job took %llu ns on its clock", i,
+			  (unsigned long long)w.dev_ns);
+	}
+	sim_clock_read(e.sfd, &c1);
+	together = c1.now_ns - c0.now_ns;
+	gt_log("device time: %llu ns one after the other, %llu ns on two streams",
+	       (unsigned long long)serial, (unsigned long long)together);
+	GT_EXPECT(serial == 8000000, "serial %llu ns", (unsigned long long)serial);
+	GT_EXPECT(together >= 4000000 && together < serial, "two streams: %llu ns",
+		  (unsigned long long)together);
+
+	l.flags = GMEM_SIM_F_STREAM(7);		/* the default is 4 streams */
+	GT_EXPECT(ioctl(e.sfd, GMEM_SIM_IOC_LAUNCH, &l) == -1 && errno == EINVAL,
+		  "stream 7 of 4 accepted");
+	env_close_no_leak(&e);
+}
+
 /* A file serves only its opener's mm; another process's ranges are out of reach. */
 GT_TEST(fd_bound_to_opener)
 {

@@ -46,12 +46,14 @@ extern unsigned long sim_blk_pages;
 /* The device clock (sim_clock.c); all fields under @lock. */
 struct sim_clock {
 	spinlock_t lock;
-	u64 now;				/* the queue clock, ns */
+	u64 now[GMEM_SIM_MAX_STREAMS];		/* each stream's queue clock, ns */
+	/* The worker running a job on each stream, or NULL: whose copy is it? */
+	struct task_struct *runner[GMEM_SIM_MAX_STREAMS];
 	u64 chan_free[SIM_MAX_DMA];		/* when each DMA channel is idle */
 	u64 *blk_ready;				/* per HBM block: its last copy ends */
 	u64 compute_ns, stall_ns, fault_ns, copy_ns, copies, remote_bytes;
-	u64 idle_copy_ns;			/* @now moved by copies while idle */
-	bool running;				/* a job is on the queue */
+	u64 idle_copy_ns;			/* the clocks moved by copies while idle */
+	unsigned int running;			/* jobs on the streams */
 };
 
 struct sim_dev {
@@ -65,7 +67,7 @@ struct sim_dev {
 	u32 nr_free;
 	spinlock_t hbm_lock;
 	atomic_t alloc_calls;			/* for fail_alloc_every */
-	struct workqueue_struct *wq;
+	struct workqueue_struct *wq[GMEM_SIM_MAX_STREAMS];	/* ordered, one per stream */
 	struct mutex as_lock;
 	struct list_head as_list;
 	atomic64_t jobs_done, faults, model_ns, invalidates;
@@ -131,7 +133,9 @@ struct sim_job {
 	struct sim_gemm *gemm;			/* GEMM: operands and on-chip buffers */
 	u64 cur;				/* TRACE: record; GEMM: step offset */
 	u64 step_macs;				/* GEMM: MACs of the current step */
-	u64 dev_start_ns, dev_ns;		/* device clock at start, time taken */
+	u32 stream;				/* the queue it runs on */
+	u64 launch_ns;				/* device time at launch */
+	u64 dev_start_ns, dev_ns;		/* its stream's clock at start, time taken */
 	u64 seq;
 	u64 result;
 	u64 touched;				/* block steps done */
@@ -148,6 +152,8 @@ static inline void *sim_hbm(struct sim_dev *sdev, u64 dblk)
 {
 	return sdev->hbm + (dblk << sim_blk_shift);
 }
+
+extern unsigned int sim_streams;		/* streams per device (sim_main.c) */
 
 /* sim_jobs.c */
 typedef void (*sim_visit_fn)(struct sim_job *job, void *p, size_t len, size_t off);
@@ -168,11 +174,13 @@ int sim_clock_params_check(void);
 int sim_clock_init(struct sim_clock *clk, u64 hbm_blocks);
 void sim_clock_free(struct sim_clock *clk);
 void sim_clock_copy(struct sim_clock *clk, u64 dblk);
-void sim_clock_fault(struct sim_clock *clk);
-void sim_clock_job(struct sim_clock *clk, bool start);
-void sim_clock_step(struct sim_clock *clk, void *entry, size_t len, u64 compute_ns);
+void sim_clock_fault(struct sim_clock *clk, u32 stream);
+void sim_clock_job_start(struct sim_clock *clk, u32 stream, u64 launched);
+void sim_clock_job_end(struct sim_clock *clk, u32 stream);
+void sim_clock_step(struct sim_clock *clk, u32 stream, void *entry, size_t len, u64 compute_ns);
 u64 sim_clock_macs_ns(u64 macs);
 u64 sim_clock_now(struct sim_clock *clk);
+u64 sim_clock_stream_now(struct sim_clock *clk, u32 stream);
 void sim_clock_read(struct sim_clock *clk, struct gmem_sim_clock *out);
 
 #endif /* _GMEM_SIM_H */

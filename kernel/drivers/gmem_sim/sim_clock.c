@@ -3,11 +3,16 @@
  * gmem_sim device clock: virtual time in ns, from fixed parameters and the
  * real order of events, independent of how fast the host (or TCG) runs.
  *
- * Each device has one execution queue (its ordered work queue), so one
- * queue clock, @now: the device time. The core copies synchronously, but a
- * copy is priced as the DMA engine it stands for would run it:
+ * Each device has gmem_sim.streams execution queues (streams: ordered work
+ * queues whose jobs run concurrently with the other streams'), each with
+ * its own queue clock, now[stream]; the latest is the device time. The DMA
+ * channels and the HBM blocks' ready times are shared by all streams. The
+ * core copies synchronously, but a copy is priced as the DMA engine it
+ * stands for would run it:
  *
- *   - a copy (copy_to_dev or copy_from_dev) is requested at @now and at the
+ *   - a copy (copy_to_dev or copy_from_dev) is requested at the queue clock
+ *     of the stream whose job caused it (the worker running that job is
+ *     the one the core copies in) and at the
  *     earliest when its HBM block is free (a write-back out of the block, or
  *     an earlier copy into it, has finished); it takes the DMA channel that
  *     frees up first, for block_size / link_mbps, and sets the block's ready
@@ -20,14 +25,16 @@
  *     a channel and waits for them;
  *   - a device fault adds the fault service latency before the core runs,
  *     once per batch of faults (sim_jobs.c, fault_batch);
- *   - a copy made while no job runs (a hint, a CPU fault, teardown) is one
- *     the host waits for (the core copies synchronously) and the idle
- *     device cannot hide: the clock moves to its end. Without this, copies
- *     made between runs would leave channels busy "in the future" and the
- *     next run's time would depend on what ran before it.
+ *   - a copy no job caused (a hint, a CPU fault, teardown) is requested at
+ *     the device time; made while no job runs, it is one the host waits
+ *     for (the core copies synchronously) and the idle device cannot hide:
+ *     every queue clock moves to its end. Without this, copies made between
+ *     runs would leave channels busy "in the future" and the next run's
+ *     time would depend on what ran before it.
  *
  * Which channel a copy takes and when depends only on the order of events,
- * so a run is deterministic for a given event order. Nothing sleeps.
+ * so a run is deterministic for a given event order; with jobs on several
+ * streams that order is the host's interleaving of them. Nothing sleeps.
  *
  * Locking: clk->lock (spinlock) is innermost: taken under the core's
  * block lock (copy ops) and under as->pt_lock (job steps), never the reverse.
@@ -105,61 +112,104 @@ static u64 sim_dma(struct sim_clock *clk, u64 req, u64 bytes)
 	return end;
 }
 
+/* clk->lock held: the device time, the latest queue clock. */
+static u64 sim_clock_latest(const struct sim_clock *clk)
+{
+	u64 t = 0;
+	unsigned int s;
+
+	for (s = 0; s < GMEM_SIM_MAX_STREAMS; s++)
+		t = max(t, clk->now[s]);
+	return t;
+}
+
+/* clk->lock held: the stream whose job the current task runs, or -1. */
+static int sim_clock_current_stream(const struct sim_clock *clk)
+{
+	unsigned int s;
+
+	for (s = 0; s < GMEM_SIM_MAX_STREAMS; s++)
+		if (clk->runner[s] == current)
+			return s;
+	return -1;
+}
+
 /* A whole-block copy into or out of HBM block @dblk (copy_to/from_dev). */
 void sim_clock_copy(struct sim_clock *clk, u64 dblk)
 {
-	u64 end;
+	unsigned int s;
+	u64 end, req;
+	int stream;
 
 	spin_lock(&clk->lock);
-	end = sim_dma(clk, max(clk->now, clk->blk_ready[dblk]), sim_blk_size);
+	stream = sim_clock_current_stream(clk);
+	req = stream >= 0 ? clk->now[stream] : sim_clock_latest(clk);
+	end = sim_dma(clk, max(req, clk->blk_ready[dblk]), sim_blk_size);
 	clk->blk_ready[dblk] = end;
 	clk->copies++;
-	if (!clk->running && end > clk->now) {
-		clk->idle_copy_ns += end - clk->now;
-		clk->now = end;
+	if (!clk->running && end > req) {
+		clk->idle_copy_ns += end - req;
+		for (s = 0; s < GMEM_SIM_MAX_STREAMS; s++)
+			clk->now[s] = max(clk->now[s], end);
 	}
 	spin_unlock(&clk->lock);
 }
 
-/* A job starts or ends on the device's queue (sim_job_work()). */
-void sim_clock_job(struct sim_clock *clk, bool start)
+/*
+ * A job starts on @stream (sim_job_work(), in the worker running it): no
+ * earlier than @launched, the device time when it was launched, since a
+ * stream that sat idle has no work to show for the time that passed.
+ */
+void sim_clock_job_start(struct sim_clock *clk, u32 stream, u64 launched)
 {
 	spin_lock(&clk->lock);
-	clk->running = start;
+	clk->runner[stream] = current;
+	clk->running++;
+	clk->now[stream] = max(clk->now[stream], launched);
 	spin_unlock(&clk->lock);
 }
 
-/* The device faulted: the core's service latency passes before it runs. */
-void sim_clock_fault(struct sim_clock *clk)
+void sim_clock_job_end(struct sim_clock *clk, u32 stream)
 {
 	spin_lock(&clk->lock);
-	clk->now += fault_lat_ns;
+	clk->runner[stream] = NULL;
+	clk->running--;
+	spin_unlock(&clk->lock);
+}
+
+/* A job on @stream faulted: the core's service latency passes before it runs. */
+void sim_clock_fault(struct sim_clock *clk, u32 stream)
+{
+	spin_lock(&clk->lock);
+	clk->now[stream] += fault_lat_ns;
 	clk->fault_ns += fault_lat_ns;
 	spin_unlock(&clk->lock);
 }
 
 /*
- * A job step touched @entry (an HBM block or REMOTE host pages) for @len
- * bytes and computes for @compute_ns: wait for the data, then compute.
+ * A job step on @stream touched @entry (an HBM block or REMOTE host pages)
+ * for @len bytes and computes for @compute_ns: wait for the data, then
+ * compute.
  */
-void sim_clock_step(struct sim_clock *clk, void *entry, size_t len, u64 compute_ns)
+void sim_clock_step(struct sim_clock *clk, u32 stream, void *entry, size_t len, u64 compute_ns)
 {
+	u64 *now = &clk->now[stream];
 	u64 ready;
 
 	spin_lock(&clk->lock);
 	if (xa_is_value(entry)) {
 		ready = clk->blk_ready[sim_pte_dblk(entry)];
 	} else {
-		ready = sim_dma(clk, clk->now, len);
+		ready = sim_dma(clk, *now, len);
 		clk->remote_bytes += len;
 	}
-	if (ready > clk->now) {
-		clk->stall_ns += ready - clk->now;
-		clk->now = ready;
+	if (ready > *now) {
+		clk->stall_ns += ready - *now;
+		*now = ready;
 	}
 	/* compute_ns comes from userspace: saturate rather than wrap. */
-	if (check_add_overflow(clk->now, compute_ns, &clk->now))
-		clk->now = U64_MAX;
+	if (check_add_overflow(*now, compute_ns, now))
+		*now = U64_MAX;
 	clk->compute_ns += compute_ns;
 	spin_unlock(&clk->lock);
 }
@@ -170,12 +220,24 @@ u64 sim_clock_macs_ns(u64 macs)
 	return div_u64(macs + compute_gmacs - 1, compute_gmacs);
 }
 
+/* The device time: when a job is launched. */
 u64 sim_clock_now(struct sim_clock *clk)
 {
 	u64 now;
 
 	spin_lock(&clk->lock);
-	now = clk->now;
+	now = sim_clock_latest(clk);
+	spin_unlock(&clk->lock);
+	return now;
+}
+
+/* @stream's queue clock: a job's start and end. */
+u64 sim_clock_stream_now(struct sim_clock *clk, u32 stream)
+{
+	u64 now;
+
+	spin_lock(&clk->lock);
+	now = clk->now[stream];
 	spin_unlock(&clk->lock);
 	return now;
 }
@@ -184,7 +246,7 @@ void sim_clock_read(struct sim_clock *clk, struct gmem_sim_clock *out)
 {
 	memset(out, 0, sizeof(*out));
 	spin_lock(&clk->lock);
-	out->now_ns = clk->now;
+	out->now_ns = sim_clock_latest(clk);
 	out->compute_ns = clk->compute_ns;
 	out->stall_ns = clk->stall_ns;
 	out->fault_ns = clk->fault_ns;

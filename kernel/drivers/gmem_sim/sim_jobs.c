@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gmem_sim device kernels: FILL, COPY, AXPY, REDUCE, CHECKSUM and TRACE jobs
- * (GEMM is in sim_compute.c) launched on /dev/gmem_simN, run on the
- * device's ordered work queue.
+ * (GEMM is in sim_compute.c) launched on /dev/gmem_simN, each run on the
+ * ordered work queue of its stream (GMEM_SIM_F_STREAM()): a stream's jobs
+ * in order, different streams' concurrently.
  *
  * A job walks its ranges block by block ("steps"). Each step looks the block
  * up in the device page table of the submitting mm; a miss faults through
@@ -131,7 +132,7 @@ static void sim_account_step(struct sim_job *job, void *entry, size_t len)
 	if (job->step_macs)
 		ns += sim_clock_macs_ns(job->step_macs);
 	job->step_macs = 0;
-	sim_clock_step(&job->sf->sdev->clk, entry, len, ns);
+	sim_clock_step(&job->sf->sdev->clk, job->stream, entry, len, ns);
 	job->touched++;
 	if (check_add_overflow(job->model_ns, ns, &t))
 		t = U64_MAX;
@@ -190,7 +191,7 @@ static int sim_step_once(struct sim_job *job, u64 va, size_t len, bool write,
 			return 0;
 		}
 		atomic64_inc(&sdev->faults);
-		sim_clock_fault(&sdev->clk);
+		sim_clock_fault(&sdev->clk, job->stream);
 		ret = gm_dev_fault(&sdev->gdev, as->mm, va, write);
 		if (ret)
 			return ret;
@@ -289,7 +290,7 @@ static int sim_trace_prefault(struct sim_job *job, u64 from, u64 to)
 	if (!n)
 		return 0;
 	atomic64_add(n, &sdev->faults);
-	sim_clock_fault(&sdev->clk);
+	sim_clock_fault(&sdev->clk, job->stream);
 	ret = gm_dev_fault_batch(&sdev->gdev, as->mm, job->batch, n);
 	if (ret)
 		return ret;
@@ -418,12 +419,12 @@ static void sim_job_work(struct work_struct *work)
 	} else if (!mmget_not_zero(mm)) {
 		job->status = -ESRCH;
 	} else {
-		/* One ordered queue per device: the job owns the clock meanwhile. */
-		sim_clock_job(&sdev->clk, true);
-		job->dev_start_ns = sim_clock_now(&sdev->clk);
+		/* One ordered queue per stream: the job owns its queue clock meanwhile. */
+		sim_clock_job_start(&sdev->clk, job->stream, job->launch_ns);
+		job->dev_start_ns = sim_clock_stream_now(&sdev->clk, job->stream);
 		job->status = sim_job_run(job);
-		job->dev_ns = sim_clock_now(&sdev->clk) - job->dev_start_ns;
-		sim_clock_job(&sdev->clk, false);
+		job->dev_ns = sim_clock_stream_now(&sdev->clk, job->stream) - job->dev_start_ns;
+		sim_clock_job_end(&sdev->clk, job->stream);
 		mmput(mm);
 	}
 	atomic64_inc(&sdev->jobs_done);
@@ -460,7 +461,9 @@ static int sim_check_launch(const struct gmem_sim_launch *a)
 {
 	int ret;
 
-	if (a->flags & ~GMEM_SIM_F_SYNC)
+	if (a->flags & ~(GMEM_SIM_F_SYNC | GMEM_SIM_STREAM_MASK))
+		return -EINVAL;
+	if ((a->flags & GMEM_SIM_STREAM_MASK) >> GMEM_SIM_STREAM_SHIFT >= sim_streams)
 		return -EINVAL;
 	switch (a->op) {
 	case GMEM_SIM_TRACE:
@@ -524,6 +527,7 @@ static struct sim_job *sim_job_alloc(struct sim_file *sf, const struct gmem_sim_
 	INIT_WORK(&job->work, sim_job_work);
 	job->sf = sf;
 	job->args = *args;
+	job->stream = (args->flags & GMEM_SIM_STREAM_MASK) >> GMEM_SIM_STREAM_SHIFT;
 	if (args->op == GMEM_SIM_TRACE) {
 		ret = sim_copy_trace(job);
 	} else if (args->op == GMEM_SIM_GEMM) {
@@ -550,6 +554,7 @@ static int sim_job_submit(struct sim_file *sf, struct sim_job *job)
 		goto err;
 	}
 	job->seq = atomic64_inc_return(&sf->next_seq);
+	job->launch_ns = sim_clock_now(&sf->sdev->clk);
 	refcount_inc(&job->ref);
 	ret = xa_insert(&sf->jobs, job->seq, job, GFP_KERNEL);
 	if (ret) {
@@ -557,7 +562,7 @@ static int sim_job_submit(struct sim_file *sf, struct sim_job *job)
 		goto err;
 	}
 	refcount_inc(&job->ref);
-	queue_work(sf->sdev->wq, &job->work);
+	queue_work(sf->sdev->wq[job->stream], &job->work);
 	return 0;
 err:
 	atomic_dec(&sf->nr_jobs);

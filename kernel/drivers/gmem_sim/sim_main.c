@@ -3,8 +3,9 @@
  * gmem_sim: a simulated accelerator driven through the gmem device API.
  *
  * Each device has "HBM" (a vmalloc area cut into gm_block_size() blocks), a
- * device page table per address space, and an ordered work queue that runs
- * device kernels (sim_jobs.c) submitted through /dev/gmem_simN. The driver
+ * device page table per address space, and gmem_sim.streams execution
+ * queues (ordered work queues, run concurrently) for the device kernels
+ * (sim_jobs.c) submitted through /dev/gmem_simN. The driver
  * uses nothing but <linux/gmem_dev.h>: the core decides where every block
  * lives and calls the MMU ops below; when a kernel touches an address its
  * page table does not map, the device faults with gm_dev_fault() and
@@ -54,6 +55,11 @@ module_param(dirty_bits, bool, 0444);
 MODULE_PARM_DESC(dirty_bits,
 		 "Offer per-HBM-block dirty bits (test_clear_dirty): the core maps clean blocks writable "
 		 "(default); 0: it maps them read-only and learns of writes from write faults");
+
+unsigned int sim_streams = 4;
+module_param_named(streams, sim_streams, uint, 0444);
+MODULE_PARM_DESC(streams, "Execution queues per device (1..8): jobs of different streams run "
+		 "concurrently, each stream with its own queue clock");
 
 static unsigned int fail_alloc_every;
 module_param(fail_alloc_every, uint, 0644);
@@ -529,8 +535,11 @@ ATTRIBUTE_GROUPS(sim);
 
 static void sim_dev_free(struct sim_dev *sdev)
 {
-	if (sdev->wq)
-		destroy_workqueue(sdev->wq);
+	unsigned int s;
+
+	for (s = 0; s < GMEM_SIM_MAX_STREAMS; s++)
+		if (sdev->wq[s])
+			destroy_workqueue(sdev->wq[s]);
 	bitmap_free(sdev->used_map);
 	bitmap_free(sdev->dirty_map);
 	kvfree(sdev->free_stack);
@@ -544,6 +553,7 @@ static int sim_dev_create(unsigned int i)
 	u64 hbm_bytes = (u64)hbm_mb << 20;
 	struct sim_dev *sdev;
 	int ret = -ENOMEM;
+	unsigned int s;
 
 	sdev = kzalloc(sizeof(*sdev), GFP_KERNEL);
 	if (!sdev)
@@ -561,9 +571,13 @@ static int sim_dev_create(unsigned int i)
 	sdev->used_map = bitmap_zalloc(sdev->gdev.hbm_blocks, GFP_KERNEL);
 	sdev->dirty_map = bitmap_zalloc(sdev->gdev.hbm_blocks, GFP_KERNEL);
 	sdev->free_stack = kvmalloc_array(sdev->gdev.hbm_blocks, sizeof(u32), GFP_KERNEL);
-	sdev->wq = alloc_ordered_workqueue("%s", 0, sdev->name);
-	if (!sdev->hbm || !sdev->used_map || !sdev->dirty_map || !sdev->free_stack || !sdev->wq)
+	if (!sdev->hbm || !sdev->used_map || !sdev->dirty_map || !sdev->free_stack)
 		goto err_free;
+	for (s = 0; s < sim_streams; s++) {
+		sdev->wq[s] = alloc_ordered_workqueue("%s.s%u", 0, sdev->name, s);
+		if (!sdev->wq[s])
+			goto err_free;
+	}
 	/* Popped from the top: block 0 first, as the bitmap allocator did. */
 	for (sdev->nr_free = 0; sdev->nr_free < sdev->gdev.hbm_blocks; sdev->nr_free++)
 		sdev->free_stack[sdev->nr_free] = sdev->gdev.hbm_blocks - 1 - sdev->nr_free;
@@ -636,6 +650,10 @@ static int __init sim_init(void)
 	if (!hbm_mb || hbm_mb > SIM_MAX_HBM_MB || ((u64)hbm_mb << 20) < sim_blk_size) {
 		pr_err("hbm_mb must be 1..%d and hold one %lu-byte block\n",
 		       SIM_MAX_HBM_MB, sim_blk_size);
+		return -EINVAL;
+	}
+	if (!sim_streams || sim_streams > GMEM_SIM_MAX_STREAMS) {
+		pr_err("streams must be 1..%d\n", GMEM_SIM_MAX_STREAMS);
 		return -EINVAL;
 	}
 	if (sim_clock_params_check())

@@ -285,6 +285,15 @@ struct gmem_sim_launch {
 	__u64 seq;		/* out: job sequence number to wait for */
 };
 #define GMEM_SIM_F_SYNC		1u
+/*
+ * Bits 8..10 of flags: the stream (execution queue) the job runs on, below
+ * the device's gmem_sim.streams. Jobs of one stream run in launch order;
+ * jobs of different streams run concurrently. 0 by default.
+ */
+#define GMEM_SIM_STREAM_SHIFT	8
+#define GMEM_SIM_STREAM_MASK	(7u << GMEM_SIM_STREAM_SHIFT)
+#define GMEM_SIM_MAX_STREAMS	8
+#define GMEM_SIM_F_STREAM(s)	(((__u32)(s) << GMEM_SIM_STREAM_SHIFT) & GMEM_SIM_STREAM_MASK)
 
 struct gmem_sim_wait {
 	__u64 seq;		/* in: job to wait for */
@@ -297,13 +306,14 @@ struct gmem_sim_wait {
 
 /*
  * GMEM_SIM_IOC_CLOCK: the device clock (virtual ns, see docs/samples.md) and
- * the fixed parameters it runs on. One queue per device: its clock is the
- * device time. A run's device time is the difference of two readings.
+ * the fixed parameters it runs on. Each stream has its own queue clock; the
+ * latest is the device time. A run's device time is the difference of two
+ * readings.
  */
 struct gmem_sim_clock {
-	__u64 now_ns;		/* the queue clock */
+	__u64 now_ns;		/* the device time: the latest queue clock */
 	__u64 compute_ns;	/* sum of step compute */
-	__u64 stall_ns;		/* queue waited for a block's copy to finish */
+	__u64 stall_ns;		/* queues waited for a block's copy to finish */
 	__u64 fault_ns;		/* fault service latency charged */
 	__u64 copy_ns;		/* DMA channel busy time (all channels) */
 	__u64 copies;		/* block copies (both directions) */
