@@ -5,7 +5,9 @@
  * operations this file copies), longer and wider, for the fine-grained
  * locking. Two processes, each with NTHR = 8 worker threads that fault the
  * same blocks (a block holds one slot per thread) from the CPU and from two
- * simulated devices (one queue per thread per device) with random hints;
+ * simulated devices (a file per thread per device, each thread on its own
+ * stream of the device, TRACE faults delivered in batches of up to 4) with
+ * random hints;
  * plus, per process, NCYC threads that mmap a fresh object, fill and check
  * it on the CPU and on a device, and munmap it, sometimes while a device job
  * still runs on it; while the parent attaches, swaps (BPF_LINK_UPDATE) and
@@ -25,6 +27,14 @@ static inline unsigned long stress_secs(void)
 }
 #include <pthread.h>
 #include "gtest.h"
+
+/* A tunable of the run (GMEM_STRESS_STREAMS, GMEM_STRESS_FAULT_BATCH), or @def. */
+static unsigned int stress_env(const char *name, unsigned int def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? (unsigned int)strtoul(s, NULL, 0) : def;
+}
 #include "gmem_test_util.h"
 #include "gmem_bpf_test.h"	/* pol_*: plain libbpf policy loading */
 #include "test_reliability.h"
@@ -42,7 +52,7 @@ static inline unsigned long stress_secs(void)
 struct proc {
 	int gfd, dev[2];
 	uint32_t *mem, *src, *shadow;
-	atomic_ulong ops, bad, errors, cycles, cyc_racy;
+	atomic_ulong ops, bad, errors, cycles, cyc_racy, partial;
 };
 
 struct thr {
@@ -54,8 +64,10 @@ struct thr {
 
 /*
  * -EBUSY: another thread pinned the block to the other device, where a pin
- * keeps it; the job is refused before it touches anything (checked: the
- * shadow is not updated, and the next content check would catch a write).
+ * keeps it. A job of one step is refused before it touches anything (the
+ * shadow is not updated, and the next content check would catch a write);
+ * a TRACE may be refused between two records, after the first ones ran:
+ * op_trace() replays on the shadow the records the job completed.
  */
 static bool refused_by_pin(int ret)
 {
@@ -85,10 +97,33 @@ static unsigned int my_slot(struct thr *t)
 	return rel_below(&t->seed, NBLK) * NTHR + t->id;
 }
 
+/*
+ * Each thread launches on its own stream of the device (the sim has 4 by
+ * default), so the jobs of different threads, and their device faults on
+ * the same blocks, run concurrently on one device, not only across two.
+ */
+static int dev_run_steps(struct thr *t, int d, uint32_t op, const void *x, const void *y,
+			 uint64_t len, uint64_t scalar, uint64_t *res, uint64_t *steps)
+{
+	struct gmem_sim_wait w = {};
+	uint64_t seq;
+	int ret;
+
+	ret = gmt_sim_launch(t->sfd[d], op, GMEM_SIM_F_STREAM(t->id % stress_env("GMEM_STRESS_STREAMS", 4)),
+			     x, y, len, scalar, &seq);
+	if (!ret)
+		ret = gmt_sim_wait(t->sfd[d], seq, &w);
+	if (!ret && res)
+		*res = w.result;
+	if (steps)
+		*steps = w.blocks_touched;	/* also when the job failed */
+	return ret;
+}
+
 static int dev_run(struct thr *t, int d, uint32_t op, const void *x, const void *y, uint64_t len,
 		   uint64_t scalar, uint64_t *res)
 {
-	return gmt_sim_run(t->sfd[d], op, x, y, len, scalar, res);
+	return dev_run_steps(t, d, op, x, y, len, scalar, res, NULL);
 }
 
 /* TRACE: a few reads and writes inside the slot; the shadow tracks the writes. */
@@ -96,7 +131,7 @@ static void op_trace(struct thr *t, unsigned int s, int d)
 {
 	struct gmem_sim_access rec[8];
 	uint8_t *m = (uint8_t *)slot_mem(t->p, s), *sh = (uint8_t *)slot_sh(t->p, s);
-	uint64_t h = GMT_FNV_BASIS, got;
+	uint64_t h = GMT_FNV_BASIS, got, done = 0;
 	unsigned int n = 1 + rel_below(&t->seed, 8), r, k;
 	int ret;
 
@@ -107,11 +142,16 @@ static void op_trace(struct thr *t, unsigned int s, int d)
 		rec[r].len = 4 + rel_below(&t->seed, (SLOT - off) / 4) * 4;
 		rec[r].write = rel_below(&t->seed, 2);
 	}
-	ret = dev_run(t, d, GMEM_SIM_TRACE, rec, NULL, n, 0, &got);
-	if (ret) {
-		if (!refused_by_pin(ret))
-			fail_op(t, "trace", ret);
+	ret = dev_run_steps(t, d, GMEM_SIM_TRACE, rec, NULL, n, 0, &got, &done);
+	if (ret && !refused_by_pin(ret)) {
+		fail_op(t, "trace", ret);
 		return;
+	}
+	if (ret) {
+		if (!done)
+			return;
+		atomic_fetch_add(&t->p->partial, 1);
+		n = done;	/* refused midway: replay what ran */
 	}
 	/* Replay on the shadow: writes store (u8)(record + byte), reads hash. */
 	for (r = 0; r < n; r++) {
@@ -124,7 +164,7 @@ static void op_trace(struct thr *t, unsigned int s, int d)
 				h = (h ^ b[k]) * GMT_FNV_PRIME;
 		}
 	}
-	if (got != h)
+	if (!ret && got != h)
 		mismatch(t, "trace read", s);
 }
 
@@ -432,9 +472,9 @@ static int child(double secs, int idx)
 	rel_add(mismatches, atomic_load(&p.bad));
 	atomic_fetch_add(stress_cycles, atomic_load(&p.cycles));
 	gt_log("pid %d: %lu operations, %lu mmap/munmap cycles (%lu racing a device job),"
-	       " %lu failed, %lu mismatches", getpid(), atomic_load(&p.ops),
-	       atomic_load(&p.cycles), atomic_load(&p.cyc_racy), atomic_load(&p.errors),
-	       atomic_load(&p.bad));
+	       " %lu failed, %lu mismatches, %lu traces refused by a pin midway", getpid(),
+	       atomic_load(&p.ops), atomic_load(&p.cycles), atomic_load(&p.cyc_racy),
+	       atomic_load(&p.errors), atomic_load(&p.bad), atomic_load(&p.partial));
 	return atomic_load(&p.errors) ? 1 : 0;
 }
 
@@ -510,6 +550,8 @@ GT_TEST(stress_shadow_copy)
 	refs = rel_module_refs();
 	set_param(PARAM("max_rejects"), 64);
 	set_param(PARAM("watchdog_ms"), 1000);
+	/* TRACE jobs deliver their faults in batches: gm_dev_fault_batch() under load. */
+	set_param("/sys/module/gmem_sim/parameters/fault_batch", stress_env("GMEM_STRESS_FAULT_BATCH", 4));
 	gfd = gmt_open_gmem();
 	GT_ASSERT(gfd >= 0, "open");
 	n = load_policies(pols, 4);
