@@ -235,7 +235,8 @@ static void fill_job(const struct tenant *t, uint64_t first, uint32_t nr,
 		acc[i] = (struct gmem_sim_access){
 			.addr = (uintptr_t)t->base + (uint64_t)a->blk * t->env->block_size,
 			.len = t->cfg->access_len,
-			.write = a->write,
+			.write = (a->write ? GMEM_SIM_ACC_WRITE : 0) |
+				 (a->barrier ? GMEM_SIM_ACC_BARRIER : 0),
 		};
 	}
 }

@@ -243,6 +243,7 @@ static int gen_zipf(const struct wl_params *p, struct wl_plan *plan)
 	return 0;
 }
 
+/* A device kernel touching blocks [first, first + nr) in order. */
 static void touch_range(struct wl_plan *plan, uint64_t *pos, uint32_t first, uint32_t nr,
 			int write)
 {
@@ -250,6 +251,8 @@ static void touch_range(struct wl_plan *plan, uint64_t *pos, uint32_t first, uin
 
 	for (b = first; b < first + nr; b++)
 		put(plan, pos, b, write);
+	if (nr)
+		plan->acc[*pos - nr].barrier = 1;
 }
 
 /*
@@ -423,8 +426,12 @@ static int gen_moe_decode(const struct wl_params *p, struct wl_plan *plan)
 		for (l = 0; l < L; l++) {
 			touch_range(plan, &pos, l * S, A, 0);
 			wl_moe_route(&state, rank + (size_t)l * E, weight, E, k, pick);
-			for (j = 0; j < k; j++)
+			for (j = 0; j < k; j++) {
 				touch_range(plan, &pos, l * S + A + pick[j] * B, B, 0);
+				/* The experts run as one grouped kernel. */
+				if (j)
+					plan->acc[pos - B].barrier = 0;
+			}
 		}
 	snprintf(plan->desc, sizeof(plan->desc),
 		 "%u tokens, %u layers x (%u attention + %u experts x %u blocks), top-%u, skew %.2f",

@@ -44,7 +44,13 @@ struct wl_params {
 /* One device touch of one block. */
 struct wl_access {
 	uint32_t blk;
-	uint32_t write;
+	uint16_t write;
+	/*
+	 * The first touch of a device kernel (a layer's range): it depends on
+	 * every earlier touch, so a device with several in flight does not
+	 * issue it before they are done (GMEM_SIM_ACC_BARRIER).
+	 */
+	uint16_t barrier;
 };
 
 /* A hint given with GMEM_IOC_ADVISE before the run (blocks [first, first+nr)). */

@@ -178,13 +178,13 @@ GT_TEST(launch_validation)
 			  "%s: errno %d, want %d", bad[i].what, errno, bad[i].err);
 		GT_EXPECT(l.seq == 0, "%s: seq written", bad[i].what);
 	}
-	/* Trace records: crossing a block, write not 0/1. */
+	/* Trace records: crossing a block, write with a bit that is not a GMEM_SIM_ACC_* flag. */
 	rec = (struct gmem_sim_access){ m + BS - 4, 8, 0 };
 	GT_EXPECT(gmt_sim_launch(e.sfd, GMEM_SIM_TRACE, 0, &rec, NULL, 1, 0, NULL) == -EINVAL,
 		  "trace record crossing a block");
-	rec = (struct gmem_sim_access){ m, 8, 2 };
+	rec = (struct gmem_sim_access){ m, 8, 4 };
 	GT_EXPECT(gmt_sim_launch(e.sfd, GMEM_SIM_TRACE, 0, &rec, NULL, 1, 0, NULL) == -EINVAL,
-		  "trace record write=2");
+		  "trace record write=4");
 	GT_EXPECT(ioctl(e.sfd, GMEM_SIM_IOC_LAUNCH, (void *)16) == -1 && errno == EFAULT,
 		  "launch from a bad pointer: %d", errno);
 	GT_EXPECT(ioctl(e.sfd, GMEM_SIM_IOC_WAIT, (void *)16) == -1 && errno == EFAULT,

@@ -250,6 +250,22 @@ static int sim_run_pair(struct sim_job *job, sim_visit_fn fn_y)
 	return 0;
 }
 
+static bool rec_write(const struct gmem_sim_access *rec)
+{
+	return rec->write & GMEM_SIM_ACC_WRITE;
+}
+
+/* The records in flight from @cur: up to @window, and none past a barrier. */
+static u64 sim_trace_window_end(const struct sim_job *job, u64 cur)
+{
+	u64 end = min(cur + job->window, job->args.len), r;
+
+	for (r = cur + 1; r < end; r++)
+		if (job->recs[r].write & GMEM_SIM_ACC_BARRIER)
+			return r;
+	return end;
+}
+
 static unsigned int fault_batch = 1;
 module_param(fault_batch, uint, 0644);
 MODULE_PARM_DESC(fault_batch,
@@ -276,13 +292,15 @@ static int sim_trace_prefault(struct sim_job *job, u64 from, u64 to)
 
 	mutex_lock(&as->pt_lock);
 	for (r = from; r < to; r++) {
+		bool write = rec_write(&job->recs[r]);
+
 		rec = &job->recs[r];
 		job->prefaulted[r - from] = false;
 		entry = xa_load(&as->pt, rec->addr >> sim_blk_shift);
-		if (entry && sim_pte_allows(entry, rec->write))
+		if (entry && sim_pte_allows(entry, write))
 			continue;
 		job->batch[n].va = rec->addr;
-		job->batch[n].write = rec->write;
+		job->batch[n].write = write;
 		job->batch[n].data = r - from;
 		n++;
 	}
@@ -316,23 +334,23 @@ static int sim_run_trace(struct sim_job *job)
 		rec = &job->recs[job->cur];
 		if (job->window > 1 && job->cur == window_end) {
 			window_start = job->cur;
-			window_end = min(job->cur + job->window, job->args.len);
+			window_end = sim_trace_window_end(job, job->cur);
 			ret = sim_trace_prefault(job, window_start, window_end);
 			if (ret)
 				return ret;
 		}
 		faulted = job->window > 1 && job->prefaulted[job->cur - window_start];
 		/* Range check once per run of records in one block (see above). */
-		if (rec->addr >> sim_blk_shift != checked_blk || (rec->write && !checked_write)) {
+		if (rec->addr >> sim_blk_shift != checked_blk || (rec_write(rec) && !checked_write)) {
 			ret = gm_dev_check_range(job->sf->as->mm, rec->addr, rec->len,
-						 rec->write);
+						 rec_write(rec));
 			if (ret)
 				return ret;
 			checked_blk = rec->addr >> sim_blk_shift;
-			checked_write = rec->write;
+			checked_write = rec_write(rec);
 		}
-		ret = sim_step_once(job, rec->addr, rec->len, rec->write,
-				    rec->write ? sim_pattern : sim_fnv1a, faulted);
+		ret = sim_step_once(job, rec->addr, rec->len, rec_write(rec),
+				    rec_write(rec) ? sim_pattern : sim_fnv1a, faulted);
 		if (ret)
 			return ret;
 	}
@@ -503,7 +521,8 @@ static int sim_copy_trace(struct sim_job *job)
 		return -EFAULT;
 	for (i = 0; i < job->args.len; i++) {
 		rec = &job->recs[i];
-		if (!rec->len || rec->write > 1 || sim_blk_off(rec->addr) + rec->len > sim_blk_size)
+		if (!rec->len || rec->write & ~(GMEM_SIM_ACC_WRITE | GMEM_SIM_ACC_BARRIER) ||
+		    sim_blk_off(rec->addr) + rec->len > sim_blk_size)
 			return -EINVAL;
 	}
 	job->window = clamp_t(unsigned int, READ_ONCE(fault_batch), 1, GM_FAULT_BATCH_MAX);

@@ -271,8 +271,16 @@ struct gmem_sim_gemm {
 struct gmem_sim_access {
 	__u64 addr;
 	__u32 len;		/* bytes, > 0, within one block */
-	__u32 write;		/* 0 read, 1 write (writes store a counter pattern) */
+	__u32 write;		/* GMEM_SIM_ACC_*: 0 read, 1 write (writes store a counter pattern) */
 };
+#define GMEM_SIM_ACC_WRITE	1u
+/*
+ * The record starts a new device kernel (a layer's range, say): it depends
+ * on every earlier record, so a device with records in flight
+ * (gmem_sim.fault_batch) finishes those before it issues this one, and a
+ * fault batch never spans it.
+ */
+#define GMEM_SIM_ACC_BARRIER	2u
 
 struct gmem_sim_launch {
 	__u32 op;		/* enum gmem_sim_op */
