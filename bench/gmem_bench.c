@@ -291,11 +291,12 @@ static void print_bench(const struct opts *o, const struct bench_env *env,
 	       " d2h_bytes=%llu evictions=%llu prefetch_issued=%llu prefetch_used=%llu"
 	       " prefetch_wasted=%llu remote_maps=%llu write_faults=%llu"
 	       " evict_wb_bytes=%llu evict_clean_bytes=%llu fault_batches=%llu batch_faults=%llu"
-	       " batch_dups=%llu",
+	       " batch_dups=%llu batch_max=%llu",
 	       s->cpu_faults, s->dev_faults, s->h2d_blocks, s->d2h_blocks, s->h2d_bytes,
 	       s->d2h_bytes, s->evictions, s->prefetch_issued, s->prefetch_used,
 	       s->prefetch_wasted, s->remote_maps, s->write_faults, s->evict_wb_bytes,
-	       s->evict_clean_bytes, s->fault_batches, s->batch_faults, s->batch_dups);
+	       s->evict_clean_bytes, s->fault_batches, s->batch_faults, s->batch_dups,
+	       s->batch_max);
 	printf(" rejects=%" PRIu64 " fallbacks=%" PRIu64 " ejections=%" PRIu64
 	       " hook_calls=%" PRIu64 " hook_ns=%" PRIu64 " checksum=%016" PRIx64
 	       " wall_ms=%.3f", c->rejects, c->fallbacks, c->ejections, c->hook_calls,
