@@ -620,6 +620,8 @@ int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault
 		return -EINTR;
 	if (WARN_ON_ONCE(!dev->core || gm_devstate(dev->id) != dev->core)) {
 		up_read(&gm_devs_rwsem);
+		for (i = 0; i < n; i++)
+			ents[i].ret = -ENODEV;
 		return -ENODEV;
 	}
 	batch.id = atomic64_inc_return(&gm_fault_batch_seq);
