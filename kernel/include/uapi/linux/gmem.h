@@ -284,7 +284,7 @@ struct gmem_sim_access {
 
 struct gmem_sim_launch {
 	__u32 op;		/* enum gmem_sim_op */
-	__u32 flags;		/* GMEM_SIM_F_SYNC, else asynchronous */
+	__u32 flags;		/* GMEM_SIM_F_SYNC (else asynchronous) | GMEM_SIM_F_STREAM(s) */
 	__u64 x;		/* source address (or trace array for TRACE) */
 	__u64 y;		/* destination address */
 	__u64 len;		/* bytes (multiple of 4), or TRACE record count */
