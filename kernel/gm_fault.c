@@ -5,10 +5,12 @@
  *   CPU fault (->fault, ->page_mkwrite):
  *     lock the block (VM_FAULT_RETRY when contended, as TTM's
  *     ttm_bo_vm_reserve() does) -> bring it to the host -> map its pages.
- *   Device fault (gm_dev_fault(), called by drivers):
- *     look the object up and check the VMA's protection -> lock the block
- *     -> ask the policy where it goes -> migrate (evicting as needed) or map
- *     it over the bus -> map it on the device -> prefetch what the policy asks.
+ *   Device faults (gm_dev_fault_batch(), called by drivers; gm_dev_fault()
+ *   is a batch of one): sort and merge the batch -> per block, in address
+ *   order: look the object up and check the VMA's protection -> lock the
+ *   block -> ask the policy where it goes -> migrate (evicting as needed) or
+ *   map it over the bus -> map it on the device -> prefetch what the policy
+ *   asks.
  *   Device access report (gm_dev_access()): recency for the LRU and policy
  *     -> prefetch what the policy asks from the report, as a fault would.
  *
