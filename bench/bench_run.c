@@ -156,6 +156,7 @@ struct tenant {
 	const struct bench_env *env;
 	struct wl_plan plan;
 	int gfd, sfd;
+	uint32_t stream;		/* the device stream its jobs run on */
 	char *base;
 	size_t size;
 };
@@ -200,6 +201,7 @@ static int tenant_setup(struct tenant *t, uint32_t idx)
 
 	p.seed += idx;
 	p.oversub /= t->cfg->tenants;
+	t->stream = idx % (t->cfg->streams ? t->cfg->streams : 1);
 	err = wl_generate(&p, &t->plan);
 	if (err) {
 		fprintf(stderr, "gmem-bench: bad workload parameters (%s)\n", strerror(-err));
@@ -246,7 +248,7 @@ static int run_job(const struct tenant *t, const struct gmem_sim_access *acc, ui
 {
 	struct gmem_sim_launch l = {
 		.op = GMEM_SIM_TRACE,
-		.flags = GMEM_SIM_F_SYNC,
+		.flags = GMEM_SIM_F_SYNC | GMEM_SIM_F_STREAM(t->stream),
 		.x = (uintptr_t)acc,
 		.len = nr,
 		.compute_ns = t->cfg->compute_ns,

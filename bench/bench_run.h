@@ -32,6 +32,7 @@ struct bench_env {
 struct bench_cfg {
 	struct wl_params wl;		/* hbm_blocks is filled from the env */
 	uint32_t tenants;		/* 1..BENCH_MAX_TENANTS */
+	uint32_t streams;		/* tenant i launches on device stream i % streams */
 	uint32_t access_len;		/* bytes each access reads or writes */
 	uint32_t job_accesses;		/* accesses per device job: tenants interleave per job */
 	uint64_t compute_ns;		/* passed to each job (the sim's own model) */

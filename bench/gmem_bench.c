@@ -46,6 +46,8 @@ static void usage(FILE *f)
 		"  -p, --policy NAME     load NAME for the run; 'builtin' insists on no BPF\n"
 		"                        policy (default: whatever is in charge now)\n"
 		"      --tenants N       N processes at once, F x HBM / N each (1..%d)\n"
+		"      --streams N       tenant i runs on device stream i %% N (default 1: all on\n"
+		"                        stream 0, one job at a time; see gmem_sim.streams)\n"
 		"      --stride N        stride in blocks, may be negative (stride)\n"
 		"      --passes N        passes (seq, stride) or accesses/blocks (random, zipf)\n"
 		"      --seed N          seed (random, zipf; tenant i uses seed+i)\n"
@@ -92,7 +94,7 @@ static int parse_d(const char *s, double *v)
 
 enum { O_TENANTS = 256, O_STRIDE, O_PASSES, O_SEED, O_ZIPF, O_LAYERS, O_ITERS, O_SIM,
        O_MIN, O_TRACE, O_ALEN, O_JOB, O_CNS, O_LINK, O_FAULT, O_CGBPS, O_LABEL,
-       O_EXPERTS, O_TOPK, O_SKEW, O_EBLOCKS };
+       O_EXPERTS, O_TOPK, O_SKEW, O_EBLOCKS, O_STREAMS };
 
 static int parse_opt(struct opts *o, int c, const char *arg)
 {
@@ -110,6 +112,11 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 		if (parse_u(arg, BENCH_MAX_TENANTS, &v) || !v)
 			return -EINVAL;
 		o->cfg.tenants = (uint32_t)v;
+		return 0;
+	case O_STREAMS:
+		if (parse_u(arg, GMEM_SIM_MAX_STREAMS, &v) || !v)
+			return -EINVAL;
+		o->cfg.streams = (uint32_t)v;
 		return 0;
 	case O_STRIDE:
 		errno = 0;
@@ -159,6 +166,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "tenants", required_argument, NULL, O_TENANTS },
+		{ "streams", required_argument, NULL, O_STREAMS },
 		{ "stride", required_argument, NULL, O_STRIDE },
 		{ "passes", required_argument, NULL, O_PASSES },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -278,11 +286,11 @@ static void print_bench(const struct opts *o, const struct bench_env *env,
 	uint64_t bs = env->block_size;
 
 	cost_model_eval(&o->model, bs, c->touches, s, &r);
-	printf("BENCH label=%s workload=%s stride=%d oversub=%.2f tenants=%u policy=%s"
+	printf("BENCH label=%s workload=%s stride=%d oversub=%.2f tenants=%u streams=%u policy=%s"
 	       " policy_after=%s block_size=%" PRIu64 " hbm_blocks=%" PRIu64 " blocks=%" PRIu64
 	       " accesses=%" PRIu64 " touched=%" PRIu64,
 	       o->label ? o->label : "-", o->workload, w->kind == WL_STRIDE ? w->stride : 0,
-	       w->oversub, o->cfg.tenants, o->policy ? o->policy : c->policy_before,
+	       w->oversub, o->cfg.tenants, o->cfg.streams, o->policy ? o->policy : c->policy_before,
 	       c->policy_after, bs, env->hbm_blocks, c->nr_blocks,
 	       c->touches, c->touched);
 	if (w->kind == WL_MOE_DECODE)
@@ -445,7 +453,7 @@ static int run_evict(const struct opts *o, const struct bench_env *env)
 int main(int argc, char **argv)
 {
 	struct opts o = {
-		.cfg = { .tenants = 1, .access_len = 64, .job_accesses = BENCH_JOB_DEFAULT,
+		.cfg = { .tenants = 1, .streams = 1, .access_len = 64, .job_accesses = BENCH_JOB_DEFAULT,
 			 .wl = { .oversub = 2.0 } },
 		.model = COST_MODEL_DEFAULT,
 	};
