@@ -10,9 +10,6 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-envs=()
-for v in $(compgen -v BENCH_ || true); do
-	envs+=("$v=${!v}")
-done
+. "$top/bench/bench-env.sh"
 exec bash "$top/vmtest/run.sh" --no-build --timeout "${BENCH_TIMEOUT:-900}" -- \
-	env "${envs[@]}" gmem-bench-clock
+	env "${bench_envs[@]}" gmem-bench-clock

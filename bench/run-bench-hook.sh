@@ -9,9 +9,6 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-envs=()
-for v in $(compgen -v BENCH_ || true); do
-	envs+=("$v=${!v}")
-done
+. "$top/bench/bench-env.sh"
 exec bash "$top/vmtest/run.sh" --no-build --icount --timeout "${BENCH_TIMEOUT:-1800}" -- \
-	env "${envs[@]}" gmem-bench-hook
+	env "${bench_envs[@]}" gmem-bench-hook

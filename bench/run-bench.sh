@@ -14,10 +14,7 @@ out=$top/results/$stamp
 mkdir -p "$out"
 
 # Pass BENCH_* settings into the guest command line (the guest has no host env).
-envs=()
-for v in $(compgen -v BENCH_ || true); do
-	envs+=("$v=${!v}")
-done
+. "$top/bench/bench-env.sh"
 
 # Copy the guest's output to guest.log whole, and print one line to stderr
 # per finished run (guest-matrix.sh prints a BENCH/BW/BENCHFAIL line for each)
@@ -45,7 +42,7 @@ progress() {
 echo "bench: results in $out; one line per finished run follows" >&2
 set +e
 bash "$top/vmtest/run.sh" --no-build --timeout "${BENCH_TIMEOUT:-2400}" -- \
-	env "${envs[@]}" gmem-bench-matrix 2>"$out/vmtest.err" | progress >"$out/guest.log"
+	env "${bench_envs[@]}" gmem-bench-matrix 2>"$out/vmtest.err" | progress >"$out/guest.log"
 rc=${PIPESTATUS[0]}
 set -e
 cat "$out/vmtest.err" >&2

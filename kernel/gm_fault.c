@@ -439,9 +439,7 @@ static bool gm_fault_batch_serviced(const struct gm_block *blk, struct gm_devsta
 {
 	if (!gm_blk_mapped_on(blk, ds->dev->id))
 		return false;
-	return !write || blk->state == GMEM_BLK_REMOTE ||
-	       (blk->state == GMEM_BLK_DEVICE &&
-		((blk->flags & GM_BLK_DIRTY) || ds->dev->ops->test_clear_dirty));
+	return !write || blk->state == GMEM_BLK_REMOTE || gm_blk_dev_writable(blk, ds->dev);
 }
 
 static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,

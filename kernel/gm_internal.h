@@ -78,6 +78,19 @@ static inline bool gm_blk_mapped_on(const struct gm_block *blk, u32 dev)
 	       blk->dev == dev;
 }
 
+/*
+ * May @dev write @blk, resident on it, through its mapping (given the VMA
+ * allows writes)? Only when the device owns the only copy (DEVICE, not a
+ * BOTH read copy), and the core will learn of a write: the block is dirty
+ * already, or the device has dirty bits. Else it maps it read-only and the
+ * first write faults (gm_fault_first_write()).
+ */
+static inline bool gm_blk_dev_writable(const struct gm_block *blk, const struct gm_dev *dev)
+{
+	return blk->state == GMEM_BLK_DEVICE &&
+	       ((blk->flags & GM_BLK_DIRTY) || dev->ops->test_clear_dirty);
+}
+
 static inline u64 gm_blk_id(const struct gm_block *blk)
 {
 	return GMEM_BLK_ID(blk->obj->id, blk->idx);

@@ -92,11 +92,9 @@ void gm_blk_unmap_dev(struct gm_block *blk)
 }
 
 /*
- * (Re)map @blk on @devid: writable only when the device owns the only copy
- * (DEVICE, not a BOTH read copy) and the VMA allowed writes when the caller
- * looked it up (@may_write), and then only if the core will learn of a
- * write: the block is dirty already, or the device has dirty bits. Else
- * it is mapped read-only and the first write faults (gm_fault_first_write()).
+ * (Re)map @blk on @devid: writable when the VMA allowed writes when the
+ * caller looked it up (@may_write) and gm_blk_dev_writable() says so.
+ * A remote mapping is always writable: the host pages are the data.
  */
 int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 {
@@ -105,8 +103,7 @@ int gm_blk_map(struct gm_block *blk, u32 devid, bool may_write)
 	lockdep_assert_held(&blk->lock);
 	if (gm_blk_resident_on(blk, devid))
 		return dev->ops->map(dev, blk->obj->mm, gm_blk_va(blk), blk->dblk,
-				     may_write && blk->state == GMEM_BLK_DEVICE &&
-				     ((blk->flags & GM_BLK_DIRTY) || dev->ops->test_clear_dirty));
+				     may_write && gm_blk_dev_writable(blk, dev));
 	return dev->ops->map_remote(dev, blk->obj->mm, gm_blk_va(blk), blk->pages);
 }
 
