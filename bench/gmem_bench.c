@@ -64,7 +64,7 @@ static void usage(FILE *f)
 		"      --trace FILE      record the access trace to FILE (gmem-min reads it)\n"
 		"      --access-len B    bytes per access (default 64)\n"
 		"      --job N           accesses per device job (default %d); tenants'\n"
-		"                        jobs interleave on the device one job at a time\n"
+		"                        jobs interleave on a stream one job at a time\n"
 		"      --compute-ns N    per-access compute on the device clock (default: the\n"
 		"                        model's t_c, block size / compute GB/s)\n"
 		"      --link-gbps X     cost model: host link (default 25)\n"
