@@ -460,6 +460,7 @@ static void stats_delta(struct gmem_stats *d, const struct gmem_stats *a,
 	/* Residency counts are levels, not events: report the level after. */
 	d->resident_host = b->resident_host;
 	d->resident_dev = b->resident_dev;
+	d->inflight = b->inflight;
 	/* A maximum since the module loaded: the largest batch up to now. */
 	d->batch_max = b->batch_max;
 }

@@ -114,6 +114,7 @@ static void stats_delta(const struct gmem_stats *cur, const struct gmem_stats *p
 	/* Residency is a level, not a count of events: keep the current value. */
 	d->resident_host = cur->resident_host;
 	d->resident_dev = cur->resident_dev;
+	d->inflight = cur->inflight;
 	d->batch_max = cur->batch_max;		/* a maximum, likewise */
 }
 

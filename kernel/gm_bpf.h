@@ -101,6 +101,7 @@ enum gmem_block_flags {
 	GMEM_BF_BUSY		= GM_BLK_BUSY,
 	GMEM_BF_DIRTY		= GM_BLK_DIRTY,	/* DEVICE: written there, eviction writes back */
 	GMEM_BF_RESIDENT	= BIT(16),	/* in @dev's HBM: DEVICE or BOTH (a read copy) */
+	GMEM_BF_INFLIGHT	= BIT(17),	/* a copy to or from a device is in flight */
 };
 
 /* One attached struct gmem_ops (kdata), from .reg to .unreg. */

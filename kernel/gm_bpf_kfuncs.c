@@ -494,6 +494,8 @@ __bpf_kfunc int bpf_gmem_block_state(u64 blk_id, struct gmem_block_info *info)
 		info->flags |= GM_BLK_BUSY;
 	if (info->state == GMEM_BLK_DEVICE || info->state == GMEM_BLK_BOTH)
 		info->flags |= GMEM_BF_RESIDENT;
+	if (READ_ONCE(blk->inflight))
+		info->flags |= GMEM_BF_INFLIGHT;
 	info->pref_dev = READ_ONCE(blk->pref_dev);
 	info->pad = 0;
 	info->list = READ_ONCE(blk->plist_id) > 0 ? READ_ONCE(blk->plist_id) : -1;

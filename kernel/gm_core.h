@@ -20,6 +20,9 @@
  *                        further block (eviction victims, prefetches) is
  *                        taken with mutex_trylock and skipped when busy.
  *                        Copies and device ops run under it, nothing wider.
+ *   (copy fence)         a block's copy in flight (gm_copy.c) is waited for
+ *                        with that block's lock held; drivers complete
+ *                        copies without any core lock.
  *   folio lock           of the block's host pages, only to close the
  *                        read-copy/page_mkwrite race (gm_migrate.c).
  *   i_mmap_rwsem         inside unmap_mapping_pages() (CPU PTE zaps).
@@ -41,6 +44,7 @@
 #define _GM_CORE_H
 
 #include <linux/atomic.h>
+#include <linux/dma-fence.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -120,6 +124,12 @@ struct gm_block {
 	struct list_head lru;		/* on ds->lru[] while DEVICE/BOTH, tail = newest */
 	struct list_head plist;		/* on a policy list (gm_plist), gm_plist_lock */
 	int plist_id;			/* which policy list, -1 if none */
+	/* The last asynchronous copy of the block (gm_copy.c). */
+	struct dma_fence *copy;		/* until reaped by gm_blk_copy_wait() */
+	struct dma_fence_cb copy_cb;	/* clears @inflight when it signals */
+	u8 copy_dev;			/* the device doing it */
+	u8 copy_to_dev;			/* its direction: host pages -> HBM */
+	u8 inflight;			/* not signalled yet (READ_ONCE without the lock) */
 };
 #define GM_NO_DEV	0xff
 #define GM_PREF_HOST	0xfe	/* gm_block.pref_dev: GMEM_ADV_PREFERRED with GMEM_DEV_HOST */

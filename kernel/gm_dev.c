@@ -140,12 +140,15 @@ struct gm_drain_arg {
 	u32 id;
 };
 
-/* Remote maps, pins and preferences naming the device: not on its lists. */
+/* Remote maps, pins, preferences and copies naming the device: not on its lists. */
 static int gm_dev_forget_block(struct gm_block *blk, void *arg)
 {
 	u32 id = ((struct gm_drain_arg *)arg)->id;
 
 	mutex_lock(&blk->lock);
+	/* A write-back of an evicted block: the driver's fence must not outlive it. */
+	if (blk->copy && blk->copy_dev == id)
+		gm_blk_copy_wait(blk);
 	if (blk->state == GMEM_BLK_REMOTE && blk->dev == id)
 		gm_migrate_to_host(blk);
 	if (blk->pref_dev == id)

@@ -110,13 +110,20 @@ static struct gm_block *gm_vmf_block(struct vm_fault *vmf)
 	return gm_obj_block_alloc(obj, (vmf->address - vma->vm_start) >> gm_blk_shift);
 }
 
-/* Map every page of @blk that lies in @vma; pages already mapped are fine. */
+/*
+ * Map every page of @blk that lies in @vma; pages already mapped are fine.
+ * A write-back to them may still be in flight (the eviction or the
+ * migration this fault just made queued it): it lands first. A read copy
+ * (BOTH) is only read by its copy to the device, as by the CPU: no wait.
+ */
 static int gm_blk_map_cpu(struct vm_area_struct *vma, struct gm_block *blk)
 {
 	unsigned long addr = vma->vm_start + ((unsigned long)blk->idx << gm_blk_shift);
 	unsigned long i, n = gm_blk_valid_pages(blk);
 	int ret;
 
+	if (blk->state != GMEM_BLK_BOTH)
+		gm_blk_copy_wait(blk);
 	gm_blk_note_cpu_mapped(blk);
 	for (i = 0; i < n; i++, addr += PAGE_SIZE) {
 		ret = vm_insert_page(vma, addr, blk->pages[i]);

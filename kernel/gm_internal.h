@@ -5,6 +5,7 @@
  *                 accounting, host pages
  *   gm_fault.c    the CPU and device fault paths, top-down
  *   gm_migrate.c  every residency change of one block
+ *   gm_copy.c     the copies a migration makes, queued on copy engines
  *   gm_evict.c    HBM allocation and eviction
  *   gm_object.c   vm_objects, the mmap of /dev/gmem, object ioctls
  *   gm_dev.c      device registration and the device ioctls
@@ -114,6 +115,11 @@ void gm_obj_free_chunks(struct gm_object *obj);
 /* Calls @fn on every allocated block of @obj in index order; stops on non-zero. */
 int gm_obj_for_each_block(struct gm_object *obj, u32 first, u32 nr, bool killable,
 			  int (*fn)(struct gm_block *blk, void *arg), void *arg);
+
+/* gm_copy.c (blk->lock held) */
+int gm_blk_copy_to_dev(struct gm_block *blk, struct gm_dev *dev, u64 dblk);
+int gm_blk_copy_from_dev(struct gm_block *blk, struct gm_dev *dev);
+int gm_blk_copy_wait(struct gm_block *blk);
 
 /* gm_migrate.c (blk->lock held) */
 void gm_blk_release(struct gm_block *blk);

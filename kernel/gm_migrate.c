@@ -58,7 +58,10 @@
  * Order of a move to a device: reserve an HBM block (evicting if needed), zap
  * the CPU PTEs, check pins, copy, then publish DEVICE. Order of a move back:
  * unmap on the device and flush its TLB, copy, free the HBM block, then
- * publish HOST. Either way neither side can write the copy being made.
+ * publish HOST. Either way neither side can write the copy being made. On a
+ * device with copy engines "copy" means queue it (gm_copy.c): the block is
+ * published in its new state while in flight, the driver orders the
+ * device's side, and whoever next needs the host pages waits for it.
  *
  * Locking: every function here runs with blk->lock held (gm_core.h gives the
  * order); the device ops run under it and nothing wider. Eviction of other
@@ -168,9 +171,17 @@ int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 
 	lockdep_assert_held(&blk->lock);
 	gm_blk_unmap_dev(blk);
+	/*
+	 * Its copy to the device may still be in flight. If that copy failed,
+	 * the HBM block never held the data: the host pages are the last
+	 * intact copy, and whatever the device wrote on top is lost.
+	 */
+	if (gm_blk_copy_wait(blk))
+		blk->flags &= ~GM_BLK_DIRTY;
 	wb = gm_blk_needs_wb(blk);	/* after the unmap read the dirty bit */
 	if (wb) {
-		ret = dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
+		/* Queued: the HBM block may be freed now (gm_copy.c). */
+		ret = gm_blk_copy_from_dev(blk, dev);
 		if (ret) {
 			pr_err_ratelimited("gmem: %s: copy of block %u:%u to host failed: %d\n",
 					   dev->name, blk->obj->id, blk->idx, ret);
@@ -203,6 +214,7 @@ void gm_blk_discard_dev(struct gm_block *blk)
 {
 	lockdep_assert_held(&blk->lock);
 	gm_blk_unmap_dev(blk);
+	gm_blk_copy_wait(blk);
 	blk->flags &= ~GM_BLK_PREFETCHED;
 	gm_blk_drop_dblk(blk);
 	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
@@ -278,14 +290,16 @@ static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 s
 	u64 dblk;
 	int ret;
 
+	/* A write-back of the host pages may be in flight: let it land first. */
+	gm_blk_copy_wait(blk);
 	ret = gm_dblk_alloc(ds, blk, &dblk);
 	if (ret)
 		return ret;
 	if (dup)
 		gm_blk_lock_folios(blk);
 	gm_blk_zap_cpu(blk);
-	ret = gm_blk_pages_pinned(blk) ? -EBUSY :
-	      dev->ops->copy_to_dev(dev, dblk, blk->pages);
+	/* Queued on a copy engine, the block is in flight once this returns. */
+	ret = gm_blk_pages_pinned(blk) ? -EBUSY : gm_blk_copy_to_dev(blk, dev, dblk);
 	if (ret)
 		goto err;
 	blk->dblk = dblk;
@@ -379,6 +393,7 @@ int gm_map_remote(struct gm_block *blk, u32 devid)
 	dev = ds->dev;
 	if (!dev->ops->map_remote)
 		return -EOPNOTSUPP;
+	gm_blk_copy_wait(blk);		/* a write-back to the pages it maps */
 	if (blk->state != GMEM_BLK_REMOTE || blk->dev != devid) {
 		ret = gm_blk_make_host(blk);
 		if (ret)
@@ -401,6 +416,7 @@ int gm_map_remote(struct gm_block *blk, u32 devid)
 void gm_blk_release(struct gm_block *blk)
 {
 	lockdep_assert_held(&blk->lock);
+	gm_blk_copy_wait(blk);		/* no copy engine may touch freed pages */
 	if (blk->state == GMEM_BLK_DEVICE || blk->state == GMEM_BLK_BOTH) {
 		gm_blk_unmap_dev(blk);
 		gm_blk_drop_dblk(blk);

@@ -73,6 +73,9 @@ $(BUILD)/tests/guest/test_libgmem: GUEST_TEST_LDLIBS += $(LIBGMEM_A) $(LIBGMEM_L
 # The live switch test (gmem_policy_replace under a workload).
 $(BUILD)/tests/guest/test_live_switch: $(LIBGMEM_A)
 $(BUILD)/tests/guest/test_live_switch: GUEST_TEST_LDLIBS += $(LIBGMEM_A) $(LIBGMEM_LDLIBS)
+# Copies in flight: one case ejects a policy mid-copy.
+$(BUILD)/tests/guest/test_core_async: $(LIBGMEM_A)
+$(BUILD)/tests/guest/test_core_async: GUEST_TEST_LDLIBS += $(LIBGMEM_A) $(LIBGMEM_LDLIBS)
 # Policies per cgroup: plain libbpf policies (maps read back) and the library.
 $(BUILD)/tests/guest/test_policy_cgroup: $(LIBGMEM_A)
 $(BUILD)/tests/guest/test_policy_cgroup: GUEST_TEST_LDLIBS += $(LIBGMEM_A) $(LIBGMEM_LDLIBS)

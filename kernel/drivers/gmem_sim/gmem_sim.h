@@ -17,6 +17,9 @@
  *   sdev->hbm_lock (spinlock) protects the HBM allocation bitmap and free stack.
  *   sdev->dirty_map is atomic bitops: set under as->pt_lock by a job's
  *     write, tested and cleared by the core after unmap(), cleared at alloc.
+ *   sdev->dma_lock (spinlock) protects sdev->dma_last[] (sim_dma.c); copy
+ *     engine workers take no lock above, so a copy may be waited for with
+ *     any of them held.
  *   sdev->clk.lock (spinlock, innermost) protects the device clock.
  *   sf->jobs (xarray, internal lock) maps seq -> job. A job is refcounted:
  *     the table, the worker and each waiter hold a reference.
@@ -68,6 +71,9 @@ struct sim_dev {
 	spinlock_t hbm_lock;
 	atomic_t alloc_calls;			/* for fail_alloc_every */
 	struct workqueue_struct *wq[GMEM_SIM_MAX_STREAMS];	/* ordered, one per stream */
+	struct workqueue_struct *dma_wq;	/* the copy engines (sim_dma.c) */
+	struct dma_fence **dma_last;		/* per HBM block: its last copy, dma_lock */
+	spinlock_t dma_lock;
 	struct mutex as_lock;
 	struct list_head as_list;
 	atomic64_t jobs_done, faults, model_ns, invalidates;
@@ -119,6 +125,8 @@ struct sim_file {
 	bool closing;				/* running jobs stop at the next step */
 };
 
+struct dma_fence;
+
 struct sim_job {
 	struct work_struct work;
 	refcount_t ref;
@@ -153,7 +161,22 @@ static inline void *sim_hbm(struct sim_dev *sdev, u64 dblk)
 	return sdev->hbm + (dblk << sim_blk_shift);
 }
 
+/* The core hands us only blocks we allocated; anything else is its bug. */
+static inline bool sim_dblk_ok(struct sim_dev *sdev, u64 dblk)
+{
+	return !WARN_ON_ONCE(dblk >= sdev->gdev.hbm_blocks || !test_bit(dblk, sdev->used_map));
+}
+
 extern unsigned int sim_streams;		/* streams per device (sim_main.c) */
+extern unsigned int sim_dma_channels;		/* copy engines per device (sim_clock.c) */
+
+/* sim_dma.c */
+void sim_copy_block(struct sim_dev *sdev, u64 dblk, struct page **pages, bool to_dev);
+struct dma_fence *sim_copy_to_dev_async(struct gm_dev *dev, u64 dblk, struct page **pages);
+struct dma_fence *sim_copy_from_dev_async(struct gm_dev *dev, u64 dblk, struct page **pages);
+void sim_dma_wait(struct sim_dev *sdev, u64 dblk);
+int sim_dma_init(struct sim_dev *sdev);
+void sim_dma_free(struct sim_dev *sdev);
 
 /* sim_jobs.c */
 typedef void (*sim_visit_fn)(struct sim_job *job, void *p, size_t len, size_t off);

@@ -53,8 +53,8 @@ static unsigned int link_mbps = 25000;
 module_param(link_mbps, uint, 0444);
 MODULE_PARM_DESC(link_mbps, "Device clock: host<->device bandwidth per DMA channel, MB/s (1e6 B/s)");
 
-static unsigned int dma_channels = 2;
-module_param(dma_channels, uint, 0444);
+unsigned int sim_dma_channels = 2;
+module_param_named(dma_channels, sim_dma_channels, uint, 0444);
 MODULE_PARM_DESC(dma_channels, "Device clock: DMA channels (copy engines), 1..8");
 
 static unsigned int fault_lat_ns = 20000;
@@ -67,13 +67,13 @@ MODULE_PARM_DESC(compute_gmacs, "Device clock: int8 multiply-accumulates per ns 
 
 int sim_clock_params_check(void)
 {
-	if (!link_mbps || !compute_gmacs || !dma_channels || dma_channels > SIM_MAX_DMA) {
+	if (!link_mbps || !compute_gmacs || !sim_dma_channels || sim_dma_channels > SIM_MAX_DMA) {
 		pr_err("link_mbps and compute_gmacs must be > 0, dma_channels 1..%d\n",
 		       SIM_MAX_DMA);
 		return -EINVAL;
 	}
 	pr_info("device clock: %u DMA channels at %u MB/s each, fault %u ns, compute %u MAC/ns\n",
-		dma_channels, link_mbps, fault_lat_ns, compute_gmacs);
+		sim_dma_channels, link_mbps, fault_lat_ns, compute_gmacs);
 	return 0;
 }
 
@@ -102,7 +102,7 @@ static u64 sim_dma(struct sim_clock *clk, u64 req, u64 bytes)
 	unsigned int i, ch = 0;
 	u64 start, end, ns = sim_link_ns(bytes);
 
-	for (i = 1; i < dma_channels; i++)
+	for (i = 1; i < sim_dma_channels; i++)
 		if (clk->chan_free[i] < clk->chan_free[ch])
 			ch = i;
 	start = max(req, clk->chan_free[ch]);
@@ -256,7 +256,7 @@ void sim_clock_read(struct sim_clock *clk, struct gmem_sim_clock *out)
 	out->idle_copy_ns = clk->idle_copy_ns;
 	spin_unlock(&clk->lock);
 	out->link_mbps = link_mbps;
-	out->dma_channels = dma_channels;
+	out->dma_channels = sim_dma_channels;
 	out->fault_lat_ns = fault_lat_ns;
 	out->compute_gmacs = compute_gmacs;
 }

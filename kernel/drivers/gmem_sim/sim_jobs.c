@@ -108,6 +108,7 @@ static void sim_visit(struct sim_job *job, void *entry, u64 va, size_t len, sim_
 	void *kaddr;
 
 	if (xa_is_value(entry)) {
+		sim_dma_wait(job->sf->sdev, sim_pte_dblk(entry));	/* its copy lands first */
 		fn(job, (u8 *)sim_hbm(job->sf->sdev, sim_pte_dblk(entry)) + boff, len, 0);
 		return;
 	}

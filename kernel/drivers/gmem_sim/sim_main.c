@@ -22,6 +22,8 @@
  * invalidates, clock (the device clock, sim_clock.c; also GMEM_SIM_IOC_CLOCK),
  * copy_ref (root: times the kernel copy primitive alone, for gmem-bench bw).
  *
+ * Copies go to the copy engines of sim_dma.c unless gmem_sim.async_copies=0.
+ *
  * Locking: see gmem_sim.h. This file takes sdev->as_lock, as->pt_lock (MMU
  * ops, under a core block lock), sdev->hbm_lock and (copy ops, under a
  * core block lock) sdev->clk.lock.
@@ -61,6 +63,11 @@ module_param_named(streams, sim_streams, uint, 0444);
 MODULE_PARM_DESC(streams, "Execution queues per device (1..8): jobs of different streams run "
 		 "concurrently, each stream with its own queue clock");
 
+static bool async_copies = true;
+module_param(async_copies, bool, 0444);
+MODULE_PARM_DESC(async_copies, "Copy engines: the core queues copies and goes on (default); "
+		 "0: every copy is synchronous");
+
 static unsigned int fail_alloc_every;
 module_param(fail_alloc_every, uint, 0644);
 MODULE_PARM_DESC(fail_alloc_every, "Debug: every Nth HBM block allocation fails (0 = never)");
@@ -76,13 +83,6 @@ static struct sim_dev *sim_devs[GMEM_MAX_DEVICES];
 static struct sim_dev *to_sdev(struct gm_dev *dev)
 {
 	return container_of(dev, struct sim_dev, gdev);
-}
-
-/* The core hands us only blocks we allocated; anything else is its bug. */
-static bool sim_dblk_ok(struct sim_dev *sdev, u64 dblk)
-{
-	return !WARN_ON_ONCE(dblk >= sdev->gdev.hbm_blocks ||
-			     !test_bit(dblk, sdev->used_map));
 }
 
 /* ---------------------------------------------------------------- HBM */
@@ -136,16 +136,14 @@ static void sim_free_block(struct gm_dev *dev, u64 dblk)
 	spin_unlock(&sdev->hbm_lock);
 }
 
+/* The synchronous copies (gmem_sim.async_copies=0); sim_dma.c queues them. */
 static int sim_copy_to_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
 {
 	struct sim_dev *sdev = to_sdev(dev);
-	char *hbm = sim_hbm(sdev, dblk);
-	unsigned long i;
 
 	if (!sim_dblk_ok(sdev, dblk))
 		return -EINVAL;
-	for (i = 0; i < sim_blk_pages; i++)
-		memcpy_from_page(hbm + i * PAGE_SIZE, pages[i], 0, PAGE_SIZE);
+	sim_copy_block(sdev, dblk, pages, true);
 	sim_clock_copy(&sdev->clk, dblk);
 	return 0;
 }
@@ -153,13 +151,10 @@ static int sim_copy_to_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
 static int sim_copy_from_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
 {
 	struct sim_dev *sdev = to_sdev(dev);
-	char *hbm = sim_hbm(sdev, dblk);
-	unsigned long i;
 
 	if (!sim_dblk_ok(sdev, dblk))
 		return -EINVAL;
-	for (i = 0; i < sim_blk_pages; i++)
-		memcpy_to_page(pages[i], 0, hbm + i * PAGE_SIZE, PAGE_SIZE);
+	sim_copy_block(sdev, dblk, pages, false);
 	/* A write-back: the block is reusable once this copy is done. */
 	sim_clock_copy(&sdev->clk, dblk);
 	return 0;
@@ -278,12 +273,17 @@ static bool sim_test_clear_dirty(struct gm_dev *dev, u64 dblk)
 	return sim_dblk_ok(sdev, dblk) && test_and_clear_bit(dblk, sdev->dirty_map);
 }
 
-/* gmem_sim.dirty_bits=0 drops test_clear_dirty at load (sim_init()). */
+/*
+ * gmem_sim.dirty_bits=0 drops test_clear_dirty and async_copies=0 the copy
+ * engines at load (sim_init()).
+ */
 static struct gm_mmu_ops sim_mmu_ops __ro_after_init = {
 	.alloc_block	= sim_alloc_block,
 	.free_block	= sim_free_block,
 	.copy_to_dev	= sim_copy_to_dev,
 	.copy_from_dev	= sim_copy_from_dev,
+	.copy_to_dev_async = sim_copy_to_dev_async,
+	.copy_from_dev_async = sim_copy_from_dev_async,
 	.map		= sim_map,
 	.map_remote	= sim_map_remote,
 	.unmap		= sim_unmap,
@@ -540,6 +540,7 @@ static void sim_dev_free(struct sim_dev *sdev)
 	for (s = 0; s < GMEM_SIM_MAX_STREAMS; s++)
 		if (sdev->wq[s])
 			destroy_workqueue(sdev->wq[s]);
+	sim_dma_free(sdev);
 	bitmap_free(sdev->used_map);
 	bitmap_free(sdev->dirty_map);
 	kvfree(sdev->free_stack);
@@ -582,6 +583,8 @@ static int sim_dev_create(unsigned int i)
 	for (sdev->nr_free = 0; sdev->nr_free < sdev->gdev.hbm_blocks; sdev->nr_free++)
 		sdev->free_stack[sdev->nr_free] = sdev->gdev.hbm_blocks - 1 - sdev->nr_free;
 	ret = sim_clock_init(&sdev->clk, sdev->gdev.hbm_blocks);
+	if (!ret)
+		ret = sim_dma_init(sdev);
 	if (ret)
 		goto err_free;
 
@@ -662,6 +665,10 @@ static int __init sim_init(void)
 	sim_blk_pages = sim_blk_size >> PAGE_SHIFT;
 	if (!dirty_bits)		/* a device without them: write-fault tracking */
 		sim_mmu_ops.test_clear_dirty = NULL;
+	if (!async_copies) {
+		sim_mmu_ops.copy_to_dev_async = NULL;
+		sim_mmu_ops.copy_from_dev_async = NULL;
+	}
 
 	for (i = 0; i < nr_devices; i++) {
 		ret = sim_dev_create(i);

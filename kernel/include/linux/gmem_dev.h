@@ -15,7 +15,9 @@
  *
  * Context: every op is called from process context with the lock of the
  * block concerned held (and nothing wider); ops for different blocks run
- * concurrently. Ops may sleep but must not call back into the core.
+ * concurrently. Ops may sleep but must not call back into the core. The
+ * core may wait for a copy fence with a block lock held, so a driver must
+ * complete copies without taking anything the core holds.
  */
 #ifndef _LINUX_GMEM_DEV_H
 #define _LINUX_GMEM_DEV_H
@@ -23,6 +25,7 @@
 #include <linux/types.h>
 #include <linux/mm_types.h>
 
+struct dma_fence;
 struct gm_dev;
 
 struct gm_mmu_ops {
@@ -32,6 +35,25 @@ struct gm_mmu_ops {
 	/* Copy a whole block between host pages (gm_block_size()/PAGE_SIZE of them) and HBM. */
 	int (*copy_to_dev)(struct gm_dev *dev, u64 dblk, struct page **pages);
 	int (*copy_from_dev)(struct gm_dev *dev, u64 dblk, struct page **pages);
+	/*
+	 * Optional copy engines (both or neither): queue the same copy and
+	 * return at once with a fence (dma_fence, a reference for the core)
+	 * that signals when it is done; NULL if it is already done; an
+	 * ERR_PTR when it could not be queued (nothing was copied). @pages
+	 * stays valid and unchanged until the fence signals. The driver orders,
+	 * per HBM block, every later copy and every device access through its
+	 * page table after the copies queued on that block before them (as copy
+	 * engines and compute queues do with semaphores): the core maps a block
+	 * whose copy is in flight, and frees an HBM block whose write-back is in
+	 * flight, without waiting. Every queued copy must complete; a fence
+	 * signalled with an error means the copy did not happen and the core
+	 * reports the block's data lost. Without these the core uses the
+	 * synchronous copy_to_dev/copy_from_dev above.
+	 */
+	struct dma_fence *(*copy_to_dev_async)(struct gm_dev *dev, u64 dblk,
+					       struct page **pages);
+	struct dma_fence *(*copy_from_dev_async)(struct gm_dev *dev, u64 dblk,
+						 struct page **pages);
 	/*
 	 * Map block-aligned @va of @mm to HBM block @dblk in the device page table,
 	 * replacing any mapping of @va. Without @writable the mapping is read-only
@@ -76,7 +98,11 @@ struct gm_dev {
 };
 
 int gm_dev_register(struct gm_dev *dev);
-/* Migrates every block the device holds back to the host, then forgets it. */
+/*
+ * Migrates every block the device holds back to the host, waits for every
+ * copy the device was given, then forgets it. The driver's copy engines
+ * must keep running until it returns.
+ */
 void gm_dev_unregister(struct gm_dev *dev);
 
 /*

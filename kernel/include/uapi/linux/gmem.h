@@ -79,8 +79,9 @@ struct gmem_stats {
 	__u64 dev_accesses;	/* access notifications from devices */
 	__u64 evict_wb_bytes;	/* evicted bytes written back (dirty on the device) */
 	__u64 evict_clean_bytes; /* evicted bytes dropped: host copy still valid */
-	__u64 inflight;		/* blocks with an asynchronous copy in flight now */
-	__u64 copy_waits;	/* faults that waited for a block's copy in flight */
+	__u64 inflight;		/* blocks with a copy queued on a copy engine now (a level) */
+	__u64 copy_waits;	/* times a CPU fault, eviction, hint or unmap had to wait
+				 * for a block's copy in flight */
 	__u64 fault_batches;	/* batches of device faults serviced */
 	__u64 batch_faults;	/* faults delivered in those batches (with duplicates) */
 	__u64 batch_dups;	/* duplicate faults merged within a batch */

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gm_copy.c: the copies between a block's host pages and its HBM block,
+ * through the driver's copy engines when it has them.
+ *
+ * With copy engines (->copy_to_dev_async, ->copy_from_dev_async) a
+ * migration returns as soon as its copy is queued, and the block is in
+ * flight until the copy's fence signals: blk->copy holds the fence,
+ * blk->inflight is set, the `inflight` counter counts it and policies see
+ * GMEM_BF_INFLIGHT. Nothing on the device side waits for it: the driver
+ * orders its own accesses to the HBM block, and later copies of it, after
+ * the copy (include/linux/gmem_dev.h), so the core maps a block whose copy
+ * to the device is in flight and frees an HBM block whose write-back is in
+ * flight. The host side does wait: the host pages are being read (copy to
+ * the device) or written (write-back), so whatever maps them to the CPU or
+ * over the bus, copies them again or frees them first calls
+ * gm_blk_copy_wait(), which waits for that block's copy and nothing else.
+ * That wait is uninterruptible, as folio_wait_writeback() is: it is bounded
+ * by one block's copy, and it keeps munmap, exit and device unregister
+ * from freeing pages a copy engine still writes.
+ *
+ * Without copy engines the copy is done before the call returns and no
+ * block is ever in flight.
+ *
+ * Locking: blk->lock held for every function here. The fence callback takes
+ * no lock; it clears blk->inflight and the counter, both atomic. A copy is
+ * queued only after the previous one was reaped, so blk->copy is one fence.
+ */
+#include <linux/dma-fence.h>
+
+#include "gm_internal.h"
+
+/* The copy signalled (any context): the block is no longer in flight. */
+static void gm_blk_copy_done(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	struct gm_block *blk = container_of(cb, struct gm_block, copy_cb);
+
+	WRITE_ONCE(blk->inflight, 0);
+	gm_stat_add(blk, blk->copy_dev, inflight, -1);
+}
+
+/* @blk's copy on @devid was queued: track it until gm_blk_copy_wait(). */
+static void gm_blk_copy_track(struct gm_block *blk, u32 devid, struct dma_fence *fence,
+			      bool to_dev)
+{
+	if (!fence)
+		return;		/* the driver finished it already */
+	WARN_ON_ONCE(blk->copy);
+	blk->copy = fence;
+	blk->copy_dev = devid;
+	blk->copy_to_dev = to_dev;
+	WRITE_ONCE(blk->inflight, 1);
+	gm_stat_add(blk, devid, inflight, 1);
+	if (dma_fence_add_callback(fence, &blk->copy_cb, gm_blk_copy_done))
+		gm_blk_copy_done(fence, &blk->copy_cb);	/* signalled meanwhile */
+}
+
+/*
+ * Copy @blk's host pages to HBM block @dblk of @dev: queued when the driver
+ * has copy engines, else done now. 0, or the driver's error (nothing
+ * copied, nothing in flight).
+ */
+int gm_blk_copy_to_dev(struct gm_block *blk, struct gm_dev *dev, u64 dblk)
+{
+	struct dma_fence *fence;
+
+	lockdep_assert_held(&blk->lock);
+	if (!dev->ops->copy_to_dev_async)
+		return dev->ops->copy_to_dev(dev, dblk, blk->pages);
+	fence = dev->ops->copy_to_dev_async(dev, dblk, blk->pages);
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+	gm_blk_copy_track(blk, dev->id, fence, true);
+	return 0;
+}
+
+/* Write @blk's HBM block back to its host pages: queued or done now, as above. */
+int gm_blk_copy_from_dev(struct gm_block *blk, struct gm_dev *dev)
+{
+	struct dma_fence *fence;
+
+	lockdep_assert_held(&blk->lock);
+	if (!dev->ops->copy_from_dev_async)
+		return dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
+	fence = dev->ops->copy_from_dev_async(dev, blk->dblk, blk->pages);
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+	gm_blk_copy_track(blk, dev->id, fence, false);
+	return 0;
+}
+
+/*
+ * Wait for @blk's copy in flight, if any, and forget it: afterwards the
+ * host pages are the caller's to map, copy or free. Counted in copy_waits
+ * when it had to sleep. Returns the copy's error, reported here, else 0:
+ * a failed copy to the device leaves the HBM block's contents undefined
+ * (the host pages still hold what was copied), a failed write-back leaves
+ * the host pages without the device's writes. Callers decide what is kept.
+ */
+int gm_blk_copy_wait(struct gm_block *blk)
+{
+	struct dma_fence *fence = blk->copy;
+	int ret;
+
+	lockdep_assert_held(&blk->lock);
+	if (!fence)
+		return 0;
+	if (!dma_fence_is_signaled(fence)) {
+		gm_stat_add(blk, blk->copy_dev, copy_waits, 1);
+		dma_fence_wait(fence, false);
+	}
+	/*
+	 * The callback may still be running on the CPU that signalled: it runs
+	 * under the fence's lock, which removing it takes, so once this returns
+	 * it is done with @blk. If it never ran, account for it here.
+	 */
+	if (dma_fence_remove_callback(fence, &blk->copy_cb))
+		gm_blk_copy_done(fence, &blk->copy_cb);
+	ret = dma_fence_get_status(fence);
+	blk->copy = NULL;
+	dma_fence_put(fence);
+	if (ret >= 0)
+		return 0;
+	pr_err_ratelimited("gmem: device %u: copy of block %u:%u %s failed: %d\n",
+			   blk->copy_dev, blk->obj->id, blk->idx,
+			   blk->copy_to_dev ? "to the device" : "back to the host", ret);
+	return ret;
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_core_async: migrations queued on the device's copy engines
+ * (gm_copy.c, gmem_sim's sim_dma.c). A hint or a write-back returns while
+ * its copies are in flight; whatever needs the data then waits for that
+ * copy: the device (ordered by its driver), a CPU fault, munmap, process
+ * exit, device unregister. gmem_sim.dma_delay_us makes every copy take
+ * 20 ms so that each of those arrives while the copy is still running.
+ *
+ * Geometry: 64 KiB blocks, one device with 1 MiB of HBM (16 blocks).
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "gtest.h"
+#include "gmem_test_util.h"
+#include "gmempolicy.h"
+
+#define BS		(64 * 1024UL)
+#define HBM_BLOCKS	16
+#define NB		8
+#define DELAY		"/sys/module/gmem_sim/parameters/dma_delay_us"
+#define ASYNC		"/sys/module/gmem_sim/parameters/async_copies"
+#define U(x)		((unsigned long long)(x))
+
+static int gfd, sfd, devid;
+
+static void setup(void)
+{
+	char c = 0;
+	FILE *f;
+
+	GT_ASSERT(gmt_setup(BS, HBM_BLOCKS * BS / GMT_MiB, 1) == 0, "module reload");
+	f = fopen(ASYNC, "r");
+	if (f) {
+		c = (char)fgetc(f);
+		fclose(f);
+	}
+	GT_ASSERT(c == 'Y', "gmem_sim loaded without copy engines");
+	GT_ASSERT(gmt_write_str(DELAY, "20000") == 0, "set dma_delay_us");
+	gfd = gmt_open_gmem();
+	GT_ASSERT(gfd >= 0, "open /dev/gmem");
+	sfd = gmt_sim_open(0);
+	GT_ASSERT(sfd >= 0, "open sim0");
+	devid = gmt_sim_gmem_id(0);
+	GT_ASSERT(devid >= 0, "gmem id of sim0");
+}
+
+static void teardown(void)
+{
+	gmt_write_str(DELAY, "0");
+	if (sfd >= 0)
+		close(sfd);
+	close(gfd);
+	GMT_ASSERT_NO_LEAK();
+}
+
+static struct gmem_stats dstats(void)
+{
+	struct gmem_dev_info di;
+
+	GT_ASSERT(gmt_dev_info(gfd, devid, &di) == 0, "dev info");
+	return di.stats;
+}
+
+/* Wait (up to 5 s) until no copy is in flight on the device. */
+static void wait_idle(void)
+{
+	int i;
+
+	for (i = 0; i < 500 && dstats().inflight; i++)
+		usleep(10000);
+	GT_EXPECT(dstats().inflight == 0, "copies still in flight: %llu", U(dstats().inflight));
+}
+
+static uint32_t *map_pat(size_t nb, uint32_t seed)
+{
+	uint32_t *p = gmt_map(gfd, nb * BS);
+
+	GT_ASSERT(p, "mmap: %s", strerror(errno));
+	gmt_fill_pat(p, nb * BS / 4, seed);
+	return p;
+}
+
+/* Sum of pattern @seed over blocks [@first, @first + @nb) of a mapping. */
+static uint64_t pat_sum_at(size_t first, size_t nb, uint32_t seed)
+{
+	uint64_t s = 0, i;
+
+	for (i = first * BS / 4; i < (first + nb) * BS / 4; i++)
+		s += gmt_pat(seed, i);
+	return s;
+}
+
+static uint64_t pat_sum(size_t nb, uint32_t seed)
+{
+	return pat_sum_at(0, nb, seed);
+}
+
+/*
+ * WILLNEED returns with the copies queued: the blocks are in flight
+ * (without copy engines it would return with every copy done). The device
+ * reads them at once and must see the host's data, not what HBM held.
+ */
+GT_TEST(hint_returns_with_copies_in_flight)
+{
+	struct gmem_stats s0, s;
+	uint64_t sum = 0;
+	uint32_t *p;
+
+	setup();
+	p = map_pat(NB, 1);
+	s0 = dstats();
+	GT_ASSERT(gmt_advise(gfd, p, NB * BS, GMEM_ADV_WILLNEED, devid, 0) == 0, "WILLNEED");
+	s = dstats();
+	GT_EXPECT(s.inflight > 0, "no block in flight after the hint (h2d %llu)", U(s.h2d_blocks));
+	GT_ASSERT(gmt_sim_reduce(sfd, p, NB * BS, &sum) == 0, "reduce");
+	GT_EXPECT(sum == pat_sum(NB, 1), "device read %llx before its copy landed, want %llx",
+		  U(sum), U(pat_sum(NB, 1)));
+	wait_idle();
+	s = dstats();
+	GT_EXPECT(s.h2d_blocks - s0.h2d_blocks == NB && s.dev_faults == s0.dev_faults,
+		  "h2d %llu faults %llu", U(s.h2d_blocks - s0.h2d_blocks),
+		  U(s.dev_faults - s0.dev_faults));
+	GT_ASSERT(munmap(p, NB * BS) == 0, "munmap");
+	teardown();
+}
+
+/*
+ * The device wrote the blocks; DONTNEED queues their write-back and returns.
+ * A CPU read right after must wait for it and see the device's data.
+ */
+GT_TEST(cpu_read_waits_for_writeback)
+{
+	struct gmem_stats s0, s1;
+	uint32_t *p;
+	size_t i;
+
+	setup();
+	p = map_pat(NB, 2);
+	GT_ASSERT(gmt_sim_fill(sfd, p, NB * BS, 0x5a5a0001) == 0, "device fill");
+	s0 = dstats();
+	GT_ASSERT(gmt_advise(gfd, p, NB * BS, GMEM_ADV_DONTNEED, devid, 0) == 0, "DONTNEED");
+	for (i = 0; i < NB * BS / 4; i++)
+		if (p[i] != 0x5a5a0001)
+			break;
+	GT_EXPECT(i == NB * BS / 4, "word %zu is %x: the write-back had not landed", i,
+		  i < NB * BS / 4 ? p[i] : 0);
+	s1 = dstats();
+	GT_EXPECT(s1.d2h_blocks - s0.d2h_blocks == NB, "d2h %llu", U(s1.d2h_blocks - s0.d2h_blocks));
+	GT_EXPECT(s1.copy_waits > s0.copy_waits, "no CPU fault waited for a copy");
+	wait_idle();
+	GT_ASSERT(munmap(p, NB * BS) == 0, "munmap");
+	teardown();
+}
+
+/*
+ * Evictions queue write-backs and hand the HBM blocks to the next owner at
+ * once: its copy in must wait for the write-back out (the driver orders
+ * both on the block). Two objects of a full HBM each, written on the device
+ * in turn, both read back intact by the CPU.
+ */
+GT_TEST(eviction_writeback_before_reuse)
+{
+	uint32_t *a, *b;
+	uint64_t sum = 0;
+
+	setup();
+	a = map_pat(HBM_BLOCKS, 3);
+	b = map_pat(HBM_BLOCKS, 4);
+	GT_ASSERT(gmt_sim_fill(sfd, a, HBM_BLOCKS * BS, 0xa0a0a0a0) == 0, "fill a");
+	GT_ASSERT(gmt_sim_reduce(sfd, b, HBM_BLOCKS * BS, &sum) == 0, "reduce b (evicts a)");
+	GT_EXPECT(sum == pat_sum(HBM_BLOCKS, 4), "device read b as %llx, want %llx", U(sum),
+		  U(pat_sum(HBM_BLOCKS, 4)));
+	GT_EXPECT(gmt_check_pat(b, HBM_BLOCKS * BS / 4, 4) < 0, "CPU read of b differs");
+	GT_EXPECT(a[0] == 0xa0a0a0a0 && a[HBM_BLOCKS * BS / 4 - 1] == 0xa0a0a0a0,
+		  "a lost its device writes: %x %x", a[0], a[HBM_BLOCKS * BS / 4 - 1]);
+	wait_idle();
+	GT_ASSERT(munmap(a, HBM_BLOCKS * BS) == 0 && munmap(b, HBM_BLOCKS * BS) == 0, "munmap");
+	teardown();
+}
+
+/* munmap while copies in both directions are in flight frees nothing early. */
+GT_TEST(munmap_with_copies_in_flight)
+{
+	uint32_t *p, *q;
+
+	setup();
+	p = map_pat(NB, 5);
+	q = map_pat(NB, 6);
+	GT_ASSERT(gmt_sim_fill(sfd, q, NB * BS, 7) == 0, "device fill");
+	GT_ASSERT(gmt_advise(gfd, q, NB * BS, GMEM_ADV_DONTNEED, devid, 0) == 0, "DONTNEED");
+	GT_ASSERT(gmt_advise(gfd, p, NB * BS, GMEM_ADV_WILLNEED, devid, 0) == 0, "WILLNEED");
+	GT_EXPECT(dstats().inflight > 0, "nothing in flight to race with");
+	GT_ASSERT(munmap(p, NB * BS) == 0 && munmap(q, NB * BS) == 0, "munmap");
+	GT_EXPECT(dstats().inflight == 0, "munmap returned with %llu copies in flight",
+		  U(dstats().inflight));
+	teardown();
+}
+
+/* A process killed while its hints keep copies in flight leaves nothing behind. */
+GT_TEST(sigkill_with_copies_in_flight)
+{
+	int status, i;
+	pid_t pid;
+
+	setup();
+	pid = fork();
+	GT_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		uint32_t *p;
+
+		/* Its own files: a device file serves the mm that opened it. */
+		gfd = gmt_open_gmem();
+		sfd = gmt_sim_open(0);
+		p = gmt_map(gfd, HBM_BLOCKS * BS);
+		if (gfd < 0 || sfd < 0 || !p)
+			_exit(1);
+		gmt_fill_pat(p, HBM_BLOCKS * BS / 4, 8);
+
+		for (;;) {
+			gmt_advise(gfd, p, HBM_BLOCKS * BS, GMEM_ADV_WILLNEED, devid, 0);
+			gmt_sim_fill(sfd, p, HBM_BLOCKS * BS, 9);
+			gmt_advise(gfd, p, HBM_BLOCKS * BS, GMEM_ADV_DONTNEED, devid, 0);
+		}
+	}
+	for (i = 0; i < 200 && !dstats().inflight; i++)
+		usleep(5000);
+	GT_EXPECT(dstats().inflight > 0, "the child never had a copy in flight");
+	kill(pid, SIGKILL);
+	GT_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	GT_EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %x", status);
+	wait_idle();
+	teardown();
+}
+
+/*
+ * A policy ejected while the copies its decisions caused are in flight:
+ * the copies belong to the core, so nothing is lost. lru_cold picks the
+ * victims of a hint that needs the whole HBM (their write-backs and the
+ * copies in are queued), and is detached before they land.
+ */
+GT_TEST(policy_ejected_mid_copy)
+{
+	struct gmem_policy *pol;
+	uint64_t sum = 0;
+	uint32_t *p;
+	size_t i;
+	int err;
+
+	setup();
+	err = gmem_policy_open("/gmem/bpf/lru_cold.bpf.o", &pol);
+	GT_ASSERT(!err, "open lru_cold: %s", strerror(-err));
+	err = gmem_policy_load(pol);
+	GT_ASSERT(!err, "load: %s", strerror(-err));
+	err = gmem_policy_attach(pol);
+	GT_ASSERT(!err, "attach: %s", strerror(-err));
+	p = map_pat(2 * HBM_BLOCKS, 12);
+	GT_ASSERT(gmt_sim_fill(sfd, p, HBM_BLOCKS * BS, 0x77) == 0, "device fill");
+	GT_ASSERT(gmt_advise(gfd, (char *)p + HBM_BLOCKS * BS, HBM_BLOCKS * BS,
+			     GMEM_ADV_WILLNEED, devid, 0) == 0, "WILLNEED");
+	GT_EXPECT(dstats().inflight > 0, "nothing in flight when the policy left");
+	gmem_policy_close(pol);
+	GT_ASSERT(gmt_sim_reduce(sfd, (char *)p + HBM_BLOCKS * BS, HBM_BLOCKS * BS, &sum) == 0,
+		  "reduce");
+	GT_EXPECT(sum == pat_sum_at(HBM_BLOCKS, HBM_BLOCKS, 12), "device read %llx, want %llx",
+		  U(sum), U(pat_sum_at(HBM_BLOCKS, HBM_BLOCKS, 12)));
+	for (i = 0; i < HBM_BLOCKS * BS / 4; i++)
+		if (p[i] != 0x77)
+			break;
+	GT_EXPECT(i == HBM_BLOCKS * BS / 4, "word %zu lost its device write: %x", i,
+		  i < HBM_BLOCKS * BS / 4 ? p[i] : 0);
+	wait_idle();
+	GT_ASSERT(munmap(p, 2 * HBM_BLOCKS * BS) == 0, "munmap");
+	teardown();
+}
+
+/*
+ * Device unregister (rmmod gmem_sim) with write-backs in flight: the core
+ * waits for every copy it was given before the driver goes, and the data
+ * is on the host afterwards. Without the wait the core would later drop a
+ * fence whose ops were unloaded with the module.
+ */
+GT_TEST(unregister_with_copies_in_flight)
+{
+	uint32_t *p, *q;
+	int ret, i;
+
+	setup();
+	p = map_pat(NB, 10);
+	q = map_pat(NB, 11);
+	GT_ASSERT(gmt_sim_fill(sfd, p, NB * BS, 0x1234) == 0, "fill p");
+	GT_ASSERT(gmt_sim_fill(sfd, q, NB * BS, 0x5678) == 0, "fill q");
+	close(sfd);
+	sfd = -1;
+	/* q's write-backs are queued; p stays on the device for the drain. */
+	GT_ASSERT(gmt_advise(gfd, q, NB * BS, GMEM_ADV_DONTNEED, devid, 0) == 0, "DONTNEED");
+	for (i = 0; i < 100; i++) {
+		ret = gmt_rmmod("gmem_sim");
+		if (ret != -EWOULDBLOCK && ret != -EAGAIN)
+			break;
+		usleep(10000);
+	}
+	GT_ASSERT(ret == 0, "rmmod gmem_sim: %s", strerror(-ret));
+	GT_EXPECT(p[0] == 0x1234 && p[NB * BS / 4 - 1] == 0x1234, "p: %x %x", p[0],
+		  p[NB * BS / 4 - 1]);
+	GT_EXPECT(q[0] == 0x5678 && q[NB * BS / 4 - 1] == 0x5678, "q: %x %x", q[0],
+		  q[NB * BS / 4 - 1]);
+	GT_ASSERT(munmap(p, NB * BS) == 0 && munmap(q, NB * BS) == 0, "munmap");
+	close(gfd);
+	GMT_ASSERT_NO_LEAK();
+	GT_ASSERT(gmt_reload(NULL, NULL) == 0, "reload with defaults");
+}
+
+GT_MAIN()
