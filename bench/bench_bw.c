@@ -8,6 +8,9 @@
  *        A write, so that every block is dirty: a block the device only read
  *        is dropped when it leaves, with no copy to time.
  *   d2h: GMEM_ADV_DONTNEED on the range: every (dirty) block is copied back.
+ *        The hint returns once the write-backs are queued on the device's
+ *        copy engines (gmem_sim.async_copies): the time runs until the
+ *        object's `inflight` counter is back to 0, when every byte is home.
  *   memcpy: the same number of bytes between two pre-faulted anonymous buffers.
  *   kernel reference (ref_h2d/ref_d2h): the simulated device's sysfs copy_ref,
  *        the kernel copy primitive of the migration ops (memcpy_from_page /
@@ -146,9 +149,11 @@ static int measure(int gfd, int sfd, const struct bench_env *env, char *base,
 		err = obj_stats(gfd, base, &s1);
 	if (!err)
 		err = ioctl_err(gfd, GMEM_IOC_ADVISE, &dontneed, "ADVISE DONTNEED");
+	do {
+		if (!err)
+			err = obj_stats(gfd, base, &s2);
+	} while (!err && s2.inflight);
 	t2 = now_s();
-	if (!err)
-		err = obj_stats(gfd, base, &s2);
 	if (err)
 		return err;
 	out->h2d_s = t1 - t0;

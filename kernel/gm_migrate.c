@@ -393,12 +393,13 @@ int gm_map_remote(struct gm_block *blk, u32 devid)
 	dev = ds->dev;
 	if (!dev->ops->map_remote)
 		return -EOPNOTSUPP;
-	gm_blk_copy_wait(blk);		/* a write-back to the pages it maps */
 	if (blk->state != GMEM_BLK_REMOTE || blk->dev != devid) {
 		ret = gm_blk_make_host(blk);
 		if (ret)
 			return ret;
 	}
+	/* A write-back to the pages it maps (maybe the one just queued). */
+	gm_blk_copy_wait(blk);
 	ret = dev->ops->map_remote(dev, blk->obj->mm, gm_blk_va(blk), blk->pages);
 	if (ret)
 		return ret;

@@ -248,6 +248,27 @@ static inline int gmt_dev_info(int gfd, unsigned int id, struct gmem_dev_info *d
 	return gmt_err(ioctl(gfd, GMEM_IOC_DEV_INFO, di));
 }
 
+/*
+ * Wait (up to 5 s) until no copy is in flight anywhere: a hint or an
+ * eviction returns with its copies queued on the copy engines, and the
+ * `inflight` level drops as they land. Snapshots that must compare equal
+ * are taken after this. 0, or -ETIMEDOUT.
+ */
+static inline int gmt_wait_copies(int gfd)
+{
+	struct gmem_stats t;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (ioctl(gfd, GMEM_IOC_GLOBAL_STATS, &t))
+			return -errno;
+		if (!t.inflight)
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
 static inline int gmt_advise(int gfd, const void *addr, uint64_t len, uint32_t advice,
 			     uint32_t dev, uint64_t value)
 {

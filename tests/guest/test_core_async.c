@@ -25,12 +25,12 @@
 
 static int gfd, sfd, devid;
 
-static void setup(void)
+static void setup_devs(unsigned int nr)
 {
 	char c = 0;
 	FILE *f;
 
-	GT_ASSERT(gmt_setup(BS, HBM_BLOCKS * BS / GMT_MiB, 1) == 0, "module reload");
+	GT_ASSERT(gmt_setup(BS, HBM_BLOCKS * BS / GMT_MiB, nr) == 0, "module reload");
 	f = fopen(ASYNC, "r");
 	if (f) {
 		c = (char)fgetc(f);
@@ -44,6 +44,11 @@ static void setup(void)
 	GT_ASSERT(sfd >= 0, "open sim0");
 	devid = gmt_sim_gmem_id(0);
 	GT_ASSERT(devid >= 0, "gmem id of sim0");
+}
+
+static void setup(void)
+{
+	setup_devs(1);
 }
 
 static void teardown(void)
@@ -177,6 +182,42 @@ GT_TEST(eviction_writeback_before_reuse)
 		  "a lost its device writes: %x %x", a[0], a[HBM_BLOCKS * BS / 4 - 1]);
 	wait_idle();
 	GT_ASSERT(munmap(a, HBM_BLOCKS * BS) == 0 && munmap(b, HBM_BLOCKS * BS) == 0, "munmap");
+	teardown();
+}
+
+/*
+ * A block dirty on sim0 that sim1 faults in as a remote mapping (its
+ * preferred location is the host): the fault queues the write-back and
+ * must let it land before sim1 maps the host pages.
+ */
+GT_TEST(remote_map_waits_for_writeback)
+{
+	int sfd1, devid1;
+	uint64_t sum = 0;
+	uint32_t *p;
+
+	setup_devs(2);
+	sfd1 = gmt_sim_open(1);
+	GT_ASSERT(sfd1 >= 0, "open sim1");
+	devid1 = gmt_sim_gmem_id(1);
+	p = map_pat(NB, 13);
+	GT_ASSERT(gmt_sim_fill(sfd, p, NB * BS, 3) == 0, "sim0 fill");
+	GT_ASSERT(gmt_advise(gfd, p, NB * BS, GMEM_ADV_PREFERRED, GMEM_DEV_HOST, 0) == 0,
+		  "PREFERRED host");
+	GT_ASSERT(gmt_sim_reduce(sfd1, p, NB * BS, &sum) == 0, "sim1 reduce");
+	GT_EXPECT(sum == 3ULL * (NB * BS / 4), "sim1 read %llx over the bus, want %llx", U(sum),
+		  U(3ULL * (NB * BS / 4)));
+	GT_EXPECT(dstats().remote_maps == 0, "sim0 made remote maps");
+	{
+		struct gmem_dev_info di;
+
+		GT_ASSERT(gmt_dev_info(gfd, devid1, &di) == 0, "dev info 1");
+		GT_EXPECT(di.stats.remote_maps >= NB, "sim1 remote maps %llu",
+			  U(di.stats.remote_maps));
+	}
+	wait_idle();
+	close(sfd1);
+	GT_ASSERT(munmap(p, NB * BS) == 0, "munmap");
 	teardown();
 }
 

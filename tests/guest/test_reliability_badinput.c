@@ -150,6 +150,7 @@ static void snap_take(struct fix *f, struct snap *s)
 	int i;
 
 	memset(s, 0, sizeof(*s));
+	GT_ASSERT(gmt_wait_copies(f->gfd) == 0, "copies still in flight");
 	GT_ASSERT(ioctl(f->gfd, GMEM_IOC_GLOBAL_STATS, &s->total) == 0, "GLOBAL_STATS");
 	GT_ASSERT(ioctl(f->gfd, GMEM_IOC_POLICY_STATUS, &s->pol) == 0, "POLICY_STATUS");
 	GT_ASSERT(gmt_live_read(&s->live) == 0, "live");

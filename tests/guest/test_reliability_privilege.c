@@ -335,6 +335,7 @@ GT_TEST(only_own_memory_is_reachable)
 	gmt_fill_pat(o.mem, o.len / 4, 61);
 	GT_ASSERT(gmt_advise(o.gfd, o.mem, 2 * BS, GMEM_ADV_WILLNEED, gmt_sim_gmem_id(0), 0) == 0,
 		  "WILLNEED");
+	GT_ASSERT(gmt_wait_copies(o.gfd) == 0, "the hint's copies still in flight");
 	GT_ASSERT(gmt_obj_info(o.gfd, o.mem, &oi0) == 0, "obj info");
 	o.obj = oi0.id;
 	for (i = 0; i <= NOBODY_USER; i++) {
