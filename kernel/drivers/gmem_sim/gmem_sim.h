@@ -174,7 +174,7 @@ extern unsigned int sim_dma_channels;		/* copy engines per device (sim_clock.c) 
 void sim_copy_block(struct sim_dev *sdev, u64 dblk, struct page **pages, bool to_dev);
 struct dma_fence *sim_copy_to_dev_async(struct gm_dev *dev, u64 dblk, struct page **pages);
 struct dma_fence *sim_copy_from_dev_async(struct gm_dev *dev, u64 dblk, struct page **pages);
-void sim_dma_wait(struct sim_dev *sdev, u64 dblk);
+struct dma_fence *sim_dma_last(struct sim_dev *sdev, u64 dblk);
 int sim_dma_init(struct sim_dev *sdev);
 void sim_dma_free(struct sim_dev *sdev);
 

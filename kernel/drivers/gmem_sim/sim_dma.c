@@ -5,10 +5,15 @@
  * A copy is a work item on the device's DMA workqueue, which runs at most
  * gmem_sim.dma_channels of them at once (the channels), and a dma_fence that
  * signals when its bytes are in place. Per HBM block the device keeps the
- * fence of the last copy queued on it (sdev->dma_last[]): a copy waits for
- * its predecessor on the same block before it starts, and a job's access to
- * an HBM block waits for that block's last copy (sim_dma_wait(), called by
- * sim_visit() under pt_lock). That is the ordering the device API asks of a
+ * fence of the last copy queued on it (sdev->dma_last[]): a copy is put on
+ * the workqueue only once its predecessor on the same block has signalled
+ * (a fence callback queues it, as drm_sched releases a job whose
+ * dependencies are met), and a job's access to an HBM block waits for that
+ * block's last copy (sim_step_once() looks it up with sim_dma_last() and
+ * waits with pt_lock dropped).
+ * A channel never waits: a worker that slept on another copy would hold a
+ * channel that copy may need (the workqueue does not start its items in
+ * queueing order across CPUs), and the device would stop. That is the ordering the device API asks of a
  * driver with copy engines, and what lets the core map a block whose copy is
  * in flight and free an HBM block whose write-back is in flight: the block's
  * next owner is copied in only after the write-back has read it out.
@@ -46,6 +51,7 @@ struct sim_copy {
 	struct work_struct work;
 	struct sim_dev *sdev;
 	struct dma_fence *after;	/* the previous copy of the same HBM block, or NULL */
+	struct dma_fence_cb after_cb;	/* queues the copy when @after signals */
 	struct page **pages;
 	u64 dblk;
 	bool to_dev;
@@ -80,16 +86,13 @@ void sim_copy_block(struct sim_dev *sdev, u64 dblk, struct page **pages, bool to
 	}
 }
 
-/* One channel at work. */
+/* One channel at work; the copy before it on the block is done. */
 static void sim_dma_work(struct work_struct *work)
 {
 	struct sim_copy *c = container_of(work, struct sim_copy, work);
 	unsigned int us = READ_ONCE(dma_delay_us);
 
-	if (c->after) {
-		dma_fence_wait(c->after, false);	/* queued earlier: it runs first */
-		dma_fence_put(c->after);
-	}
+	dma_fence_put(c->after);
 	if (unlikely(us))
 		fsleep(min(us, 100000u));
 	sim_copy_block(c->sdev, c->dblk, c->pages, c->to_dev);
@@ -98,7 +101,7 @@ static void sim_dma_work(struct work_struct *work)
 }
 
 /* The last copy queued on @dblk, with a reference, or NULL when it is done. */
-static struct dma_fence *sim_dma_last(struct sim_dev *sdev, u64 dblk)
+struct dma_fence *sim_dma_last(struct sim_dev *sdev, u64 dblk)
 {
 	struct dma_fence *fence;
 
@@ -112,6 +115,14 @@ static struct dma_fence *sim_dma_last(struct sim_dev *sdev, u64 dblk)
 	fence = dma_fence_get(fence);
 	spin_unlock(&sdev->dma_lock);
 	return fence;
+}
+
+/* The copy before @cb's on its HBM block signalled (any context). */
+static void sim_dma_after_done(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	struct sim_copy *c = container_of(cb, struct sim_copy, after_cb);
+
+	queue_work(c->sdev->dma_wq, &c->work);
 }
 
 /* Queue a copy on @dblk behind the copies already queued on it. */
@@ -139,7 +150,8 @@ static struct dma_fence *sim_dma_queue(struct sim_dev *sdev, u64 dblk, struct pa
 	spin_unlock(&sdev->dma_lock);
 	sim_clock_copy(&sdev->clk, dblk);
 	dma_fence_get(&c->fence);		/* the worker's */
-	queue_work(sdev->dma_wq, &c->work);
+	if (!c->after || dma_fence_add_callback(c->after, &c->after_cb, sim_dma_after_done))
+		queue_work(sdev->dma_wq, &c->work);	/* nothing before it, or done */
 	return &c->fence;			/* dma_fence_init()'s, the core's */
 }
 
@@ -151,17 +163,6 @@ struct dma_fence *sim_copy_to_dev_async(struct gm_dev *dev, u64 dblk, struct pag
 struct dma_fence *sim_copy_from_dev_async(struct gm_dev *dev, u64 dblk, struct page **pages)
 {
 	return sim_dma_queue(dev->drvdata, dblk, pages, false);
-}
-
-/* A job is about to touch HBM block @dblk: its copies land first. */
-void sim_dma_wait(struct sim_dev *sdev, u64 dblk)
-{
-	struct dma_fence *fence = sim_dma_last(sdev, dblk);
-
-	if (fence) {
-		dma_fence_wait(fence, false);
-		dma_fence_put(fence);
-	}
 }
 
 int sim_dma_init(struct sim_dev *sdev)

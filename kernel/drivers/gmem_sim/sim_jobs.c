@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
+#include <linux/dma-fence.h>
 #include <linux/highmem.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
@@ -108,7 +109,6 @@ static void sim_visit(struct sim_job *job, void *entry, u64 va, size_t len, sim_
 	void *kaddr;
 
 	if (xa_is_value(entry)) {
-		sim_dma_wait(job->sf->sdev, sim_pte_dblk(entry));	/* its copy lands first */
 		fn(job, (u8 *)sim_hbm(job->sf->sdev, sim_pte_dblk(entry)) + boff, len, 0);
 		return;
 	}
@@ -155,17 +155,33 @@ static void sim_debug_report_delay(void)
 }
 
 /*
+ * pt_lock held: the copy still in flight into the HBM block @entry maps,
+ * with a reference, or NULL (none, or a remote entry). A copy into a
+ * mapped block is queued before it is mapped, and none can be queued while
+ * it stays mapped (the core unmaps first), so NULL under pt_lock means the
+ * bytes are in place for as long as pt_lock is held.
+ */
+static struct dma_fence *sim_entry_copy(struct sim_dev *sdev, void *entry)
+{
+	return xa_is_value(entry) ? sim_dma_last(sdev, sim_pte_dblk(entry)) : NULL;
+}
+
+/*
  * One job step: access [va, va + len), which lies in one block. A miss, or
  * a write through a read-only entry, faults through the core and retries;
  * the retry may miss again if another device took the block meanwhile,
- * which is progress for that device. @faulted: the step's fault was
- * already delivered in a batch, which told the core of this access.
+ * which is progress for that device. A block whose copy in is still in
+ * flight is waited for with pt_lock dropped (the copy engine needs nothing
+ * of ours, but the core's unmaps of other blocks need pt_lock), then looked
+ * up again. @faulted: the step's fault was already delivered in a batch,
+ * which told the core of this access.
  */
 static int sim_step_once(struct sim_job *job, u64 va, size_t len, bool write,
 			 sim_visit_fn fn, bool faulted)
 {
 	struct sim_dev *sdev = job->sf->sdev;
 	struct sim_as *as = job->sf->as;
+	struct dma_fence *copy;
 	unsigned int tries;
 	void *entry;
 	int ret;
@@ -177,6 +193,14 @@ static int sim_step_once(struct sim_job *job, u64 va, size_t len, bool write,
 		entry = xa_load(&as->pt, va >> sim_blk_shift);
 		if (entry && !sim_pte_allows(entry, write))
 			entry = NULL;		/* protection fault */
+		copy = entry ? sim_entry_copy(sdev, entry) : NULL;
+		if (copy) {
+			mutex_unlock(&as->pt_lock);
+			dma_fence_wait(copy, false);
+			dma_fence_put(copy);
+			tries--;		/* not a fault: look it up again */
+			continue;
+		}
 		if (entry) {
 			sim_visit(job, entry, va, len, fn);
 			sim_account_step(job, entry, len);
