@@ -142,7 +142,7 @@ static int gm_advise_migrate_one(struct gm_block *blk, const struct gm_advise_op
 		return pin ? -EBUSY : 0;
 	if (!gm_blk_owned_by(blk, devid)) {
 		arrives = !gm_blk_resident_on(blk, devid);
-		ret = gm_migrate_to_dev(blk, devid);
+		ret = gm_migrate_to_dev(blk, devid, GM_COPY_QUEUE);
 		if (ret == -EBUSY && !pin)
 			return 0;
 		if (ret)
@@ -234,7 +234,7 @@ static int gm_advise_one(struct gm_block *blk, const struct gm_advise_op *op)
 	else if (gm_advice_moves(op->adv->advice))
 		ret = gm_advise_migrate_one(blk, op);
 	else if (op->adv->advice == GMEM_ADV_DONTNEED)
-		ret = gm_migrate_to_host(blk);
+		ret = gm_migrate_to_host(blk, GM_COPY_QUEUE);
 	else
 		ret = gm_advise_attr_one(blk, op->adv);
 	mutex_unlock(&blk->lock);

@@ -4,7 +4,9 @@
  * through the driver's copy engines when it has them.
  *
  * With copy engines (->copy_to_dev_async, ->copy_from_dev_async) a
- * migration returns as soon as its copy is queued, and the block is in
+ * migration that does not need the data at once (GM_COPY_QUEUE: prefetch,
+ * hints, eviction; a demand fault copies now) returns as soon as its copy
+ * is queued, and the block is in
  * flight until the copy's fence signals: blk->copy holds the fence,
  * blk->inflight is set, the `inflight` counter counts it and policies see
  * GMEM_BF_INFLIGHT. Nothing on the device side waits for it: the driver
@@ -56,16 +58,17 @@ static void gm_blk_copy_track(struct gm_block *blk, u32 devid, struct dma_fence 
 }
 
 /*
- * Copy @blk's host pages to HBM block @dblk of @dev: queued when the driver
- * has copy engines, else done now. 0, or the driver's error (nothing
- * copied, nothing in flight).
+ * Copy @blk's host pages to HBM block @dblk of @dev: queued when @how says
+ * so and the driver has copy engines, else done now. 0, or the driver's
+ * error (nothing copied, nothing in flight).
  */
-int gm_blk_copy_to_dev(struct gm_block *blk, struct gm_dev *dev, u64 dblk)
+int gm_blk_copy_to_dev(struct gm_block *blk, struct gm_dev *dev, u64 dblk,
+		       enum gm_copy_how how)
 {
 	struct dma_fence *fence;
 
 	lockdep_assert_held(&blk->lock);
-	if (!dev->ops->copy_to_dev_async)
+	if (how == GM_COPY_NOW || !dev->ops->copy_to_dev_async)
 		return dev->ops->copy_to_dev(dev, dblk, blk->pages);
 	fence = dev->ops->copy_to_dev_async(dev, dblk, blk->pages);
 	if (IS_ERR(fence))
@@ -75,12 +78,12 @@ int gm_blk_copy_to_dev(struct gm_block *blk, struct gm_dev *dev, u64 dblk)
 }
 
 /* Write @blk's HBM block back to its host pages: queued or done now, as above. */
-int gm_blk_copy_from_dev(struct gm_block *blk, struct gm_dev *dev)
+int gm_blk_copy_from_dev(struct gm_block *blk, struct gm_dev *dev, enum gm_copy_how how)
 {
 	struct dma_fence *fence;
 
 	lockdep_assert_held(&blk->lock);
-	if (!dev->ops->copy_from_dev_async)
+	if (how == GM_COPY_NOW || !dev->ops->copy_from_dev_async)
 		return dev->ops->copy_from_dev(dev, blk->dblk, blk->pages);
 	fence = dev->ops->copy_from_dev_async(dev, blk->dblk, blk->pages);
 	if (IS_ERR(fence))

@@ -223,9 +223,21 @@ struct gm_block *gm_block_by_id(u64 blk_id);
 struct gm_block *gm_obj_block(struct gm_object *obj, u32 idx);	/* NULL if untouched */
 struct gm_block *gm_obj_block_alloc(struct gm_object *obj, u32 idx);	/* may sleep */
 
+/*
+ * How a residency change makes its copies (gm_copy.c). A demand fault needs
+ * the data now: the copy is made before the call returns (the driver's
+ * synchronous op; no hand-off to a copy engine to wait for). Prefetch,
+ * hints and eviction do not: their copies are queued on the device's copy
+ * engines when it has them, and the block is in flight.
+ */
+enum gm_copy_how {
+	GM_COPY_NOW,
+	GM_COPY_QUEUE,
+};
+
 /* Residency changes (gm_migrate.c); all with blk->lock held. */
-int gm_migrate_to_dev(struct gm_block *blk, u32 dev);	/* evicts as needed */
-int gm_migrate_to_host(struct gm_block *blk);
+int gm_migrate_to_dev(struct gm_block *blk, u32 dev, enum gm_copy_how how);	/* evicts */
+int gm_migrate_to_host(struct gm_block *blk, enum gm_copy_how how);
 int gm_map_remote(struct gm_block *blk, u32 dev);
 
 /* Statistics: add @delta to one counter of the object, the device and the total. */

@@ -127,7 +127,7 @@ static void gm_dev_drain_block(struct gm_block *blk, u32 id)
 			blk->flags &= ~GM_BLK_PINNED;
 			gm_pin_uncharge(blk->obj, 1);
 		}
-		if (gm_migrate_to_host(blk)) {
+		if (gm_migrate_to_host(blk, GM_COPY_NOW)) {
 			pr_err("gmem: %s: block %u:%u lost on unregister\n",
 			       gm_devs[id]->dev->name, blk->obj->id, blk->idx);
 			gm_blk_discard_dev(blk);
@@ -150,7 +150,7 @@ static int gm_dev_forget_block(struct gm_block *blk, void *arg)
 	if (blk->copy && blk->copy_dev == id)
 		gm_blk_copy_wait(blk);
 	if (blk->state == GMEM_BLK_REMOTE && blk->dev == id)
-		gm_migrate_to_host(blk);
+		gm_migrate_to_host(blk, GM_COPY_NOW);
 	if (blk->pref_dev == id)
 		blk->pref_dev = GM_NO_DEV;
 	if ((blk->flags & GM_BLK_PINNED) && blk->pin_dev == id) {

@@ -277,7 +277,7 @@ static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy,
 	for (i = 0; i < n; i++) {
 		struct gm_block *victim = req->victims[i];
 
-		if (!gm_blk_dev_to_host(victim, true))
+		if (!gm_blk_dev_to_host(victim, true, GM_COPY_QUEUE))
 			done++;
 		mutex_unlock(&victim->lock);
 	}

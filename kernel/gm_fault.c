@@ -176,7 +176,7 @@ vm_fault_t gm_vm_fault(struct vm_fault *vmf)
 	if (blk->state == GMEM_BLK_NONE)
 		ret = gm_blk_alloc_host(blk);
 	else if (gm_cpu_fault_leaves_dev(blk, vmf))
-		ret = gm_migrate_to_host(blk);
+		ret = gm_migrate_to_host(blk, GM_COPY_NOW);
 	if (!ret)
 		ret = gm_blk_map_cpu(vmf->vma, blk);
 	mutex_unlock(&blk->lock);
@@ -206,7 +206,7 @@ vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 	} else if (blk->state == GMEM_BLK_BOTH) {
 		gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
-		if (gm_migrate_to_host(blk))
+		if (gm_migrate_to_host(blk, GM_COPY_NOW))
 			ret = VM_FAULT_SIGBUS;	/* cannot happen: a copy is just dropped */
 	} else if (blk->state != GMEM_BLK_HOST && blk->state != GMEM_BLK_REMOTE) {
 		ret = VM_FAULT_NOPAGE;
@@ -262,11 +262,16 @@ static bool gm_fault_dups(const struct gm_fault_req *req, const struct gm_dev *d
 	}
 }
 
-/* Bring @blk to @devid for the fault @req: owned, or a read copy. */
-static int gm_fault_bring(const struct gm_fault_req *req, struct gm_block *blk, u32 devid)
+/*
+ * Bring @blk to @devid for the fault @req: owned, or a read copy. The
+ * faulting block is copied now (the device is waiting for it); a prefetch
+ * is queued (@how).
+ */
+static int gm_fault_bring(const struct gm_fault_req *req, struct gm_block *blk, u32 devid,
+			  enum gm_copy_how how)
 {
-	return gm_fault_dups(req, gm_devs[devid]->dev) ? gm_dup_to_dev(blk, devid) :
-							 gm_migrate_to_dev(blk, devid);
+	return gm_fault_dups(req, gm_devs[devid]->dev) ? gm_dup_to_dev(blk, devid, how) :
+							 gm_migrate_to_dev(blk, devid, how);
 }
 
 /* A pinned block stays on the device it was pinned to (the CPU may still pull it). */
@@ -320,7 +325,7 @@ static int gm_prefetch_one(struct gm_fault_req *req, struct gm_block *blk, u32 d
 		return 1;
 	if (!gm_hbm_room_now(gm_devs[devid]))
 		return -ENOMEM;		/* only busy victims: do not wait for a prefetch */
-	ret = gm_fault_bring(req, blk, devid);
+	ret = gm_fault_bring(req, blk, devid, GM_COPY_QUEUE);
 	if (ret == -EBUSY)
 		return 1;		/* host pages pinned by someone: stays on the host */
 	if (ret)
@@ -391,7 +396,7 @@ static int gm_fault_place(struct gm_fault_req *req, struct gm_devstate *ds, int 
 
 	if (place == GMEM_PLACE_REMOTE && remote_ok)
 		return gm_map_remote(blk, devid);
-	ret = gm_fault_bring(req, blk, devid);
+	ret = gm_fault_bring(req, blk, devid, GM_COPY_NOW);
 	if (ret == -EBUSY && remote_ok)
 		return gm_map_remote(blk, devid);	/* pinned host pages */
 	if (ret)
@@ -478,7 +483,7 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigne
 		 * device had an address space for this mm, or a write to the
 		 * device's read copy: the device takes it over. */
 		if (write && blk->state == GMEM_BLK_BOTH) {
-			ret = gm_migrate_to_dev(blk, devid);
+			ret = gm_migrate_to_dev(blk, devid, GM_COPY_NOW);	/* a claim */
 			if (ret)
 				return ret;
 		}

@@ -117,8 +117,9 @@ int gm_obj_for_each_block(struct gm_object *obj, u32 first, u32 nr, bool killabl
 			  int (*fn)(struct gm_block *blk, void *arg), void *arg);
 
 /* gm_copy.c (blk->lock held) */
-int gm_blk_copy_to_dev(struct gm_block *blk, struct gm_dev *dev, u64 dblk);
-int gm_blk_copy_from_dev(struct gm_block *blk, struct gm_dev *dev);
+int gm_blk_copy_to_dev(struct gm_block *blk, struct gm_dev *dev, u64 dblk,
+		       enum gm_copy_how how);
+int gm_blk_copy_from_dev(struct gm_block *blk, struct gm_dev *dev, enum gm_copy_how how);
 int gm_blk_copy_wait(struct gm_block *blk);
 
 /* gm_migrate.c (blk->lock held) */
@@ -127,8 +128,8 @@ int gm_blk_map(struct gm_block *blk, u32 dev, bool may_write);
 void gm_blk_map_ahead(struct gm_block *blk, u32 dev, bool may_write);
 void gm_blk_unmap_dev(struct gm_block *blk);
 void gm_blk_discard_dev(struct gm_block *blk);
-int gm_dup_to_dev(struct gm_block *blk, u32 dev);	/* read copy: HOST -> BOTH */
-int gm_blk_dev_to_host(struct gm_block *blk, bool evicting);
+int gm_dup_to_dev(struct gm_block *blk, u32 dev, enum gm_copy_how how);	/* HOST -> BOTH */
+int gm_blk_dev_to_host(struct gm_block *blk, bool evicting, enum gm_copy_how how);
 void gm_blk_mark_dirty(struct gm_block *blk);
 bool gm_blk_pages_pinned(struct gm_block *blk);
 

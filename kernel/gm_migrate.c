@@ -162,7 +162,7 @@ static void gm_blk_drop_dblk(struct gm_block *blk)
  * is copied back; on a copy failure it stays DEVICE (unmapped on the
  * device, which remaps it at its next fault) and no data is lost.
  */
-int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
+int gm_blk_dev_to_host(struct gm_block *blk, bool evicting, enum gm_copy_how how)
 {
 	struct gm_dev *dev = gm_devs[blk->dev]->dev;
 	u32 devid = blk->dev;
@@ -180,8 +180,8 @@ int gm_blk_dev_to_host(struct gm_block *blk, bool evicting)
 		blk->flags &= ~GM_BLK_DIRTY;
 	wb = gm_blk_needs_wb(blk);	/* after the unmap read the dirty bit */
 	if (wb) {
-		/* Queued: the HBM block may be freed now (gm_copy.c). */
-		ret = gm_blk_copy_from_dev(blk, dev);
+		/* If queued, the HBM block may still be freed now (gm_copy.c). */
+		ret = gm_blk_copy_from_dev(blk, dev, how);
 		if (ret) {
 			pr_err_ratelimited("gmem: %s: copy of block %u:%u to host failed: %d\n",
 					   dev->name, blk->obj->id, blk->idx, ret);
@@ -221,13 +221,13 @@ void gm_blk_discard_dev(struct gm_block *blk)
 }
 
 /* Off every device: DEVICE is copied back, BOTH and REMOTE just unmapped. */
-int gm_migrate_to_host(struct gm_block *blk)
+int gm_migrate_to_host(struct gm_block *blk, enum gm_copy_how how)
 {
 	lockdep_assert_held(&blk->lock);
 	switch (blk->state) {
 	case GMEM_BLK_DEVICE:
 	case GMEM_BLK_BOTH:
-		return gm_blk_dev_to_host(blk, false);
+		return gm_blk_dev_to_host(blk, false, how);
 	case GMEM_BLK_REMOTE:
 		gm_blk_unmap_dev(blk);
 		gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
@@ -242,7 +242,7 @@ static int gm_blk_make_host(struct gm_block *blk)
 {
 	if (blk->state == GMEM_BLK_NONE)
 		return gm_blk_alloc_host(blk);
-	return gm_migrate_to_host(blk);
+	return gm_migrate_to_host(blk, GM_COPY_NOW);	/* a copy out of it follows */
 }
 
 /*
@@ -283,7 +283,8 @@ static void gm_blk_unlock_folios(struct gm_block *blk)
  * CPU must not write them behind the copy; they come back read-only.
  * -EBUSY: someone else holds the host pages (see the top of this file).
  */
-static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 state)
+static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 state,
+			      enum gm_copy_how how)
 {
 	struct gm_dev *dev = ds->dev;
 	bool dup = state == GMEM_BLK_BOTH;
@@ -299,7 +300,7 @@ static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 s
 		gm_blk_lock_folios(blk);
 	gm_blk_zap_cpu(blk);
 	/* Queued on a copy engine, the block is in flight once this returns. */
-	ret = gm_blk_pages_pinned(blk) ? -EBUSY : gm_blk_copy_to_dev(blk, dev, dblk);
+	ret = gm_blk_pages_pinned(blk) ? -EBUSY : gm_blk_copy_to_dev(blk, dev, dblk, how);
 	if (ret)
 		goto err;
 	blk->dblk = dblk;
@@ -339,7 +340,7 @@ static void gm_blk_claim(struct gm_block *blk)
  * when nothing can be evicted (all pinned or busy), -EBUSY when the host
  * pages are pinned by someone else.
  */
-int gm_migrate_to_dev(struct gm_block *blk, u32 devid)
+int gm_migrate_to_dev(struct gm_block *blk, u32 devid, enum gm_copy_how how)
 {
 	struct gm_devstate *ds = gm_devstate(devid);
 	int ret;
@@ -356,7 +357,7 @@ int gm_migrate_to_dev(struct gm_block *blk, u32 devid)
 	ret = gm_blk_make_host(blk);
 	if (ret)
 		return ret;
-	return gm_blk_host_to_dev(blk, ds, GMEM_BLK_DEVICE);
+	return gm_blk_host_to_dev(blk, ds, GMEM_BLK_DEVICE, how);
 }
 
 /*
@@ -364,7 +365,7 @@ int gm_migrate_to_dev(struct gm_block *blk, u32 devid)
  * A block @devid already holds, as a copy or owned, stays as it is; one on
  * another device comes through the host first.
  */
-int gm_dup_to_dev(struct gm_block *blk, u32 devid)
+int gm_dup_to_dev(struct gm_block *blk, u32 devid, enum gm_copy_how how)
 {
 	struct gm_devstate *ds = gm_devstate(devid);
 	int ret;
@@ -377,7 +378,7 @@ int gm_dup_to_dev(struct gm_block *blk, u32 devid)
 	ret = gm_blk_make_host(blk);
 	if (ret)
 		return ret;
-	return gm_blk_host_to_dev(blk, ds, GMEM_BLK_BOTH);
+	return gm_blk_host_to_dev(blk, ds, GMEM_BLK_BOTH, how);
 }
 
 /* Map @blk's host pages on @devid over the bus (zero-copy). */

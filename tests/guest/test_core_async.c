@@ -187,8 +187,10 @@ GT_TEST(eviction_writeback_before_reuse)
 
 /*
  * A block dirty on sim0 that sim1 faults in as a remote mapping (its
- * preferred location is the host): the fault queues the write-back and
- * must let it land before sim1 maps the host pages.
+ * preferred location is the host): the write-back must have landed before
+ * sim1 maps the host pages. (When the fault queued that write-back, the
+ * remote map did not wait for it; the fault now copies back at once, and
+ * the remote map still waits for any write-back in flight.)
  */
 GT_TEST(remote_map_waits_for_writeback)
 {

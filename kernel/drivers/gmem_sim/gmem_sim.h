@@ -171,7 +171,7 @@ extern unsigned int sim_streams;		/* streams per device (sim_main.c) */
 extern unsigned int sim_dma_channels;		/* copy engines per device (sim_clock.c) */
 
 /* sim_dma.c */
-void sim_copy_block(struct sim_dev *sdev, u64 dblk, struct page **pages, bool to_dev);
+void sim_copy_now(struct sim_dev *sdev, u64 dblk, struct page **pages, bool to_dev);
 struct dma_fence *sim_copy_to_dev_async(struct gm_dev *dev, u64 dblk, struct page **pages);
 struct dma_fence *sim_copy_from_dev_async(struct gm_dev *dev, u64 dblk, struct page **pages);
 struct dma_fence *sim_dma_last(struct sim_dev *sdev, u64 dblk);

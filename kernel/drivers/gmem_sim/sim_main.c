@@ -136,15 +136,17 @@ static void sim_free_block(struct gm_dev *dev, u64 dblk)
 	spin_unlock(&sdev->hbm_lock);
 }
 
-/* The synchronous copies (gmem_sim.async_copies=0); sim_dma.c queues them. */
+/*
+ * The synchronous copies: the core's copies for demand faults, and all of
+ * them with gmem_sim.async_copies=0 (sim_dma.c queues the others).
+ */
 static int sim_copy_to_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
 {
 	struct sim_dev *sdev = to_sdev(dev);
 
 	if (!sim_dblk_ok(sdev, dblk))
 		return -EINVAL;
-	sim_copy_block(sdev, dblk, pages, true);
-	sim_clock_copy(&sdev->clk, dblk);
+	sim_copy_now(sdev, dblk, pages, true);
 	return 0;
 }
 
@@ -154,9 +156,7 @@ static int sim_copy_from_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
 
 	if (!sim_dblk_ok(sdev, dblk))
 		return -EINVAL;
-	sim_copy_block(sdev, dblk, pages, false);
-	/* A write-back: the block is reusable once this copy is done. */
-	sim_clock_copy(&sdev->clk, dblk);
+	sim_copy_now(sdev, dblk, pages, false);
 	return 0;
 }
 

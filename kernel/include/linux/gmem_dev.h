@@ -45,7 +45,9 @@ struct gm_mmu_ops {
 	 * page table after the copies queued on that block before them (as copy
 	 * engines and compute queues do with semaphores): the core maps a block
 	 * whose copy is in flight, and frees an HBM block whose write-back is in
-	 * flight, without waiting. Every queued copy must complete; a fence
+	 * flight, without waiting. The synchronous ops, which the core still
+	 * uses when it needs the data at once (demand faults), are ordered
+	 * after the queued copies of their block too. Every queued copy must complete; a fence
 	 * signalled with an error means the copy did not happen and the core
 	 * reports the block's data lost. Without these the core uses the
 	 * synchronous copy_to_dev/copy_from_dev above.
