@@ -911,6 +911,7 @@ GT_TEST(builtin_twin_decides_as_builtin)
 /* enum gmem_block_flags and GMEM_NO_DEV live in the BTF only (kernel/gm_bpf.h). */
 #define BF_DIRTY	(1u << 6)
 #define BF_RESIDENT	(1u << 16)
+#define BF_INFLIGHT	(1u << 17)
 #define NO_DEV		0xff
 
 /* Fault on block @idx (a read) so that blk_probe records its probe block. */
@@ -990,6 +991,37 @@ GT_TEST(block_flags_resident_dirty)
 GT_TEST(block_flags_resident_dirty_shared_copy)
 {
 	block_flags(2, GMEM_BLK_BOTH);
+}
+
+/*
+ * A block whose copy to the device is queued on the copy engines (a
+ * WILLNEED hint returns before it lands; gmem_sim.dma_delay_us makes it
+ * take 100 ms) is RESIDENT and INFLIGHT to a policy; once the copy has
+ * landed, RESIDENT only.
+ */
+GT_TEST(block_flags_inflight)
+{
+	struct env e;
+	struct pol p;
+	uint32_t f;
+
+	env_open(&e, 8);
+	GT_ASSERT(gmt_write_str("/sys/module/gmem_sim/parameters/dma_delay_us", "100000") == 0,
+		  "dma_delay_us");
+	pol_start(&p, "blk_probe");
+	pol_set_bss(&p, "probe", GMEM_BLK_ID(e.obj, 0));
+	GT_ASSERT(gmt_advise(e.gfd, e.mem, BS, GMEM_ADV_WILLNEED, e.dev, 0) == 0, "WILLNEED");
+	probe_step(&e, &p, 1);
+	f = pol_bss(&p, "flags");
+	GT_EXPECT(pol_bss(&p, "state") == GMEM_BLK_DEVICE && (f & BF_RESIDENT) && (f & BF_INFLIGHT),
+		  "copy in flight: state %lld flags %x", (long long)pol_bss(&p, "state"), f);
+	GT_ASSERT(gmt_wait_copies(e.gfd) == 0, "copies never landed");
+	probe_step(&e, &p, 2);
+	f = pol_bss(&p, "flags");
+	GT_EXPECT((f & BF_RESIDENT) && !(f & BF_INFLIGHT), "landed: flags %x", f);
+	gmt_write_str("/sys/module/gmem_sim/parameters/dma_delay_us", "0");
+	pol_stop(&p);
+	env_close(&e);
 }
 
 /* Last: no policy leaves the core busy; it unloads (retrying while maps are freed). */
