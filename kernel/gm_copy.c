@@ -31,6 +31,7 @@
 #include <linux/dma-fence.h>
 
 #include "gm_internal.h"
+#include "gm_tracepoints.h"
 
 /* The copy signalled (any context): the block is no longer in flight. */
 static void gm_blk_copy_done(struct dma_fence *fence, struct dma_fence_cb *cb)
@@ -39,6 +40,7 @@ static void gm_blk_copy_done(struct dma_fence *fence, struct dma_fence_cb *cb)
 
 	WRITE_ONCE(blk->inflight, 0);
 	gm_stat_add(blk, blk->copy_dev, inflight, -1);
+	trace_gmem_copy_done(blk->copy_dev, blk->obj->id, blk->idx, blk->copy_to_dev);
 }
 
 /* @blk's copy on @devid was queued: track it until gm_blk_copy_wait(). */
@@ -53,6 +55,7 @@ static void gm_blk_copy_track(struct gm_block *blk, u32 devid, struct dma_fence 
 	blk->copy_to_dev = to_dev;
 	WRITE_ONCE(blk->inflight, 1);
 	gm_stat_add(blk, devid, inflight, 1);
+	trace_gmem_copy_queued(devid, blk->obj->id, blk->idx, to_dev);
 	if (dma_fence_add_callback(fence, &blk->copy_cb, gm_blk_copy_done))
 		gm_blk_copy_done(fence, &blk->copy_cb);	/* signalled meanwhile */
 }

@@ -115,6 +115,40 @@ TRACE_EVENT(gmem_migrate,
 );
 
 /*
+ * A copy of block @obj:@idx queued on device @dev's copy engines (gm_copy.c),
+ * and the same copy landed (its fence signalled; from the signaller's
+ * context). Copies made at once (demand faults, devices without copy
+ * engines, blocks the driver copies itself) appear in neither. The time
+ * between the two is the copy's latency as the host saw it.
+ */
+DECLARE_EVENT_CLASS(gmem_copy_class,
+	TP_PROTO(u32 dev, u32 obj, u32 idx, bool to_dev),
+	TP_ARGS(dev, obj, idx, to_dev),
+	TP_STRUCT__entry(
+		__field(u32, dev)
+		__field(u32, obj)
+		__field(u32, idx)
+		__field(bool, to_dev)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->obj = obj;
+		__entry->idx = idx;
+		__entry->to_dev = to_dev;
+	),
+	TP_printk("dev=%u obj=%u idx=%u %s", __entry->dev, __entry->obj, __entry->idx,
+		  __entry->to_dev ? "h2d" : "d2h")
+);
+
+DEFINE_EVENT(gmem_copy_class, gmem_copy_queued,
+	TP_PROTO(u32 dev, u32 obj, u32 idx, bool to_dev),
+	TP_ARGS(dev, obj, idx, to_dev));
+
+DEFINE_EVENT(gmem_copy_class, gmem_copy_done,
+	TP_PROTO(u32 dev, u32 obj, u32 idx, bool to_dev),
+	TP_ARGS(dev, obj, idx, to_dev));
+
+/*
  * One eviction round on device @dev: @wanted blocks asked of the policy,
  * @nominated victims it gave (before validation), @evicted blocks freed.
  */

@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # In-guest tests of gmem's tracepoints (kernel/gm_tracepoints.h) through
-# tracefs, the interface perf, trace-cmd and bpftrace sit on: the six events
-# exist, and with them enabled a device job's fault, migrate, evict and
-# prefetch events match, one for one, the counters gmem-bench reports for
-# the same run; a policy's rejected decisions and its ejection appear with
+# tracefs, the interface perf, trace-cmd and bpftrace sit on: the nine events
+# exist, and with them enabled a device job's fault, migrate, evict,
+# prefetch and copy events match, one for one, the counters gmem-bench
+# reports for the same run; a policy's rejected decisions and its ejection appear with
 # their reason. KTAP.
 T=/sys/kernel/tracing
 E=$T/events/gmem
@@ -38,10 +38,10 @@ stop_tracing() {
 # ---------------------------------------------------------------- the events
 missing=""
 for ev in gmem_fault gmem_fault_batch gmem_migrate gmem_evict gmem_prefetch gmem_policy_reject \
-	gmem_policy_eject; do
+	gmem_policy_eject gmem_copy_queued gmem_copy_done; do
 	[ -e $E/$ev/enable ] && [ -e $E/$ev/format ] || missing="$missing $ev"
 done
-check "seven_events_in_tracefs" "$([ -z "$missing" ]; echo $?)" "missing:$missing"
+check "nine_events_in_tracefs" "$([ -z "$missing" ]; echo $?)" "missing:$missing"
 grep -q "field:u32 obj;" $E/gmem_fault/format
 check "fault_format_has_plain_fields" $? "$(cat $E/gmem_fault/format)"
 
@@ -80,6 +80,16 @@ check "evict_rounds_sum_to_evictions" "$([ "$ev" = "$want" ] && [ "$evm" = "$wan
 p=$(count gmem_prefetch) want=$(bench_val prefetch_issued)
 check "prefetch_events_match_prefetch_issued" "$([ "$p" = "$want" ] && [ "$p" -gt 0 ]; echo $?)" \
 	"events $p, counter $want"
+# Copy engines (2 MiB blocks): each prefetch's copy in and each eviction's
+# write-back is queued, and every queued copy lands; demand copies are made
+# at once and appear in neither event.
+qh=$(grep -c ': gmem_copy_queued: .* h2d$' /tmp/trace.txt)
+qd=$(grep -c ': gmem_copy_queued: .* d2h$' /tmp/trace.txt)
+dn=$(count gmem_copy_done)
+wb=$(grep -c ': gmem_migrate: .* d2h bytes=[1-9][0-9]* evict$' /tmp/trace.txt)
+check "copy_events_queued_for_prefetch_and_writeback_and_all_land" \
+	"$([ "$qh" = "$(bench_val prefetch_issued)" ] && [ "$qd" = "$wb" ] && [ "$dn" = $((qh + qd)) ] && [ "$qh" -gt 0 ]; echo $?)" \
+	"queued h2d $qh (prefetches $(bench_val prefetch_issued)), d2h $qd (write-backs $wb), done $dn"
 # Fields are sane: one device (0), object ids > 0, indexes below the
 # working set's block count.
 blocks=$(bench_val blocks)
