@@ -6,8 +6,8 @@
  * With copy engines (->copy_to_dev_async, ->copy_from_dev_async) a
  * migration that does not need the data at once (GM_COPY_QUEUE: prefetch,
  * hints, eviction; a demand fault copies now) returns as soon as its copy
- * is queued, and the block is in
- * flight until the copy's fence signals: blk->copy holds the fence,
+ * is queued, and the block is in flight until the copy's fence signals:
+ * blk->copy holds the fence,
  * blk->inflight is set, the `inflight` counter counts it and policies see
  * GMEM_BF_INFLIGHT. Nothing on the device side waits for it: the driver
  * orders its own accesses to the HBM block, and later copies of it, after
@@ -17,9 +17,11 @@
  * the device) or written (write-back), so whatever maps them to the CPU or
  * over the bus, copies them again or frees them first calls
  * gm_blk_copy_wait(), which waits for that block's copy and nothing else.
- * That wait is uninterruptible, as folio_wait_writeback() is: it is bounded
- * by one block's copy, and it keeps munmap, exit and device unregister
- * from freeing pages a copy engine still writes.
+ * That wait is uninterruptible, as folio_wait_writeback() is: it ends when
+ * the copies queued ahead of this one on the device's engines and this one
+ * are done (a driver must complete every copy it accepted), and it keeps
+ * munmap, exit and device unregister from freeing pages a copy engine
+ * still writes.
  *
  * Without copy engines the copy is done before the call returns and no
  * block is ever in flight.
