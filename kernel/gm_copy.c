@@ -17,11 +17,14 @@
  * the device) or written (write-back), so whatever maps them to the CPU or
  * over the bus, copies them again or frees them first calls
  * gm_blk_copy_wait(), which waits for that block's copy and nothing else.
- * That wait is uninterruptible, as folio_wait_writeback() is: it ends when
- * the copies queued ahead of this one on the device's engines and this one
- * are done (a driver must complete every copy it accepted), and it keeps
- * munmap, exit and device unregister from freeing pages a copy engine
- * still writes.
+ * That wait ends when this copy and the copies queued ahead of it on the
+ * device's engines are done (a driver must complete every copy it
+ * accepted). Where the caller can give up with nothing changed (a fault,
+ * a hint, an evictor, a move to or from a device) it first waits killably
+ * (gm_blk_copy_wait_killable()), so a SIGKILL ends a hint at once rather
+ * than when the device's queue drains; release at munmap and exit and
+ * device unregister wait uninterruptibly, as folio_wait_writeback() does,
+ * since no copy engine may touch pages they free.
  *
  * Without copy engines the copy is done before the call returns and no
  * block is ever in flight.
@@ -31,6 +34,7 @@
  * queued only after the previous one was reaped, so blk->copy is one fence.
  */
 #include <linux/dma-fence.h>
+#include <linux/sched/signal.h>
 
 #include "gm_internal.h"
 #include "gm_tracepoints.h"
@@ -95,6 +99,49 @@ int gm_blk_copy_from_dev(struct gm_block *blk, struct gm_dev *dev, enum gm_copy_
 		return PTR_ERR(fence);
 	gm_blk_copy_track(blk, dev->id, fence, false);
 	return 0;
+}
+
+struct gm_copy_waiter {
+	struct dma_fence_cb cb;
+	struct task_struct *task;
+};
+
+static void gm_copy_waiter_wake(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	wake_up_process(container_of(cb, struct gm_copy_waiter, cb)->task);
+}
+
+/*
+ * Wait for @blk's copy in flight, if any, until it lands or the task gets
+ * a fatal signal (-EINTR: the copy is still in flight and @blk unchanged).
+ * Counted in copy_waits when it sleeps; gm_blk_copy_wait() then reaps it.
+ * dma_fence_wait() sleeps interruptibly or not at all; an evictor needs
+ * killable: a task killed while its hint waits for the copies queued ahead
+ * of a victim must stop now, not when the device's queue has drained.
+ */
+int gm_blk_copy_wait_killable(struct gm_block *blk)
+{
+	struct gm_copy_waiter w = { .task = current };
+	struct dma_fence *fence = blk->copy;
+	int ret = 0;
+
+	lockdep_assert_held(&blk->lock);
+	if (!fence || dma_fence_add_callback(fence, &w.cb, gm_copy_waiter_wake))
+		return 0;			/* none, or it landed already */
+	gm_stat_add(blk, blk->copy_dev, copy_waits, 1);
+	for (;;) {
+		set_current_state(TASK_KILLABLE);
+		if (dma_fence_is_signaled(fence))
+			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	dma_fence_remove_callback(fence, &w.cb);
+	return ret;
 }
 
 /*

@@ -122,6 +122,8 @@ static struct gm_block *gm_dev_next_resident(struct gm_devstate *ds)
 static void gm_dev_drain_block(struct gm_block *blk, u32 id)
 {
 	mutex_lock(&blk->lock);
+	/* Its copy in lands first, uninterruptibly: the move back must not fail. */
+	gm_blk_copy_wait(blk);
 	if (gm_blk_resident_on(blk, id)) {
 		if (blk->flags & GM_BLK_PINNED) {
 			blk->flags &= ~GM_BLK_PINNED;

@@ -122,8 +122,12 @@ static int gm_blk_map_cpu(struct vm_area_struct *vma, struct gm_block *blk)
 	unsigned long i, n = gm_blk_valid_pages(blk);
 	int ret;
 
-	if (blk->state != GMEM_BLK_BOTH)
+	if (blk->state != GMEM_BLK_BOTH) {
+		ret = gm_blk_copy_wait_killable(blk);
+		if (ret)
+			return ret;	/* a fatal signal: the task is exiting */
 		gm_blk_copy_wait(blk);
+	}
 	gm_blk_note_cpu_mapped(blk);
 	for (i = 0; i < n; i++, addr += PAGE_SIZE) {
 		ret = vm_insert_page(vma, addr, blk->pages[i]);
@@ -207,7 +211,7 @@ vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
 	} else if (blk->state == GMEM_BLK_BOTH) {
 		gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
 		if (gm_migrate_to_host(blk, GM_COPY_NOW))
-			ret = VM_FAULT_SIGBUS;	/* cannot happen: a copy is just dropped */
+			ret = VM_FAULT_SIGBUS;	/* a fatal signal in its copy wait */
 	} else if (blk->state != GMEM_BLK_HOST && blk->state != GMEM_BLK_REMOTE) {
 		ret = VM_FAULT_NOPAGE;
 	}

@@ -121,6 +121,7 @@ int gm_blk_copy_to_dev(struct gm_block *blk, struct gm_dev *dev, u64 dblk,
 		       enum gm_copy_how how);
 int gm_blk_copy_from_dev(struct gm_block *blk, struct gm_dev *dev, enum gm_copy_how how);
 int gm_blk_copy_wait(struct gm_block *blk);
+int gm_blk_copy_wait_killable(struct gm_block *blk);
 
 /* gm_migrate.c (blk->lock held) */
 void gm_blk_release(struct gm_block *blk);

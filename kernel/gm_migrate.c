@@ -170,6 +170,14 @@ int gm_blk_dev_to_host(struct gm_block *blk, bool evicting, enum gm_copy_how how
 	int ret;
 
 	lockdep_assert_held(&blk->lock);
+	/*
+	 * A task killed while the block's copy in is queued behind others (an
+	 * evictor, a DONTNEED, a fault) stops here with the block untouched:
+	 * a hint must end at a SIGKILL, not when the device's queue drains.
+	 */
+	ret = gm_blk_copy_wait_killable(blk);
+	if (ret)
+		return ret;
 	gm_blk_unmap_dev(blk);
 	/*
 	 * Its copy to the device may still be in flight. If that copy failed,
@@ -292,6 +300,9 @@ static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 s
 	int ret;
 
 	/* A write-back of the host pages may be in flight: let it land first. */
+	ret = gm_blk_copy_wait_killable(blk);
+	if (ret)
+		return ret;
 	gm_blk_copy_wait(blk);
 	ret = gm_dblk_alloc(ds, blk, &dblk);
 	if (ret)
