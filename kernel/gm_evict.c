@@ -42,8 +42,14 @@
 #include "gm_policy.h"
 #include "gm_tracepoints.h"
 
-/* Rounds in a row that may find only busy victims before HBM counts as full. */
-#define GM_EVICT_BUSY_RETRIES	200
+/*
+ * How long rounds in a row may find only busy victims before HBM counts as
+ * full. A time, not a count of rounds: with copy engines a victim can stay
+ * locked while its owner waits for the copies queued ahead of its block,
+ * and 200 rounds of 0.1-1 ms ran out under make stress-concurrency (one
+ * device job in 390610 operations failed with -ENOMEM).
+ */
+#define GM_EVICT_BUSY_MS	2000
 
 static enum gm_lru_list gm_lru_class(const struct gm_block *blk)
 {
@@ -364,13 +370,14 @@ static u32 gm_evict_round_shared(struct gm_devstate *ds, u32 nr, struct gm_block
  * blocks; only blocks of @own when it is set (a tenant at its limit), else
  * first those of the tenant most over its share. A round that finds every
  * candidate busy (other tasks are moving them) waits briefly and tries
- * again, a bounded number of times: -ENOMEM when nothing could be freed
+ * again, for up to GM_EVICT_BUSY_MS: -ENOMEM when nothing could be freed
  * (whatever was freed stays free), -EINTR on a fatal signal.
  */
 int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own)
 {
 	struct gm_devstate *ds = gm_devstate(devid);
-	unsigned int idle = 0;
+	unsigned long give_up = 0;
+	bool waiting = false;
 	u32 done;
 
 	if (!ds)
@@ -380,10 +387,14 @@ int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own
 		       gm_evict_round_shared(ds, nr, busy);
 		if (done) {
 			nr -= min(done, nr);
-			idle = 0;
+			waiting = false;
 			continue;
 		}
-		if (++idle > GM_EVICT_BUSY_RETRIES || !gm_evictable_exists(ds, own))
+		if (!waiting) {
+			waiting = true;
+			give_up = jiffies + msecs_to_jiffies(GM_EVICT_BUSY_MS);
+		}
+		if (time_after(jiffies, give_up) || !gm_evictable_exists(ds, own))
 			return -ENOMEM;
 		if (fatal_signal_pending(current))
 			return -EINTR;
