@@ -59,9 +59,11 @@
  * the CPU PTEs, check pins, copy, then publish DEVICE. Order of a move back:
  * unmap on the device and flush its TLB, copy, free the HBM block, then
  * publish HOST. Either way neither side can write the copy being made. On a
- * device with copy engines "copy" means queue it (gm_copy.c): the block is
- * published in its new state while in flight, the driver orders the
- * device's side, and whoever next needs the host pages waits for it.
+ * device with copy engines, a move with GM_COPY_QUEUE (prefetch, hints,
+ * eviction) only queues its copy (gm_copy.c): the block is published in its
+ * new state while in flight, the driver orders the device's side, and
+ * whoever next needs the host pages waits for it. GM_COPY_NOW (demand
+ * faults) copies before it returns.
  *
  * Locking: every function here runs with blk->lock held (gm_core.h gives the
  * order); the device ops run under it and nothing wider. Eviction of other
