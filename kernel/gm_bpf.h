@@ -102,6 +102,9 @@ enum gmem_block_flags {
 	GMEM_BF_DIRTY		= GM_BLK_DIRTY,	/* DEVICE: written there, eviction writes back */
 	GMEM_BF_RESIDENT	= BIT(16),	/* in @dev's HBM: DEVICE or BOTH (a read copy) */
 	GMEM_BF_INFLIGHT	= BIT(17),	/* a copy to or from a device is in flight */
+	/* serviced by the batch of faults still being serviced on its device:
+	 * the device runs the access after the whole batch */
+	GMEM_BF_BATCH		= BIT(18),
 };
 
 /* One attached struct gmem_ops (kdata), from .reg to .unreg. */

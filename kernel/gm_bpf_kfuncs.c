@@ -496,6 +496,8 @@ __bpf_kfunc int bpf_gmem_block_state(u64 blk_id, struct gmem_block_info *info)
 		info->flags |= GMEM_BF_RESIDENT;
 	if (READ_ONCE(blk->inflight))
 		info->flags |= GMEM_BF_INFLIGHT;
+	if (gm_blk_in_live_batch(blk))
+		info->flags |= GMEM_BF_BATCH;
 	info->pref_dev = READ_ONCE(blk->pref_dev);
 	info->pad = 0;
 	info->list = READ_ONCE(blk->plist_id) > 0 ? READ_ONCE(blk->plist_id) : -1;

@@ -130,6 +130,10 @@ struct gm_block {
 	u8 copy_dev;			/* the device doing it */
 	u8 copy_to_dev;			/* its direction: host pages -> HBM */
 	u8 inflight;			/* not signalled yet (READ_ONCE without the lock) */
+	/* The batch of several faults that last serviced it, and its device
+	 * (GMEM_BF_BATCH while that device is still servicing it). */
+	u8 fault_batch_dev;
+	u64 fault_batch;
 };
 #define GM_NO_DEV	0xff
 #define GM_PREF_HOST	0xfe	/* gm_block.pref_dev: GMEM_ADV_PREFERRED with GMEM_DEV_HOST */
@@ -184,6 +188,12 @@ struct gm_devstate {
 	u64 limit_blocks;		/* GMEM_IOC_DEV_LIMIT, 0 = dev->hbm_blocks */
 	u64 pinned_blocks;		/* blocks on lru[GM_LRU_PINNED] */
 	atomic64_t untenanted;		/* HBM blocks of objects without a tenant */
+	/*
+	 * The batch of several faults being serviced for this device (the
+	 * latest, when queues deliver batches at once), 0 when none: blocks
+	 * it serviced show GMEM_BF_BATCH until it is done (gm_fault.c).
+	 */
+	atomic64_t batch_live;
 	struct list_head lru[GM_LRU_NR];
 	struct gmem_stats stats;
 };

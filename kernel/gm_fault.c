@@ -467,6 +467,11 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigne
 	struct gm_fault_req req;
 	int ret;
 
+	/* Until the batch is done, policies see the block as about to be used. */
+	if (batch->nr > 1) {
+		WRITE_ONCE(blk->fault_batch_dev, devid);
+		WRITE_ONCE(blk->fault_batch, batch->id);
+	}
 	/*
 	 * An earlier fault of this batch prefetched the block: the device's
 	 * access reaches the policy as the report it would have been had the
@@ -642,6 +647,8 @@ int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault
 	}
 	batch.id = atomic64_inc_return(&gm_fault_batch_seq);
 	gm_fault_batch_count(dev->id, n, batch.nr);
+	if (batch.nr > 1)
+		atomic64_set(&gm_devstate(dev->id)->batch_live, batch.id);
 	for (i = 0; i < n && !ret; i = end, batch.pos++) {
 		for (end = i + 1; end < n && gm_fault_same_block(&ents[i], &ents[end]); end++)
 			;
@@ -650,6 +657,8 @@ int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault
 		else
 			ret = gm_fault_batch_block(dev, mm, ents, i, end, &batch);
 	}
+	if (batch.nr > 1)	/* unless a later batch took over meanwhile */
+		atomic64_cmpxchg(&gm_devstate(dev->id)->batch_live, batch.id, 0);
 	up_read(&gm_devs_rwsem);
 	return ret;
 }

@@ -102,6 +102,15 @@ static inline struct gm_devstate *gm_devstate(u32 dev)
 	return dev < GMEM_MAX_DEVICES ? gm_devs[dev] : NULL;
 }
 
+/* Is @blk one the batch of faults being serviced on its device serviced? */
+static inline bool gm_blk_in_live_batch(const struct gm_block *blk)
+{
+	struct gm_devstate *ds = gm_devstate(READ_ONCE(blk->fault_batch_dev));
+	u64 batch = READ_ONCE(blk->fault_batch);
+
+	return batch && ds && batch == (u64)atomic64_read(&ds->batch_live);
+}
+
 /* gm_block.c */
 int gm_blk_lock_killable(struct gm_block *blk);
 void gm_blk_unlock(struct gm_block *blk);

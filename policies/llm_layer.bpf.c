@@ -21,7 +21,11 @@
  * Learning the order: per vm_object, accesses to weights form *visits* (a run
  * of accesses to one layer; going back to a block already touched in the
  * current run starts a new visit of the same layer, e.g. forward then
- * backward through the last layer). The last LLM_HIST visits are kept. After
+ * backward through the last layer; which blocks a visit touched is kept
+ * per block, not as a range, since a device with several accesses in
+ * flight reports a window's faults before the hits ahead of them, and a
+ * block a batched fault brought in counts as used only after its batch:
+ * visit_state()). The last LLM_HIST visits are kept. After
  * each new visit the policy looks for the previous visit with the same
  * two-visit context (same layer, same layer before it; this tells a forward
  * from a backward pass) and predicts that what followed then follows now:
@@ -85,6 +89,7 @@ const volatile u32 prefetch_slack = 0;
  * one migration per cycle, as a slack admission does, and saves a fault.
  */
 const volatile u32 stream_ahead = 4;
+#define LLM_STREAM_MAX	32
 /* Candidate blocks one fault looks at (resident ones are skipped). */
 const volatile u32 prefetch_scan = 1024;
 /* Longest list walk in one pass of an evict call. */
@@ -167,7 +172,7 @@ static __always_inline void place(u32 dev, u64 blk_id, bool touched)
 		note_run(dev, gmem_blk_obj(blk_id));
 		l = weights_layer_of(o, bi.tag, idx);
 		if (l != LLM_NO_LAYER) {
-			note_weights(o, l, idx);
+			note_weights(o, l, idx, bi.flags & GMEM_BF_BATCH);
 			sparse_used(o, l, blk_id);
 		} else if (class == LLM_HOT && layer_of(o, bi.tag, idx) == LLM_NO_LAYER)
 			note_hot(o, &bi);
@@ -255,12 +260,17 @@ __noinline u32 dirty_rank(u32 base, u32 dirty)
 /*
  * How far ahead @bi's block is needed, LLM_SCALE per cycle (bigger goes
  * first); 0: in the current visit; LLM_NO_SCORE: a HOT block, unpredicted.
+ * A global function, so the verifier checks it once and the eviction loops
+ * see one unknown result instead of a state per outcome.
  */
-static __always_inline u32 score(const struct gmem_block_info *bi, u64 id)
+__noinline u32 score(const struct gmem_block_info *bi, u64 id)
 {
 	u32 idx = gmem_blk_idx(id), l, d, base;
 	struct llm_obj *o = bpf_map_lookup_elem(&llm_obj, &(u32){ gmem_blk_obj(id) });
+	int v;
 
+	if (!bi)
+		return LLM_NO_SCORE;
 	if (!o)
 		return bi->flags & GMEM_BF_HOT ? LLM_NO_SCORE : LLM_SCORE_FAR;
 	l = layer_of(o, bi->tag, idx);
@@ -270,8 +280,9 @@ static __always_inline u32 score(const struct gmem_block_info *bi, u64 id)
 		return LLM_SCORE_FAR;
 	if (bi->tag >> 32 != LLM_KIND_LAYER)
 		d = l == o->cur_layer ? 0 : o->dist[gmp_idx(l, LLM_MAX_LAYERS)];
-	else if (l == o->cur_layer && (idx < o->visit_lo || idx > o->visit_hi))
-		return sparse_score(l, id, 0);	/* this visit, if it is used at all */
+	else if (l == o->cur_layer && (v = visit_state(o, idx)) != VISIT_USED)
+		/* About to be used, or this visit's if it is used at all. */
+		return v == VISIT_PENDING ? 0 : sparse_score(l, id, 0);
 	else
 		d = o->dist[gmp_idx(l, LLM_MAX_LAYERS)];
 	if (!d)
@@ -684,8 +695,9 @@ static __always_inline void pf_window(struct llm_obj *o, struct pf_state *st)
 
 /*
  * The streaming window from block @idx of @obj on @dev: the next
- * stream_ahead blocks of the predicted order, each admitted under the slack
- * rule. Each request evicts a block needed after it, so each keeps one
+ * stream_ahead blocks of the predicted order, plus the device's window (a
+ * device that issues several accesses at once checks them all before it
+ * reports the first: o->dev_window), each admitted under the slack rule. Each request evicts a block needed after it, so each keeps one
  * more block in flight for about one migration per cycle, and the device
  * finds the blocks there, their copies made while it computed, instead of
  * stopping on a fault for each. On sparse layers (experts) only blocks
@@ -694,9 +706,13 @@ static __always_inline void pf_window(struct llm_obj *o, struct pf_state *st)
 static __always_inline void stream(struct llm_obj *o, struct pf_state *st, u32 dev, u32 obj,
 				   u32 idx, u32 nr_blocks, u64 tag)
 {
-	pf_begin(o, st, dev, obj, idx, nr_blocks, tag, stream_ahead);
-	st->scan = stream_ahead;
-	st->slack = stream_ahead;
+	u32 depth = stream_ahead + o->dev_window;
+
+	if (depth > LLM_STREAM_MAX)
+		depth = LLM_STREAM_MAX;
+	pf_begin(o, st, dev, obj, idx, nr_blocks, tag, depth);
+	st->scan = depth;
+	st->slack = depth;
 	st->stream = true;
 	pf_window(o, st);
 }
@@ -716,6 +732,8 @@ void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 	__sync_fetch_and_add(&o->faults, 1);
 	if (fc->tag >> 32 == LLM_KIND_LAYER && fc->tag)
 		extend_layer(o, (u32)fc->tag, fc->idx, fc->idx + 1);
+	if (fc->batch_nr > 1 && fc->batch_nr > o->dev_window)
+		o->dev_window = fc->batch_nr < LLM_STREAM_MAX ? fc->batch_nr : LLM_STREAM_MAX;
 	if (!prefetch_blocks)
 		return;
 	pf_begin(o, st, fc->dev, fc->obj, fc->idx, fc->nr_blocks, fc->tag, prefetch_blocks);

@@ -19,6 +19,13 @@
 #define LLM_SCORE_FAR	(8 * LLM_SCALE)	/* unpredicted; rarely used experts cap below */
 #define LLM_NO_SCORE	0xffffffffu	/* not ranked: a HOT block with no predicted use */
 
+/*
+ * Blocks of a layer the per-visit touch map covers, from the visit's base;
+ * blocks past it fall back to the visit's [visit_lo, visit_hi] range.
+ */
+#define LLM_VMAP_BITS	4096
+#define LLM_VMAP_WORDS	(LLM_VMAP_BITS / 64)
+
 #define LLM_KIND_LAYER	0
 #define LLM_KIND_KV	2
 
@@ -37,8 +44,9 @@ struct llm_obj {
 	u32 period;		/* learned period in visits, 0 while unknown */
 	u32 cycle;		/* visits in seq[]: the period, or the guess's length */
 	u32 nr_layers;		/* 1 + highest layer id seen */
-	u32 visit_lo;		/* weight blocks touched in the current visit: */
-	u32 visit_hi;		/*   [visit_lo, visit_hi] */
+	u32 visit_lo;		/* weight blocks touched in the current visit lie */
+	u32 visit_hi;		/*   in [visit_lo, visit_hi]; which ones: */
+	u32 visit_base;		/*   bit i of visit_map is block visit_base + i */
 	u32 last_idx;		/* last weight block touched */
 	u8 hist[LLM_HIST];	/* hist[v % LLM_HIST]: layer of visit v */
 	u8 seq[LLM_HIST];	/* seq[k]: layer of the visit k ahead (0: this one) */
@@ -56,6 +64,15 @@ struct llm_obj {
 	u32 visit_n;		/* weight blocks the current visit touched */
 	u32 sparse_seen;	/* 1: a visit left blocks of its layer unused */
 	u32 dense_seen;		/* 1: a visit used every block of its layer */
+	u64 visit_map[LLM_VMAP_WORDS];
+	/*
+	 * Blocks of the current visit a batch of faults brought in, by
+	 * visit_map's numbering: about to be used (note_pending()).
+	 */
+	u64 pend_map[LLM_VMAP_WORDS];
+	u32 pend_open;		/* the last touch was one of a batch */
+	u32 dev_window;		/* most blocks one batch of faults held: the accesses the
+				 * device issues at once, which the stream must lead by */
 };
 
 struct {
@@ -203,9 +220,62 @@ static __always_inline void predict(struct llm_obj *o)
 	}
 }
 
+/* Bit of block @idx in visit_map, or -1 when the map does not cover it. */
+static __always_inline s32 visit_bit(const struct llm_obj *o, u32 idx)
+{
+	u32 off = idx - o->visit_base;
+
+	return idx >= o->visit_base && off < LLM_VMAP_BITS ? (s32)off : -1;
+}
+
+/* visit_state() */
+enum { VISIT_UNTOUCHED, VISIT_USED, VISIT_PENDING };
+
+/*
+ * Has the device used weight block @idx in the current visit? VISIT_PENDING:
+ * a batched fault brought it in and the device runs its access only once
+ * the batch is serviced, so it is needed now and must not become the victim
+ * of a later fault of the same batch. Per block, not "inside the range seen
+ * so far": a device with several accesses in flight reports a window's
+ * faults before the hits ahead of them. A global function: eviction scores
+ * every listed block with it, and the verifier checks it once instead of
+ * in every state of those loops.
+ */
+__noinline int visit_state(const struct llm_obj *o, u32 idx)
+{
+	u32 w;
+	s32 b;
+
+	if (!o)
+		return VISIT_UNTOUCHED;
+	b = visit_bit(o, idx);
+	if (b < 0)
+		return idx >= o->visit_lo && idx <= o->visit_hi ? VISIT_USED : VISIT_UNTOUCHED;
+	w = gmp_idx((u32)b >> 6, LLM_VMAP_WORDS);
+	if ((o->pend_map[w] >> (b & 63)) & 1)
+		return VISIT_PENDING;
+	return (o->visit_map[w] >> (b & 63)) & 1 ? VISIT_USED : VISIT_UNTOUCHED;
+}
+
+static __always_inline void visit_unpend(struct llm_obj *o, u32 idx)
+{
+	s32 b = visit_bit(o, idx);
+
+	if (b >= 0)
+		o->pend_map[gmp_idx((u32)b >> 6, LLM_VMAP_WORDS)] &= ~(1ULL << (b & 63));
+}
+
+static __always_inline void visit_mark(struct llm_obj *o, u32 idx)
+{
+	s32 b = visit_bit(o, idx);
+
+	if (b >= 0)
+		o->visit_map[gmp_idx((u32)b >> 6, LLM_VMAP_WORDS)] |= 1ULL << (b & 63);
+}
+
 static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
 {
-	u32 c = o->cur_layer;
+	u32 c = o->cur_layer, li = gmp_idx(l, LLM_MAX_LAYERS);
 
 	/* A visit that skipped blocks of its layer: the layers are sparse; one
 	 * that used them all: they look dense (llm_sparse.bpf.h). */
@@ -217,30 +287,66 @@ static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
 			o->dense_seen = 1;
 	}
 	o->visit_n = 1;
+	__builtin_memset(o->visit_map, 0, sizeof(o->visit_map));
+	__builtin_memset(o->pend_map, 0, sizeof(o->pend_map));
+	/* The layer's first block when its extent is known, so that a device
+	 * that reports the blocks of a visit out of order still maps them. */
+	o->visit_base = o->hi[li] && o->lo[li] <= idx ? o->lo[li] : idx;
+	visit_mark(o, idx);
 	o->hist[o->visits & LLM_HMASK] = l;
 	o->visits++;
-	o->lvis[gmp_idx(l, LLM_MAX_LAYERS)]++;
+	o->lvis[li]++;
 	o->cur_layer = l;
 	o->visit_lo = o->visit_hi = idx;
 	predict(o);
 }
 
-/* A device touched weight block @idx of layer @l. */
-static __always_inline void note_weights(struct llm_obj *o, u32 l, u32 idx)
+/*
+ * Pending blocks: a touch the core reports while the batch of faults that
+ * serviced the block is still being serviced (GMEM_BF_BATCH) is not the
+ * device's access yet, and the device reports none of those accesses once
+ * they run. They stay pending until the object's next batch begins, which
+ * the device delivers only after running the accesses of this one.
+ */
+static __always_inline void note_pending(struct llm_obj *o, u32 idx, bool batched)
 {
-	bool seen = idx >= o->visit_lo && idx <= o->visit_hi;
+	s32 b;
 
-	if (l != o->cur_layer || (seen && idx != o->last_idx)) {
+	if (!batched) {
+		o->pend_open = 0;
+		return;
+	}
+	if (!o->pend_open) {
+		__builtin_memset(o->pend_map, 0, sizeof(o->pend_map));
+		o->pend_open = 1;
+	}
+	b = visit_bit(o, idx);
+	if (b >= 0)
+		o->pend_map[gmp_idx((u32)b >> 6, LLM_VMAP_WORDS)] |= 1ULL << (b & 63);
+}
+
+/* A device touched weight block @idx of layer @l (@batched: GMEM_BF_BATCH). */
+static __always_inline void note_weights(struct llm_obj *o, u32 l, u32 idx, bool batched)
+{
+	int v = l == o->cur_layer ? visit_state(o, idx) : VISIT_UNTOUCHED;
+
+	if (l != o->cur_layer || (v == VISIT_USED && idx != o->last_idx)) {
 		new_visit(o, l, idx);
 	} else {
-		if (!seen)
+		if (v == VISIT_UNTOUCHED) {
 			o->visit_n++;
+			visit_mark(o, idx);
+		} else if (v == VISIT_PENDING && !batched) {
+			/* Faulted again after its batch: this is its access. */
+			visit_unpend(o, idx);
+		}
 		if (idx < o->visit_lo)
 			o->visit_lo = idx;
 		if (idx > o->visit_hi)
 			o->visit_hi = idx;
 	}
 	o->last_idx = idx;
+	note_pending(o, idx, batched);
 }
 
 /* A HOT non-layer block was used: the first since the last weights visit starts a pass. */

@@ -196,10 +196,13 @@ GT_TEST(batched_faults_in_address_order)
 		  s.batch_dups - s0.batch_dups == 3 && s.batch_max >= 11,
 		  "device batch counters");
 	GT_EXPECT(pol_bss(&p, "faults") == 8 && pol_bss(&p, "batches") == 1 &&
-		  pol_bss(&p, "max_nr") == 8 && pol_bss(&p, "order_errors") == 0,
-		  "hook saw %lld faults in %lld batches, max %lld, %lld out of order",
+		  pol_bss(&p, "max_nr") == 8 && pol_bss(&p, "order_errors") == 0 &&
+		  pol_bss(&p, "flag_errors") == 0,
+		  "hook saw %lld faults in %lld batches, max %lld, %lld out of order, "
+		  "%lld GMEM_BF_BATCH errors",
 		  (long long)pol_bss(&p, "faults"), (long long)pol_bss(&p, "batches"),
-		  (long long)pol_bss(&p, "max_nr"), (long long)pol_bss(&p, "order_errors"));
+		  (long long)pol_bss(&p, "max_nr"), (long long)pol_bss(&p, "order_errors"),
+		  (long long)pol_bss(&p, "flag_errors"));
 
 	GT_ASSERT(gmt_advise(e.gfd, e.mem, 8 * BS, GMEM_ADV_DONTNEED, 0, 0) == 0, "dontneed");
 	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "1") == 0, "reset fault_batch");
@@ -212,8 +215,9 @@ GT_TEST(batched_faults_in_address_order)
 	GT_EXPECT(s.fault_batches - s0.fault_batches == 8 && s.batch_dups == s0.batch_dups,
 		  "unbatched: %llu batches", (unsigned long long)(s.fault_batches - s0.fault_batches));
 	GT_EXPECT(pol_bss(&p, "faults") == 16 && pol_bss(&p, "batches") == 9 &&
-		  pol_bss(&p, "order_errors") == 0, "unbatched: hook saw %lld batches",
-		  (long long)pol_bss(&p, "batches"));
+		  pol_bss(&p, "order_errors") == 0 && pol_bss(&p, "flag_errors") == 0,
+		  "unbatched: hook saw %lld batches, %lld GMEM_BF_BATCH errors",
+		  (long long)pol_bss(&p, "batches"), (long long)pol_bss(&p, "flag_errors"));
 	check_data(&e);
 	pol_stop(&p);
 	env_close(&e);
