@@ -3,10 +3,12 @@
 # clock (kernel/drivers/gmem_sim/sim_clock.c: virtual ns from fixed
 # parameters and the order of events, not the VM's speed), llm_layer
 # against uvm_like on the LLM workloads at 2x HBM, and llm_layer's
-# streaming window (stream_ahead) swept; then both again with the device
-# delivering its faults in batches (gmem_sim.fault_batch, the records a
-# TRACE job has in flight). Each run's BENCH line, then one CLOCK line per
-# workload and configuration:
+# streaming window (stream_ahead) swept, on the device as loaded (its
+# default gmem_sim.fault_batch: the records a TRACE job has in flight,
+# whose faults reach the core as one batch; 1, every fault alone, unless
+# set otherwise); then both again at each fault_batch in
+# BENCH_CLOCK_FAULT_BATCH (default 32). Each run's
+# BENCH line, then one CLOCK line per workload and configuration:
 #   CLOCK workload= policy= fault_batch= dev_clock_ms= vs_uvm_like= faults=
 #         faults_per_batch= migrated_mib= x_min= copy_hidden= evict_wb_mib=
 #         evict_clean_mib=
@@ -22,7 +24,7 @@ SIM_PARAMS="hbm_mb=${BENCH_HBM_MB:-16} nr_devices=1"
 WORKLOADS=${BENCH_CLOCK_WORKLOADS:-"llm-train llm-decode llm-decode:t2"}
 STREAM=${BENCH_CLOCK_STREAM:-"0 4 8"}
 OVERSUB=${BENCH_CLOCK_OVERSUB:-2}
-BATCHES=${BENCH_CLOCK_FAULT_BATCH:-32}	# batched runs after the unbatched ones
+BATCHES=${BENCH_CLOCK_FAULT_BATCH:-32}	# runs at other fault_batch values after those
 FAULT_BATCH=/sys/module/gmem_sim/parameters/fault_batch
 out=/tmp/clock.$$
 
@@ -56,13 +58,13 @@ sweep() {
 	done
 }
 
-echo 1 >$FAULT_BATCH
+default_batch=$(cat $FAULT_BATCH)
 sweep "$STREAM"
 for fb in $BATCHES; do
 	echo "$fb" >$FAULT_BATCH
 	sweep 4
 done
-echo 1 >$FAULT_BATCH
+echo "$default_batch" >$FAULT_BATCH
 awk '
 	{
 		delete v

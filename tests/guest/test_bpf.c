@@ -154,6 +154,23 @@ GT_TEST(access_prefetch_streams)
 
 #define SIM_FAULT_BATCH	"/sys/module/gmem_sim/parameters/fault_batch"
 
+/* gmem_sim.fault_batch as loaded, for set_fault_batch(NULL) to put back. */
+static char fault_batch_loaded[16];
+
+/* Set gmem_sim.fault_batch to @val, or back to its value as loaded (NULL). */
+static int set_fault_batch(const char *val)
+{
+	uint64_t v = 0;
+
+	if (!fault_batch_loaded[0]) {
+		if (gmt_read_u64(SIM_FAULT_BATCH, &v))
+			return -1;
+		snprintf(fault_batch_loaded, sizeof(fault_batch_loaded), "%llu",
+			 (unsigned long long)v);
+	}
+	return gmt_write_str(SIM_FAULT_BATCH, val ? val : fault_batch_loaded);
+}
+
 static struct gmem_stats dev_stats(struct env *e)
 {
 	struct gmem_dev_info di;
@@ -180,7 +197,7 @@ GT_TEST(batched_faults_in_address_order)
 
 	env_open(&e, 8);
 	pol_start(&p, "batch_probe");
-	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "16") == 0, "set fault_batch");
+	GT_ASSERT(set_fault_batch("16") == 0, "set fault_batch");
 	s0 = dev_stats(&e);
 	trace(&e, b, 11);
 	s = dev_stats(&e);
@@ -205,7 +222,7 @@ GT_TEST(batched_faults_in_address_order)
 		  (long long)pol_bss(&p, "flag_errors"));
 
 	GT_ASSERT(gmt_advise(e.gfd, e.mem, 8 * BS, GMEM_ADV_DONTNEED, 0, 0) == 0, "dontneed");
-	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "1") == 0, "reset fault_batch");
+	GT_ASSERT(set_fault_batch("1") == 0, "unbatched");
 	s0 = dev_stats(&e);
 	trace(&e, b, 11);
 	s = dev_stats(&e);
@@ -218,6 +235,7 @@ GT_TEST(batched_faults_in_address_order)
 		  pol_bss(&p, "order_errors") == 0 && pol_bss(&p, "flag_errors") == 0,
 		  "unbatched: hook saw %lld batches, %lld GMEM_BF_BATCH errors",
 		  (long long)pol_bss(&p, "batches"), (long long)pol_bss(&p, "flag_errors"));
+	GT_ASSERT(set_fault_batch(NULL) == 0, "reset fault_batch");
 	check_data(&e);
 	pol_stop(&p);
 	env_close(&e);
@@ -242,9 +260,9 @@ GT_TEST(batched_fault_on_prefetched_block_is_an_access)
 	*(uint32_t *)pol_rodata(&p, "ahead") = 1;
 	pol_load(&p);
 	GT_ASSERT(pol_attach(&p) == 0, "attach");
-	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "16") == 0, "set fault_batch");
+	GT_ASSERT(set_fault_batch("16") == 0, "set fault_batch");
 	trace(&e, b, 6);
-	GT_ASSERT(gmt_write_str(SIM_FAULT_BATCH, "1") == 0, "reset fault_batch");
+	GT_ASSERT(set_fault_batch(NULL) == 0, "reset fault_batch");
 	o = obj_stats(&e);
 	gt_log("%llu faults, %llu accesses, %llu prefetched, %llu used",
 	       (unsigned long long)o.dev_faults, (unsigned long long)o.dev_accesses,
