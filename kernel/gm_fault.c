@@ -439,6 +439,9 @@ struct gm_fault_batch {
 	u64 id;
 	u32 nr;				/* distinct blocks in the batch */
 	u32 pos;			/* the one being serviced, in address order */
+	/* The entries merged into the first of this block's: their accesses */
+	const struct gm_fault_entry *dups;
+	u32 nr_dups;
 };
 
 static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,
@@ -456,6 +459,22 @@ static bool gm_fault_batch_serviced(const struct gm_block *blk, struct gm_devsta
 	if (!gm_blk_mapped_on(blk, ds->dev->id))
 		return false;
 	return !write || blk->state == GMEM_BLK_REMOTE || gm_blk_dev_writable(blk, ds->dev);
+}
+
+/*
+ * The trace has one record per device access (MIN and replay read it as the
+ * access stream): the entries of @batch merged into the one just serviced
+ * as @write are accesses too. A write entry left for a read service
+ * failed, and is not one.
+ */
+static void gm_fault_trace_dups(const struct gm_block *blk, u32 devid, bool write,
+				const struct gm_fault_batch *batch)
+{
+	u32 i;
+
+	for (i = 0; i < batch->nr_dups; i++)
+		if (write || !batch->dups[i].write)
+			gm_trace_record(blk, devid, GMEM_TRACE_ACCESS, batch->dups[i].write);
 }
 
 static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,
@@ -530,6 +549,8 @@ static int gm_dev_fault_once(struct gm_dev *dev, struct mm_struct *mm, unsigned 
 		ret = -EAGAIN;
 	else
 		ret = gm_fault_locked(dev->core, blk, va, write, &lk, batch);
+	if (!ret)
+		gm_fault_trace_dups(blk, dev->id, write, batch);
 	mutex_unlock(&blk->lock);
 out:
 	gm_obj_put(lk.obj);
@@ -652,6 +673,8 @@ int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault
 	for (i = 0; i < n && !ret; i = end, batch.pos++) {
 		for (end = i + 1; end < n && gm_fault_same_block(&ents[i], &ents[end]); end++)
 			;
+		batch.dups = &ents[i + 1];
+		batch.nr_dups = end - i - 1;
 		if (fatal_signal_pending(current))
 			ret = -EINTR;	/* a long batch stops at the next block */
 		else

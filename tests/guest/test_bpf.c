@@ -184,14 +184,20 @@ static struct gmem_stats dev_stats(struct env *e)
  * job are issued 16 at a time). Eleven reads of eight host blocks, out of
  * order and three of them repeated, are one batch: the core services each
  * block once, in address order, and the fault hook sees batch_nr 8 and
- * positions 0..7; no record is reported as an access as well. The same
- * trace unbatched is eight batches of one, and its three repeated reads
- * are accesses. The data is intact either way.
+ * positions 0..7; no record is reported as an access as well. The access
+ * trace still has all eleven (the three merged ones as accesses), since
+ * MIN and replay read it as the device's access stream. The same trace
+ * unbatched is eight batches of one, and its three repeated reads are
+ * accesses. The data is intact either way.
  */
 GT_TEST(batched_faults_in_address_order)
 {
 	static const uint32_t b[] = { 5, 1, 3, 1, 7, 0, 6, 2, 4, 5, 3 };
+	struct gmem_trace_rec rec[32];
+	struct gmem_trace_read rd = { .buf_ptr = (uintptr_t)rec, .capacity = 32 };
+	unsigned int i, kinds[2] = { 0 };
 	struct gmem_stats s0, s, o;
+	uint32_t cap = 64;
 	struct env e;
 	struct pol p;
 
@@ -199,7 +205,14 @@ GT_TEST(batched_faults_in_address_order)
 	pol_start(&p, "batch_probe");
 	GT_ASSERT(set_fault_batch("16") == 0, "set fault_batch");
 	s0 = dev_stats(&e);
+	GT_ASSERT(ioctl(e.gfd, GMEM_IOC_TRACE_START, &cap) == 0, "trace start: %s", strerror(errno));
 	trace(&e, b, 11);
+	GT_ASSERT(ioctl(e.gfd, GMEM_IOC_TRACE_READ, &rd) == 0, "trace read: %s", strerror(errno));
+	GT_ASSERT(ioctl(e.gfd, GMEM_IOC_TRACE_STOP) == 0, "trace stop: %s", strerror(errno));
+	for (i = 0; i < rd.count; i++)
+		kinds[rec[i].kind == GMEM_TRACE_FAULT]++;
+	GT_EXPECT(rd.count == 11 && kinds[1] == 8 && kinds[0] == 3 && !rd.dropped,
+		  "trace: %u records, %u faults, %u accesses", rd.count, kinds[1], kinds[0]);
 	s = dev_stats(&e);
 	o = obj_stats(&e);
 	gt_log("batched: %llu faults, %llu accesses, batches %llu (%llu faults, %llu dups, max %llu)",
