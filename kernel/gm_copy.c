@@ -131,12 +131,17 @@ int gm_blk_copy_wait_killable(struct gm_block *blk)
 	gm_stat_add(blk, blk->copy_dev, copy_waits, 1);
 	for (;;) {
 		set_current_state(TASK_KILLABLE);
-		if (dma_fence_is_signaled(fence))
-			break;
+		/*
+		 * The kill first: a killed task may get its CPU back only
+		 * after the copy landed (the simulated copy engines are
+		 * kworkers on the same CPUs), and must not go on to migrate.
+		 */
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
+		if (dma_fence_is_signaled(fence))
+			break;
 		schedule();
 	}
 	__set_current_state(TASK_RUNNING);
