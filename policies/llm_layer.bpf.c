@@ -55,10 +55,12 @@
  * blocks per fault that trade a migration per period for fewer faults
  * (pf_admit()).
  * Streaming, on each access the device reports to the current layer's
- * weights: the same window, but only stream_ahead blocks deep and each
- * admitted under the slack rule (stream()), so that a device streaming
- * through a loop larger than HBM finds the next blocks there, their copies
- * made while it computes, instead of stopping on a fault for each.
+ * weights: the same window, but only stream_ahead blocks deep (plus the
+ * largest batch of faults the device delivered: a device with that many
+ * accesses in flight checks them all at once) and each admitted under the
+ * slack rule (stream()), so that a device streaming through a loop larger
+ * than HBM finds the next blocks there, their copies made while it
+ * computes, instead of stopping on a fault for each.
  *
  * Maps (bpftool map dump name ...):
  *   llm_obj  per vm_object id: struct llm_obj (counters, the learnt period,
