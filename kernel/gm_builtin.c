@@ -44,14 +44,20 @@ int gm_builtin_fault(struct gm_fault_req *req)
 /*
  * Wasted read-ahead costs a migration in and, once evicted unused, one out,
  * and pushes out a block that may be needed. So each object's read-ahead is
- * judged every GM_RA_WINDOW faults: it stays (or goes back) on only if at
- * least 2/3 of them looked sequential, at the block after the previous
- * fault (what read-ahead would have served) or just past what that fault
- * read ahead, when the device used that block (what it did serve). Per
- * object, so one run's history never changes another's counts. Faults on
+ * judged every GM_RA_WINDOW faults, by how many looked sequential: at the
+ * block after the previous fault (what read-ahead would have served) or
+ * just past what that fault read ahead, when the device used that block
+ * (what it did serve). It stays on while at least 2/3 of a window is
+ * sequential; once off, it goes back on only after a window with at most
+ * one jump (GM_RA_ON_SEQ). Short runs, such as the few blocks of each
+ * expert a MoE layer reads, pass the 2/3 rule while read-ahead is off and
+ * fail it while it is on (it wastes the block after each run), so under
+ * one rule they would turn it on and off every other window. Per object,
+ * so one run's history never changes another's counts. Faults on
  * different blocks of one object run concurrently: obj->ra_lock.
  */
 #define GM_RA_WINDOW	8
+#define GM_RA_ON_SEQ	(GM_RA_WINDOW - 1)
 
 static bool gm_builtin_ra_on(struct gm_object *obj, u32 idx, u32 n)
 {
@@ -67,7 +73,10 @@ static bool gm_builtin_ra_on(struct gm_object *obj, u32 idx, u32 n)
 	obj->ra_seq += seq;
 	obj->ra_prev = idx;
 	if (++obj->ra_faults >= GM_RA_WINDOW) {
-		obj->ra_off = 3 * obj->ra_seq < 2 * obj->ra_faults;
+		if (obj->ra_off)
+			obj->ra_off = obj->ra_seq < GM_RA_ON_SEQ;
+		else
+			obj->ra_off = 3 * obj->ra_seq < 2 * obj->ra_faults;
 		obj->ra_faults = obj->ra_seq = 0;
 	}
 	on = !obj->ra_off;

@@ -27,6 +27,7 @@ char _license[] SEC("license") = "GPL";
 const volatile u32 ahead = 1;		/* gmem.builtin_prefetch */
 
 #define RA_WINDOW	8		/* GM_RA_WINDOW */
+#define RA_ON_SEQ	(RA_WINDOW - 1)	/* GM_RA_ON_SEQ */
 #define EVICT_WALK	(4 * 64)	/* gm_builtin_evict()'s per-list look budget */
 
 enum { L_COLD, L_NORMAL, L_HOT, L_NR };
@@ -110,7 +111,10 @@ static __always_inline bool tw_ra_on(const struct gmem_fault_ctx *fc, u32 n)
 	ra->seq += seq;
 	ra->prev = idx;
 	if (++ra->faults >= RA_WINDOW) {
-		ra->off = 3 * ra->seq < 2 * ra->faults;
+		if (ra->off)
+			ra->off = ra->seq < RA_ON_SEQ;
+		else
+			ra->off = 3 * ra->seq < 2 * ra->faults;
 		ra->faults = ra->seq = 0;
 	}
 	return !ra->off;
