@@ -102,13 +102,19 @@ static inline struct gm_devstate *gm_devstate(u32 dev)
 	return dev < GMEM_MAX_DEVICES ? gm_devs[dev] : NULL;
 }
 
-/* Is @blk one the batch of faults being serviced on its device serviced? */
+/*
+ * Did the batch of faults still being serviced on its device service @blk?
+ * Read without the block's lock, as block_state reads every field: a hint.
+ */
 static inline bool gm_blk_in_live_batch(const struct gm_block *blk)
 {
-	struct gm_devstate *ds = gm_devstate(READ_ONCE(blk->fault_batch_dev));
 	u64 batch = READ_ONCE(blk->fault_batch);
+	struct gm_devstate *ds;
 
-	return batch && ds && batch == (u64)atomic64_read(&ds->batch_live);
+	if (!batch)		/* never in a batch of several: the common case */
+		return false;
+	ds = gm_devstate(READ_ONCE(blk->fault_batch_dev));
+	return ds && batch == (u64)atomic64_read(&ds->batch_live);
 }
 
 /* gm_block.c */

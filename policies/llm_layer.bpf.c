@@ -699,7 +699,8 @@ static __always_inline void pf_window(struct llm_obj *o, struct pf_state *st)
  * The streaming window from block @idx of @obj on @dev: the next
  * stream_ahead blocks of the predicted order, plus the device's window (a
  * device that issues several accesses at once checks them all before it
- * reports the first: o->dev_window), each admitted under the slack rule. Each request evicts a block needed after it, so each keeps one
+ * reports the first: o->dev_window), each admitted under the slack rule.
+ * Each request evicts a block needed after it, so each keeps one
  * more block in flight for about one migration per cycle, and the device
  * finds the blocks there, their copies made while it computed, instead of
  * stopping on a fault for each. On sparse layers (experts) only blocks

@@ -257,20 +257,19 @@ __noinline int visit_state(const struct llm_obj *o, u32 idx)
 	return (o->visit_map[w] >> (b & 63)) & 1 ? VISIT_USED : VISIT_UNTOUCHED;
 }
 
-static __always_inline void visit_unpend(struct llm_obj *o, u32 idx)
+/* Set (@on) or clear block @idx's bit in @map (visit_map or pend_map), if covered. */
+static __always_inline void vmap_set(const struct llm_obj *o, u64 *map, u32 idx, bool on)
 {
 	s32 b = visit_bit(o, idx);
+	u64 *w;
 
-	if (b >= 0)
-		o->pend_map[gmp_idx((u32)b >> 6, LLM_VMAP_WORDS)] &= ~(1ULL << (b & 63));
-}
-
-static __always_inline void visit_mark(struct llm_obj *o, u32 idx)
-{
-	s32 b = visit_bit(o, idx);
-
-	if (b >= 0)
-		o->visit_map[gmp_idx((u32)b >> 6, LLM_VMAP_WORDS)] |= 1ULL << (b & 63);
+	if (b < 0)
+		return;
+	w = &map[gmp_idx((u32)b >> 6, LLM_VMAP_WORDS)];
+	if (on)
+		*w |= 1ULL << (b & 63);
+	else
+		*w &= ~(1ULL << (b & 63));
 }
 
 static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
@@ -292,7 +291,7 @@ static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
 	/* The layer's first block when its extent is known, so that a device
 	 * that reports the blocks of a visit out of order still maps them. */
 	o->visit_base = o->hi[li] && o->lo[li] <= idx ? o->lo[li] : idx;
-	visit_mark(o, idx);
+	vmap_set(o, o->visit_map, idx, true);
 	o->hist[o->visits & LLM_HMASK] = l;
 	o->visits++;
 	o->lvis[li]++;
@@ -310,8 +309,6 @@ static __always_inline void new_visit(struct llm_obj *o, u32 l, u32 idx)
  */
 static __always_inline void note_pending(struct llm_obj *o, u32 idx, bool batched)
 {
-	s32 b;
-
 	if (!batched) {
 		o->pend_open = 0;
 		return;
@@ -320,9 +317,7 @@ static __always_inline void note_pending(struct llm_obj *o, u32 idx, bool batche
 		__builtin_memset(o->pend_map, 0, sizeof(o->pend_map));
 		o->pend_open = 1;
 	}
-	b = visit_bit(o, idx);
-	if (b >= 0)
-		o->pend_map[gmp_idx((u32)b >> 6, LLM_VMAP_WORDS)] |= 1ULL << (b & 63);
+	vmap_set(o, o->pend_map, idx, true);
 }
 
 /* A device touched weight block @idx of layer @l (@batched: GMEM_BF_BATCH). */
@@ -335,10 +330,10 @@ static __always_inline void note_weights(struct llm_obj *o, u32 l, u32 idx, bool
 	} else {
 		if (v == VISIT_UNTOUCHED) {
 			o->visit_n++;
-			visit_mark(o, idx);
+			vmap_set(o, o->visit_map, idx, true);
 		} else if (v == VISIT_PENDING && !batched) {
 			/* Faulted again after its batch: this is its access. */
-			visit_unpend(o, idx);
+			vmap_set(o, o->pend_map, idx, false);
 		}
 		if (idx < o->visit_lo)
 			o->visit_lo = idx;
