@@ -292,19 +292,23 @@ static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy,
 	return done;
 }
 
-/* Could a later round find a victim: is any resident block (of @t) not pinned? */
+/*
+ * Could a later round find a victim: is any resident block (of @t) not
+ * pinned? For the whole device, any HBM block in use and not pinned counts,
+ * including one reserved for a move still in progress: it is on no list
+ * yet but will be evictable once it lands, so an HBM full of pinned and
+ * arriving blocks is worth waiting for, not "nothing to evict" (one way a
+ * device job of make stress, 16-block HBM, failed with -ENOMEM).
+ */
 static bool gm_evictable_exists(struct gm_devstate *ds, struct gm_tenant *t)
 {
 	enum gm_lru_list l;
 	struct gm_block *blk;
-	bool any = false;
+	bool any;
 
 	spin_lock(&ds->lock);
-	for (l = GM_LRU_COLD; !any && l <= GM_LRU_HOT; l++) {
-		if (!t) {
-			any = !list_empty(&ds->lru[l]);
-			continue;
-		}
+	any = !t && ds->used_blocks > ds->pinned_blocks;
+	for (l = GM_LRU_COLD; t && !any && l <= GM_LRU_HOT; l++) {
 		list_for_each_entry(blk, &ds->lru[l], lru) {
 			if (READ_ONCE(blk->obj->tenant) == t) {
 				any = true;
