@@ -173,7 +173,13 @@ static __always_inline void sparse_counts(const struct llm_obj *o, u32 l,
 		return;
 	}
 	*uses = b->uses;
-	*span = now - b->first + 1;
+	/*
+	 * Counted from the layer's second visit for a block first used later:
+	 * the visits that passed it over are evidence too, and a block used
+	 * once would otherwise look certain (1 of 1). Not from the first: a
+	 * policy attached during a visit saw only part of it.
+	 */
+	*span = now - (b->first < 2 ? b->first : 2) + 1;
 	if (open && b->last != now)
 		(*span)--;
 }
