@@ -7,7 +7,7 @@
 # policies, a policy ejected mid-run, two tenants, and the device clock's
 # determinism (same events, same device time).
 echo "KTAP version 1"
-echo "1..10"
+echo "1..14"
 n=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); echo "not ok $n $1"; }
@@ -74,3 +74,17 @@ fi
 
 run decode $D --oversub 2 --tenants 2 --policy llm_layer
 if decode_ok 8; then ok decode_two_tenants_exact; else notok decode_two_tenants_exact; fi
+
+# Every other shipped policy: both samples at 2x, each result exact.
+# (file name, then the name its struct_ops registers)
+for pn in lru_cold:lru_cold stride_prefetch:stride_prefetch s3fifo:s3fifo example_fifo:fifo; do
+	p=${pn%%:*}
+	run matmul gmem-matmul --oversub 2 --policy $p
+	matmul_ok && mm=0 || mm=1
+	run decode $D --oversub 2 --moe 8,2 --policy $p
+	if [ $mm = 0 ] && decode_ok 4 && [ "$(sample policy_after)" = "${pn#*:}" ]; then
+		ok samples_2x_${p}_exact
+	else
+		notok samples_2x_${p}_exact
+	fi
+done
