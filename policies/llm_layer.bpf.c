@@ -117,7 +117,8 @@ const volatile u32 advise_max = 1 << 14;
  */
 struct llm_run {
 	u32 obj;
-	u32 run;
+	u32 run;	/* uses in a row, up to idle_after */
+	u32 prev_run;	/* run of the object before, when it ended */
 };
 struct llm_run llm_run[GMP_MAX_DEVS];
 
@@ -126,6 +127,7 @@ static __always_inline void note_run(u32 dev, u32 obj)
 	struct llm_run *r = &llm_run[gmp_idx(dev, GMP_MAX_DEVS)];
 
 	if (r->obj != obj) {
+		r->prev_run = r->run;
 		r->obj = obj;
 		r->run = 0;
 	} else if (r->run < idle_after) {
@@ -135,10 +137,13 @@ static __always_inline void note_run(u32 dev, u32 obj)
 
 /*
  * @base, or a cycle farther for a block of @obj while another object has
- * had the device @dev for idle_after uses in a row: each object's scores
- * are fractions of its own cycle, frozen while it waits, so without this
- * a waiting tenant's blocks could look needed sooner than the running
- * one's, whose next uses all come before the waiting one resumes. A global
+ * had the device @dev for idle_after uses in a row, or for two once the
+ * turn before lasted idle_after (tenants that take long turns: the first
+ * uses of a turn are when the running tenant needs room most): each
+ * object's scores are fractions of its own cycle, frozen while it waits,
+ * so without this a waiting tenant's blocks could look needed sooner than
+ * the running one's, whose next uses all come before the waiting one
+ * resumes. Tenants whose jobs interleave finely never look idle. A global
  * function: the verifier checks it once and sees one unknown result.
  */
 __noinline u32 idle_rank(u32 base, u32 obj, u32 dev)
@@ -148,7 +153,9 @@ __noinline u32 idle_rank(u32 base, u32 obj, u32 dev)
 	if (!idle_after || dev >= GMP_MAX_DEVS)
 		return base;
 	r = &llm_run[gmp_idx(dev, GMP_MAX_DEVS)];
-	if (r->obj == obj || r->run < idle_after)
+	if (r->obj == obj)
+		return base;
+	if (r->run < idle_after && (r->prev_run < idle_after || !r->run))
 		return base;
 	return base + LLM_SCALE;
 }
@@ -276,8 +283,23 @@ __noinline u32 score(const struct gmem_block_info *bi, u64 id)
 	if (!o)
 		return bi->flags & GMEM_BF_HOT ? LLM_NO_SCORE : LLM_SCORE_FAR;
 	l = layer_of(o, bi->tag, idx);
-	if (bi->flags & GMEM_BF_HOT)
-		return l == LLM_NO_LAYER ? hot_score(o, bi) : LLM_NO_SCORE;
+	if (bi->flags & GMEM_BF_HOT) {
+		if (l == LLM_NO_LAYER)
+			return hot_score(o, bi);
+		/*
+		 * A layer's HOT block (its KV cache) is kept over every layer
+		 * block while its object runs; while another object has the
+		 * device it ranks as its layer's weights do, a cycle farther:
+		 * the running one would otherwise evict its own blocks, needed
+		 * within its cycle, to keep it.
+		 */
+		if (l >= LLM_MAX_LAYERS || idle_rank(0, gmem_blk_obj(id), bi->dev) == 0)
+			return LLM_NO_SCORE;
+		d = o->dist[gmp_idx(l, LLM_MAX_LAYERS)];
+		if (d == LLM_FAR || !o->cycle)
+			return LLM_SCORE_FAR;
+		return idle_rank(d * LLM_SCALE / o->cycle, gmem_blk_obj(id), bi->dev);
+	}
 	if (l >= LLM_MAX_LAYERS)
 		return LLM_SCORE_FAR;
 	if (bi->tag >> 32 != LLM_KIND_LAYER)
