@@ -379,6 +379,26 @@ static inline void gmt_fill_pat(uint32_t *w, size_t nwords, uint32_t seed)
 		w[i] = gmt_pat(seed, i);
 }
 
+/* Sum of words [@first, @first + @nwords) of pattern @seed, without reading memory. */
+static inline uint64_t gmt_pat_sum(uint32_t seed, uint64_t first, uint64_t nwords)
+{
+	uint64_t s = 0, i;
+
+	for (i = first; i < first + nwords; i++)
+		s += gmt_pat(seed, i);
+	return s;
+}
+
+/* A fresh gmem mapping of @len bytes holding pattern @seed, written by the CPU. */
+static inline uint32_t *gmt_map_pat(int gfd, size_t len, uint32_t seed)
+{
+	uint32_t *p = gmt_map(gfd, len);
+
+	if (p)
+		gmt_fill_pat(p, len / 4, seed);
+	return p;
+}
+
 /* Index of the first word that differs from the pattern, or -1. */
 static inline long gmt_check_pat(const uint32_t *w, size_t nwords, uint32_t seed)
 {

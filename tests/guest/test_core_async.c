@@ -12,8 +12,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "gtest.h"
-#include "gmem_test_util.h"
 #include "gmempolicy.h"
 
 #define BS		(64 * 1024UL)
@@ -21,9 +19,8 @@
 #define NB		8
 #define DELAY		"/sys/module/gmem_sim/parameters/dma_delay_us"
 #define ASYNC		"/sys/module/gmem_sim/parameters/async_copies"
-#define U(x)		((unsigned long long)(x))
 
-static int gfd, sfd, devid;
+#include "core_test.h"
 
 static void setup_devs(unsigned int nr)
 {
@@ -38,12 +35,7 @@ static void setup_devs(unsigned int nr)
 	}
 	GT_ASSERT(c == 'Y', "gmem_sim loaded without copy engines");
 	GT_ASSERT(gmt_write_str(DELAY, "20000") == 0, "set dma_delay_us");
-	gfd = gmt_open_gmem();
-	GT_ASSERT(gfd >= 0, "open /dev/gmem");
-	sfd = gmt_sim_open(0);
-	GT_ASSERT(sfd >= 0, "open sim0");
-	devid = gmt_sim_gmem_id(0);
-	GT_ASSERT(devid >= 0, "gmem id of sim0");
+	core_open();
 }
 
 static void setup(void)
@@ -54,10 +46,7 @@ static void setup(void)
 static void teardown(void)
 {
 	gmt_write_str(DELAY, "0");
-	if (sfd >= 0)
-		close(sfd);
-	close(gfd);
-	GMT_ASSERT_NO_LEAK();
+	core_close();
 }
 
 static struct gmem_stats dstats(void)
@@ -76,30 +65,6 @@ static void wait_idle(void)
 	for (i = 0; i < 500 && dstats().inflight; i++)
 		usleep(10000);
 	GT_EXPECT(dstats().inflight == 0, "copies still in flight: %llu", U(dstats().inflight));
-}
-
-static uint32_t *map_pat(size_t nb, uint32_t seed)
-{
-	uint32_t *p = gmt_map(gfd, nb * BS);
-
-	GT_ASSERT(p, "mmap: %s", strerror(errno));
-	gmt_fill_pat(p, nb * BS / 4, seed);
-	return p;
-}
-
-/* Sum of pattern @seed over blocks [@first, @first + @nb) of a mapping. */
-static uint64_t pat_sum_at(size_t first, size_t nb, uint32_t seed)
-{
-	uint64_t s = 0, i;
-
-	for (i = first * BS / 4; i < (first + nb) * BS / 4; i++)
-		s += gmt_pat(seed, i);
-	return s;
-}
-
-static uint64_t pat_sum(size_t nb, uint32_t seed)
-{
-	return pat_sum_at(0, nb, seed);
 }
 
 /*

@@ -13,43 +13,26 @@
  */
 #include <pthread.h>
 
-#include "gtest.h"
-#include "gmem_test_util.h"
 
 #define BS		(64 * 1024UL)
 #define HBM_BLOCKS	16
 #define NB		4			/* blocks of the small tests */
 #define READ_DUP	"/sys/module/gmem/parameters/read_dup"
 
-static int gfd, sfd, devid;
+#include "core_test.h"
 
 /* Read copies per @read_dup (sampled at mmap(), so set before mapping). */
 static void setup(const char *read_dup)
 {
 	GT_ASSERT(gmt_setup(BS, HBM_BLOCKS * BS / GMT_MiB, 2) == 0, "module reload");
 	GT_ASSERT(gmt_write_str(READ_DUP, read_dup) == 0, "set read_dup=%s", read_dup);
-	gfd = gmt_open_gmem();
-	GT_ASSERT(gfd >= 0, "open /dev/gmem");
-	sfd = gmt_sim_open(0);
-	GT_ASSERT(sfd >= 0, "open sim0");
-	devid = gmt_sim_gmem_id(0);
-	GT_ASSERT(devid >= 0, "gmem id of sim0");
+	core_open();
 }
 
 static void teardown(void *p, size_t len)
 {
 	GT_ASSERT(munmap(p, len) == 0, "munmap");
-	close(sfd);
-	close(gfd);
-	GMT_ASSERT_NO_LEAK();
-}
-
-static struct gmem_stats ostats(const void *p)
-{
-	struct gmem_obj_info oi;
-
-	GT_ASSERT(gmt_obj_info(gfd, p, &oi) == 0, "obj info");
-	return oi.stats;
+	core_close();
 }
 
 static uint64_t dev_used_blocks(int id)
@@ -69,36 +52,6 @@ static uint64_t hbm_used_blocks(void)
 	return dev_used_blocks(devid);
 }
 
-/* A mapping of @nb blocks holding pattern @seed, written by the CPU. */
-static uint32_t *map_pat(size_t nb, uint32_t seed)
-{
-	uint32_t *p = gmt_map(gfd, nb * BS);
-
-	GT_ASSERT(p, "mmap: %s", strerror(errno));
-	gmt_fill_pat(p, nb * BS / 4, seed);
-	return p;
-}
-
-/* Sum of pattern @seed over @nb blocks, computed without touching gmem. */
-static uint64_t pat_sum(size_t nb, uint32_t seed)
-{
-	uint64_t s = 0, i;
-
-	for (i = 0; i < nb * BS / 4; i++)
-		s += gmt_pat(seed, i);
-	return s;
-}
-
-static void expect_reduce(const void *p, size_t nb, uint64_t want)
-{
-	uint64_t sum = 0;
-
-	GT_ASSERT(gmt_sim_reduce(sfd, p, nb * BS, &sum) == 0, "reduce");
-	GT_EXPECT(sum == want, "device sum %llx, want %llx", (unsigned long long)sum,
-		  (unsigned long long)want);
-}
-
-#define U(x)	((unsigned long long)(x))
 
 /*
  * The control: without read copies a CPU read after a device read takes the

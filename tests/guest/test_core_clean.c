@@ -14,17 +14,14 @@
 #include <sys/uio.h>
 #include <pthread.h>
 
-#include "gtest.h"
-#include "gmem_test_util.h"
 
 #define BS		(64 * 1024UL)
 #define HBM_BLOCKS	16
 #define NB		4
 #define READ_DUP	"/sys/module/gmem/parameters/read_dup"
 #define SIM_REPORT_DELAY "/sys/module/gmem_sim/parameters/debug_report_delay_us"
-#define U(x)		((unsigned long long)(x))
 
-static int gfd, sfd, devid;
+#include "core_test.h"
 
 /*
  * Read copies per @read_dup (sampled at mmap(), so set before mapping); the
@@ -39,12 +36,7 @@ static void setup_dev(const char *read_dup, bool no_dirty_bits)
 	else
 		GT_ASSERT(gmt_setup(BS, HBM_BLOCKS * BS / GMT_MiB, 1) == 0, "module reload");
 	GT_ASSERT(gmt_write_str(READ_DUP, read_dup) == 0, "set read_dup=%s", read_dup);
-	gfd = gmt_open_gmem();
-	GT_ASSERT(gfd >= 0, "open /dev/gmem");
-	sfd = gmt_sim_open(0);
-	GT_ASSERT(sfd >= 0, "open sim0");
-	devid = gmt_sim_gmem_id(0);
-	GT_ASSERT(devid >= 0, "gmem id of sim0");
+	core_open();
 }
 
 static void setup(const char *read_dup)
@@ -54,43 +46,7 @@ static void setup(const char *read_dup)
 
 static void teardown(void)
 {
-	close(sfd);
-	close(gfd);
-	GMT_ASSERT_NO_LEAK();
-}
-
-static struct gmem_stats ostats(const void *p)
-{
-	struct gmem_obj_info oi;
-
-	GT_ASSERT(gmt_obj_info(gfd, p, &oi) == 0, "obj info");
-	return oi.stats;
-}
-
-static uint32_t *map_pat(size_t nb, uint32_t seed)
-{
-	uint32_t *p = gmt_map(gfd, nb * BS);
-
-	GT_ASSERT(p, "mmap: %s", strerror(errno));
-	gmt_fill_pat(p, nb * BS / 4, seed);
-	return p;
-}
-
-static uint64_t pat_sum(size_t nb, uint32_t seed)
-{
-	uint64_t s = 0, i;
-
-	for (i = 0; i < nb * BS / 4; i++)
-		s += gmt_pat(seed, i);
-	return s;
-}
-
-static void expect_reduce(const void *p, size_t nb, uint64_t want)
-{
-	uint64_t sum = 0;
-
-	GT_ASSERT(gmt_sim_reduce(sfd, p, nb * BS, &sum) == 0, "reduce");
-	GT_EXPECT(sum == want, "device sum %llx, want %llx", U(sum), U(want));
+	core_close();
 }
 
 /* Words of @nb blocks at @p that are not @v. */
