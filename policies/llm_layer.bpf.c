@@ -46,7 +46,9 @@
  *      cycles. HOT non-layer blocks (optimizer state) rank here too once
  *      their place in the cycle was seen (hot_score());
  *   3. the other HOT blocks (KV cache, embeddings: GMEM_ADV_HOT), least
- *      recently accessed first, only when nothing else can go.
+ *      recently accessed first, only when nothing else can go; a layer's
+ *      HOT blocks (KV cache) of an object waiting for its turn rank in 2.
+ *      instead, as its weights do.
  * Prefetch, on a fault: the blocks the predicted cycle uses next, nearest
  * first, up to prefetch_blocks; in a tagged range that is not a layer, the
  * rest of the range. Into free HBM always; into full HBM only where the
@@ -100,7 +102,8 @@ const volatile u32 scan_max = 1 << 16;
 const volatile u32 evict_rounds = 16;
 /*
  * Accesses in a row to one object on a device after which the other
- * objects there count as idle (0: never): their blocks rank a cycle
+ * objects there count as idle (0: never), or the length of a turn after
+ * which the next turn makes them idle at once: their blocks rank a cycle
  * farther (idle_rank()).
  */
 const volatile u32 idle_after = 64;

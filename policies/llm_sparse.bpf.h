@@ -10,7 +10,8 @@
  * for nothing. Tags cannot say which experts run; the access stream can.
  *
  * Per block the policy counts the visits of its layer that used it since its
- * first use: p = uses / visits is the chance that the next visit uses it (1
+ * first use (or the layer's second visit, if later: sparse_counts()):
+ * p = uses / visits is the chance that the next visit uses it (1
  * for dense weights, which makes everything below a no-op for them). A block
  * used with chance p at each visit of its layer, next visited d visits
  * ahead in a cycle of C, is next used after d + C (1 - p) / p visits on
