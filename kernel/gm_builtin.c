@@ -8,8 +8,8 @@
  *              with GMEM_DEV_HOST), unless pinned.
  *   prefetch   of the next gmem.builtin_prefetch blocks of the object after
  *              the faulting one, those not on the device already (sequential
- *              read-ahead; 0 disables it), paused for an object whose
- *              faults stop looking sequential (gm_builtin_ra_on()).
+ *              read-ahead; 0 disables it), only as far as the object's
+ *              recent sequential runs reached (gm_builtin_ra_blocks()).
  *   eviction   least recently used first, from the device lists that the core
  *              maintains whatever policy is active (so falling back is
  *              instant): COLD-hinted blocks first, HOT ones last, pinned
@@ -22,6 +22,7 @@
  * (gm_policy.h); the eviction walk takes ds->lock inside an RCU read
  * section (gm_evict.c).
  */
+#include <linux/hash.h>
 #include <linux/moduleparam.h>
 
 #include "gm_internal.h"
@@ -43,45 +44,100 @@ int gm_builtin_fault(struct gm_fault_req *req)
 
 /*
  * Wasted read-ahead costs a migration in and, once evicted unused, one out,
- * and pushes out a block that may be needed. So each object's read-ahead is
- * judged every GM_RA_WINDOW faults, by how many looked sequential: at the
- * block after the previous fault (what read-ahead would have served) or
- * just past what that fault read ahead, when the device used that block
- * (what it did serve). It stays on while at least 2/3 of a window is
- * sequential; once off, it goes back on only after a window with at most
- * one jump (GM_RA_ON_SEQ). Short runs, such as the few blocks of each
- * expert a MoE layer reads, pass the 2/3 rule while read-ahead is off and
- * fail it while it is on (it wastes the block after each run), so under
- * one rule they would turn it on and off every other window. Per object,
- * so one run's history never changes another's counts. Faults on
- * different blocks of one object run concurrently: obj->ra_lock.
+ * and pushes out a block that may be needed; a used one saves a fault but
+ * no migration. So the read-ahead must not run past where the access run
+ * it serves ends. Each object keeps the lengths of its last GM_RA_RUNS
+ * sequential runs of faulting blocks (a run: each fault at the block after
+ * the previous one, or just past what that one read ahead when the device
+ * used it), and the last length of the runs that began at up to
+ * GM_RA_STARTS blocks, and reads ahead only blocks that lie, from the
+ * start of the current run, within the last run that began there or else
+ * within the shortest recent run: whole passes and layers keep
+ * their read-ahead to their last block and no further; the few blocks of
+ * each expert a MoE layer reads get it inside the expert only; random and
+ * strided faults (runs of one block) get none. Before a first run has
+ * ended, a fault reads ahead only if it is sequential itself; an object
+ * starts as if it had faulted just before block 0 (GM_RA_NONE), so a pass
+ * from its start reads ahead from its first fault, as a file's first read
+ * does. Per object, so one run's history never changes another's counts.
+ * Faults on different blocks of one object run concurrently: obj->ra_lock.
  */
-#define GM_RA_WINDOW	8
-#define GM_RA_ON_SEQ	(GM_RA_WINDOW - 1)
 
-static bool gm_builtin_ra_on(struct gm_object *obj, u32 idx, u32 n)
+/* A new object's read-ahead evidence: no fault, no run. */
+void gm_builtin_obj_init(struct gm_object *obj)
+{
+	u32 i;
+
+	spin_lock_init(&obj->ra_lock);
+	obj->ra_prev = GM_RA_NONE;
+	for (i = 0; i < GM_RA_STARTS; i++)
+		obj->ra_seen[i].start = GM_RA_NONE;
+}
+
+/* The device used what the previous fault read ahead (it is no longer PREFETCHED). */
+static bool gm_ra_used(struct gm_object *obj)
 {
 	const struct gm_block *next;
-	bool seq, on;
-	u32 p;
+
+	if (!obj->ra_ahead || obj->ra_prev + 1 >= obj->nr_blocks)
+		return false;
+	next = gm_obj_block(obj, obj->ra_prev + 1);
+	return next && !(READ_ONCE(next->flags) & GM_BLK_PREFETCHED);
+}
+
+/* ra_seen[] slot of a run starting at block @start: hashed, as starts are often evenly spaced. */
+static u32 gm_ra_slot(u32 start)
+{
+	return hash_32(start, GM_RA_STARTS_BITS);
+}
+
+/* The current run ended: remember its length, also as its start's. */
+static void gm_ra_end_run(struct gm_object *obj, bool ahead_used)
+{
+	u32 len = obj->ra_prev - obj->ra_start + 1 + (ahead_used ? obj->ra_ahead : 0);
+	struct gm_ra_seen *seen = &obj->ra_seen[gm_ra_slot(obj->ra_start)];
+
+	seen->start = obj->ra_start;
+	seen->len = len;
+	obj->ra_runs[obj->ra_next_run] = len;
+	obj->ra_next_run = (obj->ra_next_run + 1) % GM_RA_RUNS;
+	if (obj->ra_nr_runs < GM_RA_RUNS)
+		obj->ra_nr_runs++;
+}
+
+/* How many of the @n blocks after faulting block @idx to read ahead. */
+static u32 gm_builtin_ra_blocks(struct gm_object *obj, u32 idx, u32 n)
+{
+	u32 p, i, shortest = U32_MAX, end, ahead;
+	bool used, seq;
 
 	spin_lock(&obj->ra_lock);
 	p = obj->ra_prev;
-	/* Past the read-ahead: sequential only if the read-ahead was used. */
-	next = !obj->ra_off && idx == p + 1 + n ? gm_obj_block(obj, p + 1) : NULL;
-	seq = idx == p + 1 || (next && !(READ_ONCE(next->flags) & GM_BLK_PREFETCHED));
-	obj->ra_seq += seq;
-	obj->ra_prev = idx;
-	if (++obj->ra_faults >= GM_RA_WINDOW) {
-		if (obj->ra_off)
-			obj->ra_off = obj->ra_seq < GM_RA_ON_SEQ;
-		else
-			obj->ra_off = 3 * obj->ra_seq < 2 * obj->ra_faults;
-		obj->ra_faults = obj->ra_seq = 0;
+	used = p != GM_RA_NONE && gm_ra_used(obj);
+	seq = idx == p + 1 || (used && idx == p + 1 + obj->ra_ahead);
+	if (!seq) {
+		if (p != GM_RA_NONE)
+			gm_ra_end_run(obj, used);
+		obj->ra_start = idx;
+	} else if (p == GM_RA_NONE) {
+		obj->ra_start = 0;
 	}
-	on = !obj->ra_off;
+	for (i = 0; i < obj->ra_nr_runs; i++)
+		shortest = min(shortest, obj->ra_runs[i]);
+	/* A run that began here before is expected to be as long again. */
+	if (obj->ra_seen[gm_ra_slot(obj->ra_start)].start == obj->ra_start)
+		shortest = obj->ra_seen[gm_ra_slot(obj->ra_start)].len;
+	if (!obj->ra_nr_runs) {
+		ahead = seq ? n : 0;
+	} else {
+		/* Blocks [ra_start, end) are within the shortest run from this one's start. */
+		end = obj->ra_start + shortest;
+		ahead = end > idx + 1 ? min(n, end - idx - 1) : 0;
+	}
+	obj->ra_prev = idx;
+	obj->ra_ahead = ahead;
 	spin_unlock(&obj->ra_lock);
-	return on;
+	return ahead;
 }
 
 void gm_builtin_prefetch(struct gm_fault_req *req)
@@ -91,9 +147,8 @@ void gm_builtin_prefetch(struct gm_fault_req *req)
 	const struct gm_block *blk;
 	u32 i, idx;
 
-	if (n && !gm_builtin_ra_on(obj, req->ctx.idx, n))
-		return;
-
+	if (n)
+		n = gm_builtin_ra_blocks(obj, req->ctx.idx, n);
 	for (i = 1; i <= n; i++) {
 		idx = req->ctx.idx + i;
 		if (idx >= obj->nr_blocks)

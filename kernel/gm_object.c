@@ -237,7 +237,7 @@ static struct gm_object *gm_obj_alloc(struct vm_area_struct *vma)
 	obj->nr_blocks = DIV_ROUND_UP(obj->size, gm_blk_size);
 	xa_init(&obj->chunks);
 	mutex_init(&obj->chunk_lock);
-	spin_lock_init(&obj->ra_lock);
+	gm_builtin_obj_init(obj);
 	kref_init(&obj->ref);
 	obj->mm = vma->vm_mm;
 	mmgrab(obj->mm);

@@ -126,6 +126,7 @@ void gm_policy_status(struct gmem_policy_status *st);
 int gm_policy_list(struct gmem_policy_list *req);
 
 /* The built-in C policy (gm_builtin.c), also the fallback for BPF. */
+void gm_builtin_obj_init(struct gm_object *obj);
 int gm_builtin_fault(struct gm_fault_req *req);
 void gm_builtin_prefetch(struct gm_fault_req *req);
 /* Appends LRU victims to req->victims[] (skipping pinned, busy and already listed); RCU held. */

@@ -169,6 +169,64 @@ GT_TEST(device_fault_prefetch)
 	close(fd);
 }
 
+/*
+ * One device read at the start of each of blocks @order[0..n) of @p, in
+ * order, each a fault (the blocks start on the host); the object's stats.
+ */
+static struct gmem_stats device_reads(int fd, int sfd, char *p, size_t bs, const int *order,
+				      size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sim_run(sfd, GMEM_SIM_REDUCE, p + order[i] * bs, 4, 0);
+	return gm_info(fd, p).stats;
+}
+
+/*
+ * The built-in read-ahead reads only within the runs of blocks the device
+ * walks in order: none for faults in no order, and inside runs of three
+ * (the few blocks of each expert a MoE layer reads) never past their end,
+ * where a read-ahead block would be a migration for nothing.
+ */
+GT_TEST(read_ahead_stays_inside_runs)
+{
+	static const int scattered[] = { 5, 11, 2, 14, 8, 13, 3, 9, 15, 6, 1, 10, 4, 12, 7 };
+	/* Runs of three, each followed by a block nothing reads (3, 7, ..., 31). */
+	static const int runs[] = { 8, 9, 10, 0, 1, 2, 20, 21, 22, 12, 13, 14,
+				    28, 29, 30, 4, 5, 6, 16, 17, 18, 24, 25, 26 };
+	const size_t nr = 32, nr_read = sizeof(runs) / sizeof(runs[0]);
+	int fd = gm_open(), sfd;
+	size_t bs = gm_blksz(fd);
+	struct gmem_stats s;
+	char *p;
+
+	sfd = open("/dev/gmem_sim0", O_RDWR);
+	if (sfd < 0)
+		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 1, nr * bs);
+	s = device_reads(fd, sfd, p, bs, scattered, sizeof(scattered) / sizeof(scattered[0]));
+	GT_EXPECT(s.prefetch_issued == 0, "%llu blocks read ahead of faults in no order",
+		  (unsigned long long)s.prefetch_issued);
+	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
+
+	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 1, nr * bs);
+	s = device_reads(fd, sfd, p, bs, runs, nr_read);
+	GT_EXPECT(s.prefetch_used > 0, "no read-ahead inside the runs");
+	GT_EXPECT(s.prefetch_issued == s.prefetch_used,
+		  "%llu blocks read ahead, %llu of them used: read past a run's end",
+		  (unsigned long long)s.prefetch_issued, (unsigned long long)s.prefetch_used);
+	GT_EXPECT(s.dev_faults + s.prefetch_used == nr_read, "faults %llu + read ahead %llu != %zu",
+		  (unsigned long long)s.dev_faults, (unsigned long long)s.prefetch_used, nr_read);
+	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
+	close(sfd);
+	close(fd);
+}
+
 /* The trace holds the device's faults and accesses in order (same pass as above). */
 GT_TEST(trace_records_device_pass)
 {

@@ -7,8 +7,8 @@
  *   placement  migrate to the faulting device; remote for blocks preferred
  *              on the host, unless pinned.
  *   prefetch   the next @ahead blocks (gmem.builtin_prefetch, default 1)
- *              not preferred on the host, judged per object every
- *              RA_WINDOW faults exactly as gm_builtin_ra_on() does.
+ *              not preferred on the host, within the object's recent
+ *              sequential runs exactly as gm_builtin_ra_blocks() does.
  *   eviction   least recently used first, COLD list, then NORMAL, then HOT,
  *              per device: a block goes to the tail of its class list when it
  *              arrives (activated) and when the device uses it (accessed),
@@ -17,7 +17,7 @@
  *
  * Differences the decisions cannot see: the read-ahead evidence of an
  * object lives in a map here (no lock: concurrent faults of one object may
- * count a fault twice, which only changes when read-ahead pauses).
+ * record a run twice, which only changes how far read-ahead goes).
  */
 #include "gmem.bpf.h"
 #include "../../policies/common.bpf.h"
@@ -26,14 +26,25 @@ char _license[] SEC("license") = "GPL";
 
 const volatile u32 ahead = 1;		/* gmem.builtin_prefetch */
 
-#define RA_WINDOW	8		/* GM_RA_WINDOW */
-#define RA_ON_SEQ	(RA_WINDOW - 1)	/* GM_RA_ON_SEQ */
+#define RA_NONE		0xffffffff	/* GM_RA_NONE */
+#define RA_RUNS		4		/* GM_RA_RUNS */
+#define RA_STARTS_BITS	4		/* GM_RA_STARTS_BITS */
+#define RA_STARTS	(1u << RA_STARTS_BITS)
+
+/* gm_ra_slot(): the kernel's hash_32(start, RA_STARTS_BITS). */
+static __always_inline u32 ra_slot(u32 start)
+{
+	return (start * 0x61C88647u) >> (32 - RA_STARTS_BITS);
+}
 #define EVICT_WALK	(4 * 64)	/* gm_builtin_evict()'s per-list look budget */
 
 enum { L_COLD, L_NORMAL, L_HOT, L_NR };
 
+/* gm_object's ra_* fields. */
 struct ra {
-	u32 prev, faults, seq, off;
+	u32 prev, ahead, start, nr_runs, next_run;
+	u32 runs[RA_RUNS];
+	u32 seen_start[RA_STARTS], seen_len[RA_STARTS];
 };
 
 struct {
@@ -43,7 +54,10 @@ struct {
 	__type(value, struct ra);
 } twin_ra SEC(".maps");
 
-static const struct ra ra_zero;
+static const struct ra ra_zero = {
+	.prev = RA_NONE,
+	.seen_start = { [0 ... RA_STARTS - 1] = RA_NONE },
+};
 
 s32 GMEM_HOOK(tw_init)
 {
@@ -91,33 +105,61 @@ s32 GMEM_HOOK(tw_fault, struct gmem_fault_ctx *fc)
 	return GMEM_PLACE_MIGRATE;
 }
 
-/* gm_builtin_ra_on(): is read-ahead on for @fc's object after this fault? */
-static __always_inline bool tw_ra_on(const struct gmem_fault_ctx *fc, u32 n)
+/* gm_ra_used(): the device used what the previous fault read ahead. */
+static __always_inline bool tw_ra_used(const struct gmem_fault_ctx *fc, const struct ra *ra)
 {
 	struct gmem_block_info bi = {};
-	u32 obj = fc->obj, idx = fc->idx, p;
-	bool seq, next_used = false;
+
+	if (!ra->ahead || ra->prev + 1 >= fc->nr_blocks ||
+	    bpf_gmem_block_state(gmem_blk_id(fc->obj, ra->prev + 1), &bi))
+		return false;
+	return !(bi.flags & GMEM_BF_PREFETCHED);
+}
+
+/* gm_builtin_ra_blocks(): how many of the @n blocks after the fault to read ahead. */
+static __always_inline u32 tw_ra_blocks(const struct gmem_fault_ctx *fc, u32 n)
+{
+	u32 obj = fc->obj, idx = fc->idx, p, i, shortest = 0xffffffff, end, got, len, slot;
+	bool used, seq;
 	struct ra *ra;
 
 	ra = gmp_lookup_or_init(&twin_ra, &obj, &ra_zero);
 	if (!ra)
-		return true;
+		return n;
 	p = ra->prev;
-	/* Past the read-ahead: sequential only if the read-ahead was used. */
-	if (!ra->off && idx == p + 1 + n &&
-	    !bpf_gmem_block_state(gmem_blk_id(obj, p + 1), &bi))
-		next_used = !(bi.flags & GMEM_BF_PREFETCHED);
-	seq = idx == p + 1 || next_used;
-	ra->seq += seq;
-	ra->prev = idx;
-	if (++ra->faults >= RA_WINDOW) {
-		if (ra->off)
-			ra->off = ra->seq < RA_ON_SEQ;
-		else
-			ra->off = 3 * ra->seq < 2 * ra->faults;
-		ra->faults = ra->seq = 0;
+	used = p != RA_NONE && tw_ra_used(fc, ra);
+	seq = idx == p + 1 || (used && idx == p + 1 + ra->ahead);
+	if (!seq) {
+		if (p != RA_NONE) {
+			len = p - ra->start + 1 + (used ? ra->ahead : 0);
+			slot = ra_slot(ra->start);
+			ra->seen_start[slot] = ra->start;
+			ra->seen_len[slot] = len;
+			ra->runs[ra->next_run % RA_RUNS] = len;
+			ra->next_run = (ra->next_run + 1) % RA_RUNS;
+			if (ra->nr_runs < RA_RUNS)
+				ra->nr_runs++;
+		}
+		ra->start = idx;
+	} else if (p == RA_NONE) {
+		ra->start = 0;
 	}
-	return !ra->off;
+	bpf_for(i, 0, RA_RUNS)
+		if (i < ra->nr_runs && ra->runs[i] < shortest)
+			shortest = ra->runs[i];
+	if (ra->seen_start[ra_slot(ra->start)] == ra->start)
+		shortest = ra->seen_len[ra_slot(ra->start)];
+	if (!ra->nr_runs) {
+		got = seq ? n : 0;
+	} else {
+		end = ra->start + shortest;
+		got = end > idx + 1 ? end - idx - 1 : 0;
+		if (got > n)
+			got = n;
+	}
+	ra->prev = idx;
+	ra->ahead = got;
+	return got;
 }
 
 void GMEM_HOOK(tw_prefetch, struct gmem_fault_ctx *fc)
@@ -125,8 +167,8 @@ void GMEM_HOOK(tw_prefetch, struct gmem_fault_ctx *fc)
 	u32 n = ahead < GMEM_PREFETCH_BUDGET ? ahead : GMEM_PREFETCH_BUDGET, i, idx;
 	struct gmem_block_info bi = {};
 
-	if (n && !tw_ra_on(fc, n))
-		return;
+	if (n)
+		n = tw_ra_blocks(fc, n);
 	bpf_for(i, 1, n + 1) {
 		idx = fc->idx + i;
 		if (idx >= fc->nr_blocks)
