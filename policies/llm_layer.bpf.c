@@ -226,11 +226,15 @@ void GMEM_HOOK(llm_advise, u32 obj, u32 first, u32 nr, u32 advice, u64 value)
 		}
 		return;
 	}
-	if (advice != GMEM_ADV_TAG || value >> 32 != LLM_KIND_LAYER ||
-	    (u32)value >= LLM_MAX_LAYERS)
+	if (advice != GMEM_ADV_TAG || (u32)value >= LLM_MAX_LAYERS ||
+	    (value >> 32 != LLM_KIND_LAYER && value >> 32 != LLM_KIND_KV))
 		return;
 	o = obj_get(obj);
-	if (o)
+	if (!o)
+		return;
+	if (value >> 32 == LLM_KIND_KV)
+		extend_kv(o, (u32)value, first, first + nr);
+	else
 		extend_layer(o, (u32)value, first, first + nr);
 }
 
@@ -408,6 +412,7 @@ void GMEM_HOOK(llm_evict, struct gmem_evict_ctx *ec)
 #define LLM_NR_BKT	((LLM_SCORE_FAR >> LLM_BKT_SHIFT) + 2)	/* + the "none above" slot */
 #define LLM_BKT_ARR	1024				/* power of two >= LLM_NR_BKT */
 #define LLM_PF_VISITS	32		/* visits the window may look ahead */
+#define LLM_KV_SCAN	64		/* KV blocks of a layer pf_kv() looks at */
 
 /*
  * One prefetch round's state (a fault's, or the streaming window's), in the
@@ -590,6 +595,41 @@ static __always_inline void pf_layer(struct llm_obj *o, struct pf_state *st, u32
 	}
 }
 
+/*
+ * Candidates: layer @l's KV cache, used right after its weights, the blocks
+ * the device has had before (a cache fills as it goes: a block never
+ * brought in holds nothing the visit reads yet). Back after its object's
+ * turn, a waiting tenant's cache (idle_rank()) comes with its weights
+ * instead of faulting block by block.
+ */
+static __always_inline void pf_kv(struct llm_obj *o, struct pf_state *st, u32 l)
+{
+	struct gmem_block_info bi = {};
+	u32 i, n, lo, end, nr = st->nr_blocks;
+
+	if (l >= LLM_MAX_LAYERS)
+		return;
+	l = gmp_idx(l, LLM_MAX_LAYERS);
+	end = o->kv_hi[l];
+	lo = o->kv_lo[l];
+	barrier_var(end);
+	barrier_var(nr);
+	if (end > nr)
+		end = nr;
+	if (lo >= end)
+		return;
+	/* Not from st->scan: a resident cache (the usual case) must not use up the weights'. */
+	n = end - lo < LLM_KV_SCAN ? end - lo : LLM_KV_SCAN;
+	bpf_for(i, 0, n) {
+		if (st->stop || !st->budget)
+			return;
+		if (bpf_gmem_block_state(gmem_blk_id(st->obj, lo + i), &bi) || !bi.last_access)
+			continue;
+		if (!pf_one(o, st, gmem_blk_id(st->obj, lo + i)))
+			return;
+	}
+}
+
 /* Layer of the predicted visit @k ahead (0: the current one); o->cycle > 0. */
 static __always_inline u32 visit_ahead(const struct llm_obj *o, u32 k)
 {
@@ -627,6 +667,7 @@ static __always_inline void pf_cycle(struct llm_obj *o, struct pf_state *st, u32
 	st->own = 0;
 	st->reach = pf_score(o, reuse_after(o, 0, cur));
 	pf_layer(o, st, cur, from);
+	pf_kv(o, st, cur);
 	bpf_for(k, 1, visits) {
 		if (st->stop || !st->budget || !st->scan)
 			return;
@@ -641,6 +682,7 @@ static __always_inline void pf_cycle(struct llm_obj *o, struct pf_state *st, u32
 		st->seen |= 1ULL << l;
 		st->own = pf_score(o, k);
 		pf_layer(o, st, l, 0);
+		pf_kv(o, st, l);
 	}
 }
 

@@ -53,6 +53,8 @@ struct llm_obj {
 	u16 dist[LLM_MAX_LAYERS];	/* visits until each layer's next use, LLM_FAR */
 	u32 lo[LLM_MAX_LAYERS];	/* each layer's weights: blocks [lo, hi) */
 	u32 hi[LLM_MAX_LAYERS];
+	u32 kv_lo[LLM_MAX_LAYERS];	/* each layer's KV cache (tag kind 2): */
+	u32 kv_hi[LLM_MAX_LAYERS];	/*   blocks [kv_lo, kv_hi) */
 	u32 lvis[LLM_MAX_LAYERS];	/* visits of each layer so far */
 	/* Prediction quality (llm_sparse.bpf.h): prefetched blocks used / */
 	u64 pred_hits;		/*   evicted unused, since the start, and */
@@ -132,6 +134,18 @@ static __always_inline void extend_layer(struct llm_obj *o, u32 l, u32 first, u3
 		o->hi[l] = end;
 	if (l + 1 > o->nr_layers)
 		o->nr_layers = l + 1;
+}
+
+/* Layer @l's KV cache covers [@first, @end) too. */
+static __always_inline void extend_kv(struct llm_obj *o, u32 l, u32 first, u32 end)
+{
+	if (l >= LLM_MAX_LAYERS)
+		return;
+	l = gmp_idx(l, LLM_MAX_LAYERS);
+	if (!o->kv_hi[l] || first < o->kv_lo[l])
+		o->kv_lo[l] = first;
+	if (end > o->kv_hi[l])
+		o->kv_hi[l] = end;
 }
 
 static __always_inline u32 class_of(const struct llm_obj *o, const struct gmem_block_info *bi,
