@@ -123,15 +123,22 @@ static __always_inline u32 weights_layer_of(const struct llm_obj *o, u64 tag, u3
 	return tag >> 32 == LLM_KIND_LAYER ? layer_of(o, tag, idx) : LLM_NO_LAYER;
 }
 
+/* [@first, @end) joins the range [*lo, *hi) (empty while *hi is 0). */
+static __always_inline void extend_range(u32 *lo, u32 *hi, u32 first, u32 end)
+{
+	if (!*hi || first < *lo)
+		*lo = first;
+	if (end > *hi)
+		*hi = end;
+}
+
+/* Layer @l's weights cover [@first, @end) too. */
 static __always_inline void extend_layer(struct llm_obj *o, u32 l, u32 first, u32 end)
 {
 	if (l >= LLM_MAX_LAYERS)
 		return;
 	l = gmp_idx(l, LLM_MAX_LAYERS);
-	if (!o->hi[l] || first < o->lo[l])
-		o->lo[l] = first;
-	if (end > o->hi[l])
-		o->hi[l] = end;
+	extend_range(&o->lo[l], &o->hi[l], first, end);
 	if (l + 1 > o->nr_layers)
 		o->nr_layers = l + 1;
 }
@@ -142,10 +149,7 @@ static __always_inline void extend_kv(struct llm_obj *o, u32 l, u32 first, u32 e
 	if (l >= LLM_MAX_LAYERS)
 		return;
 	l = gmp_idx(l, LLM_MAX_LAYERS);
-	if (!o->kv_hi[l] || first < o->kv_lo[l])
-		o->kv_lo[l] = first;
-	if (end > o->kv_hi[l])
-		o->kv_hi[l] = end;
+	extend_range(&o->kv_lo[l], &o->kv_hi[l], first, end);
 }
 
 static __always_inline u32 class_of(const struct llm_obj *o, const struct gmem_block_info *bi,
