@@ -25,6 +25,7 @@
  */
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/percpu_counter.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
@@ -178,12 +179,64 @@ static void gm_blk_rss_add(struct gm_block *blk, long pages)
 	percpu_counter_add(&blk->obj->mm->rss_stat[MM_SHMEMPAGES], pages);
 }
 
+/*
+ * Test only (test_reliability_gup): back every new block with order-0
+ * pages, as when a large allocation fails, so that the fallback is tested.
+ */
+static bool debug_host_single_pages;
+module_param(debug_host_single_pages, bool, 0644);
+MODULE_PARM_DESC(debug_host_single_pages,
+		 "Test only: back blocks with order-0 host pages instead of one folio (default N)");
+
+/*
+ * One folio for the whole block when a block is more than a page and the
+ * allocation succeeds at once (no reclaim, no warning): its PTEs are
+ * zapped as one batch (zap_present_ptes() batches the PTEs of one large
+ * folio), a single rmap and TLB-gather entry instead of one per page, which
+ * is most of a 2 MiB block's move to a device. folio_alloc() makes it
+ * rmappable as page-cache folios are; with no ->mapping it is never split
+ * (split_huge_page() refuses it) nor on an LRU.
+ */
+static bool gm_pages_alloc_folio(struct page **pages, unsigned long n, gfp_t gfp)
+{
+	struct folio *folio;
+	unsigned long i;
+
+	if (n == 1 || READ_ONCE(debug_host_single_pages))
+		return false;
+	folio = folio_alloc(gfp | __GFP_NORETRY | __GFP_NOWARN, ilog2(n));
+	if (!folio)
+		return false;
+	for (i = 0; i < n; i++)
+		pages[i] = folio_page(folio, i);
+	return true;
+}
+
+/* Else one order-0 page each (the fallback when memory is fragmented). */
+static int gm_pages_alloc_single(struct page **pages, unsigned long n, gfp_t gfp)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(gfp);
+		if (!pages[i])
+			goto err;
+	}
+	return 0;
+err:
+	while (i--)
+		__free_page(pages[i]);
+	return -ENOMEM;
+}
+
 /* First touch: zeroed host pages for the whole block; NONE -> HOST. */
 int gm_blk_alloc_host(struct gm_block *blk)
 {
-	unsigned long i, n = GM_BLK_PAGES;
+	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT;
+	unsigned long n = GM_BLK_PAGES;
 	struct mem_cgroup *memcg, *old_memcg;
 	struct page **pages;
+	int ret = -ENOMEM;
 
 	lockdep_assert_held(&blk->lock);
 	if (WARN_ON_ONCE(blk->state != GMEM_BLK_NONE))
@@ -191,36 +244,32 @@ int gm_blk_alloc_host(struct gm_block *blk)
 	memcg = get_mem_cgroup_from_mm(blk->obj->mm);
 	old_memcg = set_active_memcg(memcg);
 	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	for (i = 0; pages && i < n; i++) {
-		pages[i] = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
-		if (!pages[i])
-			break;
-	}
+	if (pages && !gm_pages_alloc_folio(pages, n, gfp))
+		ret = gm_pages_alloc_single(pages, n, gfp);
+	else if (pages)
+		ret = 0;
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
-	if (!pages)
-		return -ENOMEM;
-	if (i < n)
-		goto err;
+	if (ret) {
+		kvfree(pages);
+		return ret;
+	}
 	blk->pages = pages;
 	blk->flags &= ~GM_BLK_CPU_MAPPED;
 	atomic_long_add(n, &gm_live_host_pages);
 	gm_blk_rss_add(blk, n);
 	gm_blk_set_state(blk, GMEM_BLK_HOST, GM_NO_DEV);
 	return 0;
-err:
-	while (i--)
-		__free_page(pages[i]);
-	kvfree(pages);
-	return -ENOMEM;
 }
 
 /*
- * Pages may still be referenced (GUP) by others: drop only our references.
- * The caller zapped every CPU mapping of the object first.
+ * Pages may still be referenced (GUP) by others: drop only our references,
+ * one per folio (gm_blk_folio_next()). The caller zapped every CPU mapping
+ * of the object first.
  */
 void gm_blk_free_host(struct gm_block *blk)
 {
+	struct folio *folio;
 	unsigned long i;
 
 	if (!blk->pages)
@@ -229,8 +278,8 @@ void gm_blk_free_host(struct gm_block *blk)
 		blk->flags &= ~GM_BLK_CPU_MAPPED;
 		gm_blk_rss_add(blk, gm_blk_valid_pages(blk));
 	}
-	for (i = 0; i < GM_BLK_PAGES; i++)
-		put_page(blk->pages[i]);
+	for (i = 0; (folio = gm_blk_folio_next(blk, &i)); )
+		folio_put(folio);
 	kvfree(blk->pages);
 	blk->pages = NULL;
 	gm_blk_rss_add(blk, -(long)GM_BLK_PAGES);

@@ -57,6 +57,22 @@ static inline unsigned long gm_blk_valid_pages(const struct gm_block *blk)
 	return min_t(unsigned long, GM_BLK_PAGES, (blk->obj->size >> PAGE_SHIFT) - first);
 }
 
+/*
+ * The folios holding @blk's host pages, in order: one large folio, or one
+ * per page when the block got order-0 pages (gm_blk_alloc_host()).
+ * for (i = 0; (folio = gm_blk_folio_next(blk, &i)); ) visits each once.
+ */
+static inline struct folio *gm_blk_folio_next(const struct gm_block *blk, unsigned long *i)
+{
+	struct folio *folio;
+
+	if (*i >= GM_BLK_PAGES)
+		return NULL;
+	folio = page_folio(blk->pages[*i]);
+	*i += folio_nr_pages(folio);
+	return folio;
+}
+
 /* Is @blk's data in @dev's HBM (the only copy, or a read copy)? */
 static inline bool gm_blk_resident_on(const struct gm_block *blk, u32 dev)
 {

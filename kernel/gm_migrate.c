@@ -263,28 +263,31 @@ static int gm_blk_make_host(struct gm_block *blk)
  */
 bool gm_blk_pages_pinned(struct gm_block *blk)
 {
+	struct folio *folio;
 	unsigned long i;
 
-	for (i = 0; i < GM_BLK_PAGES; i++)
-		if (page_count(blk->pages[i]) != 1)
+	for (i = 0; (folio = gm_blk_folio_next(blk, &i)); )
+		if (folio_ref_count(folio) != 1)
 			return true;
 	return false;
 }
 
 static void gm_blk_lock_folios(struct gm_block *blk)
 {
+	struct folio *folio;
 	unsigned long i;
 
-	for (i = 0; i < GM_BLK_PAGES; i++)
-		folio_lock(page_folio(blk->pages[i]));
+	for (i = 0; (folio = gm_blk_folio_next(blk, &i)); )
+		folio_lock(folio);
 }
 
 static void gm_blk_unlock_folios(struct gm_block *blk)
 {
+	struct folio *folio;
 	unsigned long i;
 
-	for (i = 0; i < GM_BLK_PAGES; i++)
-		folio_unlock(page_folio(blk->pages[i]));
+	for (i = 0; (folio = gm_blk_folio_next(blk, &i)); )
+		folio_unlock(folio);
 }
 
 /*

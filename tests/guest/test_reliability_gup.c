@@ -456,6 +456,72 @@ GT_TEST(vmsplice_pages_then_device_write)
 	gup_close(&g);
 }
 
+/*
+ * A reference to one page that is not a block's first: the pipe holds
+ * only the last page of each block after vmsplice. A block's host pages are
+ * one large folio, or order-0 pages when a large allocation fails
+ * (gmem.debug_host_single_pages forces that): either way the block must
+ * not leave its host pages while the pipe holds one of them, so the pipe
+ * reads what the device wrote (or the old bytes, if the device job failed).
+ */
+GT_TEST(vmsplice_tail_page_then_device_write)
+{
+	const size_t len = 4 * REL_BS, words = len / 4, nb = len / REL_BS;
+	const char *backing[] = { "N", "Y" };
+	uint32_t *m, *old = malloc(len), *want = malloc(len), *got = malloc(nb * 4096);
+	int gfd, sfd[2], p[2], ret;
+	unsigned int pass;
+	struct iovec iov;
+	size_t b, bad;
+
+	GT_ASSERT(old && want && got, "malloc");
+	for (pass = 0; pass < 2; pass++) {
+		rel_setup();
+		GT_ASSERT(rel_core_param("debug_host_single_pages", backing[pass]) == 0,
+			  "gmem.debug_host_single_pages");
+		gfd = gmt_open_gmem();
+		sfd[0] = gmt_sim_open(pass % 2);
+		sfd[1] = gmt_sim_open(1 - pass % 2);
+		GT_ASSERT(gfd >= 0 && sfd[0] >= 0 && sfd[1] >= 0, "open");
+		m = gmt_map(gfd, len);
+		GT_ASSERT(m, "mmap: %s", strerror(errno));
+		GT_ASSERT(pipe(p) == 0, "pipe");
+		gmt_fill_pat(m, words, 400 + pass);
+		memcpy(old, m, len);
+		for (b = 0; b < nb; b++) {
+			iov = (struct iovec){ (char *)m + (b + 1) * REL_BS - 4096, 4096 };
+			GT_ASSERT(vmsplice(p[1], &iov, 1, 0) == 4096, "vmsplice: %s",
+				  strerror(errno));
+		}
+		ret = gmt_sim_fill(sfd[0], m, len, 0x4000 + pass);
+		GT_EXPECT(ret == 0 || ret == -EFAULT, "device FILL: %d", ret);
+		if (ret == 0)
+			rel_fill_u32(want, words, 0x4000 + pass);
+		else
+			memcpy(want, old, len);
+		read_all(p[0], got, nb * 4096);
+		for (b = 0, bad = 0; b < nb; b++)
+			bad += memcmp(got + b * 1024, (char *)want + (b + 1) * REL_BS - 4096,
+				      4096) != 0;
+		if (bad)
+			gt_log("order-0 pages %s: the pipe holds %zu tail pages the device did not "
+			       "write (the device %s)", backing[pass], bad, ret ? "failed" : "succeeded");
+		lost(bad);
+		lost(rel_check_both(sfd[1], m, want, len, "gmem after vmsplice"));
+		close(p[0]);
+		close(p[1]);
+		munmap(m, len);
+		close(sfd[0]);
+		close(sfd[1]);
+		close(gfd);
+		rel_no_leak();
+	}
+	rel_core_param("debug_host_single_pages", "N");
+	free(old);
+	free(want);
+	free(got);
+}
+
 /* ------------------------------------------------------- process_vm_writev */
 
 /* Another (root) process writes the whole range with process_vm_writev, round by round. */
