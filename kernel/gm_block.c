@@ -190,7 +190,9 @@ MODULE_PARM_DESC(debug_host_single_pages,
 
 /*
  * One folio for the whole block when a block is more than a page and the
- * allocation succeeds at once (no reclaim, no warning): its PTEs are
+ * buddy allocator has one free: no direct reclaim or compaction for it (as
+ * THP faults do by default, GFP_TRANSHUGE_LIGHT), since the order-0
+ * fallback below reclaims if it must, and no warning. Its PTEs are
  * zapped as one batch (zap_present_ptes() batches the PTEs of one large
  * folio), a single rmap and TLB-gather entry instead of one per page, which
  * is most of a 2 MiB block's move to a device. folio_alloc() makes it
@@ -204,7 +206,8 @@ static bool gm_pages_alloc_folio(struct page **pages, unsigned long n, gfp_t gfp
 
 	if (n == 1 || READ_ONCE(debug_host_single_pages))
 		return false;
-	folio = folio_alloc(gfp | __GFP_NORETRY | __GFP_NOWARN, ilog2(n));
+	gfp = (gfp | __GFP_NOMEMALLOC | __GFP_NOWARN) & ~__GFP_DIRECT_RECLAIM;
+	folio = folio_alloc(gfp, ilog2(n));
 	if (!folio)
 		return false;
 	for (i = 0; i < n; i++)
