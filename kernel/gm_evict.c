@@ -34,6 +34,8 @@
  * taken with mutex_trylock() only.
  */
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -244,6 +246,26 @@ static bool gm_victim_trylock(struct gm_block *blk, u32 dev)
 	return false;
 }
 
+/*
+ * Test only (test_core_async sigkill_in_eviction_round_evicts_nothing):
+ * sleep this long in gm_evict_round() with its victims chosen and locked,
+ * before it moves them: the window in which a SIGKILL arrives after a
+ * round's waits, as when the task got its CPU back only after its victim's
+ * copy landed. Capped at 100 ms; 0 (default) in use.
+ */
+static unsigned int debug_evict_delay_us;
+module_param(debug_evict_delay_us, uint, 0644);
+MODULE_PARM_DESC(debug_evict_delay_us,
+		 "Test only: sleep this many us in each eviction round before moving its victims (max 100000, default 0)");
+
+static void gm_debug_evict_delay(void)
+{
+	unsigned int us = READ_ONCE(debug_evict_delay_us);
+
+	if (unlikely(us))
+		fsleep(min(us, 100000u));
+}
+
 static void gm_evict_req_init(struct gm_evict_req *req, struct gm_devstate *ds, u32 nr,
 			      struct gm_block *busy, bool one, struct gm_tenant *t)
 {
@@ -280,10 +302,18 @@ static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy,
 		if (gm_victim_trylock(req->victims[i], ds->dev->id))
 			req->victims[n++] = req->victims[i];
 	rcu_read_unlock();
+	if (n)
+		gm_debug_evict_delay();
 	for (i = 0; i < n; i++) {
 		struct gm_block *victim = req->victims[i];
 
-		if (!gm_blk_dev_to_host(victim, true, GM_COPY_QUEUE))
+		/*
+		 * A killed task's caller gives up (-EINTR): no more moves for
+		 * it. A victim whose copy landed, or that had none, would not
+		 * make gm_blk_dev_to_host() look at the signal.
+		 */
+		if (!fatal_signal_pending(current) &&
+		    !gm_blk_dev_to_host(victim, true, GM_COPY_QUEUE))
 			done++;
 		mutex_unlock(&victim->lock);
 	}
@@ -370,6 +400,23 @@ static u32 gm_evict_round_shared(struct gm_devstate *ds, u32 nr, struct gm_block
 }
 
 /*
+ * Wait 100 us to 1 ms for busy blocks to come free, or until a fatal
+ * signal: true if one is pending. Killable, not uninterruptible
+ * (usleep_range()), so that a SIGKILL ends a hint that waits here at once
+ * instead of after the sleep and one more eviction round.
+ */
+static bool gm_evict_busy_wait(void)
+{
+	ktime_t t = 100 * NSEC_PER_USEC;
+
+	if (fatal_signal_pending(current))
+		return true;
+	set_current_state(TASK_KILLABLE);
+	schedule_hrtimeout_range(&t, 900 * NSEC_PER_USEC, HRTIMER_MODE_REL);
+	return fatal_signal_pending(current);
+}
+
+/*
  * Free @nr HBM blocks on @devid, never evicting @busy, pinned or busy
  * blocks; only blocks of @own when it is set (a tenant at its limit), else
  * first those of the tenant most over its share. A round that finds every
@@ -400,9 +447,8 @@ int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own
 		}
 		if (time_after(jiffies, give_up) || !gm_evictable_exists(ds, own))
 			return -ENOMEM;
-		if (fatal_signal_pending(current))
+		if (gm_evict_busy_wait())
 			return -EINTR;
-		usleep_range(100, 1000);
 	}
 	return 0;
 }

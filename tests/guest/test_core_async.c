@@ -19,6 +19,7 @@
 #define NB		8
 #define DELAY		"/sys/module/gmem_sim/parameters/dma_delay_us"
 #define ASYNC		"/sys/module/gmem_sim/parameters/async_copies"
+#define EVICT_DELAY	"/sys/module/gmem/parameters/debug_evict_delay_us"
 
 #include "core_test.h"
 
@@ -238,6 +239,53 @@ GT_TEST(sigkill_with_copies_in_flight)
 	kill(pid, SIGKILL);
 	GT_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
 	GT_EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %x", status);
+	wait_idle();
+	teardown();
+}
+
+/*
+ * A SIGKILL that arrives after an eviction round chose its victims (the
+ * task waited for a victim's copy, and got its CPU back only after the copy
+ * landed and the kill came) ends the round: the killed hint evicts nothing
+ * more. gmem.debug_evict_delay_us holds each round 50 ms between choosing
+ * and moving its victims, so the kill lands there; the copies are fast.
+ */
+GT_TEST(sigkill_in_eviction_round_evicts_nothing)
+{
+	struct gmem_stats s0, s1;
+	int status, i;
+	pid_t pid;
+
+	setup();
+	GT_ASSERT(gmt_write_str(DELAY, "0") == 0, "dma_delay_us");
+	GT_ASSERT(gmt_write_str(EVICT_DELAY, "50000") == 0, "gmem.debug_evict_delay_us");
+	pid = fork();
+	GT_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		uint32_t *p;
+
+		gfd = gmt_open_gmem();
+		p = gmt_map(gfd, 2 * HBM_BLOCKS * BS);
+		if (gfd < 0 || !p)
+			_exit(1);
+		gmt_fill_pat(p, 2 * HBM_BLOCKS * BS / 4, 10);
+		/* The second half evicts the first, one 50 ms round a block. */
+		gmt_advise(gfd, p, 2 * HBM_BLOCKS * BS, GMEM_ADV_WILLNEED, devid, 0);
+		_exit(0);
+	}
+	for (i = 0; i < 500 && dstats().evictions < 2; i++)
+		usleep(10000);
+	GT_EXPECT(dstats().evictions >= 2, "the child's hint never evicted");
+	usleep(10000);
+	kill(pid, SIGKILL);
+	s0 = dstats();
+	GT_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	s1 = dstats();
+	GT_EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %x", status);
+	GT_EXPECT(s1.evictions == s0.evictions && s1.h2d_blocks == s0.h2d_blocks,
+		  "after the kill the hint evicted %llu and moved in %llu more blocks",
+		  U(s1.evictions - s0.evictions), U(s1.h2d_blocks - s0.h2d_blocks));
+	gmt_write_str(EVICT_DELAY, "0");
 	wait_idle();
 	teardown();
 }
