@@ -33,7 +33,6 @@
  * the lists and counters and is never held across a sleep; victims are
  * taken with mutex_trylock() only.
  */
-#include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
@@ -258,14 +257,6 @@ module_param(debug_evict_delay_us, uint, 0644);
 MODULE_PARM_DESC(debug_evict_delay_us,
 		 "Test only: sleep this many us in each eviction round before moving its victims (max 100000, default 0)");
 
-static void gm_debug_evict_delay(void)
-{
-	unsigned int us = READ_ONCE(debug_evict_delay_us);
-
-	if (unlikely(us))
-		fsleep(min(us, 100000u));
-}
-
 static void gm_evict_req_init(struct gm_evict_req *req, struct gm_devstate *ds, u32 nr,
 			      struct gm_block *busy, bool one, struct gm_tenant *t)
 {
@@ -303,7 +294,7 @@ static u32 gm_evict_round(struct gm_devstate *ds, u32 nr, struct gm_block *busy,
 			req->victims[n++] = req->victims[i];
 	rcu_read_unlock();
 	if (n)
-		gm_debug_evict_delay();
+		gm_debug_delay(&debug_evict_delay_us, 100000);
 	for (i = 0; i < n; i++) {
 		struct gm_block *victim = req->victims[i];
 

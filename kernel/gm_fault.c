@@ -31,7 +31,6 @@
  * that making room for one never evicts another. A task waits for a block lock killably; a CPU fault
  * drops mmap_lock before it waits.
  */
-#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
@@ -54,13 +53,6 @@ module_param(debug_mkwrite_delay_us, uint, 0644);
 MODULE_PARM_DESC(debug_mkwrite_delay_us,
 		 "Test only: widen the read-copy/page_mkwrite race window by this many us (max 10000, default 0)");
 
-static void gm_debug_mkwrite_delay(void)
-{
-	unsigned int us = READ_ONCE(debug_mkwrite_delay_us);
-
-	if (unlikely(us))
-		fsleep(min(us, 10000u));
-}
 
 /*
  * Test only (test_bpf prefetch_after_mprotect_maps_nothing): sleep this long
@@ -221,7 +213,7 @@ vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
 	}
 	mutex_unlock(&blk->lock);
 	if (ret == VM_FAULT_LOCKED)
-		gm_debug_mkwrite_delay();
+		gm_debug_delay(&debug_mkwrite_delay_us, 10000);
 	return ret;
 }
 
@@ -366,12 +358,11 @@ static void gm_prefetch_run(struct gm_fault_req *req, u32 devid)
 	struct gm_block *held[GM_PREFETCH_BUDGET];
 	struct gm_object *obj = req->blk->obj;
 	struct gm_block *blk;
-	u32 i, n = 0, us;
+	u32 i, n = 0;
 	int ret = 0;
 
-	us = READ_ONCE(debug_prefetch_delay_us);
-	if (unlikely(us) && req->nr_prefetch)
-		fsleep(min(us, 10000u));
+	if (req->nr_prefetch)
+		gm_debug_delay(&debug_prefetch_delay_us, 10000);
 	for (i = 0; i < req->nr_prefetch && n < GM_PREFETCH_BUDGET; i++) {
 		blk = gm_obj_block_alloc(obj, GMEM_BLK_IDX(req->prefetch[i]));
 		if (blk && mutex_trylock(&blk->lock))

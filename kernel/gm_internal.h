@@ -20,6 +20,7 @@
 #define _GM_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 
@@ -47,6 +48,18 @@ extern atomic_long_t gm_live_dev_blocks;
 static inline unsigned long gm_blk_va(const struct gm_block *blk)
 {
 	return blk->obj->start + ((unsigned long)blk->idx << gm_blk_shift);
+}
+
+/*
+ * The test-only race windows (the debug_*_delay_us parameters): sleep
+ * *@us, at most @max_us, when a test set it; nothing (one load) in use.
+ */
+static inline void gm_debug_delay(const unsigned int *us, unsigned int max_us)
+{
+	unsigned int v = READ_ONCE(*us);
+
+	if (unlikely(v))
+		fsleep(min(v, max_us));
 }
 
 /* Host pages of @blk that lie inside the mapping (the last block may be partial). */
