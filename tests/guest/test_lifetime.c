@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include "gtest.h"
 #include "gmem_test_util.h"
+#include "gmem_test_cgroup.h"
 
 #define BS	(2 * GMT_MiB)
 #define HBM_MB	8
@@ -231,6 +232,75 @@ GT_TEST(exit_with_resident_blocks)
 	GT_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
 	GT_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
 	no_leak();
+}
+
+/* memory.current of cgroup @dir, in KiB. */
+static long cg_current_kb(const char *dir)
+{
+	char path[200];
+	uint64_t v = 0;
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	GT_ASSERT(gmt_read_u64(path, &v) == 0, "read %s", path);
+	return (long)(v >> 10);
+}
+
+/*
+ * The host memory of a process's blocks goes back when it exits, not only
+ * gmem's own counters: a block's pages are one large folio or order-0 pages
+ * (gmem.debug_host_single_pages forces the latter), and a reference left
+ * on either would keep 2 MiB per block. The child runs in its own memory
+ * cgroup, which the host pages are charged to (gm_block.c), touches 64 MiB,
+ * moves part of it through both devices and exits; the cgroup's charge
+ * must fall back under 16 MiB. (MemFree cannot show it: freed pages wait
+ * in the per-CPU lists.)
+ */
+GT_TEST(exit_returns_host_memory)
+{
+	const char *single[] = { "N", "Y" };
+	unsigned int pass;
+	char dir[128];
+	int status, i;
+	long kb = 0;
+	pid_t pid;
+
+	gmt_write_str(GMT_CG_ROOT "/cgroup.subtree_control", "+memory");
+	for (pass = 0; pass < 2; pass++) {
+		setup();
+		GT_ASSERT(gmt_write_str("/sys/module/gmem/parameters/debug_host_single_pages",
+					single[pass]) == 0, "gmem.debug_host_single_pages");
+		gmt_cg_make(dir, sizeof(dir), single[pass][0] == 'Y' ? "lt-single" : "lt-folio");
+		pid = fork();
+		GT_ASSERT(pid >= 0, "fork");
+		if (pid == 0) {
+			int gfd, s0, s1;
+			uint32_t *p;
+
+			gmt_cg_enter(dir);
+			gfd = gmt_open_gmem();
+			s0 = gmt_sim_open(0);
+			s1 = gmt_sim_open(1);
+			p = gfd >= 0 ? gmt_map(gfd, 32 * BS) : NULL;
+			if (!p || s0 < 0 || s1 < 0)
+				_exit(1);
+			gmt_fill_pat(p, 32 * W, 3);
+			if (gmt_sim_fill(s0, p, 8 * BS, 4) || gmt_sim_fill(s1, p + 8 * W, 8 * BS, 5) ||
+			    gmt_advise(gfd, p, 8 * BS, GMEM_ADV_DONTNEED, gmt_sim_gmem_id(0), 0))
+				_exit(2);
+			_exit(0);
+		}
+		GT_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+		GT_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x",
+			  status);
+		no_leak();
+		for (i = 0; i < 100 && (kb = cg_current_kb(dir)) >= 16 * 1024; i++)
+			usleep(10000);	/* RCU-freed metadata */
+		gt_log("order-0 pages %s: %ld KiB still charged after exit", single[pass], kb);
+		GT_EXPECT(kb < 16 * 1024, "order-0 pages %s: %ld KiB did not come back",
+			  single[pass], kb);
+		rmdir(dir);
+	}
+	gmt_write_str("/sys/module/gmem/parameters/debug_host_single_pages", "N");
 }
 
 GT_MAIN()
