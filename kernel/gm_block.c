@@ -247,10 +247,8 @@ int gm_blk_alloc_host(struct gm_block *blk)
 	memcg = get_mem_cgroup_from_mm(blk->obj->mm);
 	old_memcg = set_active_memcg(memcg);
 	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (pages && !gm_pages_alloc_folio(pages, n, gfp))
-		ret = gm_pages_alloc_single(pages, n, gfp);
-	else if (pages)
-		ret = 0;
+	if (pages)
+		ret = gm_pages_alloc_folio(pages, n, gfp) ? 0 : gm_pages_alloc_single(pages, n, gfp);
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
 	if (ret) {

@@ -392,9 +392,9 @@ static u32 gm_evict_round_shared(struct gm_devstate *ds, u32 nr, struct gm_block
 
 /*
  * Wait 100 us to 1 ms for busy blocks to come free, or until a fatal
- * signal: true if one is pending. Killable, not uninterruptible
- * (usleep_range()), so that a SIGKILL ends a hint that waits here at once
- * instead of after the sleep and one more eviction round.
+ * signal: true if one is pending. Killable (usleep_range() is not), so
+ * that a SIGKILL ends a hint that waits here at once instead of after the
+ * sleep and one more eviction round.
  */
 static bool gm_evict_busy_wait(void)
 {

@@ -53,7 +53,6 @@ module_param(debug_mkwrite_delay_us, uint, 0644);
 MODULE_PARM_DESC(debug_mkwrite_delay_us,
 		 "Test only: widen the read-copy/page_mkwrite race window by this many us (max 10000, default 0)");
 
-
 /*
  * Test only (test_bpf prefetch_after_mprotect_maps_nothing): sleep this long
  * in gm_prefetch_run() before the prefetch blocks are locked, the window in
