@@ -5,9 +5,9 @@
 # against uvm_like on the LLM workloads at 2x HBM, and llm_layer's
 # streaming window (stream_ahead) swept, on the device as loaded (its
 # default gmem_sim.fault_batch: the records a TRACE job has in flight,
-# whose faults reach the core as one batch; 1, every fault alone, unless
-# set otherwise); then both again at each fault_batch in
-# BENCH_CLOCK_FAULT_BATCH (default 32). Each run's
+# whose faults reach the core as one batch; 32 unless set otherwise); then
+# both again at each fault_batch in BENCH_CLOCK_FAULT_BATCH (default 1:
+# every fault alone). Each run's
 # BENCH line, then one CLOCK line per workload and configuration:
 #   CLOCK workload= policy= fault_batch= dev_clock_ms= vs_uvm_like= faults=
 #         faults_per_batch= migrated_mib= x_min= copy_hidden= evict_wb_mib=
@@ -24,7 +24,7 @@ SIM_PARAMS="hbm_mb=${BENCH_HBM_MB:-16} nr_devices=1"
 WORKLOADS=${BENCH_CLOCK_WORKLOADS:-"llm-train llm-decode llm-decode:t2"}
 STREAM=${BENCH_CLOCK_STREAM:-"0 4 8"}
 OVERSUB=${BENCH_CLOCK_OVERSUB:-2}
-BATCHES=${BENCH_CLOCK_FAULT_BATCH:-32}	# runs at other fault_batch values after those
+BATCHES=${BENCH_CLOCK_FAULT_BATCH:-1}	# runs at other fault_batch values after those
 FAULT_BATCH=/sys/module/gmem_sim/parameters/fault_batch
 out=/tmp/clock.$$
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench-clock: device time on the simulated device clock, llm_layer
 # (streaming window swept) against uvm_like on llm-train, llm-decode and
-# two-tenant llm-decode at 2x HBM, then both with the device's faults in
-# batches (bench/guest-clock.sh). The clock counts
+# two-tenant llm-decode at 2x HBM (the device delivering its faults in
+# batches, its default), then both with every fault alone
+# (bench/guest-clock.sh). The clock counts
 # virtual nanoseconds from the order of events, so plain TCG repeats it
 # exactly and no --icount is needed. BENCH_CLOCK_WORKLOADS,
 # BENCH_CLOCK_STREAM, BENCH_CLOCK_FAULT_BATCH, BENCH_CLOCK_OVERSUB,

@@ -114,17 +114,41 @@ static inline bool gmt_sim_dirty_bits(void)
 	return c == 'Y';
 }
 
+#define GMT_SIM_FAULT_BATCH	"/sys/module/gmem_sim/parameters/fault_batch"
+/* gmem_sim.fault_batch as the module loads it (sim_jobs.c). */
+#define GMT_FAULT_BATCH_DEFAULT	32
+
+/*
+ * Set gmem_sim.fault_batch, the TRACE records the device has in flight:
+ * 1 delivers every device fault alone, which tests that count faults,
+ * evictions or prefetches access by access need (with records in flight,
+ * the faults of a window reach the policy before the hits ahead of them).
+ * gmt_setup() puts the default back.
+ */
+static inline int gmt_set_fault_batch(unsigned int n)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%u", n);
+	return gmt_write_str(GMT_SIM_FAULT_BATCH, v);
+}
+
 static inline int gmt_setup(uint64_t block_size, unsigned int hbm_mb, unsigned int nr)
 {
-	uint64_t bs = 0, mb = 0, n = 0;
+	uint64_t bs = 0, mb = 0, n = 0, fb = 0;
 	char core[64], sim[64];
 
 	gmt_read_u64("/sys/module/gmem/parameters/block_size", &bs);
 	gmt_read_u64("/sys/module/gmem_sim/parameters/hbm_mb", &mb);
 	gmt_read_u64("/sys/module/gmem_sim/parameters/nr_devices", &n);
+	gmt_read_u64(GMT_SIM_FAULT_BATCH, &fb);
 	/* A test that loaded the sim without dirty bits gets the default back. */
-	if (bs == block_size && mb == hbm_mb && n == nr && gmt_sim_dirty_bits())
+	if (bs == block_size && mb == hbm_mb && n == nr && gmt_sim_dirty_bits()) {
+		/* ... and one that delivered its faults one by one, the batches. */
+		if (fb != GMT_FAULT_BATCH_DEFAULT)
+			return gmt_set_fault_batch(GMT_FAULT_BATCH_DEFAULT);
 		return 0;
+	}
 	snprintf(core, sizeof(core), "block_size=%llu", (unsigned long long)block_size);
 	snprintf(sim, sizeof(sim), "hbm_mb=%u nr_devices=%u", hbm_mb, nr);
 	return gmt_reload(core, sim);

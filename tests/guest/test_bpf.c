@@ -38,6 +38,8 @@ GT_TEST(eviction_order_follows_policy)
 		struct pol p;
 
 		env_open(&e, 18);
+		/* Exact orders access by access: the device faults one at a time. */
+		GT_ASSERT(gmt_set_fault_batch(1) == 0, "fault_batch 1");
 		pol_start(&p, runs[r].pol);
 		GT_ASSERT(!strcmp(status(e.gfd).name, runs[r].name), "status name %s",
 			  status(e.gfd).name);
@@ -122,6 +124,8 @@ GT_TEST(access_prefetch_streams)
 		struct pol p;
 
 		env_open(&e, n);
+		/* Exact counts access by access: the device faults one at a time. */
+		GT_ASSERT(gmt_set_fault_batch(1) == 0, "fault_batch 1");
 		pol_open(&p, "prefetch_ahead");
 		*(uint32_t *)pol_rodata(&p, "ahead") = 0;
 		*(uint32_t *)pol_rodata(&p, "access_ahead") = runs[r].access_ahead;
@@ -150,25 +154,6 @@ GT_TEST(access_prefetch_streams)
 		pol_close(&p);
 		env_close(&e);
 	}
-}
-
-#define SIM_FAULT_BATCH	"/sys/module/gmem_sim/parameters/fault_batch"
-
-/* gmem_sim.fault_batch as loaded, for set_fault_batch(NULL) to put back. */
-static char fault_batch_loaded[16];
-
-/* Set gmem_sim.fault_batch to @val, or back to its value as loaded (NULL). */
-static int set_fault_batch(const char *val)
-{
-	uint64_t v = 0;
-
-	if (!fault_batch_loaded[0]) {
-		if (gmt_read_u64(SIM_FAULT_BATCH, &v))
-			return -1;
-		snprintf(fault_batch_loaded, sizeof(fault_batch_loaded), "%llu",
-			 (unsigned long long)v);
-	}
-	return gmt_write_str(SIM_FAULT_BATCH, val ? val : fault_batch_loaded);
 }
 
 static struct gmem_stats dev_stats(struct env *e)
@@ -203,7 +188,7 @@ GT_TEST(batched_faults_in_address_order)
 
 	env_open(&e, 8);
 	pol_start(&p, "batch_probe");
-	GT_ASSERT(set_fault_batch("16") == 0, "set fault_batch");
+	GT_ASSERT(gmt_set_fault_batch(16) == 0, "set fault_batch");
 	s0 = dev_stats(&e);
 	GT_ASSERT(ioctl(e.gfd, GMEM_IOC_TRACE_START, &cap) == 0, "trace start: %s", strerror(errno));
 	trace(&e, b, 11);
@@ -235,7 +220,7 @@ GT_TEST(batched_faults_in_address_order)
 		  (long long)pol_bss(&p, "flag_errors"));
 
 	GT_ASSERT(gmt_advise(e.gfd, e.mem, 8 * BS, GMEM_ADV_DONTNEED, 0, 0) == 0, "dontneed");
-	GT_ASSERT(set_fault_batch("1") == 0, "unbatched");
+	GT_ASSERT(gmt_set_fault_batch(1) == 0, "unbatched");
 	s0 = dev_stats(&e);
 	trace(&e, b, 11);
 	s = dev_stats(&e);
@@ -248,7 +233,7 @@ GT_TEST(batched_faults_in_address_order)
 		  pol_bss(&p, "order_errors") == 0 && pol_bss(&p, "flag_errors") == 0,
 		  "unbatched: hook saw %lld batches, %lld GMEM_BF_BATCH errors",
 		  (long long)pol_bss(&p, "batches"), (long long)pol_bss(&p, "flag_errors"));
-	GT_ASSERT(set_fault_batch(NULL) == 0, "reset fault_batch");
+	GT_ASSERT(gmt_set_fault_batch(GMT_FAULT_BATCH_DEFAULT) == 0, "reset fault_batch");
 	check_data(&e);
 	pol_stop(&p);
 	env_close(&e);
@@ -273,9 +258,9 @@ GT_TEST(batched_fault_on_prefetched_block_is_an_access)
 	*(uint32_t *)pol_rodata(&p, "ahead") = 1;
 	pol_load(&p);
 	GT_ASSERT(pol_attach(&p) == 0, "attach");
-	GT_ASSERT(set_fault_batch("16") == 0, "set fault_batch");
+	GT_ASSERT(gmt_set_fault_batch(16) == 0, "set fault_batch");
 	trace(&e, b, 6);
-	GT_ASSERT(set_fault_batch(NULL) == 0, "reset fault_batch");
+	GT_ASSERT(gmt_set_fault_batch(GMT_FAULT_BATCH_DEFAULT) == 0, "reset fault_batch");
 	o = obj_stats(&e);
 	gt_log("%llu faults, %llu accesses, %llu prefetched, %llu used",
 	       (unsigned long long)o.dev_faults, (unsigned long long)o.dev_accesses,
@@ -418,6 +403,8 @@ GT_TEST(no_victims_completed_by_builtin)
 	int r;
 
 	env_open(&e, 24);
+	/* Exact counts access by access: the device faults one at a time. */
+	GT_ASSERT(gmt_set_fault_batch(1) == 0, "fault_batch 1");
 	pol_start(&p, "no_victims");
 	st0 = status(e.gfd);
 	GT_ASSERT(sweep(&e, 0, 24) == 24, "faults");
@@ -481,6 +468,8 @@ GT_TEST(error_kfunc_ejects_with_message)
 	struct pol p;
 
 	env_open(&e, 24);
+	/* Exact counts access by access: the device faults one at a time. */
+	GT_ASSERT(gmt_set_fault_batch(1) == 0, "fault_batch 1");
 	GT_ASSERT(gmt_advise(e.gfd, e.mem, BS, GMEM_ADV_TAG, 0, 42) == 0, "tag block 0");
 	clock_gettime(CLOCK_REALTIME, &t0);
 	pol_start(&p, "error_exit");

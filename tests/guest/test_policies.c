@@ -7,7 +7,8 @@
  * HBM blocks, so every run is a few thousand block accesses. Workloads come
  * from bench/workload.c (the generators gmem-bench uses, written without
  * these policies in mind) or are spelled out below; each runs as
- * GMEM_SIM_TRACE jobs of one 64-byte access per record, on a fresh object,
+ * GMEM_SIM_TRACE jobs of one 64-byte access per record, each fault
+ * delivered alone (gmem_sim.fault_batch 1, tp_env_open()), on a fresh object,
  * with the policy loaded and attached through libgmempolicy. Counts come from
  * GMEM_IOC_OBJ_INFO; Belady's MIN comes from bench/min.c on the access trace
  * recorded with GMEM_IOC_TRACE_*; per-object policy state is read back with
@@ -73,6 +74,13 @@ static void tp_env_open(struct tp_env *e)
 	int id;
 
 	GT_ASSERT(!gmt_setup(TP_BLOCK, TP_HBM_MB, 1), "module reload");
+	/*
+	 * The tests here compare with Belady's MIN on the run's trace and with
+	 * exact probe orders, both access by access: MIN has no window of
+	 * accesses in flight that must fit in HBM at once, so the device
+	 * delivers each fault alone. (Batched runs: test_bench.sh.)
+	 */
+	GT_ASSERT(!gmt_set_fault_batch(1), "fault_batch 1");
 	e->gfd = gmt_open_gmem();
 	GT_ASSERT(e->gfd >= 0, "open /dev/gmem: %d", e->gfd);
 	e->sfd = gmt_sim_open(0);
