@@ -29,11 +29,14 @@
  *
  * Locking: gm_active is RCU (readers: hook calls; writers: under
  * gm_policy_mutex or gm_eject_lock); gm_eject_lock (spinlock) serializes
- * "ejected" transitions and the last exit record; counters are atomics.
+ * "ejected" transitions and the last exit record; counters are atomics;
+ * the running operations are in lists hashed by task, each under its own
+ * spinlock (innermost: nothing is taken under it).
  * Hooks run with preemption disabled so the per-CPU gm_cur_call names the
  * call a kfunc runs in.
  */
 #include <linux/bpf.h>
+#include <linux/hash.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -292,46 +295,72 @@ out:
  * the hook calls one core operation makes (a hint over many blocks, each
  * evicted or activated; a fault with its prefetches and evictions) may take
  * watchdog_ms together, so one operation cannot hold up its caller for
- * minutes through many calls that are each short. Operations register on
- * gm_ops_running for their duration (gm_policy_op_begin/end); hook calls add
- * their time to the operation of the task that makes them.
+ * minutes through many calls that are each short. Operations register for
+ * their duration (gm_policy_op_begin/end) in a list chosen by their task,
+ * each list with its own lock, so that hook calls on different CPUs do not
+ * all take one lock; hook calls add their time to the operation of the
+ * task that makes them.
  */
-static LIST_HEAD(gm_ops_running);
-static DEFINE_SPINLOCK(gm_ops_lock);
+#define GM_OPS_HASH_BITS	6
+
+static struct gm_ops_bucket {
+	spinlock_t lock;
+	struct list_head ops;
+} gm_ops_running[1 << GM_OPS_HASH_BITS];
+
+static struct gm_ops_bucket *gm_ops_bucket(const struct task_struct *task)
+{
+	return &gm_ops_running[hash_ptr(task, GM_OPS_HASH_BITS)];
+}
+
+static void gm_ops_running_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(gm_ops_running); i++) {
+		spin_lock_init(&gm_ops_running[i].lock);
+		INIT_LIST_HEAD(&gm_ops_running[i].ops);
+	}
+}
 
 void gm_policy_op_begin(struct gm_policy_op *op)
 {
+	struct gm_ops_bucket *b = gm_ops_bucket(current);
+
 	op->task = current;
 	op->hook_ns = 0;
-	spin_lock(&gm_ops_lock);
-	list_add(&op->node, &gm_ops_running);
-	spin_unlock(&gm_ops_lock);
+	spin_lock(&b->lock);
+	list_add(&op->node, &b->ops);
+	spin_unlock(&b->lock);
 }
 
 void gm_policy_op_end(struct gm_policy_op *op)
 {
-	spin_lock(&gm_ops_lock);
+	struct gm_ops_bucket *b = gm_ops_bucket(op->task);
+
+	spin_lock(&b->lock);
 	list_del(&op->node);
-	spin_unlock(&gm_ops_lock);
+	spin_unlock(&b->lock);
 }
 
 /* Add @dt to current's operation; its total so far, or 0 outside operations. */
 static u64 gm_op_charge(u64 dt)
 {
+	struct gm_ops_bucket *b = gm_ops_bucket(current);
 	struct gm_policy_op *op;
 	u64 total = 0;
 
-	if (list_empty(&gm_ops_running))
+	if (list_empty(&b->ops))
 		return 0;
-	spin_lock(&gm_ops_lock);
-	list_for_each_entry(op, &gm_ops_running, node) {
+	spin_lock(&b->lock);
+	list_for_each_entry(op, &b->ops, node) {
 		if (op->task == current) {
 			op->hook_ns += dt;
 			total = op->hook_ns;
 			break;
 		}
 	}
-	spin_unlock(&gm_ops_lock);
+	spin_unlock(&b->lock);
 	return total;
 }
 
@@ -768,6 +797,7 @@ static void gm_watchdog_fn(struct work_struct *work)
 
 int gm_bpf_safety_init(void)
 {
+	gm_ops_running_init();
 	schedule_delayed_work(&gm_watchdog_work, HZ / 4);
 	return 0;
 }
