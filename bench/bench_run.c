@@ -251,6 +251,7 @@ static int run_job(const struct tenant *t, const struct gmem_sim_access *acc, ui
 		.flags = GMEM_SIM_F_SYNC | GMEM_SIM_F_STREAM(t->stream),
 		.x = (uintptr_t)acc,
 		.len = nr,
+		.scalar = t->cfg->fault_window,
 		.compute_ns = t->cfg->compute_ns,
 	};
 	struct gmem_sim_wait w = { 0 };

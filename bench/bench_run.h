@@ -36,6 +36,7 @@ struct bench_cfg {
 	uint32_t access_len;		/* bytes each access reads or writes */
 	uint32_t job_accesses;		/* accesses per device job: tenants interleave per job */
 	uint64_t compute_ns;		/* passed to each job (the sim's own model) */
+	uint32_t fault_window;		/* records each job has in flight (0: the device's) */
 	bool trace;			/* record the device access stream */
 	bool trace_hints;		/* with objects and hints (GMEM_TRACE_F_HINTS) */
 };

@@ -48,6 +48,8 @@ static void usage(FILE *f)
 		"      --tenants N       N processes at once, F x HBM / N each (1..%d)\n"
 		"      --streams N       tenant i runs on device stream i %% N (default 1: all on\n"
 		"                        stream 0, one job at a time; see gmem_sim.streams)\n"
+		"      --fault-batch N   accesses each device job has in flight, whose faults come\n"
+		"                        as one batch (1..%d; default: gmem_sim.fault_batch)\n"
 		"      --stride N        stride in blocks, may be negative (stride)\n"
 		"      --passes N        passes (seq, stride) or accesses/blocks (random, zipf)\n"
 		"      --seed N          seed (random, zipf; tenant i uses seed+i)\n"
@@ -71,7 +73,8 @@ static void usage(FILE *f)
 		"      --fault-us X      cost model: per device fault (default 20)\n"
 		"      --compute-gbps X  cost model: device compute rate (default 50)\n"
 		"      --label TEXT      copied into the BENCH line\n"
-		"  -q, --quiet           only the BENCH line\n", BENCH_MAX_TENANTS, BENCH_JOB_DEFAULT);
+		"  -q, --quiet           only the BENCH line\n", BENCH_MAX_TENANTS, GMEM_SIM_MAX_WINDOW,
+		BENCH_JOB_DEFAULT);
 }
 
 static int parse_u(const char *s, uint64_t max, uint64_t *v)
@@ -94,7 +97,7 @@ static int parse_d(const char *s, double *v)
 
 enum { O_TENANTS = 256, O_STRIDE, O_PASSES, O_SEED, O_ZIPF, O_LAYERS, O_ITERS, O_SIM,
        O_MIN, O_TRACE, O_ALEN, O_JOB, O_CNS, O_LINK, O_FAULT, O_CGBPS, O_LABEL,
-       O_EXPERTS, O_TOPK, O_SKEW, O_EBLOCKS, O_STREAMS };
+       O_EXPERTS, O_TOPK, O_SKEW, O_EBLOCKS, O_STREAMS, O_FBATCH };
 
 static int parse_opt(struct opts *o, int c, const char *arg)
 {
@@ -117,6 +120,11 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 		if (parse_u(arg, GMEM_SIM_MAX_STREAMS, &v) || !v)
 			return -EINVAL;
 		o->cfg.streams = (uint32_t)v;
+		return 0;
+	case O_FBATCH:
+		if (parse_u(arg, GMEM_SIM_MAX_WINDOW, &v) || !v)
+			return -EINVAL;
+		o->cfg.fault_window = (uint32_t)v;
 		return 0;
 	case O_STRIDE:
 		errno = 0;
@@ -167,6 +175,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ "tenants", required_argument, NULL, O_TENANTS },
 		{ "streams", required_argument, NULL, O_STREAMS },
+		{ "fault-batch", required_argument, NULL, O_FBATCH },
 		{ "stride", required_argument, NULL, O_STRIDE },
 		{ "passes", required_argument, NULL, O_PASSES },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -276,6 +285,23 @@ static int trace_outputs(const struct opts *o, const struct bench_env *env,
 	return err;
 }
 
+/* The records each job had in flight: --fault-batch, else the device's default (0: unknown). */
+static unsigned int fault_window(const struct opts *o)
+{
+	unsigned int v = 0;
+	FILE *f;
+
+	if (o->cfg.fault_window)
+		return o->cfg.fault_window;
+	f = fopen("/sys/module/gmem_sim/parameters/fault_batch", "r");
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 static void print_bench(const struct opts *o, const struct bench_env *env,
 			const struct bench_counts *c, const struct min_out *mo,
 			const struct bench_trace *tr)
@@ -286,11 +312,13 @@ static void print_bench(const struct opts *o, const struct bench_env *env,
 	uint64_t bs = env->block_size;
 
 	cost_model_eval(&o->model, bs, c->touches, s, &r);
-	printf("BENCH label=%s workload=%s stride=%d oversub=%.2f tenants=%u streams=%u policy=%s"
+	printf("BENCH label=%s workload=%s stride=%d oversub=%.2f tenants=%u streams=%u"
+	       " fault_window=%u policy=%s"
 	       " policy_after=%s block_size=%" PRIu64 " hbm_blocks=%" PRIu64 " blocks=%" PRIu64
 	       " accesses=%" PRIu64 " touched=%" PRIu64,
 	       o->label ? o->label : "-", o->workload, w->kind == WL_STRIDE ? w->stride : 0,
-	       w->oversub, o->cfg.tenants, o->cfg.streams, o->policy ? o->policy : c->policy_before,
+	       w->oversub, o->cfg.tenants, o->cfg.streams, fault_window(o),
+	       o->policy ? o->policy : c->policy_before,
 	       c->policy_after, bs, env->hbm_blocks, c->nr_blocks,
 	       c->touches, c->touched);
 	if (w->kind == WL_MOE_DECODE)

@@ -9,6 +9,7 @@
  *       header records device N's block size and HBM capacity.
  *       The trace carries objects and hints too (GMEM_TRACE_F_HINTS).
  *   replay FILE [--sim N] [--len B] [--policy NAME|PATH] [--hbm SIZE] [--no-hints]
+ *          [--fault-batch N]
  *       Replay the recorded block accesses, in order, as GMEM_SIM_TRACE jobs
  *       on /dev/gmem_simN, one fresh mapping per recorded object (of its
  *       recorded size), with the recorded hints at their place between
@@ -18,8 +19,11 @@
  *       (else the policy now in charge runs it). --hbm SIZE (at most the
  *       device's HBM) limits the device to SIZE for the replay
  *       (GMEM_IOC_DEV_LIMIT, put back afterwards), so the core and every
- *       kfunc a policy calls see a device of that size. Data is not part
- *       of a trace: replayed blocks start out zero-filled on the host.
+ *       kfunc a policy calls see a device of that size. Each job delivers
+ *       its faults one at a time, as MIN assumes, unless --fault-batch N
+ *       gives it N records in flight (the trace does not hold the live
+ *       device's windows). Data is not part of a trace: replayed blocks
+ *       start out zero-filled on the host.
  *
  * Single-threaded; the signal flag is the only static state and is reset
  * on every record.
@@ -204,6 +208,7 @@ struct replay {
 	int gfd, sfd;
 	uint32_t dev;			/* the replay's device (--sim) */
 	bool hints;			/* replay the trace's hints (not --no-hints) */
+	uint32_t fault_window;		/* records each job has in flight (--fault-batch) */
 	uint64_t hints_done, hints_failed;
 	bool limited;			/* --hbm: limit_dev's limit is ours */
 	uint32_t limit_dev;
@@ -319,6 +324,7 @@ static int replay_job(struct replay *r, const struct gmem_sim_access *acc, uint3
 {
 	struct gmem_sim_launch l = {
 		.op = GMEM_SIM_TRACE, .flags = GMEM_SIM_F_SYNC, .x = (uintptr_t)acc, .len = nr,
+		.scalar = r->fault_window,
 	};
 	struct gmem_sim_wait w = { 0 };
 
@@ -500,7 +506,7 @@ static int replay_open(struct gmemctl *g, struct replay *r, const struct gtrace 
 static int trace_replay(struct gmemctl *g, int argc, char **argv)
 {
 	const char *file = NULL, *val, *policy = NULL, *hbm_arg = NULL;
-	uint64_t sim = 0, len = 64, hbm = 0, dev_blocks = 0, hbm_blocks;
+	uint64_t sim = 0, len = 64, hbm = 0, dev_blocks = 0, hbm_blocks, window = 1;
 	struct gmem_policy *pol = NULL;
 	struct min_result min;
 	struct replay *r;
@@ -519,6 +525,8 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 			ret = (hbm_arg = val, parse_num(g, "--hbm", val, UINT64_MAX, &hbm));
 		else if (gx_opt(g, argc, argv, &i, "--no-hints", false, &val) == 1)
 			ret = (no_hints = true, GX_OK);
+		else if (gx_opt(g, argc, argv, &i, "--fault-batch", true, &val) == 1)
+			ret = parse_num(g, "--fault-batch", val, GMEM_SIM_MAX_WINDOW, &window);
 		else if (!gx_is_opt(g, i, argv[i]) && !file)
 			ret = (file = argv[i], GX_OK);
 		else
@@ -530,6 +538,8 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 		return gx_usage(g, "trace", file ? "--len must be > 0" : "replay needs a trace file");
 	if (hbm_arg && !hbm)
 		return gx_usage(g, "trace", "--hbm must be > 0");
+	if (!window)
+		return gx_usage(g, "trace", "--fault-batch must be > 0");
 	err = gtrace_load(file, &t);
 	if (err) {
 		gx_err(g, "%s: %s", file, err == -EINVAL ? "not a valid gmem trace" : strerror(-err));
@@ -543,6 +553,7 @@ static int trace_replay(struct gmemctl *g, int argc, char **argv)
 	r->gfd = r->sfd = -1;
 	r->dev = (uint32_t)sim;
 	r->hints = !no_hints;
+	r->fault_window = (uint32_t)window;
 	ret = replay_open(g, r, &t, sim, &dev_blocks);
 	hbm_blocks = hbm ? hbm / r->bs : dev_blocks;
 	if (!ret && hbm && (hbm % r->bs || !hbm_blocks)) {

@@ -110,7 +110,7 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 	{
 		.name = "trace",
 		.args = "record FILE [--dev N] [--seconds S] [--capacity N] | "
-			"replay FILE [--sim N] [--policy P] [--hbm SIZE] [--no-hints]",
+			"replay FILE [--sim N] [--policy P] [--hbm SIZE] [--no-hints] [--fault-batch N]",
 		.summary = "record the device access trace to a file, or replay one on a device",
 		.help =
 		"  record: until Ctrl-C or --seconds S; --dev N names the device whose block\n"
@@ -121,7 +121,9 @@ const struct gmemctl_cmd gmemctl_cmds[] = {
 		"          one fresh mapping per recorded object, with the recorded hints\n"
 		"          (not with --no-hints); --hbm SIZE limits the device to SIZE for\n"
 		"          the replay (gmemctl limit); --len B bytes per access\n"
-		"          (default 64). Prints counters beside Belady's MIN.\n"
+		"          (default 64); --fault-batch N: N accesses in flight, whose\n"
+		"          faults come as one batch (default 1, as MIN assumes; at most\n"
+		"          256). Prints counters beside Belady's MIN.\n"
 		"  gmem-min FILE computes Belady's MIN (fewest possible migrations) of a trace.\n",
 		.run = cmd_trace,
 	},

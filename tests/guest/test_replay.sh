@@ -12,24 +12,22 @@
 #      the live run.
 # 4.   --hbm beyond the device is a usage error; the replay puts the device's
 #      limit back; a limit below the pinned blocks is refused.
-# 64 KiB blocks, one device with 4 MiB of HBM, S = 2 MiB (32 blocks), every
-# fault delivered alone (gmem_sim.fault_batch=1).
+# 5.   A replay issues its accesses one at a time (each fault alone, as
+#      MIN assumes) whatever the device's default window; --fault-batch N
+#      gives its jobs N in flight; 0 and 257 are usage errors.
+# 64 KiB blocks, one device with 4 MiB of HBM, S = 2 MiB (32 blocks). Replay
+# equals live one fault at a time: a replay's jobs do not have the live
+# run's windows of records in flight (the barriers between kernels are not
+# in the trace), so the live runs use gmem-bench --fault-batch 1.
 
 echo "KTAP version 1"
-echo "1..4"
+echo "1..5"
 n=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 nok() { n=$((n + 1)); echo "not ok $n $1"; }
 diag() { echo "# $*"; }
 
 gmem-modules reload block_size=65536 -- hbm_mb=4 nr_devices=1 || exit 1
-# Replay equals live on a device that delivers its faults one at a time: a
-# replay's TRACE jobs do not have the live run's windows of records in
-# flight (the barriers between kernels are not in the trace).
-FB=/sys/module/gmem_sim/parameters/fault_batch
-fb_loaded=$(cat $FB)
-echo 1 >$FB
-trap 'echo "$fb_loaded" >$FB' EXIT
 S=2M
 FIELDS="dev_faults h2d_blocks evictions prefetch_issued"
 
@@ -46,7 +44,7 @@ hbm() {
 # live WORKLOAD-ARGS POLICY FILE: a run on the device limited to S, traced.
 live() {
 	gmemctl limit 0 $S >/dev/null || { diag "gmemctl limit 0 $S failed"; return 1; }
-	gmem-bench -q $1 -p "$2" --trace "$3" --label live 2>&1 | grep '^BENCH '
+	gmem-bench -q $1 -p "$2" --fault-batch 1 --trace "$3" --label live 2>&1 | grep '^BENCH '
 	gmemctl limit 0 0 >/dev/null
 }
 
@@ -99,3 +97,29 @@ gmemctl limit 0 100 >/dev/null 2>&1; rc=$?
 [ "$(cat /sys/kernel/debug/gmem/live)" = "$(printf 'objects 0\nhost_pages 0\ndev_blocks 0\ntenants 0')" ] ||
 	{ diag "replay leaked: $(cat /sys/kernel/debug/gmem/live)"; bad=1; }
 [ $bad = 0 ] && ok limit_restored_and_checked || nok limit_restored_and_checked
+
+# devstat KEY: device 0's counter (the batch counters are per device only).
+devstat() {
+	gmemctl --json devices | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n 1
+}
+# batches ARGS...: "faults batches largest" of one replay with ARGS.
+batches() {
+	f0=$(devstat dev_faults) b0=$(devstat fault_batches)
+	gmemctl trace replay /tmp/rb.gt "$@" >/dev/null 2>&1 || { echo "failed"; return; }
+	echo "$(($(devstat dev_faults) - f0)) $(($(devstat fault_batches) - b0)) $(devstat batch_max)"
+}
+bad=0
+set -- $(batches)
+one_f=$1 one_b=$2
+set -- $(batches --fault-batch 32)
+win_f=$1 win_b=$2 win_max=$3
+diag "replay: $one_f faults in $one_b batches; --fault-batch 32: $win_f in $win_b, largest $win_max"
+[ "$(cat /sys/module/gmem_sim/parameters/fault_batch)" -gt 1 ] ||
+	{ diag "the device's default window is 1: the check proves nothing"; bad=1; }
+[ "$one_f" -gt 0 ] 2>/dev/null && [ "$one_b" = "$one_f" ] || { diag "a default replay batched its faults"; bad=1; }
+[ "$win_b" -lt "$win_f" ] 2>/dev/null && [ "$win_max" -gt 1 ] || { diag "--fault-batch 32 batched nothing"; bad=1; }
+for w in 0 257; do
+	gmemctl trace replay /tmp/rb.gt --fault-batch $w >/dev/null 2>&1; rc=$?
+	[ $rc = 2 ] || { diag "--fault-batch $w exited $rc, expected 2"; bad=1; }
+done
+[ $bad = 0 ] && ok replay_one_fault_at_a_time_by_default || nok replay_one_fault_at_a_time_by_default

@@ -166,6 +166,8 @@ GT_TEST(launch_validation)
 		{ "trace 1M+1", { .op = GMEM_SIM_TRACE, .x = (uintptr_t)&rec, .len = (1 << 20) + 1 }, E2BIG },
 		{ "trace ptr", { .op = GMEM_SIM_TRACE, .x = 16, .len = 1 }, EFAULT },
 		{ "trace rec len 0", { .op = GMEM_SIM_TRACE, .x = (uintptr_t)&rec, .len = 1 }, EINVAL },
+		{ "trace window 257", { .op = GMEM_SIM_TRACE, .x = (uintptr_t)&rec, .len = 1,
+					.scalar = GMEM_SIM_MAX_WINDOW + 1 }, EINVAL },
 	};
 
 	jobs = sim_counter("jobs_done");

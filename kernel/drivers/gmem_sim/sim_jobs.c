@@ -295,13 +295,15 @@ static u64 sim_trace_window_end(const struct sim_job *job, u64 cur)
  * 32 by default: a GPU keeps many accesses in flight and its fault buffer
  * hands the driver what they took together (UVM fetches up to 256 per
  * batch), so one fault latency covers them. 1 delivers every fault alone,
- * the order Belady's MIN and one-fault-at-a-time tests assume.
+ * the order Belady's MIN and one-fault-at-a-time tests assume. A TRACE
+ * launch may ask for its own window (its scalar).
  */
 static unsigned int fault_batch = 32;
 module_param(fault_batch, uint, 0644);
 MODULE_PARM_DESC(fault_batch,
 		 "TRACE jobs: records the device has in flight at once; their faults reach the "
-		 "core as one batch (gm_dev_fault_batch). Default 32; 1: one fault at a time; max 256");
+		 "core as one batch (gm_dev_fault_batch), unless a launch sets its own. Default 32; "
+		 "1: one fault at a time; max 256");
 
 /*
  * The device issues the records [from, to) at once: collect the faults
@@ -516,7 +518,7 @@ static int sim_check_launch(const struct gmem_sim_launch *a)
 		return -EINVAL;
 	switch (a->op) {
 	case GMEM_SIM_TRACE:
-		if (!a->len)
+		if (!a->len || a->scalar > GMEM_SIM_MAX_WINDOW)
 			return -EINVAL;
 		return a->len > SIM_MAX_TRACE ? -E2BIG : 0;
 	case GMEM_SIM_GEMM:
@@ -556,7 +558,11 @@ static int sim_copy_trace(struct sim_job *job)
 		    sim_blk_off(rec->addr) + rec->len > sim_blk_size)
 			return -EINVAL;
 	}
-	job->window = clamp_t(unsigned int, READ_ONCE(fault_batch), 1, GM_FAULT_BATCH_MAX);
+	/* The launch's window, else the device's: one per job, so jobs differ. */
+	BUILD_BUG_ON(GMEM_SIM_MAX_WINDOW > GM_FAULT_BATCH_MAX);
+	job->window = clamp_t(unsigned int,
+			      job->args.scalar ? job->args.scalar : READ_ONCE(fault_batch),
+			      1, GM_FAULT_BATCH_MAX);
 	if (job->window == 1)
 		return 0;
 	job->batch = kvcalloc(job->window, sizeof(*job->batch), GFP_KERNEL_ACCOUNT);

@@ -246,7 +246,9 @@ enum gmem_sim_op {
 	GMEM_SIM_COPY	= 2,	/* y = x, len bytes */
 	GMEM_SIM_AXPY	= 3,	/* y[i] = a*x[i] + y[i], s32 elements, a = (s32)scalar */
 	GMEM_SIM_REDUCE	= 4,	/* result = sum of u32 x[i] as u64 */
-	GMEM_SIM_TRACE	= 5,	/* replay x = user array of struct gmem_sim_access, len = count */
+	GMEM_SIM_TRACE	= 5,	/* replay x = user array of struct gmem_sim_access, len = count;
+				 * scalar = records in flight, whose faults come as one
+				 * batch (1..GMEM_SIM_MAX_WINDOW; 0: gmem_sim.fault_batch) */
 	GMEM_SIM_CHECKSUM = 6,	/* result = fnv1a-64 of len bytes at x */
 	GMEM_SIM_GEMM	= 7,	/* x = user struct gmem_sim_gemm (int8 in, int32 out) */
 };
@@ -294,6 +296,7 @@ struct gmem_sim_launch {
 	__u64 seq;		/* out: job sequence number to wait for */
 };
 #define GMEM_SIM_F_SYNC		1u
+#define GMEM_SIM_MAX_WINDOW	256	/* TRACE: most records in flight (scalar) */
 /*
  * Bits 8..10 of flags: the stream (execution queue) the job runs on, below
  * the device's gmem_sim.streams. Jobs of one stream run in launch order;
