@@ -6,9 +6,11 @@
  *
  * Locking (order: the core's block lock -> sdev->as_lock -> as->pt_lock ->
  * sdev->clk.lock):
- *   sdev->as_lock (mutex) protects sdev->as_list and sim_as.users. The MMU
- *     ops take it to find the address space of an mm; they are called with
- *     a core block lock held, so nothing may call the core with as_lock held.
+ *   sdev->as_lock (mutex) serializes changes to sdev->as_list (an RCU list).
+ *     The MMU ops, called with a core block lock held on every migration,
+ *     find an mm's address space without it: under RCU, taking a reference
+ *     (sim_as.ref) that the last put drops under as_lock. So nothing may call
+ *     the core with as_lock held.
  *   as->pt_lock (mutex) protects the page table *and* every device access
  *     through it: a job holds it from the lookup until the bytes are done, so
  *     when unmap() returns no access to the old HBM block or host pages is in
@@ -82,9 +84,10 @@ struct sim_dev {
 
 /* The device's view of one mm: its page table. */
 struct sim_as {
-	struct list_head node;			/* on sdev->as_list */
+	struct list_head node;			/* on sdev->as_list (RCU) */
 	struct mm_struct *mm;			/* mmgrab()ed */
-	unsigned int users;			/* open files; under as_lock */
+	refcount_t ref;				/* open files, and MMU ops at work */
+	struct rcu_head rcu;
 	struct mutex pt_lock;
 	/*
 	 * va >> sim_blk_shift -> an HBM entry (sim_pte_hbm()) or a kmalloc()ed

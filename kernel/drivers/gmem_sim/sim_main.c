@@ -24,9 +24,10 @@
  *
  * Copies go to the copy engines of sim_dma.c unless gmem_sim.async_copies=0.
  *
- * Locking: see gmem_sim.h. This file takes sdev->as_lock, as->pt_lock (MMU
- * ops, under a core block lock), sdev->hbm_lock and (copy ops, under a
- * core block lock) sdev->clk.lock.
+ * Locking: see gmem_sim.h. This file takes as->pt_lock (MMU ops, under a
+ * core block lock, which find the address space under RCU), sdev->as_lock
+ * (files, and the last put of an address space), sdev->hbm_lock and (copy
+ * ops, under a core block lock) sdev->clk.lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,6 +38,7 @@
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/rculist.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -168,14 +170,25 @@ static void sim_pte_free(void *entry)
 		kfree(entry);
 }
 
-/* sdev->as_lock held. */
-static struct sim_as *sim_as_find(struct sim_dev *sdev, struct mm_struct *mm)
+static void sim_as_put(struct sim_dev *sdev, struct sim_as *as);
+
+/*
+ * The address space of @mm on @sdev with a reference, or NULL. Lockless:
+ * the MMU ops look it up on every map and unmap, and one device-wide lock
+ * there would serialize every migration of every process.
+ */
+static struct sim_as *sim_as_lookup(struct sim_dev *sdev, struct mm_struct *mm)
 {
 	struct sim_as *as;
 
-	list_for_each_entry(as, &sdev->as_list, node)
-		if (as->mm == mm)
+	rcu_read_lock();
+	list_for_each_entry_rcu(as, &sdev->as_list, node) {
+		if (as->mm == mm && refcount_inc_not_zero(&as->ref)) {
+			rcu_read_unlock();
 			return as;
+		}
+	}
+	rcu_read_unlock();
 	return NULL;
 }
 
@@ -185,24 +198,20 @@ static int sim_pt_update(struct sim_dev *sdev, struct mm_struct *mm,
 {
 	struct sim_as *as;
 	void *old;
-	int ret = 0;
+	int ret;
 
 	if (WARN_ON_ONCE(sim_blk_off(va)))
 		return -EINVAL;
-	mutex_lock(&sdev->as_lock);
-	as = sim_as_find(sdev, mm);
-	if (!as) {
-		ret = entry ? -ENOENT : 0;
-		goto out;
-	}
+	as = sim_as_lookup(sdev, mm);
+	if (!as)
+		return entry ? -ENOENT : 0;
 	mutex_lock(&as->pt_lock);
 	old = xa_store(&as->pt, va >> sim_blk_shift, entry, GFP_KERNEL);
 	ret = xa_err(old);
 	if (!ret)
 		sim_pte_free(old);
 	mutex_unlock(&as->pt_lock);
-out:
-	mutex_unlock(&sdev->as_lock);
+	sim_as_put(sdev, as);
 	return ret;
 }
 
@@ -250,13 +259,12 @@ static void sim_invalidate(struct gm_dev *dev, struct mm_struct *mm, unsigned lo
 	struct sim_as *as;
 
 	atomic64_inc(&sdev->invalidates);
-	mutex_lock(&sdev->as_lock);
-	as = sim_as_find(sdev, mm);
-	if (as) {
-		mutex_lock(&as->pt_lock);
-		mutex_unlock(&as->pt_lock);
-	}
-	mutex_unlock(&sdev->as_lock);
+	as = sim_as_lookup(sdev, mm);
+	if (!as)
+		return;
+	mutex_lock(&as->pt_lock);
+	mutex_unlock(&as->pt_lock);
+	sim_as_put(sdev, as);
 }
 
 /*
@@ -291,24 +299,25 @@ static struct gm_mmu_ops sim_mmu_ops __ro_after_init = {
 	.test_clear_dirty = sim_test_clear_dirty,
 };
 
-/* The address space of @mm on @sdev, created on first use. */
+/* The address space of @mm on @sdev, created on first use; a file's reference. */
 static struct sim_as *sim_as_get(struct sim_dev *sdev, struct mm_struct *mm)
 {
 	struct sim_as *as;
 
 	mutex_lock(&sdev->as_lock);
-	as = sim_as_find(sdev, mm);
+	/* One whose last reference is going is skipped: a new one replaces it. */
+	as = sim_as_lookup(sdev, mm);
 	if (!as) {
 		as = kzalloc(sizeof(*as), GFP_KERNEL);
 		if (!as)
 			goto out;
 		mmgrab(mm);
 		as->mm = mm;
+		refcount_set(&as->ref, 1);
 		mutex_init(&as->pt_lock);
 		xa_init(&as->pt);
-		list_add(&as->node, &sdev->as_list);
+		list_add_rcu(&as->node, &sdev->as_list);
 	}
-	as->users++;
 out:
 	mutex_unlock(&sdev->as_lock);
 	return as;
@@ -317,25 +326,26 @@ out:
 /*
  * Dropping the page table of a live mm is fine: the core still owns the HBM
  * blocks, and its unmap of an address space we no longer have is a no-op.
+ * The last reference may be an MMU op's (a core block lock held), which
+ * the lock order allows.
  */
 static void sim_as_put(struct sim_dev *sdev, struct sim_as *as)
 {
 	unsigned long idx;
 	void *entry;
 
-	mutex_lock(&sdev->as_lock);
-	if (--as->users) {
-		mutex_unlock(&sdev->as_lock);
+	if (!refcount_dec_and_test(&as->ref))
 		return;
-	}
-	list_del(&as->node);
+	mutex_lock(&sdev->as_lock);
+	list_del_rcu(&as->node);
 	mutex_unlock(&sdev->as_lock);
 
+	/* Lookups that still see it fail to take a reference: nobody uses pt. */
 	xa_for_each(&as->pt, idx, entry)
 		sim_pte_free(entry);
 	xa_destroy(&as->pt);
 	mmdrop(as->mm);
-	kfree(as);
+	kfree_rcu(as, rcu);
 }
 
 /* ----------------------------------------------------------------- files */
