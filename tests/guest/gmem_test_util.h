@@ -144,7 +144,7 @@ static inline int gmt_setup(uint64_t block_size, unsigned int hbm_mb, unsigned i
 	gmt_read_u64(GMT_SIM_FAULT_BATCH, &fb);
 	/* A test that loaded the sim without dirty bits gets the default back. */
 	if (bs == block_size && mb == hbm_mb && n == nr && gmt_sim_dirty_bits()) {
-		/* ... and one that delivered its faults one by one, the batches. */
+		/* So does one that set another fault window. */
 		if (fb != GMT_FAULT_BATCH_DEFAULT)
 			return gmt_set_fault_batch(GMT_FAULT_BATCH_DEFAULT);
 		return 0;

@@ -558,7 +558,7 @@ static int sim_copy_trace(struct sim_job *job)
 		    sim_blk_off(rec->addr) + rec->len > sim_blk_size)
 			return -EINVAL;
 	}
-	/* The launch's window, else the device's: one per job, so jobs differ. */
+	/* The launch's window, else the device's (each job keeps its own). */
 	BUILD_BUG_ON(GMEM_SIM_MAX_WINDOW > GM_FAULT_BATCH_MAX);
 	job->window = clamp_t(unsigned int,
 			      job->args.scalar ? job->args.scalar : READ_ONCE(fault_batch),
