@@ -800,6 +800,8 @@ void GMEM_HOOK(llm_prefetch, struct gmem_fault_ctx *fc)
 	if (!o || !st)
 		return;
 	__sync_fetch_and_add(&o->faults, 1);
+	if (fc->batch_nr > 1 && !fc->batch_pos)
+		pending_batch_begins(o, fc->idx);
 	if (fc->tag >> 32 == LLM_KIND_LAYER && fc->tag)
 		extend_layer(o, (u32)fc->tag, fc->idx, fc->idx + 1);
 	if (fc->batch_nr > 1 && fc->batch_nr > o->dev_window)
