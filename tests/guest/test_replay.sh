@@ -37,8 +37,12 @@ val() { # val BENCH-LINE KEY
 jval() { # jval JSON KEY
 	echo "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
 }
+# devstat KEY: device 0's counter or field (the batch counters are per device only).
+devstat() {
+	gmemctl --json devices | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n 1
+}
 hbm() {
-	gmemctl --json devices | sed -n 's/.*"hbm_bytes":\([0-9]*\).*/\1/p'
+	devstat hbm_bytes
 }
 
 # live WORKLOAD-ARGS POLICY FILE: a run on the device limited to S, traced.
@@ -98,10 +102,6 @@ gmemctl limit 0 100 >/dev/null 2>&1; rc=$?
 	{ diag "replay leaked: $(cat /sys/kernel/debug/gmem/live)"; bad=1; }
 [ $bad = 0 ] && ok limit_restored_and_checked || nok limit_restored_and_checked
 
-# devstat KEY: device 0's counter (the batch counters are per device only).
-devstat() {
-	gmemctl --json devices | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n 1
-}
 # batches ARGS...: "faults batches largest" of one replay with ARGS.
 batches() {
 	f0=$(devstat dev_faults) b0=$(devstat fault_batches)
