@@ -184,7 +184,8 @@ static void gm_tenant_unreserve(struct gm_devstate *ds, struct gm_block *blk)
  * Take one HBM block of @ds for @busy (locked by the caller), within its
  * tenant's limit, evicting first when the tenant is at its limit or the
  * device is full. -EDQUOT when the tenant has nothing left to evict,
- * -ENOMEM when the device has not, -EINTR on a fatal signal.
+ * -ENOMEM when the device has not, -EINTR on a fatal signal, -EFAULT when
+ * @busy's object is being destroyed.
  */
 int gm_dblk_alloc(struct gm_devstate *ds, struct gm_block *busy, u64 *dblk)
 {
@@ -413,7 +414,13 @@ static bool gm_evict_busy_wait(void)
  * first those of the tenant most over its share. A round that finds every
  * candidate busy (other tasks are moving them) waits briefly and tries
  * again, for up to GM_EVICT_BUSY_MS: -ENOMEM when nothing could be freed
- * (whatever was freed stays free), -EINTR on a fatal signal.
+ * (whatever was freed stays free), -EINTR on a fatal signal, -EFAULT once
+ * @busy's object is being destroyed (munmap): the room would be for a block
+ * about to be freed, and gm_obj_destroy() waits for @busy's lock, which we
+ * hold, before it frees that object's other blocks. Those are no victims
+ * (gm_evict_req_add()), so waiting for them to come free would stall every
+ * task short of HBM on the device until GM_EVICT_BUSY_MS ran out (device
+ * jobs of unrelated processes failed with -ENOMEM under make stress).
  */
 int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own)
 {
@@ -425,6 +432,8 @@ int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own
 	if (!ds)
 		return -ENODEV;
 	while (nr) {
+		if (busy && READ_ONCE(busy->obj->dead))
+			return -EFAULT;
 		done = own ? gm_evict_round(ds, nr, busy, true, own) :
 		       gm_evict_round_shared(ds, nr, busy);
 		if (done) {

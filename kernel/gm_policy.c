@@ -67,8 +67,13 @@ static bool gm_evict_req_has(const struct gm_evict_req *req, const struct gm_blo
  * tenant's block is skipped, not counted: a system-wide policy need not
  * know tenants). A full request is not an error (false, not counted),
  * and neither is a block another task is migrating right now (its lock is
- * held): the policy could not know. The fields are read without the block's
- * lock; gm_evict.c checks again once it holds it.
+ * held) or one of an object being destroyed: the policy could not know.
+ * A dying object's block is left to gm_obj_destroy(), which frees its HBM
+ * without a write-back; taking it as a victim would fill the request with a
+ * block gm_evict.c then refuses, round after round while the destroy waits
+ * (for a block lock held by a fault that is itself making room). The fields
+ * are read without the block's lock; gm_evict.c checks again once it holds
+ * it.
  */
 bool gm_evict_req_add(struct gm_evict_req *req, struct gm_block *blk, bool count_reject)
 {
@@ -77,6 +82,8 @@ bool gm_evict_req_add(struct gm_evict_req *req, struct gm_block *blk, bool count
 	if (req->nr_victims >= gm_evict_want(req))
 		return false;
 	if (blk != req->busy && mutex_is_locked(&blk->lock))
+		return false;
+	if (READ_ONCE(blk->obj->dead))
 		return false;
 	/* Room for a tenant at its limit comes from that tenant (gm_tenant.c). */
 	if (req->one_tenant && READ_ONCE(blk->obj->tenant) != req->tenant)

@@ -102,6 +102,85 @@ GT_TEST(munmap_in_flight)
 	no_leak();
 }
 
+/*
+ * A TRACE over @nblk blocks at @p, alternating low and high blocks (0, n-1,
+ * 1, n-2, ...) from block @first on, so that while the device faults a low
+ * block, higher ones fill HBM: the order in which munmap's destroy (lowest
+ * block first) meets them. Every record writes, so every eviction writes
+ * back.
+ */
+static struct gmem_sim_access *zigzag_trace(void *p, unsigned int nblk, unsigned int first,
+					    unsigned int nrec)
+{
+	struct gmem_sim_access *recs = calloc(nrec, sizeof(*recs));
+	unsigned int r, i;
+
+	GT_ASSERT(recs, "calloc");
+	for (r = 0; r < nrec; r++) {
+		i = (r + first) % nblk;
+		i = i % 2 ? nblk - 1 - i / 2 : i / 2;
+		recs[r] = (struct gmem_sim_access){ (uintptr_t)p + (uint64_t)i * BS + r % 64 * 8, 8,
+						    GMEM_SIM_ACC_WRITE };
+	}
+	return recs;
+}
+
+/*
+ * munmap while device faults on the object wait to make room in a HBM full
+ * of the object's own blocks (four streams fault it at once, so victims are
+ * often all busy). The destroy waits for each block a fault holds, and the
+ * object's other blocks, dead but not yet freed, are no victims: a fault
+ * must give up (-EFAULT, the mapping is gone) instead of waiting for them
+ * until eviction's 2 s timeout (-ENOMEM), during which every other task
+ * short of HBM on the device waited too (make stress: device jobs of an
+ * unrelated process failed with -ENOMEM, 2026-12-07). Rounds vary the
+ * moment of the munmap.
+ */
+GT_TEST(munmap_while_faults_make_room)
+{
+	const unsigned int nblk = 8, nrec = 1 << 16, rounds = 30, nstreams = 4;
+	unsigned int round, s, ok = 0, fault = 0, nomem = 0, other = 0;
+	struct gmem_sim_access *recs[4];
+	struct gmem_sim_wait w;
+	uint64_t seq[4], f0;
+	int gfd, sfd, ret;
+	void *p;
+
+	setup();
+	gfd = gmt_open_gmem();
+	sfd = gmt_sim_open(0);
+	GT_ASSERT(gfd >= 0 && sfd >= 0, "open");
+	for (round = 0; round < rounds; round++) {
+		p = gmt_map(gfd, nblk * BS);
+		GT_ASSERT(p, "mmap");
+		f0 = sim_faults(0);
+		for (s = 0; s < nstreams; s++) {
+			recs[s] = zigzag_trace(p, nblk, 2 * s, nrec);
+			GT_ASSERT(gmt_sim_launch(sfd, GMEM_SIM_TRACE, GMEM_SIM_F_STREAM(s), recs[s],
+						 NULL, nrec, 0, &seq[s]) == 0, "launch %u", s);
+		}
+		wait_device_busy(0, f0);
+		usleep(round * 3000 % 40000);
+		GT_ASSERT(munmap(p, nblk * BS) == 0, "munmap");
+		for (s = 0; s < nstreams; s++) {
+			ret = gmt_sim_wait(sfd, seq[s], &w);
+			ok += ret == 0;
+			fault += ret == -EFAULT;
+			nomem += ret == -ENOMEM;
+			if (ret && ret != -EFAULT && ret != -ENOMEM && other++ < 3)
+				gt_log("round %u stream %u: job failed with %d", round, s, ret);
+			free(recs[s]);
+		}
+	}
+	gt_log("%u jobs: %u finished first, %u -EFAULT, %u -ENOMEM, %u other", rounds * nstreams,
+	       ok, fault, nomem, other);
+	GT_EXPECT(!nomem && !other, "a fault on an unmapped object ran out of HBM");
+	GT_EXPECT(fault > 0, "every job finished before munmap: the test proves nothing");
+	close(sfd);
+	close(gfd);
+	no_leak();
+}
+
 /* A child with jobs streaming 4x HBM is killed with SIGKILL; nothing leaks. */
 static void kill_child_while_busy(bool sync_launch)
 {
