@@ -297,6 +297,7 @@ static int gm_blk_release_one(struct gm_block *blk, void *arg)
 static void gm_obj_destroy(struct gm_object *obj)
 {
 	WRITE_ONCE(obj->dead, true);
+	gm_policy_obj_dying(obj);
 	/* Revoke what forked copies of the VMA still map (see gm_vm_open()). */
 	unmap_mapping_pages(obj->mapping, obj->pgoff, (pgoff_t)obj->nr_blocks * GM_BLK_PAGES,
 			    false);

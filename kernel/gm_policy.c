@@ -225,6 +225,26 @@ void gm_policy_obj_init(struct gm_object *obj)
 	gm_bpf_obj_init(obj);
 }
 
+static int gm_plist_unlink_one(struct gm_block *blk, void *arg)
+{
+	gm_plist_unlink(blk);
+	return 0;
+}
+
+/*
+ * @obj is being destroyed: its blocks leave the policy's lists now, not one
+ * by one as the destroy frees them. Until freed they are no victims
+ * (gm_evict_req_add()) nor blocks a policy can decide on, and a list walk
+ * stops at one (bpf_gmem_list_next() of a dying block is the end), so a
+ * policy would find nothing behind them and the built-in policy would
+ * evict in its place. A block that a fault already under way brings in
+ * meanwhile may be listed again; freeing it unlinks it (gm_policy_evicted()).
+ */
+void gm_policy_obj_dying(struct gm_object *obj)
+{
+	gm_obj_for_each_block(obj, 0, obj->nr_blocks, false, gm_plist_unlink_one, NULL);
+}
+
 /* Every block of @obj was released (and so taken off any policy list). */
 void gm_policy_obj_exit(struct gm_object *obj)
 {

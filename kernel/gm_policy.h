@@ -112,6 +112,7 @@ void gm_policy_evict(struct gm_evict_req *req);
 
 /* Notifications. */
 void gm_policy_obj_init(struct gm_object *obj);
+void gm_policy_obj_dying(struct gm_object *obj);
 void gm_policy_obj_exit(struct gm_object *obj);
 void gm_policy_activated(struct gm_block *blk, enum gmem_activation how);
 /* @req: the access as a request the hook may prefetch into (NULL: it may not). */

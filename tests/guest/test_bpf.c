@@ -10,6 +10,7 @@
  * the policy under test moves blocks. Data is checked by content (device
  * checksum and a CPU pattern check) after every workload.
  */
+#include <pthread.h>
 #include "gtest.h"
 #include "gmem_test_util.h"
 #include "gmem_bpf_test.h"
@@ -388,6 +389,83 @@ GT_TEST(invalid_victims_eject_past_limit)
 		  st.last_exit.policy);
 	GT_ASSERT(strstr(st.last_exit.msg, "invalid decisions"), "msg: %s", st.last_exit.msg);
 	gt_log("last_exit: %s: %s", st.last_exit.reason, st.last_exit.msg);
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
+/*
+ * munmap while another object's faults evict. example_fifo's list starts
+ * with the blocks of the object being unmapped, which the destroy frees one
+ * by one. Its walk must find the live blocks behind them (a dying block
+ * used to end the walk, bpf_gmem_list_next() of it being 0, and the
+ * built-in policy evicted instead: a fallback), without an invalid
+ * decision on the way. The list holds the unmapped object's last 8 blocks,
+ * then 8 of ours. Stream 0 faults more of ours and holds its first victim,
+ * the list's head, 20 ms (gmem.debug_evict_delay_us); a thread unmaps
+ * meanwhile, and the destroy waits for that victim while stream 1 starts
+ * to evict.
+ */
+static void *munmap_thread(void *arg)
+{
+	GT_ASSERT(munmap(arg, HBM_BLOCKS * BS) == 0, "munmap");
+	return NULL;
+}
+
+GT_TEST(munmap_leaves_the_policy_its_victims)
+{
+	const unsigned int nrec = 48, rounds = 4, ours = HBM_BLOCKS / 2, cycle = 24;
+	struct gmem_sim_access *recs[2];
+	struct gmem_policy_status st0, st;
+	struct gmem_sim_wait w;
+	unsigned int r, round, s;
+	uint64_t seq[2], fallbacks;
+	struct env e;
+	struct pol p;
+	pthread_t th;
+	void *big;
+
+	env_open(&e, 2 * HBM_BLOCKS);
+	for (s = 0; s < 2; s++) {	/* blocks 8..31 in a cycle: every access evicts */
+		recs[s] = calloc(nrec, sizeof(*recs[s]));
+		GT_ASSERT(recs[s], "calloc");
+		for (r = 0; r < nrec; r++)
+			recs[s][r] = (struct gmem_sim_access){
+				(uintptr_t)e.mem + (ours + (r + s * cycle / 2) % cycle) * BS, 4, 0 };
+	}
+	pol_start(&p, "example_fifo");
+	st0 = status(e.gfd);
+	for (round = 0; round < rounds; round++) {
+		big = gmt_map(e.gfd, HBM_BLOCKS * BS);
+		GT_ASSERT(big, "mmap");
+		GT_ASSERT(gmt_sim_fill(e.sfd, big, HBM_BLOCKS * BS, round) == 0, "fill HBM");
+		GT_ASSERT(sweep(&e, 0, ours) == ours, "our blocks behind the last 8 of big");
+		set_param(PARAM("debug_evict_delay_us"), 20000);
+		for (s = 0; s < 2; s++) {
+			GT_ASSERT(gmt_sim_launch(e.sfd, GMEM_SIM_TRACE, GMEM_SIM_F_STREAM(s), recs[s],
+						 NULL, nrec, 0, &seq[s]) == 0, "launch %u", s);
+			usleep(4000);
+			if (!s)
+				GT_ASSERT(pthread_create(&th, NULL, munmap_thread, big) == 0, "thread");
+			usleep(4000);
+		}
+		GT_ASSERT(pthread_join(th, NULL) == 0, "join");
+		for (s = 0; s < 2; s++)
+			GT_ASSERT(gmt_sim_wait(e.sfd, seq[s], &w) == 0, "trace %u", s);
+		set_param(PARAM("debug_evict_delay_us"), 0);
+	}
+	st = status(e.gfd);
+	fallbacks = st.fallbacks - st0.fallbacks;
+	gt_log("%u rounds: bad ids %llu, fallbacks %llu", rounds,
+	       (unsigned long long)(st.rejects[GMEM_REJ_BAD_ID] - st0.rejects[GMEM_REJ_BAD_ID]),
+	       (unsigned long long)fallbacks);
+	GT_EXPECT(st.rejects[GMEM_REJ_BAD_ID] == st0.rejects[GMEM_REJ_BAD_ID],
+		  "naming a dying object's block counted as invalid");
+	GT_EXPECT(!fallbacks, "the built-in policy chose victims behind dying blocks");
+	GT_EXPECT(st.active && !strcmp(st.name, "fifo"), "policy ejected: %s",
+		  st.last_exit.msg);
+	for (s = 0; s < 2; s++)
+		free(recs[s]);
 	check_data(&e);
 	pol_stop(&p);
 	env_close(&e);
