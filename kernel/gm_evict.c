@@ -391,6 +391,17 @@ static u32 gm_evict_round_shared(struct gm_devstate *ds, u32 nr, struct gm_block
 	return done ?: gm_evict_round(ds, nr, busy, false, NULL);
 }
 
+/* Is one of @ds's HBM blocks free now (others' evictions or a munmap freed it)? */
+static bool gm_hbm_free_now(struct gm_devstate *ds)
+{
+	bool free;
+
+	spin_lock(&ds->lock);
+	free = ds->used_blocks < gm_dev_capacity(ds);
+	spin_unlock(&ds->lock);
+	return free;
+}
+
 /*
  * Wait 100 us to 1 ms for busy blocks to come free, or until a fatal
  * signal: true if one is pending. Killable (usleep_range() is not), so
@@ -413,7 +424,8 @@ static bool gm_evict_busy_wait(void)
  * blocks; only blocks of @own when it is set (a tenant at its limit), else
  * first those of the tenant most over its share. A round that finds every
  * candidate busy (other tasks are moving them) waits briefly and tries
- * again, for up to GM_EVICT_BUSY_MS: -ENOMEM when nothing could be freed
+ * again, for up to GM_EVICT_BUSY_MS, unless a block came free meanwhile
+ * (0: the caller reserves again): -ENOMEM when nothing could be freed
  * (whatever was freed stays free), -EINTR on a fatal signal, -EFAULT once
  * @busy's object is being destroyed (munmap): the room would be for a block
  * about to be freed, and gm_obj_destroy() waits for @busy's lock, which we
@@ -441,6 +453,15 @@ int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own
 			waiting = false;
 			continue;
 		}
+		/*
+		 * Only busy victims, but another task freed a block meanwhile:
+		 * the caller takes that (and reserves again) rather than wait
+		 * to evict one more, which would cost a block that is in use
+		 * and, were the busy ones held long, end in -ENOMEM with HBM
+		 * free. Not for a tenant at its limit: it needs its own room.
+		 */
+		if (!own && gm_hbm_free_now(ds))
+			return 0;
 		if (!waiting) {
 			waiting = true;
 			give_up = jiffies + msecs_to_jiffies(GM_EVICT_BUSY_MS);

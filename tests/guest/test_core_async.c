@@ -9,6 +9,7 @@
  *
  * Geometry: 64 KiB blocks, one device with 1 MiB of HBM (16 blocks).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -287,6 +288,68 @@ GT_TEST(sigkill_in_eviction_round_evicts_nothing)
 		  U(s1.evictions - s0.evictions), U(s1.h2d_blocks - s0.h2d_blocks));
 	gmt_write_str(EVICT_DELAY, "0");
 	wait_idle();
+	teardown();
+}
+
+struct hint_arg {
+	void *p;
+	int ret;
+};
+
+static void *willneed_thread(void *arg)
+{
+	struct hint_arg *h = arg;
+
+	h->ret = gmt_advise(gfd, h->p, BS, GMEM_ADV_WILLNEED, devid, 0);
+	return NULL;
+}
+
+/*
+ * A hint waiting for a busy victim takes the HBM a munmap frees meanwhile
+ * instead of evicting a block in use once the victim comes free. HBM: 15
+ * pinned blocks and Z. Hint A's eviction round takes Z and holds it 100 ms
+ * (gmem.debug_evict_delay_us); hint B finds only Z, busy, and waits; the
+ * pinned object is unmapped meanwhile. B must then move in without an
+ * eviction: before, it waited for a victim of its own and evicted A's block
+ * when A was done (and with the victim held past 2 s it would have failed
+ * with -ENOMEM, 15 blocks free).
+ */
+GT_TEST(waiting_for_a_victim_takes_freed_room)
+{
+	struct hint_arg a = {}, b = {};
+	struct gmem_stats s0, s1;
+	pthread_t ta, tb;
+	uint32_t *pinned, *z;
+
+	setup();
+	GT_ASSERT(gmt_write_str(DELAY, "0") == 0, "dma_delay_us");
+	pinned = map_pat(HBM_BLOCKS - 1, 30);
+	z = map_pat(1, 31);
+	a.p = map_pat(1, 32);
+	b.p = map_pat(1, 33);
+	GT_ASSERT(gmt_advise(gfd, pinned, (HBM_BLOCKS - 1) * BS, GMEM_ADV_PIN, devid, 0) == 0,
+		  "pin");
+	expect_reduce(z, 1, pat_sum(1, 31));
+	s0 = dstats();
+	GT_ASSERT(gmt_write_str(EVICT_DELAY, "100000") == 0, "gmem.debug_evict_delay_us");
+	GT_ASSERT(pthread_create(&ta, NULL, willneed_thread, &a) == 0, "thread A");
+	usleep(20000);
+	GT_ASSERT(pthread_create(&tb, NULL, willneed_thread, &b) == 0, "thread B");
+	usleep(20000);
+	GT_ASSERT(munmap(pinned, (HBM_BLOCKS - 1) * BS) == 0, "munmap");
+	GT_ASSERT(pthread_join(ta, NULL) == 0 && pthread_join(tb, NULL) == 0, "join");
+	gmt_write_str(EVICT_DELAY, "0");
+	s1 = dstats();
+	GT_EXPECT(a.ret == 0 && b.ret == 0, "hints: %d, %d", a.ret, b.ret);
+	GT_EXPECT(s1.evictions - s0.evictions == 1, "%llu evictions, want 1 (Z)",
+		  U(s1.evictions - s0.evictions));
+	GT_EXPECT(ostats(a.p).h2d_blocks == 1 && ostats(b.p).h2d_blocks == 1, "A or B not moved in");
+	wait_idle();
+	expect_reduce(a.p, 1, pat_sum(1, 32));
+	expect_reduce(b.p, 1, pat_sum(1, 33));
+	munmap(z, BS);
+	munmap(a.p, BS);
+	munmap(b.p, BS);
 	teardown();
 }
 
