@@ -232,6 +232,7 @@ struct gm_tenant *gm_tenant_find_rcu(u64 cgid);
 void gm_tenant_put(struct gm_tenant *t);
 /* Charge one HBM block of @dev: 0, or how many blocks @t is over its limit. */
 u64 gm_tenant_try_charge(struct gm_tenant *t, u32 dev);
+bool gm_tenant_below_limit(struct gm_tenant *t, u32 dev);
 void gm_tenant_uncharge(struct gm_tenant *t, u32 dev);
 /* The tenant most over its share of @dev's HBM (+ref), or NULL. */
 struct gm_tenant *gm_tenant_most_over(u32 dev, u64 hbm_blocks);

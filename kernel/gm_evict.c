@@ -391,11 +391,17 @@ static u32 gm_evict_round_shared(struct gm_devstate *ds, u32 nr, struct gm_block
 	return done ?: gm_evict_round(ds, nr, busy, false, NULL);
 }
 
-/* Is one of @ds's HBM blocks free now (others' evictions or a munmap freed it)? */
-static bool gm_hbm_free_now(struct gm_devstate *ds)
+/*
+ * Did others' evictions or a munmap free what gm_make_room() is after: a
+ * HBM block of @ds, or with @own (a tenant at its limit) room within its
+ * limit on @ds?
+ */
+static bool gm_room_freed(struct gm_devstate *ds, struct gm_tenant *own)
 {
 	bool free;
 
+	if (own)
+		return gm_tenant_below_limit(own, ds->dev->id);
 	spin_lock(&ds->lock);
 	free = ds->used_blocks < gm_dev_capacity(ds);
 	spin_unlock(&ds->lock);
@@ -424,8 +430,8 @@ static bool gm_evict_busy_wait(void)
  * blocks; only blocks of @own when it is set (a tenant at its limit), else
  * first those of the tenant most over its share. A round that finds every
  * candidate busy (other tasks are moving them) waits briefly and tries
- * again, for up to GM_EVICT_BUSY_MS, unless a block came free meanwhile
- * (0: the caller reserves again): -ENOMEM when nothing could be freed
+ * again, for up to GM_EVICT_BUSY_MS, unless room came free meanwhile (0:
+ * the caller reserves or charges again; gm_room_freed()): -ENOMEM when nothing could be freed
  * (whatever was freed stays free), -EINTR on a fatal signal, -EFAULT once
  * @busy's object is being destroyed (munmap): the room would be for a block
  * about to be freed, and gm_obj_destroy() waits for @busy's lock, which we
@@ -455,12 +461,12 @@ int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own
 		}
 		/*
 		 * Only busy victims, but another task freed a block meanwhile:
-		 * the caller takes that (and reserves again) rather than wait
-		 * to evict one more, which would cost a block that is in use
-		 * and, were the busy ones held long, end in -ENOMEM with HBM
-		 * free. Not for a tenant at its limit: it needs its own room.
+		 * the caller takes that (and reserves or charges again) rather
+		 * than wait to evict one more, which would cost a block that
+		 * is in use and, were the busy ones held long, end in -ENOMEM
+		 * (-EDQUOT for a tenant) with room free.
 		 */
-		if (!own && gm_hbm_free_now(ds))
+		if (gm_room_freed(ds, own))
 			return 0;
 		if (!waiting) {
 			waiting = true;

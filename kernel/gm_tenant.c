@@ -112,6 +112,14 @@ u64 gm_tenant_try_charge(struct gm_tenant *t, u32 dev)
 	return 0;
 }
 
+/* Could @t take one more block of @dev now, within its limit? */
+bool gm_tenant_below_limit(struct gm_tenant *t, u32 dev)
+{
+	u64 limit = READ_ONCE(t->limit_blocks);
+
+	return !limit || (u64)atomic64_read(&t->used[dev]) < limit;
+}
+
 void gm_tenant_uncharge(struct gm_tenant *t, u32 dev)
 {
 	WARN_ON_ONCE(atomic64_dec_return(&t->used[dev]) < 0);

@@ -238,6 +238,80 @@ GT_TEST(pins_count)
 	close(gfd);
 }
 
+struct hint_arg {
+	int gfd, ret;
+	void *p;
+};
+
+static void *willneed_thread(void *arg)
+{
+	struct hint_arg *h = arg;
+
+	h->ret = gmt_advise(h->gfd, h->p, BS, GMEM_ADV_WILLNEED, 0, 0);
+	return NULL;
+}
+
+/*
+ * A tenant at its limit, waiting for a busy victim of its own, takes the
+ * room a munmap of its pinned blocks frees meanwhile instead of evicting a
+ * block in use once the victim comes free (test_core_async
+ * waiting_for_a_victim_takes_freed_room for a full device). The tenant's
+ * limit of 4: 3 pinned blocks and Z. Hint A's eviction round takes Z and
+ * holds it 100 ms (gmem.debug_evict_delay_us); hint B finds only Z, busy,
+ * and waits; the pinned object is unmapped. B must move in without an
+ * eviction: before, it evicted A's block once A was done.
+ */
+GT_TEST(waiting_for_own_victim_takes_freed_room)
+{
+	struct tenant pin = { .name = "W", .seed = 0xc1 }, z = { .name = "W", .seed = 0xc2 };
+	struct tenant a = { .name = "W", .seed = 0xc3 }, b = { .name = "W", .seed = 0xc4 };
+	struct hint_arg ha = {}, hb = {};
+	struct gmem_tenant_info t0, t1;
+	pthread_t ta, tb;
+	int gfd, sfd;
+
+	setup(&gfd, &sfd);
+	cg_make(&pin);
+	z.cgid = a.cgid = b.cgid = pin.cgid;
+	memcpy(z.dir, pin.dir, sizeof(z.dir));
+	memcpy(a.dir, pin.dir, sizeof(a.dir));
+	memcpy(b.dir, pin.dir, sizeof(b.dir));
+	GT_ASSERT(tenant_set(gfd, pin.cgid, LIMIT * BS, 0) == 0, "set limit");
+	make_obj(&pin, gfd, LIMIT - 1);
+	make_obj(&z, gfd, 1);
+	make_obj(&a, gfd, 1);
+	make_obj(&b, gfd, 1);
+	GT_ASSERT(gmt_advise(gfd, pin.mem, (LIMIT - 1) * BS, GMEM_ADV_PIN, 0, 0) == 0, "pin");
+	tsweep(sfd, &z, 1);
+	GT_ASSERT(tenant_info(gfd, pin.cgid, &t0) == 0 && t0.hbm_used == LIMIT * BS,
+		  "tenant not at its limit: %llu", (unsigned long long)t0.hbm_used);
+	set_param(PARAM("debug_evict_delay_us"), 100000);
+	ha = (struct hint_arg){ .gfd = gfd, .p = a.mem };
+	hb = (struct hint_arg){ .gfd = gfd, .p = b.mem };
+	GT_ASSERT(pthread_create(&ta, NULL, willneed_thread, &ha) == 0, "thread A");
+	usleep(20000);
+	GT_ASSERT(pthread_create(&tb, NULL, willneed_thread, &hb) == 0, "thread B");
+	usleep(20000);
+	GT_ASSERT(munmap(pin.mem, (LIMIT - 1) * BS) == 0, "munmap");
+	pin.mem = NULL;
+	GT_ASSERT(pthread_join(ta, NULL) == 0 && pthread_join(tb, NULL) == 0, "join");
+	set_param(PARAM("debug_evict_delay_us"), 0);
+	GT_ASSERT(tenant_info(gfd, pin.cgid, &t1) == 0, "info");
+	GT_EXPECT(ha.ret == 0 && hb.ret == 0, "hints: %d, %d", ha.ret, hb.ret);
+	GT_EXPECT(t1.stats.evictions - t0.stats.evictions == 1, "%llu evictions, want 1 (Z)",
+		  (unsigned long long)(t1.stats.evictions - t0.stats.evictions));
+	GT_EXPECT(t1.hbm_used == 2 * BS, "used %llu, want A and B", (unsigned long long)t1.hbm_used);
+	check_obj(sfd, &a);
+	check_obj(sfd, &b);
+	check_obj(sfd, &z);
+	munmap(z.mem, BS);
+	munmap(a.mem, BS);
+	munmap(b.mem, BS);
+	drop(&pin);		/* the cgroup, once no object is left in it */
+	close(sfd);
+	close(gfd);
+}
+
 GT_TEST(unprivileged_cannot_set)
 {
 	struct tenant a = { .name = "U" };
