@@ -335,7 +335,7 @@ GT_TEST(waiting_for_a_victim_takes_freed_room)
 	GT_ASSERT(pthread_create(&ta, NULL, willneed_thread, &a) == 0, "thread A");
 	usleep(20000);
 	GT_ASSERT(pthread_create(&tb, NULL, willneed_thread, &b) == 0, "thread B");
-	usleep(20000);
+	usleep(30000);
 	GT_ASSERT(munmap(pinned, (HBM_BLOCKS - 1) * BS) == 0, "munmap");
 	GT_ASSERT(pthread_join(ta, NULL) == 0 && pthread_join(tb, NULL) == 0, "join");
 	gmt_write_str(EVICT_DELAY, "0");

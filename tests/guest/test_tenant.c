@@ -291,7 +291,7 @@ GT_TEST(waiting_for_own_victim_takes_freed_room)
 	GT_ASSERT(pthread_create(&ta, NULL, willneed_thread, &ha) == 0, "thread A");
 	usleep(20000);
 	GT_ASSERT(pthread_create(&tb, NULL, willneed_thread, &hb) == 0, "thread B");
-	usleep(20000);
+	usleep(30000);
 	GT_ASSERT(munmap(pin.mem, (LIMIT - 1) * BS) == 0, "munmap");
 	pin.mem = NULL;
 	GT_ASSERT(pthread_join(ta, NULL) == 0 && pthread_join(tb, NULL) == 0, "join");
