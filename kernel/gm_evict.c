@@ -431,14 +431,15 @@ static bool gm_evict_busy_wait(void)
  * first those of the tenant most over its share. A round that finds every
  * candidate busy (other tasks are moving them) waits briefly and tries
  * again, for up to GM_EVICT_BUSY_MS, unless room came free meanwhile (0:
- * the caller reserves or charges again; gm_room_freed()): -ENOMEM when nothing could be freed
- * (whatever was freed stays free), -EINTR on a fatal signal, -EFAULT once
- * @busy's object is being destroyed (munmap): the room would be for a block
- * about to be freed, and gm_obj_destroy() waits for @busy's lock, which we
- * hold, before it frees that object's other blocks. Those are no victims
- * (gm_evict_req_add()), so waiting for them to come free would stall every
- * task short of HBM on the device until GM_EVICT_BUSY_MS ran out (device
- * jobs of unrelated processes failed with -ENOMEM under make stress).
+ * the caller reserves or charges again; gm_room_freed()): -ENOMEM when
+ * nothing could be freed (whatever was freed stays free), -EINTR on a
+ * fatal signal, -EFAULT once @busy's object is being destroyed (munmap):
+ * the room would be for a block about to be freed, and gm_obj_destroy()
+ * waits for @busy's lock, which we hold, before it frees that object's
+ * other blocks. Those are no victims (gm_evict_req_add()), so waiting for
+ * them to come free would stall every task short of HBM on the device
+ * until GM_EVICT_BUSY_MS ran out (device jobs of unrelated processes failed
+ * with -ENOMEM under make stress).
  */
 int gm_make_room(u32 devid, u32 nr, struct gm_block *busy, struct gm_tenant *own)
 {
