@@ -99,15 +99,21 @@ void gm_tenant_obj_put(struct gm_tenant *t)
 	gm_tenant_put(t);
 }
 
+/* How many blocks over @limit (0: none) one more block makes @used. */
+static u64 gm_tenant_over(u64 limit, s64 used)
+{
+	return limit && (u64)used + 1 > limit ? (u64)used + 1 - limit : 0;
+}
+
 u64 gm_tenant_try_charge(struct gm_tenant *t, u32 dev)
 {
 	s64 used = atomic64_read(&t->used[dev]);
-	u64 limit;
+	u64 over;
 
 	do {
-		limit = READ_ONCE(t->limit_blocks);
-		if (limit && (u64)used + 1 > limit)
-			return (u64)used + 1 - limit;
+		over = gm_tenant_over(READ_ONCE(t->limit_blocks), used);
+		if (over)
+			return over;
 	} while (!atomic64_try_cmpxchg(&t->used[dev], &used, used + 1));
 	return 0;
 }
@@ -115,9 +121,7 @@ u64 gm_tenant_try_charge(struct gm_tenant *t, u32 dev)
 /* Could @t take one more block of @dev now, within its limit? */
 bool gm_tenant_below_limit(struct gm_tenant *t, u32 dev)
 {
-	u64 limit = READ_ONCE(t->limit_blocks);
-
-	return !limit || (u64)atomic64_read(&t->used[dev]) < limit;
+	return !gm_tenant_over(READ_ONCE(t->limit_blocks), atomic64_read(&t->used[dev]));
 }
 
 void gm_tenant_uncharge(struct gm_tenant *t, u32 dev)

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -302,6 +303,40 @@ static inline int gmt_advise(int gfd, const void *addr, uint64_t len, uint32_t a
 	};
 
 	return gmt_err(ioctl(gfd, GMEM_IOC_ADVISE, &a));
+}
+
+/*
+ * A hint run by a thread of its own (gmt_hint_start(), gmt_hint_join()):
+ * for tests where one hint waits on another's victim.
+ */
+struct gmt_hint {
+	pthread_t thread;
+	int gfd, ret;
+	const void *addr;
+	uint64_t len;
+	uint32_t advice, dev;
+};
+
+static inline void *gmt_hint_run(void *arg)
+{
+	struct gmt_hint *h = arg;
+
+	h->ret = gmt_advise(h->gfd, h->addr, h->len, h->advice, h->dev, 0);
+	return NULL;
+}
+
+/* 0, or pthread_create()'s error. */
+static inline int gmt_hint_start(struct gmt_hint *h, int gfd, const void *addr, uint64_t len,
+				 uint32_t advice, uint32_t dev)
+{
+	*h = (struct gmt_hint){ .gfd = gfd, .addr = addr, .len = len, .advice = advice, .dev = dev };
+	return pthread_create(&h->thread, NULL, gmt_hint_run, h);
+}
+
+/* The hint's result (0 or -errno), once its thread is done. */
+static inline int gmt_hint_join(struct gmt_hint *h)
+{
+	return pthread_join(h->thread, NULL) ? -ESRCH : h->ret;
 }
 
 /* --------------------------------------------------------- /dev/gmem_simN */

@@ -9,7 +9,6 @@
  *
  * Geometry: 64 KiB blocks, one device with 1 MiB of HBM (16 blocks).
  */
-#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -291,19 +290,6 @@ GT_TEST(sigkill_in_eviction_round_evicts_nothing)
 	teardown();
 }
 
-struct hint_arg {
-	void *p;
-	int ret;
-};
-
-static void *willneed_thread(void *arg)
-{
-	struct hint_arg *h = arg;
-
-	h->ret = gmt_advise(gfd, h->p, BS, GMEM_ADV_WILLNEED, devid, 0);
-	return NULL;
-}
-
 /*
  * A hint waiting for a busy victim takes the HBM a munmap frees meanwhile
  * instead of evicting a block in use once the victim comes free. HBM: 15
@@ -316,40 +302,41 @@ static void *willneed_thread(void *arg)
  */
 GT_TEST(waiting_for_a_victim_takes_freed_room)
 {
-	struct hint_arg a = {}, b = {};
+	struct gmt_hint ha, hb;
 	struct gmem_stats s0, s1;
-	pthread_t ta, tb;
-	uint32_t *pinned, *z;
+	uint32_t *pinned, *z, *a, *b;
+	int ret_a, ret_b;
 
 	setup();
 	GT_ASSERT(gmt_write_str(DELAY, "0") == 0, "dma_delay_us");
 	pinned = map_pat(HBM_BLOCKS - 1, 30);
 	z = map_pat(1, 31);
-	a.p = map_pat(1, 32);
-	b.p = map_pat(1, 33);
+	a = map_pat(1, 32);
+	b = map_pat(1, 33);
 	GT_ASSERT(gmt_advise(gfd, pinned, (HBM_BLOCKS - 1) * BS, GMEM_ADV_PIN, devid, 0) == 0,
 		  "pin");
 	expect_reduce(z, 1, pat_sum(1, 31));
 	s0 = dstats();
 	GT_ASSERT(gmt_write_str(EVICT_DELAY, "100000") == 0, "gmem.debug_evict_delay_us");
-	GT_ASSERT(pthread_create(&ta, NULL, willneed_thread, &a) == 0, "thread A");
+	GT_ASSERT(gmt_hint_start(&ha, gfd, a, BS, GMEM_ADV_WILLNEED, devid) == 0, "thread A");
 	usleep(20000);
-	GT_ASSERT(pthread_create(&tb, NULL, willneed_thread, &b) == 0, "thread B");
+	GT_ASSERT(gmt_hint_start(&hb, gfd, b, BS, GMEM_ADV_WILLNEED, devid) == 0, "thread B");
 	usleep(30000);
 	GT_ASSERT(munmap(pinned, (HBM_BLOCKS - 1) * BS) == 0, "munmap");
-	GT_ASSERT(pthread_join(ta, NULL) == 0 && pthread_join(tb, NULL) == 0, "join");
+	ret_a = gmt_hint_join(&ha);
+	ret_b = gmt_hint_join(&hb);
 	gmt_write_str(EVICT_DELAY, "0");
 	s1 = dstats();
-	GT_EXPECT(a.ret == 0 && b.ret == 0, "hints: %d, %d", a.ret, b.ret);
+	GT_EXPECT(ret_a == 0 && ret_b == 0, "hints: %d, %d", ret_a, ret_b);
 	GT_EXPECT(s1.evictions - s0.evictions == 1, "%llu evictions, want 1 (Z)",
 		  U(s1.evictions - s0.evictions));
-	GT_EXPECT(ostats(a.p).h2d_blocks == 1 && ostats(b.p).h2d_blocks == 1, "A or B not moved in");
+	GT_EXPECT(ostats(a).h2d_blocks == 1 && ostats(b).h2d_blocks == 1, "A or B not moved in");
 	wait_idle();
-	expect_reduce(a.p, 1, pat_sum(1, 32));
-	expect_reduce(b.p, 1, pat_sum(1, 33));
+	expect_reduce(a, 1, pat_sum(1, 32));
+	expect_reduce(b, 1, pat_sum(1, 33));
 	munmap(z, BS);
-	munmap(a.p, BS);
-	munmap(b.p, BS);
+	munmap(a, BS);
+	munmap(b, BS);
 	teardown();
 }
 

@@ -238,19 +238,6 @@ GT_TEST(pins_count)
 	close(gfd);
 }
 
-struct hint_arg {
-	int gfd, ret;
-	void *p;
-};
-
-static void *willneed_thread(void *arg)
-{
-	struct hint_arg *h = arg;
-
-	h->ret = gmt_advise(h->gfd, h->p, BS, GMEM_ADV_WILLNEED, 0, 0);
-	return NULL;
-}
-
 /*
  * A tenant at its limit, waiting for a busy victim of its own, takes the
  * room a munmap of its pinned blocks frees meanwhile instead of evicting a
@@ -265,10 +252,9 @@ GT_TEST(waiting_for_own_victim_takes_freed_room)
 {
 	struct tenant pin = { .name = "W", .seed = 0xc1 }, z = { .name = "W", .seed = 0xc2 };
 	struct tenant a = { .name = "W", .seed = 0xc3 }, b = { .name = "W", .seed = 0xc4 };
-	struct hint_arg ha = {}, hb = {};
 	struct gmem_tenant_info t0, t1;
-	pthread_t ta, tb;
-	int gfd, sfd;
+	struct gmt_hint ha, hb;
+	int gfd, sfd, ret_a, ret_b;
 
 	setup(&gfd, &sfd);
 	cg_make(&pin);
@@ -286,18 +272,17 @@ GT_TEST(waiting_for_own_victim_takes_freed_room)
 	GT_ASSERT(tenant_info(gfd, pin.cgid, &t0) == 0 && t0.hbm_used == LIMIT * BS,
 		  "tenant not at its limit: %llu", (unsigned long long)t0.hbm_used);
 	set_param(PARAM("debug_evict_delay_us"), 100000);
-	ha = (struct hint_arg){ .gfd = gfd, .p = a.mem };
-	hb = (struct hint_arg){ .gfd = gfd, .p = b.mem };
-	GT_ASSERT(pthread_create(&ta, NULL, willneed_thread, &ha) == 0, "thread A");
+	GT_ASSERT(gmt_hint_start(&ha, gfd, a.mem, BS, GMEM_ADV_WILLNEED, 0) == 0, "thread A");
 	usleep(20000);
-	GT_ASSERT(pthread_create(&tb, NULL, willneed_thread, &hb) == 0, "thread B");
+	GT_ASSERT(gmt_hint_start(&hb, gfd, b.mem, BS, GMEM_ADV_WILLNEED, 0) == 0, "thread B");
 	usleep(30000);
 	GT_ASSERT(munmap(pin.mem, (LIMIT - 1) * BS) == 0, "munmap");
 	pin.mem = NULL;
-	GT_ASSERT(pthread_join(ta, NULL) == 0 && pthread_join(tb, NULL) == 0, "join");
+	ret_a = gmt_hint_join(&ha);
+	ret_b = gmt_hint_join(&hb);
 	set_param(PARAM("debug_evict_delay_us"), 0);
 	GT_ASSERT(tenant_info(gfd, pin.cgid, &t1) == 0, "info");
-	GT_EXPECT(ha.ret == 0 && hb.ret == 0, "hints: %d, %d", ha.ret, hb.ret);
+	GT_EXPECT(ret_a == 0 && ret_b == 0, "hints: %d, %d", ret_a, ret_b);
 	GT_EXPECT(t1.stats.evictions - t0.stats.evictions == 1, "%llu evictions, want 1 (Z)",
 		  (unsigned long long)(t1.stats.evictions - t0.stats.evictions));
 	GT_EXPECT(t1.hbm_used == 2 * BS, "used %llu, want A and B", (unsigned long long)t1.hbm_used);
