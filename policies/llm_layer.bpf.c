@@ -860,6 +860,15 @@ void GMEM_HOOK(llm_evicted, u32 dev, u64 blk_id)
 	sparse_evicted(blk_id);
 }
 
+/* Created while this policy decides: every visit of it will be seen whole. */
+void GMEM_HOOK(llm_obj_init, u32 obj, u64 start, u64 size, u32 nr_blocks)
+{
+	struct llm_obj *o = obj_get(obj);
+
+	if (o)
+		o->seen_whole = 1;
+}
+
 void GMEM_HOOK(llm_obj_exit, u32 obj)
 {
 	bpf_map_delete_elem(&llm_obj, &obj);
@@ -873,5 +882,6 @@ GMEM_OPS_DEFINE(llm_layer_ops,
 	.evict		= (void *)llm_evict,
 	.prefetch	= (void *)llm_prefetch,
 	.evicted	= (void *)llm_evicted,
+	.obj_init	= (void *)llm_obj_init,
 	.obj_exit	= (void *)llm_obj_exit,
 	.name		= "llm_layer");

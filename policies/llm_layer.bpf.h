@@ -66,6 +66,8 @@ struct llm_obj {
 	u32 visit_n;		/* weight blocks the current visit touched */
 	u32 sparse_seen;	/* 1: a visit left blocks of its layer unused */
 	u32 dense_seen;		/* 1: a visit used every block of its layer */
+	u32 seen_whole;		/* 1: created under this policy, so its first visits were
+				 * seen from their start (sparse_counts()) */
 	u64 visit_map[LLM_VMAP_WORDS];
 	/*
 	 * Blocks of the current visit a batch of faults brought in, by

@@ -9,8 +9,8 @@
  * mostly experts that will not run, and prefetching the layer reads them in
  * for nothing. Tags cannot say which experts run; the access stream can.
  *
- * Per block the policy counts the visits of its layer that used it since its
- * first use (or the layer's second visit, if later: sparse_counts()):
+ * Per block the policy counts the visits of its layer that used it, from
+ * the layer's first visit (sparse_counts()):
  * p = uses / visits is the chance that the next visit uses it (1
  * for dense weights, which makes everything below a no-op for them). A block
  * used with chance p at each visit of its layer, next visited d visits
@@ -164,7 +164,7 @@ static __always_inline void sparse_evicted(u64 id)
 static __always_inline void sparse_counts(const struct llm_obj *o, u32 l,
 					  const struct llm_blk *b, u32 *uses, u32 *span)
 {
-	u32 now = o->lvis[gmp_idx(l, LLM_MAX_LAYERS)];
+	u32 now = o->lvis[gmp_idx(l, LLM_MAX_LAYERS)], from;
 	bool open = l == o->cur_layer;
 
 	if (!b || b->first == LLM_NEVER) {
@@ -175,12 +175,14 @@ static __always_inline void sparse_counts(const struct llm_obj *o, u32 l,
 	}
 	*uses = b->uses;
 	/*
-	 * Counted from the layer's second visit for a block first used later:
+	 * Counted from the layer's first visit for a block first used later:
 	 * the visits that passed it over are evidence too, and a block used
-	 * once would otherwise look certain (1 of 1). Not from the first: a
-	 * policy attached during a visit saw only part of it.
+	 * once would otherwise look certain (1 of 1). From the second for an
+	 * object that existed before the policy was attached: it may have
+	 * seen only the end of a first visit.
 	 */
-	*span = now - (b->first < 2 ? b->first : 2) + 1;
+	from = o->seen_whole ? 1 : 2;
+	*span = now - (b->first < from ? b->first : from) + 1;
 	if (open && b->last != now)
 		(*span)--;
 }
