@@ -22,8 +22,9 @@ $(BIN)/gmem-policy-load: bpf/tools/gmem-policy-load.c $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBBPF_LIBS)
 
-# The in-guest policy test loads policies itself through libbpf.
+# The in-guest policy tests load policies themselves through libbpf.
 $(BUILD)/tests/guest/test_bpf: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
+$(BUILD)/tests/guest/test_bpf_lifecycle: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
 $(BUILD)/tests/guest/test_dev_limit: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
 
 bpf: $(BPF_OBJS) $(BIN)/gmem-policy-load
