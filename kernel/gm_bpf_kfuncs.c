@@ -161,20 +161,27 @@ static struct gm_block *gm_call_block(struct gm_hook_call *call, u64 blk_id)
  * A block id a policy decided on; unknown ids count as invalid decisions.
  * A policy decides only for its own tenant's blocks (gm_bpf_attach.c): a
  * block of an object another attachment decides for is unknown to it, so a
- * tenant's policy never nominates or lists another tenant's blocks.
+ * tenant's policy never nominates or lists another tenant's blocks. A block
+ * of an object munmap is destroying is unknown too, but not counted: the
+ * policy learns of each such block only at its evicted call, and until
+ * then it may well name it.
  */
 static struct gm_block *gm_decided_block(struct gm_hook_call *call, u64 blk_id)
 {
 	struct gm_block *blk = gm_call_block(call, blk_id);
 
-	if (blk && !call->blk_ours) {
-		if (gm_obj_policy(blk->obj) == call->pol)
-			call->blk_ours = true;
-		else
-			blk = NULL;
+	if (!blk) {
+		if (!gm_obj_id_dying(GMEM_BLK_OBJ(blk_id)))
+			gm_policy_reject(GMEM_REJ_BAD_ID);
+		return NULL;
 	}
-	if (!blk)
-		gm_policy_reject(GMEM_REJ_BAD_ID);
+	if (!call->blk_ours) {
+		if (gm_obj_policy(blk->obj) != call->pol) {
+			gm_policy_reject(GMEM_REJ_BAD_ID);
+			return NULL;
+		}
+		call->blk_ours = true;
+	}
 	return blk;
 }
 

@@ -242,6 +242,7 @@ struct gm_object *gm_obj_get_by_id(u32 id);		/* +ref or NULL */
 void gm_obj_put(struct gm_object *obj);
 /* A live object, or the block of one, or NULL; caller in an RCU read section. */
 struct gm_object *gm_obj_find_rcu(u32 id);
+bool gm_obj_id_dying(u32 id);
 struct gm_block *gm_block_by_id(u64 blk_id);
 struct gm_block *gm_obj_block(struct gm_object *obj, u32 idx);	/* NULL if untouched */
 struct gm_block *gm_obj_block_alloc(struct gm_object *obj, u32 idx);	/* may sleep */

@@ -134,6 +134,19 @@ struct gm_object *gm_obj_find_rcu(u32 id)
 	return obj && !READ_ONCE(obj->dead) ? obj : NULL;
 }
 
+/*
+ * Is object @id being destroyed (dead, not yet forgotten)? Its block ids
+ * were valid until munmap began; RCU held.
+ */
+bool gm_obj_id_dying(u32 id)
+{
+	struct gm_object *obj;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "gm_obj_id_dying() outside RCU");
+	obj = xa_load(&gm_objs, id);
+	return obj && READ_ONCE(obj->dead);
+}
+
 /* A live object's block by id; the caller is in an RCU read section. */
 struct gm_block *gm_block_by_id(u64 blk_id)
 {

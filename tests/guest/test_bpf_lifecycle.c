@@ -88,6 +88,74 @@ GT_TEST(munmap_leaves_the_policy_its_victims)
 	env_close(&e);
 }
 
+/*
+ * map_fifo keeps its victims in its own memory and forgets a block at its
+ * evicted call, which for an object being unmapped comes block by block as
+ * the destroy frees them: until then it names the dying blocks as victims.
+ * That is no invalid decision (the policy cannot know), so the core must
+ * answer -ENOENT without counting it; counted, a large object's stale ids
+ * would get a correct policy ejected (gmem.max_rejects per second).
+ * HBM holds only the unmapped object's blocks. Stream 0's first fault
+ * takes the oldest as its victim and holds it 100 ms
+ * (gmem.debug_evict_delay_us); the object is unmapped meanwhile, and its
+ * destroy waits for that block while stream 1's fault asks for victims.
+ * Repeated until the policy has named a dying block (the timing is the
+ * guest's), at most 5 times.
+ */
+GT_TEST(map_policy_names_dying_blocks)
+{
+	struct gmem_sim_access recs[2][4];
+	struct gmem_policy_status st0, st;
+	unsigned int s, r, round;
+	struct gmem_sim_wait w;
+	uint64_t seq[2];
+	struct env e;
+	struct pol p;
+	pthread_t th;
+	void *big;
+	double t0;
+
+	env_open(&e, 8);
+	for (s = 0; s < 2; s++)
+		for (r = 0; r < 4; r++)
+			recs[s][r] = (struct gmem_sim_access){
+				(uintptr_t)e.mem + (s * 4 + r) * BS, 4, 0 };
+	pol_start(&p, "map_fifo");
+	st0 = status(e.gfd);
+	for (round = 0; round < 5 && !pol_bss(&p, "stale"); round++) {
+		big = gmt_map(e.gfd, HBM_BLOCKS * BS);
+		GT_ASSERT(big, "mmap");
+		GT_ASSERT(gmt_sim_fill(e.sfd, big, HBM_BLOCKS * BS, round) == 0, "fill HBM");
+		pol_set_bss(&p, "nominated", 0);
+		set_param(PARAM("debug_evict_delay_us"), 100000);
+		GT_ASSERT(gmt_sim_launch(e.sfd, GMEM_SIM_TRACE, GMEM_SIM_F_STREAM(0), recs[0],
+					 NULL, 4, 0, &seq[0]) == 0, "launch 0");
+		for (t0 = gmt_now(); !pol_bss(&p, "nominated"); usleep(1000))
+			GT_ASSERT(gmt_now() - t0 < 5, "stream 0 evicted nothing");
+		GT_ASSERT(pthread_create(&th, NULL, munmap_thread, big) == 0, "thread");
+		usleep(20000);
+		GT_ASSERT(gmt_sim_launch(e.sfd, GMEM_SIM_TRACE, GMEM_SIM_F_STREAM(1), recs[1],
+					 NULL, 4, 0, &seq[1]) == 0, "launch 1");
+		usleep(50000);
+		set_param(PARAM("debug_evict_delay_us"), 0);
+		GT_ASSERT(pthread_join(th, NULL) == 0, "join");
+		for (s = 0; s < 2; s++)
+			GT_ASSERT(gmt_sim_wait(e.sfd, seq[s], &w) == 0 && !w.status, "trace %u", s);
+	}
+	st = status(e.gfd);
+	gt_log("%u rounds: %lld dying blocks named, bad ids %llu", round,
+	       (long long)pol_bss(&p, "stale"),
+	       (unsigned long long)(st.rejects[GMEM_REJ_BAD_ID] - st0.rejects[GMEM_REJ_BAD_ID]));
+	GT_ASSERT(pol_bss(&p, "stale") > 0, "the policy never named a dying block");
+	GT_EXPECT(st.rejects[GMEM_REJ_BAD_ID] == st0.rejects[GMEM_REJ_BAD_ID],
+		  "naming a dying object's block counted as invalid");
+	GT_EXPECT(st.active && !strcmp(st.name, "map_fifo"), "policy ejected: %s",
+		  st.last_exit.msg);
+	check_data(&e);
+	pol_stop(&p);
+	env_close(&e);
+}
+
 GT_TEST(second_policy_gets_ebusy)
 {
 	struct pol a, b;
