@@ -48,8 +48,8 @@ int gm_builtin_fault(struct gm_fault_req *req)
  * no migration. So the read-ahead must not run past where the access run
  * it serves ends. Each object keeps the lengths of its last GM_RA_RUNS
  * sequential runs of faulting blocks (a run: each fault at the block after
- * the previous one, or just past what that one read ahead when the device
- * used it), and the last length of the runs that began at up to
+ * the run's previous one, or just past what that one read ahead when the
+ * device used it), and the last length of the runs that began at up to
  * GM_RA_STARTS blocks, and reads ahead only blocks that lie, from the
  * start of the current run, within the last run that began there or else
  * within the shortest recent run: whole passes and layers keep
@@ -60,29 +60,48 @@ int gm_builtin_fault(struct gm_fault_req *req)
  * starts as if it had faulted just before block 0 (GM_RA_NONE), so a pass
  * from its start reads ahead from its first fault, as a file's first read
  * does. Per object, so one run's history never changes another's counts.
+ * A device often walks two runs of one object at once (weights read in
+ * order while a cache block is written now and then): up to GM_RA_STREAMS
+ * runs are followed at once, each fault continuing the one it extends, and
+ * a fault that extends none starts a run in place of one that began at the
+ * same block (it starts over) or else of the least recently extended one;
+ * a run ends, and its length counts, when its stream gives way. Followed as
+ * one run, each switch looked like a new run, and the interleaved blocks'
+ * runs of one made the shortest recent run 1: no read-ahead at all.
  * Faults on different blocks of one object run concurrently: obj->ra_lock.
  */
 
-/* A new object's read-ahead evidence: no fault, no run. */
+/*
+ * A new object's read-ahead evidence: no run, and a stream about to reach
+ * block 0, which the first fault replaces unless it is at block 0 (age 0:
+ * the first to go; the other streams are unused, prev 0, age 0).
+ */
 void gm_builtin_obj_init(struct gm_object *obj)
 {
 	u32 i;
 
 	spin_lock_init(&obj->ra_lock);
-	obj->ra_prev = GM_RA_NONE;
+	obj->ra_streams[0].prev = GM_RA_NONE;
 	for (i = 0; i < GM_RA_STARTS; i++)
 		obj->ra_seen[i].start = GM_RA_NONE;
 }
 
-/* The device used what the previous fault read ahead (it is no longer PREFETCHED). */
-static bool gm_ra_used(struct gm_object *obj)
+/* The device used what stream @st's last fault read ahead (it is no longer PREFETCHED). */
+static bool gm_ra_used(struct gm_object *obj, const struct gm_ra_stream *st)
 {
 	const struct gm_block *next;
 
-	if (!obj->ra_ahead || obj->ra_prev + 1 >= obj->nr_blocks)
+	if (st->prev == GM_RA_NONE || !st->ahead || st->prev + 1 >= obj->nr_blocks)
 		return false;
-	next = gm_obj_block(obj, obj->ra_prev + 1);
+	next = gm_obj_block(obj, st->prev + 1);
 	return next && !(READ_ONCE(next->flags) & GM_BLK_PREFETCHED);
+}
+
+/* Does a fault at @idx continue stream @st (in use, or the new object's)? */
+static bool gm_ra_continues(struct gm_object *obj, const struct gm_ra_stream *st, u32 idx)
+{
+	return (st->age || st->prev == GM_RA_NONE) &&
+	       (idx == st->prev + 1 || (idx == st->prev + 1 + st->ahead && gm_ra_used(obj, st)));
 }
 
 /* ra_seen[] slot of a run starting at block @start: hashed, as starts are often evenly spaced. */
@@ -91,13 +110,13 @@ static u32 gm_ra_slot(u32 start)
 	return hash_32(start, GM_RA_STARTS_BITS);
 }
 
-/* The current run ended: remember its length, also as its start's. */
-static void gm_ra_end_run(struct gm_object *obj, bool ahead_used)
+/* Stream @st's run ended: remember its length, also as its start's. */
+static void gm_ra_end_run(struct gm_object *obj, const struct gm_ra_stream *st)
 {
-	u32 len = obj->ra_prev - obj->ra_start + 1 + (ahead_used ? obj->ra_ahead : 0);
-	struct gm_ra_seen *seen = &obj->ra_seen[gm_ra_slot(obj->ra_start)];
+	u32 len = st->prev - st->start + 1 + (gm_ra_used(obj, st) ? st->ahead : 0);
+	struct gm_ra_seen *seen = &obj->ra_seen[gm_ra_slot(st->start)];
 
-	seen->start = obj->ra_start;
+	seen->start = st->start;
 	seen->len = len;
 	obj->ra_runs[obj->ra_next_run] = len;
 	obj->ra_next_run = (obj->ra_next_run + 1) % GM_RA_RUNS;
@@ -105,37 +124,63 @@ static void gm_ra_end_run(struct gm_object *obj, bool ahead_used)
 		obj->ra_nr_runs++;
 }
 
+/*
+ * The stream a fault at @idx belongs to: the one it continues (*@seq), else
+ * a new one in place of a stream that began at @idx (that run starts over)
+ * or of the least recently extended; the replaced stream's run ends.
+ */
+static struct gm_ra_stream *gm_ra_stream_of(struct gm_object *obj, u32 idx, bool *seq)
+{
+	struct gm_ra_stream *st, *old = &obj->ra_streams[0];
+	bool restart = false;
+
+	for (st = obj->ra_streams; st < obj->ra_streams + GM_RA_STREAMS; st++) {
+		if (gm_ra_continues(obj, st, idx)) {
+			*seq = true;
+			if (st->prev == GM_RA_NONE)
+				st->start = 0;
+			return st;
+		}
+		if (restart)
+			continue;
+		if (st->age && st->start == idx) {
+			old = st;
+			restart = true;
+		} else if (st->age < old->age) {
+			old = st;
+		}
+	}
+	*seq = false;
+	if (old->age && old->prev != GM_RA_NONE)
+		gm_ra_end_run(obj, old);
+	old->start = idx;
+	return old;
+}
+
 /* How many of the @n blocks after faulting block @idx to read ahead. */
 static u32 gm_builtin_ra_blocks(struct gm_object *obj, u32 idx, u32 n)
 {
-	u32 p, i, shortest = U32_MAX, end, ahead;
-	bool used, seq;
+	u32 i, shortest = U32_MAX, end, ahead;
+	struct gm_ra_stream *st;
+	bool seq;
 
 	spin_lock(&obj->ra_lock);
-	p = obj->ra_prev;
-	used = p != GM_RA_NONE && gm_ra_used(obj);
-	seq = idx == p + 1 || (used && idx == p + 1 + obj->ra_ahead);
-	if (!seq) {
-		if (p != GM_RA_NONE)
-			gm_ra_end_run(obj, used);
-		obj->ra_start = idx;
-	} else if (p == GM_RA_NONE) {
-		obj->ra_start = 0;
-	}
+	st = gm_ra_stream_of(obj, idx, &seq);
 	for (i = 0; i < obj->ra_nr_runs; i++)
 		shortest = min(shortest, obj->ra_runs[i]);
 	/* A run that began here before is expected to be as long again. */
-	if (obj->ra_seen[gm_ra_slot(obj->ra_start)].start == obj->ra_start)
-		shortest = obj->ra_seen[gm_ra_slot(obj->ra_start)].len;
+	if (obj->ra_seen[gm_ra_slot(st->start)].start == st->start)
+		shortest = obj->ra_seen[gm_ra_slot(st->start)].len;
 	if (!obj->ra_nr_runs) {
 		ahead = seq ? n : 0;
 	} else {
-		/* Blocks [ra_start, end) are within the shortest run from this one's start. */
-		end = obj->ra_start + shortest;
+		/* Blocks [start, end) are within the shortest run from this one's start. */
+		end = st->start + shortest;
 		ahead = end > idx + 1 ? min(n, end - idx - 1) : 0;
 	}
-	obj->ra_prev = idx;
-	obj->ra_ahead = ahead;
+	st->prev = idx;
+	st->ahead = ahead;
+	st->age = ++obj->ra_clock;
 	spin_unlock(&obj->ra_lock);
 	return ahead;
 }

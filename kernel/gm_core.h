@@ -152,8 +152,9 @@ struct gm_chunk {
 };
 
 /* The vm_object: one per gmem mapping; the truth of where each block lives. */
-/* gm_object.ra_prev of an object without faults: p + 1 is block 0 (gm_builtin.c). */
+/* gm_ra_stream.prev of an object without faults: p + 1 is block 0 (gm_builtin.c). */
 #define GM_RA_NONE	U32_MAX
+#define GM_RA_STREAMS	4	/* interleaved sequential runs followed at once */
 #define GM_RA_RUNS	4	/* sequential runs whose shortest bounds the read-ahead */
 #define GM_RA_STARTS_BITS	4
 #define GM_RA_STARTS	(1u << GM_RA_STARTS_BITS)	/* run starts whose last length is kept */
@@ -182,9 +183,14 @@ struct gm_object {
 	struct list_head node;		/* on gm_obj_list, gm_objs_lock */
 	/* Built-in read-ahead's evidence (gm_builtin.c), under ra_lock. */
 	spinlock_t ra_lock;
-	u32 ra_prev;			/* last faulting block, GM_RA_NONE before any */
-	u32 ra_ahead;			/*   and the blocks it read ahead */
-	u32 ra_start;			/* first block of the current sequential run */
+	/* The runs being followed; the least recently extended one gives way. */
+	struct gm_ra_stream {
+		u32 prev;		/* its last faulting block, GM_RA_NONE before any */
+		u32 ahead;		/*   and the blocks that fault read ahead */
+		u32 start;		/* its first block */
+		u32 age;		/* ra_clock when last extended; 0: not in use */
+	} ra_streams[GM_RA_STREAMS];
+	u32 ra_clock;
 	u32 ra_runs[GM_RA_RUNS];	/* lengths of the last runs, in blocks */
 	u32 ra_nr_runs;			/* of them recorded, up to GM_RA_RUNS */
 	u32 ra_next_run;		/* ra_runs[] slot the next run goes to */

@@ -227,6 +227,44 @@ GT_TEST(read_ahead_stays_inside_runs)
 	close(fd);
 }
 
+/*
+ * Two runs interleaved, as a kernel that streams through its weights while
+ * it writes a cache block now and then: blocks 0..14 in order, and after
+ * every third one a block of a second run, 24..28. The read-ahead follows
+ * both (gm_ra_stream), so each run is read ahead as if it were alone: about
+ * every other block is read ahead and used. Followed as one run, each
+ * switch between them looked like a run of its own and stopped the
+ * read-ahead.
+ */
+GT_TEST(read_ahead_follows_interleaved_runs)
+{
+	static const int order[] = { 0, 1, 2, 24, 3, 4, 5, 25, 6, 7, 8, 26,
+				     9, 10, 11, 27, 12, 13, 14, 28 };
+	const size_t nr = 32, nr_read = sizeof(order) / sizeof(order[0]);
+	int fd = gm_open(), sfd;
+	size_t bs = gm_blksz(fd);
+	struct gmem_stats s;
+	char *p;
+
+	sfd = open("/dev/gmem_sim0", O_RDWR);
+	if (sfd < 0)
+		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 1, nr * bs);
+	s = device_reads(fd, sfd, p, bs, order, nr_read);
+	gt_log("%zu reads: %llu faults, %llu read ahead, %llu of them used", nr_read,
+	       (unsigned long long)s.dev_faults, (unsigned long long)s.prefetch_issued,
+	       (unsigned long long)s.prefetch_used);
+	GT_EXPECT(s.dev_faults + s.prefetch_used == nr_read, "faults %llu + read ahead %llu != %zu",
+		  (unsigned long long)s.dev_faults, (unsigned long long)s.prefetch_used, nr_read);
+	GT_EXPECT(s.prefetch_used >= nr_read / 2 - 1, "only %llu of %zu blocks read ahead",
+		  (unsigned long long)s.prefetch_used, nr_read);
+	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
+	close(sfd);
+	close(fd);
+}
+
 /* The trace holds the device's faults and accesses in order (same pass as above). */
 GT_TEST(trace_records_device_pass)
 {

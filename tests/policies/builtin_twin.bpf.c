@@ -8,7 +8,8 @@
  *              on the host, unless pinned.
  *   prefetch   the next @ahead blocks (gmem.builtin_prefetch, default 1)
  *              not preferred on the host, within the object's recent
- *              sequential runs exactly as gm_builtin_ra_blocks() does.
+ *              sequential runs (followed as up to 4 interleaved streams)
+ *              exactly as gm_builtin_ra_blocks() does.
  *   eviction   least recently used first, COLD list, then NORMAL, then HOT,
  *              per device: a block goes to the tail of its class list when it
  *              arrives (activated) and when the device uses it (accessed),
@@ -27,6 +28,7 @@ char _license[] SEC("license") = "GPL";
 const volatile u32 ahead = 1;		/* gmem.builtin_prefetch */
 
 #define RA_NONE		0xffffffff	/* GM_RA_NONE */
+#define RA_STREAMS	4		/* GM_RA_STREAMS */
 #define RA_RUNS		4		/* GM_RA_RUNS */
 #define RA_STARTS_BITS	4		/* GM_RA_STARTS_BITS */
 #define RA_STARTS	(1u << RA_STARTS_BITS)
@@ -40,9 +42,15 @@ static __always_inline u32 ra_slot(u32 start)
 
 enum { L_COLD, L_NORMAL, L_HOT, L_NR };
 
+/* struct gm_ra_stream */
+struct ra_stream {
+	u32 prev, ahead, start, age;
+};
+
 /* gm_object's ra_* fields. */
 struct ra {
-	u32 prev, ahead, start, nr_runs, next_run;
+	struct ra_stream st[RA_STREAMS];
+	u32 clock, nr_runs, next_run;
 	u32 runs[RA_RUNS];
 	u32 seen_start[RA_STARTS], seen_len[RA_STARTS];
 };
@@ -55,7 +63,7 @@ struct {
 } twin_ra SEC(".maps");
 
 static const struct ra ra_zero = {
-	.prev = RA_NONE,
+	.st = { [0] = { .prev = RA_NONE } },
 	.seen_start = { [0 ... RA_STARTS - 1] = RA_NONE },
 };
 
@@ -105,60 +113,95 @@ s32 GMEM_HOOK(tw_fault, struct gmem_fault_ctx *fc)
 	return GMEM_PLACE_MIGRATE;
 }
 
-/* gm_ra_used(): the device used what the previous fault read ahead. */
-static __always_inline bool tw_ra_used(const struct gmem_fault_ctx *fc, const struct ra *ra)
+/* gm_ra_used(): the device used what stream @st's last fault read ahead. */
+static __always_inline bool tw_ra_used(const struct gmem_fault_ctx *fc, const struct ra_stream *st)
 {
 	struct gmem_block_info bi = {};
 
-	if (!ra->ahead || ra->prev + 1 >= fc->nr_blocks ||
-	    bpf_gmem_block_state(gmem_blk_id(fc->obj, ra->prev + 1), &bi))
+	if (st->prev == RA_NONE || !st->ahead || st->prev + 1 >= fc->nr_blocks ||
+	    bpf_gmem_block_state(gmem_blk_id(fc->obj, st->prev + 1), &bi))
 		return false;
 	return !(bi.flags & GMEM_BF_PREFETCHED);
+}
+
+/* gm_ra_end_run(): stream @st's run ended. */
+static __always_inline void tw_end_run(const struct gmem_fault_ctx *fc, struct ra *ra,
+				       const struct ra_stream *st)
+{
+	u32 len = st->prev - st->start + 1 + (tw_ra_used(fc, st) ? st->ahead : 0);
+	u32 slot = ra_slot(st->start);
+
+	ra->seen_start[slot] = st->start;
+	ra->seen_len[slot] = len;
+	ra->runs[ra->next_run % RA_RUNS] = len;
+	ra->next_run = (ra->next_run + 1) % RA_RUNS;
+	if (ra->nr_runs < RA_RUNS)
+		ra->nr_runs++;
+}
+
+/* gm_ra_stream_of(): the stream the fault continues (*@seq), or a new one. */
+static __always_inline struct ra_stream *tw_stream_of(const struct gmem_fault_ctx *fc,
+						      struct ra *ra, bool *seq)
+{
+	u32 idx = fc->idx, k, old = 0;
+	bool restart = false;
+	struct ra_stream *st;
+
+	bpf_for(k, 0, RA_STREAMS) {
+		st = &ra->st[k];
+		if ((st->age || st->prev == RA_NONE) &&
+		    (idx == st->prev + 1 ||
+		     (idx == st->prev + 1 + st->ahead && tw_ra_used(fc, st)))) {
+			*seq = true;
+			if (st->prev == RA_NONE)
+				st->start = 0;
+			return st;
+		}
+		if (restart)
+			continue;
+		if (st->age && st->start == idx) {
+			old = k;
+			restart = true;
+		} else if (st->age < ra->st[old & (RA_STREAMS - 1)].age) {
+			old = k;
+		}
+	}
+	*seq = false;
+	st = &ra->st[old & (RA_STREAMS - 1)];
+	if (st->age && st->prev != RA_NONE)
+		tw_end_run(fc, ra, st);
+	st->start = idx;
+	return st;
 }
 
 /* gm_builtin_ra_blocks(): how many of the @n blocks after the fault to read ahead. */
 static __always_inline u32 tw_ra_blocks(const struct gmem_fault_ctx *fc, u32 n)
 {
-	u32 obj = fc->obj, idx = fc->idx, p, i, shortest = 0xffffffff, end, got, len, slot;
-	bool used, seq;
+	u32 obj = fc->obj, idx = fc->idx, i, shortest = 0xffffffff, end, got;
+	struct ra_stream *st;
+	bool seq = false;
 	struct ra *ra;
 
 	ra = gmp_lookup_or_init(&twin_ra, &obj, &ra_zero);
 	if (!ra)
 		return n;
-	p = ra->prev;
-	used = p != RA_NONE && tw_ra_used(fc, ra);
-	seq = idx == p + 1 || (used && idx == p + 1 + ra->ahead);
-	if (!seq) {
-		if (p != RA_NONE) {
-			len = p - ra->start + 1 + (used ? ra->ahead : 0);
-			slot = ra_slot(ra->start);
-			ra->seen_start[slot] = ra->start;
-			ra->seen_len[slot] = len;
-			ra->runs[ra->next_run % RA_RUNS] = len;
-			ra->next_run = (ra->next_run + 1) % RA_RUNS;
-			if (ra->nr_runs < RA_RUNS)
-				ra->nr_runs++;
-		}
-		ra->start = idx;
-	} else if (p == RA_NONE) {
-		ra->start = 0;
-	}
+	st = tw_stream_of(fc, ra, &seq);
 	bpf_for(i, 0, RA_RUNS)
 		if (i < ra->nr_runs && ra->runs[i] < shortest)
 			shortest = ra->runs[i];
-	if (ra->seen_start[ra_slot(ra->start)] == ra->start)
-		shortest = ra->seen_len[ra_slot(ra->start)];
+	if (ra->seen_start[ra_slot(st->start)] == st->start)
+		shortest = ra->seen_len[ra_slot(st->start)];
 	if (!ra->nr_runs) {
 		got = seq ? n : 0;
 	} else {
-		end = ra->start + shortest;
+		end = st->start + shortest;
 		got = end > idx + 1 ? end - idx - 1 : 0;
 		if (got > n)
 			got = n;
 	}
-	ra->prev = idx;
-	ra->ahead = got;
+	st->prev = idx;
+	st->ahead = got;
+	st->age = ++ra->clock;
 	return got;
 }
 
