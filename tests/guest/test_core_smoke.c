@@ -183,6 +183,22 @@ static struct gmem_stats device_reads(int fd, int sfd, char *p, size_t bs, const
 	return gm_info(fd, p).stats;
 }
 
+/* device_reads() on a new mapping of @nr blocks, which it unmaps again. */
+static struct gmem_stats fresh_device_reads(int fd, int sfd, size_t nr, const int *order,
+					    size_t n)
+{
+	size_t bs = gm_blksz(fd);
+	struct gmem_stats s;
+	char *p;
+
+	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 1, nr * bs);
+	s = device_reads(fd, sfd, p, bs, order, n);
+	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
+	return s;
+}
+
 /*
  * The built-in read-ahead reads only within the runs of blocks the device
  * walks in order: none for faults in no order, and inside runs of three
@@ -197,32 +213,21 @@ GT_TEST(read_ahead_stays_inside_runs)
 				    28, 29, 30, 4, 5, 6, 16, 17, 18, 24, 25, 26 };
 	const size_t nr = 32, nr_read = sizeof(runs) / sizeof(runs[0]);
 	int fd = gm_open(), sfd;
-	size_t bs = gm_blksz(fd);
 	struct gmem_stats s;
-	char *p;
 
 	sfd = open("/dev/gmem_sim0", O_RDWR);
 	if (sfd < 0)
 		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
-	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(p, 1, nr * bs);
-	s = device_reads(fd, sfd, p, bs, scattered, sizeof(scattered) / sizeof(scattered[0]));
+	s = fresh_device_reads(fd, sfd, nr, scattered, sizeof(scattered) / sizeof(scattered[0]));
 	GT_EXPECT(s.prefetch_issued == 0, "%llu blocks read ahead of faults in no order",
 		  (unsigned long long)s.prefetch_issued);
-	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
-
-	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(p, 1, nr * bs);
-	s = device_reads(fd, sfd, p, bs, runs, nr_read);
+	s = fresh_device_reads(fd, sfd, nr, runs, nr_read);
 	GT_EXPECT(s.prefetch_used > 0, "no read-ahead inside the runs");
 	GT_EXPECT(s.prefetch_issued == s.prefetch_used,
 		  "%llu blocks read ahead, %llu of them used: read past a run's end",
 		  (unsigned long long)s.prefetch_issued, (unsigned long long)s.prefetch_used);
 	GT_EXPECT(s.dev_faults + s.prefetch_used == nr_read, "faults %llu + read ahead %llu != %zu",
 		  (unsigned long long)s.dev_faults, (unsigned long long)s.prefetch_used, nr_read);
-	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
 	close(sfd);
 	close(fd);
 }
@@ -242,17 +247,12 @@ GT_TEST(read_ahead_follows_interleaved_runs)
 				     9, 10, 11, 27, 12, 13, 14, 28 };
 	const size_t nr = 32, nr_read = sizeof(order) / sizeof(order[0]);
 	int fd = gm_open(), sfd;
-	size_t bs = gm_blksz(fd);
 	struct gmem_stats s;
-	char *p;
 
 	sfd = open("/dev/gmem_sim0", O_RDWR);
 	if (sfd < 0)
 		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
-	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(p, 1, nr * bs);
-	s = device_reads(fd, sfd, p, bs, order, nr_read);
+	s = fresh_device_reads(fd, sfd, nr, order, nr_read);
 	gt_log("%zu reads: %llu faults, %llu read ahead, %llu of them used", nr_read,
 	       (unsigned long long)s.dev_faults, (unsigned long long)s.prefetch_issued,
 	       (unsigned long long)s.prefetch_used);
@@ -260,7 +260,6 @@ GT_TEST(read_ahead_follows_interleaved_runs)
 		  (unsigned long long)s.dev_faults, (unsigned long long)s.prefetch_used, nr_read);
 	GT_EXPECT(s.prefetch_used >= nr_read / 2 - 1, "only %llu of %zu blocks read ahead",
 		  (unsigned long long)s.prefetch_used, nr_read);
-	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
 	close(sfd);
 	close(fd);
 }
