@@ -188,7 +188,7 @@ struct gm_object {
 		u32 prev;		/* its last faulting block, GM_RA_NONE before any */
 		u32 ahead;		/*   and the blocks that fault read ahead */
 		u32 start;		/* its first block */
-		u32 age;		/* ra_clock when last extended; 0: not in use */
+		u32 age;		/* ra_clock when last extended; 0: none yet */
 	} ra_streams[GM_RA_STREAMS];
 	u32 ra_clock;
 	u32 ra_runs[GM_RA_RUNS];	/* lengths of the last runs, in blocks */
