@@ -62,8 +62,9 @@ int gm_builtin_fault(struct gm_fault_req *req)
  * does. Per object, so one run's history never changes another's counts.
  * A device often walks two runs of one object at once (weights read in
  * order while a cache block is written now and then): up to GM_RA_STREAMS
- * runs are followed at once, each fault continuing the one it extends, and
- * a fault that extends none starts a run in place of one that began at the
+ * runs are followed at once, each fault continuing the one it extends (if
+ * that one was extended within the last GM_RA_STALE faults), and a fault
+ * that extends none starts a run in place of one that began at the
  * same block (it starts over) or else of the least recently extended one;
  * a run ends, and its length counts, when its stream gives way. Followed as
  * one run, each switch looked like a new run, and the interleaved blocks'
@@ -97,11 +98,19 @@ static bool gm_ra_used(struct gm_object *obj, const struct gm_ra_stream *st)
 	return next && !(READ_ONCE(next->flags) & GM_BLK_PREFETCHED);
 }
 
-/* Does a fault at @idx continue stream @st (in use, or the new object's)? */
+/*
+ * Does a fault at @idx continue stream @st: in use and extended within the
+ * last GM_RA_STALE faults (or the new object's)? A stream left behind
+ * long ago ended; the blocks after it are some later pass's, which would
+ * inherit its start and its predicted end (training's forward pass of one
+ * iteration ran on from the backward run of the layer before it, with no
+ * read-ahead past that layer).
+ */
 static bool gm_ra_continues(struct gm_object *obj, const struct gm_ra_stream *st, u32 idx)
 {
-	return (st->age || st->prev == GM_RA_NONE) &&
-	       (idx == st->prev + 1 || (idx == st->prev + 1 + st->ahead && gm_ra_used(obj, st)));
+	if (st->age ? obj->ra_clock - st->age >= GM_RA_STALE : st->prev != GM_RA_NONE)
+		return false;
+	return idx == st->prev + 1 || (idx == st->prev + 1 + st->ahead && gm_ra_used(obj, st));
 }
 
 /* ra_seen[] slot of a run starting at block @start: hashed, as starts are often evenly spaced. */

@@ -155,6 +155,7 @@ struct gm_chunk {
 /* gm_ra_stream.prev of an object without faults: p + 1 is block 0 (gm_builtin.c). */
 #define GM_RA_NONE	U32_MAX
 #define GM_RA_STREAMS	4	/* interleaved sequential runs followed at once */
+#define GM_RA_STALE	16	/* faults after which a stream no longer continues */
 #define GM_RA_RUNS	4	/* sequential runs whose shortest bounds the read-ahead */
 #define GM_RA_STARTS_BITS	4
 #define GM_RA_STARTS	(1u << GM_RA_STARTS_BITS)	/* run starts whose last length is kept */

@@ -29,6 +29,7 @@ const volatile u32 ahead = 1;		/* gmem.builtin_prefetch */
 
 #define RA_NONE		0xffffffff	/* GM_RA_NONE */
 #define RA_STREAMS	4		/* GM_RA_STREAMS */
+#define RA_STALE	16		/* GM_RA_STALE */
 #define RA_RUNS		4		/* GM_RA_RUNS */
 #define RA_STARTS_BITS	4		/* GM_RA_STARTS_BITS */
 #define RA_STARTS	(1u << RA_STARTS_BITS)
@@ -149,7 +150,7 @@ static __always_inline struct ra_stream *tw_stream_of(const struct gmem_fault_ct
 
 	bpf_for(k, 0, RA_STREAMS) {
 		st = &ra->st[k];
-		if ((st->age || st->prev == RA_NONE) &&
+		if ((st->age ? ra->clock - st->age < RA_STALE : st->prev == RA_NONE) &&
 		    (idx == st->prev + 1 ||
 		     (idx == st->prev + 1 + st->ahead && tw_ra_used(fc, st)))) {
 			*seq = true;
