@@ -264,6 +264,50 @@ GT_TEST(read_ahead_follows_interleaved_runs)
 	close(fd);
 }
 
+/*
+ * A run that stopped long ago does not go on where it stopped. Five runs of
+ * four blocks set the expected run length; run X reads 0..5; a long run
+ * elsewhere takes more than GM_RA_STALE (16) faults; then a new run reads
+ * 6..9. It is a run of its own, read ahead as four blocks long (2 faults).
+ * Taken as X going on, it had X's start and predicted end (block 4) and
+ * read nothing ahead (4 faults), as the second forward pass of training did
+ * after the first backward pass.
+ */
+GT_TEST(read_ahead_stale_run_does_not_continue)
+{
+	int order[5 * 4 + 6 + 32], n = 0, i, r;
+	const size_t nr = 72;
+	int fd = gm_open(), sfd;
+	struct gmem_stats before, s;
+	size_t bs = gm_blksz(fd);
+	char *p;
+
+	sfd = open("/dev/gmem_sim0", O_RDWR);
+	if (sfd < 0)
+		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	for (r = 0; r < 5; r++)
+		for (i = 0; i < 4; i++)
+			order[n++] = 46 + 5 * r + i;	/* 46..49, 51..54, ..., 66..69 */
+	for (i = 0; i < 6; i++)
+		order[n++] = i;			/* X */
+	for (i = 0; i < 32; i++)
+		order[n++] = 12 + i;		/* the long run elsewhere */
+	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 1, nr * bs);
+	before = device_reads(fd, sfd, p, bs, order, n);
+	for (i = 0; i < 4; i++)
+		order[i] = 6 + i;
+	s = device_reads(fd, sfd, p, bs, order, 4);
+	gt_log("6..9: %llu faults, %llu read ahead", (unsigned long long)(s.dev_faults -
+	       before.dev_faults), (unsigned long long)(s.prefetch_issued - before.prefetch_issued));
+	GT_EXPECT(s.dev_faults - before.dev_faults == 2, "6..9 took %llu faults, want 2",
+		  (unsigned long long)(s.dev_faults - before.dev_faults));
+	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
+	close(sfd);
+	close(fd);
+}
+
 /* The trace holds the device's faults and accesses in order (same pass as above). */
 GT_TEST(trace_records_device_pass)
 {
