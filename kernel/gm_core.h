@@ -152,7 +152,7 @@ struct gm_chunk {
 };
 
 /* The vm_object: one per gmem mapping; the truth of where each block lives. */
-/* gm_ra_stream.prev of an object without faults: p + 1 is block 0 (gm_builtin.c). */
+/* gm_ra_stream.prev of a new object's first stream: p + 1 is block 0 (gm_builtin.c). */
 #define GM_RA_NONE	U32_MAX
 #define GM_RA_STREAMS	4	/* interleaved sequential runs followed at once */
 #define GM_RA_STALE	16	/* faults after which a stream no longer continues */

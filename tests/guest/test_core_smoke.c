@@ -126,6 +126,16 @@ GT_TEST(cpu_device_roundtrip)
 	close(fd);
 }
 
+/* The simulated device, or the test is skipped (no gmem_sim loaded). */
+static int sim_open_or_skip(void)
+{
+	int sfd = open("/dev/gmem_sim0", O_RDWR);
+
+	if (sfd < 0)
+		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	return sfd;
+}
+
 /*
  * The device faults blocks in itself. With the built-in policy prefetching one
  * block ahead, a sequential device pass over 4 blocks faults on blocks 0 and 2
@@ -142,9 +152,7 @@ GT_TEST(device_fault_prefetch)
 	uint32_t *p;
 	int sfd;
 
-	sfd = open("/dev/gmem_sim0", O_RDWR);
-	if (sfd < 0)
-		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	sfd = sim_open_or_skip();
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
 	sim_run(sfd, GMEM_SIM_FILL, p, len, 0xabcd1234);
@@ -215,9 +223,7 @@ GT_TEST(read_ahead_stays_inside_runs)
 	int fd = gm_open(), sfd;
 	struct gmem_stats s;
 
-	sfd = open("/dev/gmem_sim0", O_RDWR);
-	if (sfd < 0)
-		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	sfd = sim_open_or_skip();
 	s = fresh_device_reads(fd, sfd, nr, scattered, sizeof(scattered) / sizeof(scattered[0]));
 	GT_EXPECT(s.prefetch_issued == 0, "%llu blocks read ahead of faults in no order",
 		  (unsigned long long)s.prefetch_issued);
@@ -249,9 +255,7 @@ GT_TEST(read_ahead_follows_interleaved_runs)
 	int fd = gm_open(), sfd;
 	struct gmem_stats s;
 
-	sfd = open("/dev/gmem_sim0", O_RDWR);
-	if (sfd < 0)
-		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	sfd = sim_open_or_skip();
 	s = fresh_device_reads(fd, sfd, nr, order, nr_read);
 	gt_log("%zu reads: %llu faults, %llu read ahead, %llu of them used", nr_read,
 	       (unsigned long long)s.dev_faults, (unsigned long long)s.prefetch_issued,
@@ -282,9 +286,7 @@ GT_TEST(read_ahead_stale_run_does_not_continue)
 	size_t bs = gm_blksz(fd);
 	char *p;
 
-	sfd = open("/dev/gmem_sim0", O_RDWR);
-	if (sfd < 0)
-		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	sfd = sim_open_or_skip();
 	for (r = 0; r < 5; r++)
 		for (i = 0; i < 4; i++)
 			order[n++] = 46 + 5 * r + i;	/* 46..49, 51..54, ..., 66..69 */
@@ -318,9 +320,7 @@ GT_TEST(trace_records_device_pass)
 	uint32_t cap = 64, i;
 	void *p;
 
-	sfd = open("/dev/gmem_sim0", O_RDWR);
-	if (sfd < 0)
-		GT_SKIP("no /dev/gmem_sim0: %s", strerror(errno));
+	sfd = sim_open_or_skip();
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
 	GT_ASSERT(ioctl(fd, GMEM_IOC_TRACE_READ, &rd) == -1 && errno == ENOENT, "read unstarted");
