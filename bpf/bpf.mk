@@ -25,6 +25,7 @@ $(BIN)/gmem-policy-load: bpf/tools/gmem-policy-load.c $(DEPS_STAMP)
 # The in-guest policy tests load policies themselves through libbpf.
 $(BUILD)/tests/guest/test_bpf: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
 $(BUILD)/tests/guest/test_bpf_lifecycle: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
+$(BUILD)/tests/guest/test_bpf_lean: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
 $(BUILD)/tests/guest/test_dev_limit: GUEST_TEST_LDLIBS += $(LIBBPF_LIBS)
 
 bpf: $(BPF_OBJS) $(BIN)/gmem-policy-load

@@ -38,7 +38,10 @@
 
 /* ---- kfuncs (kernel/gm_bpf_kfuncs.c documents errors) ---------------------- */
 
-/* prefetch hook only: request blocks [blk_id, blk_id + nr) of the faulting object. */
+/*
+ * prefetch hook, or the fault hook with GMEM_OPS_FAULT_PREFETCH in the ops'
+ * flags: request blocks [blk_id, blk_id + nr) of the faulting object.
+ */
 extern s32 bpf_gmem_prefetch(struct gmem_fault_ctx *ctx, u64 blk_id, u32 nr) __ksym;
 /*
  * prefetch hook, and accessed hook when the device reported the access:
@@ -49,7 +52,11 @@ extern s32 bpf_gmem_prefetch_dev(u32 dev, u64 blk_id, u32 nr) __ksym;
 /* evict hook only: nominate a victim; returns victims still wanted, or -errno. */
 extern s32 bpf_gmem_evict_nominate(struct gmem_evict_ctx *ctx, u64 blk_id) __ksym;
 
-/* Kernel-owned lists of device-resident blocks (destroyed when the policy goes). */
+/*
+ * Kernel-owned lists of device-resident blocks (destroyed when the policy
+ * goes). The walkers (first, next) also read the core's own LRU lists,
+ * gmem_lru_list() below; the other list kfuncs refuse those.
+ */
 extern s64 bpf_gmem_list_create(void) __ksym;
 extern int bpf_gmem_list_add(s64 list, u64 blk_id, bool tail) __ksym;
 extern int bpf_gmem_list_move(s64 list, u64 blk_id, bool tail) __ksym;
@@ -102,6 +109,25 @@ static __always_inline u32 gmem_blk_idx(u64 blk_id)
 static __always_inline bool gmem_resident_on(const struct gmem_block_info *bi, u32 dev)
 {
 	return (bi->flags & GMEM_BF_RESIDENT) && bi->dev == dev;
+}
+
+/* ---- the core's LRU lists -------------------------------------------------- */
+
+/*
+ * The list id of the core's LRU list of device @dev for eviction class @cls
+ * (GMEM_LRU_COLD: COLD-hinted blocks, GMEM_LRU_NORMAL, GMEM_LRU_HOT), least
+ * recently used first: blocks join the tail when they arrive on the device
+ * and when the device uses them, and change list when a hint changes their
+ * class; pinned blocks are on none. The core keeps these lists whatever the
+ * policy (the built-in policy evicts from them), so a policy that wants LRU
+ * order can walk them with gmem_list_for_each() instead of keeping its own
+ * copy through the activated and accessed hooks, each a hook call per
+ * access. A walk shows only blocks the policy decides for (its tenant's,
+ * not being unmapped); bpf_gmem_list_len() of one is -EOPNOTSUPP.
+ */
+static __always_inline s64 gmem_lru_list(u32 dev, u32 cls)
+{
+	return -(s64)(1 + dev * GMEM_LRU_CLASSES + cls);
 }
 
 /* ---- defining a policy ---------------------------------------------------- */

@@ -511,21 +511,35 @@ bool gm_bpf_fault(struct gm_fault_req *req, int *place)
 	rcu_read_lock();
 	pol = gm_decision_get(&call, req->blk->obj, GM_HOOK(fault));
 	if (pol) {
+		if (pol->ops->flags & GMEM_OPS_FAULT_PREFETCH) {
+			call.fault = req;
+			req->before_bring = true;
+		}
 		gm_hook_about(&call, req->blk);
 		gm_hook_begin(&call);
 		*place = pol->ops->fault(&req->ctx);
 		gm_hook_end(&call);
+		req->before_bring = false;
 	}
 	rcu_read_unlock();
 	return pol;
 }
 
+/*
+ * True also without a call when the policy's fault hook made this decision
+ * (GMEM_OPS_FAULT_PREFETCH): what it requested is in @req already.
+ */
 bool gm_bpf_prefetch(struct gm_fault_req *req)
 {
 	struct gm_hook_call call;
 	struct gm_bpf_policy *pol;
 
 	rcu_read_lock();
+	pol = gm_obj_policy(req->blk->obj);
+	if (pol && (pol->ops->flags & GMEM_OPS_FAULT_PREFETCH)) {
+		rcu_read_unlock();
+		return true;
+	}
 	pol = gm_decision_get(&call, req->blk->obj, GM_HOOK(prefetch));
 	if (pol) {
 		call.fault = req;

@@ -46,7 +46,10 @@ struct gmem_ops {
 	void (*exit)(struct gmem_exit_info *info);
 	void (*obj_init)(u32 obj, u64 start, u64 size, u32 nr_blocks);
 	void (*obj_exit)(u32 obj);
-	/* A device faulted on a block: return enum gmem_place. */
+	/*
+	 * A device faulted on a block: return enum gmem_place. With
+	 * GMEM_OPS_FAULT_PREFETCH it also requests the fault's prefetch.
+	 */
 	s32 (*fault)(struct gmem_fault_ctx *ctx);
 	/* After the fault's placement: request blocks with bpf_gmem_prefetch(). */
 	void (*prefetch)(struct gmem_fault_ctx *ctx);
@@ -62,7 +65,7 @@ struct gmem_ops {
 	void (*evicted)(u32 dev, u64 blk_id);
 	/* A user hint (enum gmem_advice) for blocks [first, first + nr) of @obj. */
 	void (*advise)(u32 obj, u32 first, u32 nr, u32 advice, u64 value);
-	u64 flags;			/* must be 0: reserved */
+	u64 flags;			/* enum gmem_ops_flags */
 	char name[GMEM_NAME_LEN];	/* non-empty, printable */
 	/*
 	 * 0: system-wide. Else the id of a cgroup v2 directory: the policy
@@ -84,6 +87,19 @@ struct gmem_block_info {
 	u32 pad;
 };
 
+/* gmem_ops.flags */
+enum gmem_ops_flags {
+	/*
+	 * The fault hook requests the fault's prefetch itself, with
+	 * bpf_gmem_prefetch() on its ctx: the policy has no prefetch hook,
+	 * and the built-in read-ahead does not run for it. One hook call per
+	 * fault instead of two. The blocks move after the faulting one is
+	 * placed (none if it is mapped remote or cannot be brought in).
+	 */
+	GMEM_OPS_FAULT_PREFETCH	= 1 << 0,
+	GMEM_OPS_ALL_FLAGS	= GMEM_OPS_FAULT_PREFETCH,
+};
+
 /* Constants for BPF, emitted into BTF (macros do not survive into BTF). */
 enum gmem_bpf_consts {
 	GMEM_PREFETCH_BUDGET	= GM_PREFETCH_BUDGET,
@@ -91,6 +107,19 @@ enum gmem_bpf_consts {
 	GMEM_NO_DEV		= GM_NO_DEV,
 	GMEM_PREF_HOST		= GM_PREF_HOST,	/* gmem_block_info.pref_dev: the host */
 	GMEM_LISTS_MAX		= 64,	/* lists one policy may create */
+};
+
+/*
+ * The core's LRU lists of each device, one per eviction class, least
+ * recently used first (enum gm_lru_list without its PINNED list): list id
+ * -(1 + dev * GMEM_LRU_CLASSES + class), gmem_lru_list() in gmem.bpf.h.
+ * Every policy may walk them; only the core changes them.
+ */
+enum gmem_lru_class {
+	GMEM_LRU_COLD		= GM_LRU_COLD,
+	GMEM_LRU_NORMAL		= GM_LRU_NORMAL,
+	GMEM_LRU_HOT		= GM_LRU_HOT,
+	GMEM_LRU_CLASSES	= GM_LRU_PINNED,
 };
 
 enum gmem_block_flags {

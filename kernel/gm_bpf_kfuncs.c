@@ -5,7 +5,8 @@
  *
  * kfuncs take and return ids and values, never kernel pointers: blocks are
  * named by GMEM_BLK_ID(obj, idx), lists by the positive id
- * bpf_gmem_list_create() returned. Each kfunc acts only when called from a
+ * bpf_gmem_list_create() returned, or the negative id of one of the core's
+ * LRU lists (enum gmem_lru_class: read-only, see gm_lru_walk()). Each kfunc acts only when called from a
  * gmem_ops hook the current task is running (gm_bpf_call()); from anywhere
  * else it returns -EPERM (or 0 for the list walkers) and changes nothing.
  * The verifier already refuses them to programs of other struct_ops types
@@ -29,6 +30,9 @@
  * call while its kfuncs keep naming the same block (gm_call_block(): the
  * hook call remembers the last one, and starts with the block it is about).
  * BPF programs run non-sleepable, hence GFP_NOWAIT allocations.
+ *
+ * Lock order: gm_plist_lock and a device's ds->lock are each taken alone,
+ * never one inside the other.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -208,14 +212,107 @@ static s32 gm_prefetch_request(struct gm_fault_req *req, u64 blk_id, u32 nr)
 	return added;
 }
 
+/*
+ * The core's LRU lists (gm_evict.c keeps them for every policy; the built-in
+ * policy evicts from them) are readable by policies, so that one that wants
+ * LRU order need not keep a copy of it through the activated and accessed
+ * hooks. A walk shows only blocks the caller decides for: another tenant's
+ * and a dying object's are passed over, at most GM_LRU_SKIP of them per
+ * call, so that one call holds ds->lock for a bounded time whatever the
+ * lists hold. A walk that finds only such blocks ends early; the built-in
+ * policy then completes the eviction, as for any policy that nominates too
+ * few.
+ */
+#define GM_LRU_SKIP	64
+
+/* Hooks run in a device fault or hint, which hold gm_devs_rwsem for read. */
+static struct gm_devstate *gm_kfunc_dev(u32 dev)
+{
+	if (!gm_bpf_caller() || dev >= GMEM_MAX_DEVICES)
+		return NULL;
+	return READ_ONCE(gm_devs[dev]);
+}
+
+/* The device and class of LRU list id @list (< 0), or NULL. */
+static struct gm_devstate *gm_lru_list_of(s64 list, enum gm_lru_list *cls)
+{
+	u64 n;
+
+	if (list >= 0 || list < -(s64)GMEM_MAX_DEVICES * GMEM_LRU_CLASSES)
+		return NULL;
+	n = -list - 1;
+	*cls = n % GMEM_LRU_CLASSES;
+	return gm_kfunc_dev(n / GMEM_LRU_CLASSES);
+}
+
+/* Does @call's policy decide for @blk (a live block of its tenant)? RCU held. */
+static bool gm_call_decides(struct gm_hook_call *call, struct gm_block *blk)
+{
+	if (READ_ONCE(blk->obj->dead))
+		return false;
+	if (call->blk && call->blk->obj == blk->obj && call->blk_ours)
+		return true;
+	return gm_obj_policy(blk->obj) == call->pol;
+}
+
+/*
+ * The first block after @pos on @head (ds->lru[], ds->lock held) that @call
+ * decides for, remembered as the call's last block; 0 if none
+ * within GM_LRU_SKIP others.
+ */
+static u64 gm_lru_walk(struct gm_hook_call *call, struct list_head *head, struct gm_block *pos)
+{
+	u32 skip = GM_LRU_SKIP;
+
+	list_for_each_entry_continue(pos, head, lru) {
+		if (gm_call_decides(call, pos)) {
+			call->blk = pos;
+			call->blk_id = gm_blk_id(pos);
+			call->blk_ours = true;
+			return call->blk_id;
+		}
+		if (!--skip)
+			break;
+	}
+	return 0;
+}
+
+/* bpf_gmem_list_first() of LRU list @cls of @ds. */
+static u64 gm_lru_first(struct gm_hook_call *call, struct gm_devstate *ds, enum gm_lru_list cls)
+{
+	struct list_head *head = &ds->lru[cls];
+	u64 id;
+
+	spin_lock(&ds->lock);
+	id = gm_lru_walk(call, head, list_entry(head, struct gm_block, lru));
+	spin_unlock(&ds->lock);
+	return id;
+}
+
+/* bpf_gmem_list_next() on LRU list @cls of @ds: 0 unless @blk is on it. */
+static u64 gm_lru_next(struct gm_hook_call *call, struct gm_devstate *ds, enum gm_lru_list cls,
+		       struct gm_block *blk)
+{
+	u64 id = 0;
+
+	spin_lock(&ds->lock);
+	if (!list_empty(&blk->lru) && blk->lru_list == cls && READ_ONCE(blk->dev) == ds->dev->id)
+		id = gm_lru_walk(call, &ds->lru[cls], blk);
+	spin_unlock(&ds->lock);
+	return id;
+}
+
 __bpf_kfunc_start_defs();
 
 /**
  * bpf_gmem_prefetch - request blocks [@blk_id, @blk_id + @nr) for the fault @ctx
  *
- * Only from the prefetch hook, for blocks of the faulting object, at most
+ * Only from the prefetch hook, or the fault hook of a policy with
+ * GMEM_OPS_FAULT_PREFETCH, for blocks of the faulting object, at most
  * GMEM_PREFETCH_BUDGET per fault in total. Blocks already on the device or
- * already requested are skipped silently.
+ * already requested are skipped silently; from the fault hook a block on
+ * the device is kept (the fault's own migration may evict it) and skipped
+ * if it is still there when the prefetch runs.
  * Return: blocks added, -ERANGE (outside the object; counted), -E2BIG (@nr
  * over the budget; counted), -EINVAL (not this hook's ctx), -EPERM.
  */
@@ -351,8 +448,8 @@ static int gm_list_put(s64 list, u64 blk_id, bool tail, bool move)
 	struct gm_block *blk;
 	int err;
 
-	if (!call)
-		return -EPERM;
+	if (!call || list < 0)
+		return -EPERM;	/* the core's LRU lists are read-only */
 	spin_lock(&gm_plist_lock);
 	err = gm_list_prepare(call, list, blk_id, &pl, &blk);
 	if (!err && !move && gm_blk_listed(blk))
@@ -375,7 +472,8 @@ static int gm_list_put(s64 list, u64 blk_id, bool tail, bool move)
  * bpf_gmem_list_add - put the resident block @blk_id on @list (at the tail if @tail)
  *
  * Return: 0, -EEXIST (already on a list), -EINVAL (not resident on a
- * device), -ENOENT (unknown list or block; counted), -EPERM.
+ * device), -ENOENT (unknown list or block; counted), -EPERM (also for one
+ * of the core's LRU lists, which only the core changes).
  */
 __bpf_kfunc int bpf_gmem_list_add(s64 list, u64 blk_id, bool tail)
 {
@@ -419,18 +517,26 @@ __bpf_kfunc int bpf_gmem_list_del(u64 blk_id)
 /**
  * bpf_gmem_list_first - the block at the head of @list
  *
+ * @list may be one of the core's LRU lists (gmem_lru_list()): its least
+ * recently used block the caller decides for (gm_lru_walk()).
  * Return: its block id, or 0 (empty, unknown list, or not callable here).
  */
 __bpf_kfunc u64 bpf_gmem_list_first(s64 list)
 {
-	struct gm_bpf_policy *pol = gm_bpf_caller();
+	struct gm_hook_call *call = gm_bpf_call();
+	struct gm_devstate *ds;
+	enum gm_lru_list cls;
 	struct gm_plist *pl;
 	u64 id = 0;
 
-	if (!pol)
+	if (!call)
 		return 0;
+	if (list < 0) {
+		ds = gm_lru_list_of(list, &cls);
+		return ds ? gm_lru_first(call, ds, cls) : 0;
+	}
 	spin_lock(&gm_plist_lock);
-	pl = gm_plist_get(pol, list);
+	pl = gm_plist_get(call->pol, list);
 	if (pl && !list_empty(&pl->head))
 		id = gm_blk_id(list_first_entry(&pl->head, struct gm_block, plist));
 	spin_unlock(&gm_plist_lock);
@@ -445,6 +551,8 @@ __bpf_kfunc u64 bpf_gmem_list_first(s64 list)
 __bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
 {
 	struct gm_hook_call *call = gm_bpf_call();
+	struct gm_devstate *ds;
+	enum gm_lru_list cls;
 	struct gm_block *blk;
 	struct gm_plist *pl;
 	u64 id = 0;
@@ -454,6 +562,10 @@ __bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
 	blk = gm_call_block(call, blk_id);
 	if (!blk)
 		return 0;
+	if (list < 0) {
+		ds = gm_lru_list_of(list, &cls);
+		return ds ? gm_lru_next(call, ds, cls, blk) : 0;
+	}
 	spin_lock(&gm_plist_lock);
 	pl = gm_plist_get(call->pol, list);
 	if (pl && blk->plist_id == pl->id && !list_is_last(&blk->plist, &pl->head))
@@ -462,7 +574,10 @@ __bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
 	return id;
 }
 
-/** bpf_gmem_list_len - blocks on @list, or -ENOENT, -EPERM */
+/**
+ * bpf_gmem_list_len - blocks on @list, or -ENOENT, -EPERM; -EOPNOTSUPP for
+ * the core's LRU lists, whose lengths are not kept per class
+ */
 __bpf_kfunc s64 bpf_gmem_list_len(s64 list)
 {
 	struct gm_bpf_policy *pol = gm_bpf_caller();
@@ -471,6 +586,8 @@ __bpf_kfunc s64 bpf_gmem_list_len(s64 list)
 
 	if (!pol)
 		return -EPERM;
+	if (list < 0)
+		return -EOPNOTSUPP;
 	spin_lock(&gm_plist_lock);
 	pl = gm_plist_get(pol, list);
 	len = pl ? pl->len : -ENOENT;
@@ -543,14 +660,6 @@ __bpf_kfunc s64 bpf_gmem_obj_range(u32 obj, u64 *start, u64 *size)
 	*start = o->start;
 	*size = o->size;
 	return o->nr_blocks;
-}
-
-/* Hooks run in a device fault or hint, which hold gm_devs_rwsem for read. */
-static struct gm_devstate *gm_kfunc_dev(u32 dev)
-{
-	if (!gm_bpf_caller() || dev >= GMEM_MAX_DEVICES)
-		return NULL;
-	return READ_ONCE(gm_devs[dev]);
 }
 
 /** bpf_gmem_dev_capacity - HBM blocks of device @dev, or -ENODEV */

@@ -222,7 +222,7 @@ static int gm_bpf_init_member(const struct btf_type *t, const struct btf_member 
 
 	switch (moff) {
 	case offsetof(struct gmem_ops, flags):
-		if (uops->flags)
+		if (uops->flags & ~(u64)GMEM_OPS_ALL_FLAGS)
 			return -EINVAL;
 		ops->flags = uops->flags;
 		return 1;
@@ -232,6 +232,22 @@ static int gm_bpf_init_member(const struct btf_type *t, const struct btf_member 
 	case offsetof(struct gmem_ops, cgroup_id):
 		ops->cgroup_id = uops->cgroup_id;
 		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The flags against the hooks: GMEM_OPS_FAULT_PREFETCH means the fault
+ * hook prefetches, so it needs one and excludes a prefetch hook.
+ */
+static int gm_bpf_validate(void *kdata)
+{
+	const struct gmem_ops *ops = kdata;
+
+	if ((ops->flags & GMEM_OPS_FAULT_PREFETCH) && (!ops->fault || ops->prefetch)) {
+		pr_info_ratelimited("gmem: policy %s: GMEM_OPS_FAULT_PREFETCH needs a fault hook and no prefetch hook\n",
+				    ops->name);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -310,6 +326,7 @@ static struct bpf_struct_ops gm_bpf_st_ops = {
 	.init		= gm_bpf_st_init,
 	.check_member	= gm_bpf_check_member,
 	.init_member	= gm_bpf_init_member,
+	.validate	= gm_bpf_validate,
 	.reg		= gm_bpf_reg,
 	.unreg		= gm_bpf_unreg,
 	.update		= gm_bpf_update,
@@ -327,6 +344,8 @@ int gm_bpf_init(void)
 	BTF_TYPE_EMIT(enum gmem_activation);
 	BTF_TYPE_EMIT(enum gmem_bpf_consts);
 	BTF_TYPE_EMIT(enum gmem_block_flags);
+	BTF_TYPE_EMIT(enum gmem_lru_class);
+	BTF_TYPE_EMIT(enum gmem_ops_flags);
 	BTF_TYPE_EMIT(enum gmem_block_state);
 	BTF_TYPE_EMIT(enum gmem_advice);
 	BTF_TYPE_EMIT(enum gmem_exit_kind);

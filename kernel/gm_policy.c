@@ -121,7 +121,9 @@ static bool gm_fault_req_has(const struct gm_fault_req *req, u64 blk_id)
  * metadata yet). Requests that are merely redundant (the faulting block
  * itself, a block already on the device, one already listed, one pinned)
  * are dropped silently: a policy that prefetches "the next N blocks" is
- * not wrong when some are resident.
+ * not wrong when some are resident. Requested before the fault's block
+ * moves (@req->before_bring), a resident block stays listed, and
+ * gm_prefetch_one() skips it if it is still resident when its turn comes.
  */
 bool gm_fault_req_add_prefetch(struct gm_fault_req *req, u64 blk_id, bool count_reject)
 {
@@ -137,7 +139,7 @@ bool gm_fault_req_add_prefetch(struct gm_fault_req *req, u64 blk_id, bool count_
 	if (blk == req->blk)
 		return false;
 	if (blk && ((READ_ONCE(blk->flags) & GM_BLK_PINNED) ||
-		    gm_blk_resident_on(blk, req->ctx.dev)))
+		    (!req->before_bring && gm_blk_resident_on(blk, req->ctx.dev))))
 		return false;
 	if (gm_fault_req_has(req, blk_id))
 		return false;
@@ -188,7 +190,8 @@ int gm_policy_fault(struct gm_fault_req *req)
 }
 
 /*
- * A policy with a prefetch hook owns prefetching: prefetching nothing is a
+ * A policy with a prefetch hook, or whose fault hook prefetches
+ * (GMEM_OPS_FAULT_PREFETCH), owns prefetching: prefetching nothing is a
  * valid answer. The built-in policy prefetches when there is no such hook, or
  * when the policy was ejected during the call (what it requested before that
  * was validated and stays).

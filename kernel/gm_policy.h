@@ -73,6 +73,12 @@ struct gm_fault_req {
 	struct gmem_fault_ctx ctx;
 	struct gm_block *blk;		/* locked by the caller */
 	const struct gm_lookup *lk;	/* the caller's lookup: rights to map with */
+	/*
+	 * Requests come from the fault hook (GMEM_OPS_FAULT_PREFETCH), before
+	 * the faulting block moves: a block resident now may be evicted by
+	 * that move, so residency is left to the prefetch itself.
+	 */
+	bool before_bring;
 	u32 nr_prefetch;
 	u64 prefetch[GM_PREFETCH_BUDGET];	/* validated, deduplicated block ids */
 };
