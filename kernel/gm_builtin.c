@@ -87,13 +87,20 @@ void gm_builtin_obj_init(struct gm_object *obj)
 		obj->ra_seen[i].start = GM_RA_NONE;
 }
 
-/* The device used what stream @st's last fault read ahead (it is no longer PREFETCHED). */
-static bool gm_ra_used(struct gm_object *obj, const struct gm_ra_stream *st)
+/*
+ * The device used what stream @st's last fault read ahead: it is no longer
+ * PREFETCHED (a block evicted unused keeps the flag), or it is the block
+ * faulting at @idx now. Judged alike before and after that fault's own
+ * migration, which may evict the block or bring it in.
+ */
+static bool gm_ra_used(struct gm_object *obj, const struct gm_ra_stream *st, u32 idx)
 {
 	const struct gm_block *next;
 
 	if (st->prev == GM_RA_NONE || !st->ahead || st->prev + 1 >= obj->nr_blocks)
 		return false;
+	if (st->prev + 1 == idx)
+		return true;
 	next = gm_obj_block(obj, st->prev + 1);
 	return next && !(READ_ONCE(next->flags) & GM_BLK_PREFETCHED);
 }
@@ -110,7 +117,7 @@ static bool gm_ra_continues(struct gm_object *obj, const struct gm_ra_stream *st
 {
 	if (st->age ? obj->ra_clock - st->age >= GM_RA_STALE : st->prev != GM_RA_NONE)
 		return false;
-	return idx == st->prev + 1 || (idx == st->prev + 1 + st->ahead && gm_ra_used(obj, st));
+	return idx == st->prev + 1 || (idx == st->prev + 1 + st->ahead && gm_ra_used(obj, st, idx));
 }
 
 /* ra_seen[] slot of a run starting at block @start: hashed, as starts are often evenly spaced. */
@@ -119,10 +126,10 @@ static u32 gm_ra_slot(u32 start)
 	return hash_32(start, GM_RA_STARTS_BITS);
 }
 
-/* Stream @st's run ended: remember its length, also as its start's. */
-static void gm_ra_end_run(struct gm_object *obj, const struct gm_ra_stream *st)
+/* Stream @st's run ended at a fault at @idx: remember its length, also as its start's. */
+static void gm_ra_end_run(struct gm_object *obj, const struct gm_ra_stream *st, u32 idx)
 {
-	u32 len = st->prev - st->start + 1 + (gm_ra_used(obj, st) ? st->ahead : 0);
+	u32 len = st->prev - st->start + 1 + (gm_ra_used(obj, st, idx) ? st->ahead : 0);
 	struct gm_ra_seen *seen = &obj->ra_seen[gm_ra_slot(st->start)];
 
 	seen->start = st->start;
@@ -161,7 +168,7 @@ static struct gm_ra_stream *gm_ra_stream_of(struct gm_object *obj, u32 idx, bool
 	}
 	*seq = false;
 	if (old->age && old->prev != GM_RA_NONE)
-		gm_ra_end_run(obj, old);
+		gm_ra_end_run(obj, old, idx);
 	old->start = idx;
 	return old;
 }

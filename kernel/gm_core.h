@@ -62,7 +62,7 @@ extern unsigned long gm_blk_size;		/* bytes, power of two, 4 KiB..2 MiB */
 
 /* Per-block flags (gm_block.flags), under blk->lock. */
 #define GM_BLK_PINNED		BIT(0)	/* never a victim; stays on blk->pin_dev */
-#define GM_BLK_PREFETCHED	BIT(1)	/* arrived by prefetch, not touched since */
+#define GM_BLK_PREFETCHED	BIT(1)	/* arrived by prefetch, not touched since (kept when evicted) */
 #define GM_BLK_HOT		BIT(2)	/* user hint */
 #define GM_BLK_COLD		BIT(3)	/* user hint */
 #define GM_BLK_BUSY		BIT(4)	/* BPF view only: blk->lock is held */

@@ -207,11 +207,14 @@ int gm_blk_dev_to_host(struct gm_block *blk, bool evicting, enum gm_copy_how how
 		else
 			gm_stat_add(blk, devid, evict_clean_bytes, gm_blk_size);
 	}
-	if (blk->flags & GM_BLK_PREFETCHED) {
-		/* It leaves the device without the device having touched it. */
+	/*
+	 * It leaves the device without the device having touched it. The flag
+	 * stays until the block arrives again (gm_blk_host_to_dev()), so that
+	 * the built-in read-ahead does not take a block it read ahead and that
+	 * was evicted unused for one the device used (gm_ra_used()).
+	 */
+	if (blk->flags & GM_BLK_PREFETCHED)
 		gm_stat_add(blk, devid, prefetch_wasted, 1);
-		blk->flags &= ~GM_BLK_PREFETCHED;
-	}
 	trace_gmem_migrate(devid, blk->obj->id, blk->idx, false, wb ? gm_blk_size : 0,
 			   evicting);
 	gm_blk_drop_dblk(blk);
@@ -324,6 +327,7 @@ static int gm_blk_host_to_dev(struct gm_block *blk, struct gm_devstate *ds, u8 s
 	if (dup)
 		gm_blk_unlock_folios(blk);
 	blk->last_access = atomic64_read(&gm_clock);
+	blk->flags &= ~GM_BLK_PREFETCHED;	/* gm_prefetch_one() sets it again */
 	gm_lru_add(ds, blk);
 	gm_stat_add(blk, dev->id, h2d_blocks, 1);
 	gm_stat_add(blk, dev->id, h2d_bytes, gm_blk_size);

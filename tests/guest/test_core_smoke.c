@@ -310,6 +310,47 @@ GT_TEST(read_ahead_stale_run_does_not_continue)
 	close(fd);
 }
 
+/*
+ * A read-ahead block that left the device untouched was not used. The fault
+ * at block 0 reads 1 ahead; DONTNEED sends 1 home unused; then the device
+ * reads 2 and 3. The run ended at 0, so 2 begins a new one, and before any
+ * run has ended only a fault that is itself sequential reads ahead: 3
+ * faults too (2 faults; 3 goes on from 2 and reads 4 ahead). When leaving
+ * the device cleared block 1's PREFETCHED, 1 passed for used and 2 went on
+ * with the run, reading 3 ahead (1 fault); so did a fault whose own
+ * eviction took the block its stream had read ahead.
+ */
+GT_TEST(read_ahead_block_dropped_unused_was_not_used)
+{
+	static const int first[] = { 0 }, next[] = { 2, 3 };
+	const size_t nr = 8;
+	int fd = gm_open(), sfd;
+	struct gmem_stats before, s;
+	size_t bs = gm_blksz(fd);
+	char *p;
+
+	sfd = sim_open_or_skip();
+	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 1, nr * bs);
+	before = device_reads(fd, sfd, p, bs, first, 1);
+	GT_ASSERT(before.dev_faults == 1 && before.prefetch_issued == 1,
+		  "block 0: %llu faults, %llu read ahead", (unsigned long long)before.dev_faults,
+		  (unsigned long long)before.prefetch_issued);
+	GT_ASSERT(gm_advise(fd, p + bs, bs, GMEM_ADV_DONTNEED, 0) == 0, "DONTNEED");
+	s = device_reads(fd, sfd, p, bs, next, 2);
+	gt_log("2, 3: %llu faults, %llu read ahead, %llu wasted",
+	       (unsigned long long)(s.dev_faults - before.dev_faults),
+	       (unsigned long long)(s.prefetch_issued - before.prefetch_issued),
+	       (unsigned long long)s.prefetch_wasted);
+	GT_EXPECT(s.prefetch_wasted == 1, "wasted %llu", (unsigned long long)s.prefetch_wasted);
+	GT_EXPECT(s.dev_faults - before.dev_faults == 2, "2, 3 took %llu faults, want 2",
+		  (unsigned long long)(s.dev_faults - before.dev_faults));
+	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
+	close(sfd);
+	close(fd);
+}
+
 /* The trace holds the device's faults and accesses in order (same pass as above). */
 GT_TEST(trace_records_device_pass)
 {

@@ -119,8 +119,11 @@ static __always_inline bool tw_ra_used(const struct gmem_fault_ctx *fc, const st
 {
 	struct gmem_block_info bi = {};
 
-	if (st->prev == RA_NONE || !st->ahead || st->prev + 1 >= fc->nr_blocks ||
-	    bpf_gmem_block_state(gmem_blk_id(fc->obj, st->prev + 1), &bi))
+	if (st->prev == RA_NONE || !st->ahead || st->prev + 1 >= fc->nr_blocks)
+		return false;
+	if (st->prev + 1 == fc->idx)
+		return true;
+	if (bpf_gmem_block_state(gmem_blk_id(fc->obj, st->prev + 1), &bi))
 		return false;
 	return !(bi.flags & GMEM_BF_PREFETCHED);
 }
