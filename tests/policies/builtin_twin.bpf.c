@@ -9,12 +9,15 @@
  *   prefetch   the next @ahead blocks (gmem.builtin_prefetch, default 1)
  *              not preferred on the host, within the object's recent
  *              sequential runs (followed as up to 4 interleaved streams)
- *              exactly as gm_builtin_ra_blocks() does.
+ *              exactly as gm_builtin_ra_blocks() does, requested from the
+ *              fault hook (GMEM_OPS_FAULT_PREFETCH).
  *   eviction   least recently used first, COLD list, then NORMAL, then HOT,
- *              per device: a block goes to the tail of its class list when it
- *              arrives (activated) and when the device uses it (accessed),
- *              and when a hint changes its class (advise), as the core's
- *              device LRU does. Pinned and busy blocks are never nominated.
+ *              per device, walking the core's LRU lists (gmem_lru_list()),
+ *              the order the built-in policy evicts in. Pinned and busy
+ *              blocks are never nominated. Until 2026-12-07 the twin kept
+ *              these lists itself through the activated, accessed and advise
+ *              hooks: 1031 more hook calls in `make bench-hook`'s run
+ *              (docs/benchmarks.md has both figures).
  *
  * Differences the decisions cannot see: the read-ahead evidence of an
  * object lives in a map here (no lock: concurrent faults of one object may
@@ -41,8 +44,6 @@ static __always_inline u32 ra_slot(u32 start)
 }
 #define EVICT_WALK	(4 * 64)	/* gm_builtin_evict()'s per-list look budget */
 
-enum { L_COLD, L_NORMAL, L_HOT, L_NR };
-
 /* struct gm_ra_stream */
 struct ra_stream {
 	u32 prev, ahead, start, age;
@@ -68,51 +69,6 @@ static const struct ra ra_zero = {
 	.seen_start = { [0 ... RA_STARTS - 1] = RA_NONE },
 };
 
-s32 GMEM_HOOK(tw_init)
-{
-	return gmp_create_lists(L_NR);
-}
-
-/* gm_lru_class(): COLD before HOT; pinned blocks are on no list of ours. */
-static __always_inline u32 tw_class(u32 flags)
-{
-	if (flags & GMEM_BF_COLD)
-		return L_COLD;
-	if (flags & GMEM_BF_HOT)
-		return L_HOT;
-	return L_NORMAL;
-}
-
-/* The device used or received @blk_id: the tail of its class list. */
-static __always_inline void tw_touch(u64 blk_id)
-{
-	struct gmem_block_info bi = {};
-
-	if (bpf_gmem_block_state(blk_id, &bi) || !(bi.flags & GMEM_BF_RESIDENT) ||
-	    (bi.flags & GMEM_BF_PINNED))
-		return;
-	bpf_gmem_list_move(gmp_list(bi.dev, tw_class(bi.flags)), blk_id, true);
-}
-
-void GMEM_HOOK(tw_activated, u32 dev, u64 blk_id, u32 how)
-{
-	tw_touch(blk_id);
-}
-
-void GMEM_HOOK(tw_accessed, u32 dev, u64 blk_id, u32 write)
-{
-	tw_touch(blk_id);
-}
-
-s32 GMEM_HOOK(tw_fault, struct gmem_fault_ctx *fc)
-{
-	struct gmem_block_info bi = {};
-
-	if (!bpf_gmem_block_state(fc->blk_id, &bi) && bi.pref_dev == GMEM_PREF_HOST &&
-	    !(bi.flags & GMEM_BF_PINNED))
-		return GMEM_PLACE_REMOTE;
-	return GMEM_PLACE_MIGRATE;
-}
 
 /* gm_ra_used(): the device used what stream @st's last fault read ahead. */
 static __always_inline bool tw_ra_used(const struct gmem_fault_ctx *fc, const struct ra_stream *st)
@@ -209,7 +165,7 @@ static __always_inline u32 tw_ra_blocks(const struct gmem_fault_ctx *fc, u32 n)
 	return got;
 }
 
-void GMEM_HOOK(tw_prefetch, struct gmem_fault_ctx *fc)
+static __always_inline void tw_prefetch(struct gmem_fault_ctx *fc)
 {
 	u32 n = ahead < GMEM_PREFETCH_BUDGET ? ahead : GMEM_PREFETCH_BUDGET, i, idx;
 	struct gmem_block_info bi = {};
@@ -226,6 +182,27 @@ void GMEM_HOOK(tw_prefetch, struct gmem_fault_ctx *fc)
 			continue;
 		bpf_gmem_prefetch(fc, gmem_blk_id(fc->obj, idx), 1);
 	}
+}
+
+/*
+ * Placement, then the read-ahead of a migrating fault: GMEM_OPS_FAULT_PREFETCH,
+ * one hook call where the built-in policy is asked twice (placement, then
+ * prefetch once the block is in). The read-ahead is judged here before the
+ * block moves rather than after, which gm_ra_used() makes no difference to;
+ * the decisions differ only if the block does not migrate after all (no
+ * room, pinned host pages: the built-in policy then records no run), or the
+ * device cannot map a REMOTE block (then the built-in policy migrates it
+ * and reads ahead, this twin does not).
+ */
+s32 GMEM_HOOK(tw_fault, struct gmem_fault_ctx *fc)
+{
+	struct gmem_block_info bi = {};
+
+	if (!bpf_gmem_block_state(fc->blk_id, &bi) && bi.pref_dev == GMEM_PREF_HOST &&
+	    !(bi.flags & GMEM_BF_PINNED))
+		return GMEM_PLACE_REMOTE;
+	tw_prefetch(fc);
+	return GMEM_PLACE_MIGRATE;
 }
 
 /* Nominate from the head of one list; false once no more victims are wanted. */
@@ -245,28 +222,9 @@ static __always_inline bool tw_evict_list(struct gmem_evict_ctx *ec, s64 list)
 
 void GMEM_HOOK(tw_evict, struct gmem_evict_ctx *ec)
 {
-	if (tw_evict_list(ec, gmp_list(ec->dev, L_COLD)) &&
-	    tw_evict_list(ec, gmp_list(ec->dev, L_NORMAL)))
-		tw_evict_list(ec, gmp_list(ec->dev, L_HOT));
-}
-
-/* A hint that changes a class moves resident blocks to their new list's tail. */
-void GMEM_HOOK(tw_advise, u32 obj, u32 first, u32 nr, u32 advice, u64 value)
-{
-	struct gmem_block_info bi = {};
-	u32 i, n = nr < 4096 ? nr : 4096;
-	u64 id;
-
-	if (advice != GMEM_ADV_HOT && advice != GMEM_ADV_COLD && advice != GMEM_ADV_UNPIN)
-		return;
-	bpf_for(i, 0, n) {
-		id = gmem_blk_id(obj, first + i);
-		if (bpf_gmem_block_state(id, &bi) || !(bi.flags & GMEM_BF_RESIDENT) ||
-		    (bi.flags & GMEM_BF_PINNED))
-			continue;
-		if (bi.list != gmp_list(bi.dev, tw_class(bi.flags)))
-			bpf_gmem_list_move(gmp_list(bi.dev, tw_class(bi.flags)), id, true);
-	}
+	if (tw_evict_list(ec, gmem_lru_list(ec->dev, GMEM_LRU_COLD)) &&
+	    tw_evict_list(ec, gmem_lru_list(ec->dev, GMEM_LRU_NORMAL)))
+		tw_evict_list(ec, gmem_lru_list(ec->dev, GMEM_LRU_HOT));
 }
 
 void GMEM_HOOK(tw_obj_exit, u32 obj)
@@ -275,12 +233,8 @@ void GMEM_HOOK(tw_obj_exit, u32 obj)
 }
 
 GMEM_OPS_DEFINE(builtin_twin_ops,
-	.init		= (void *)tw_init,
 	.fault		= (void *)tw_fault,
-	.prefetch	= (void *)tw_prefetch,
-	.activated	= (void *)tw_activated,
-	.accessed	= (void *)tw_accessed,
 	.evict		= (void *)tw_evict,
-	.advise		= (void *)tw_advise,
 	.obj_exit	= (void *)tw_obj_exit,
+	.flags		= GMEM_OPS_FAULT_PREFETCH,
 	.name		= "builtin_twin");
