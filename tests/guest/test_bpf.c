@@ -65,30 +65,40 @@ GT_TEST(eviction_order_follows_policy)
 /*
  * Sequential read of 12 blocks (no eviction). Prefetching 3 ahead faults on
  * 0, 4 and 8 only; the same policy prefetching nothing faults 12 times.
+ * prefetch_ahead requests from its prefetch hook, fault_prefetch from its
+ * fault hook (GMEM_OPS_FAULT_PREFETCH), and with the built-in read-ahead
+ * turned up to 8 blocks: the flag keeps it off for the policy, so 0 ahead
+ * still faults 12 times.
  */
 GT_TEST(prefetch_reduces_faults)
 {
-	static const struct { uint32_t ahead; uint64_t faults, issued; } runs[] = {
-		{ 0, 12, 0 }, { 3, 3, 9 },
+	static const struct {
+		const char *pol;
+		uint32_t ahead, builtin_ahead;
+		uint64_t faults, issued;
+	} runs[] = {
+		{ "prefetch_ahead", 0, 0, 12, 0 }, { "prefetch_ahead", 3, 0, 3, 9 },
+		{ "fault_prefetch", 0, 8, 12, 0 }, { "fault_prefetch", 3, 8, 3, 9 },
 	};
 	unsigned int r;
 
-	for (r = 0; r < 2; r++) {
+	for (r = 0; r < 4; r++) {
 		struct gmem_stats s;
 		struct env e;
 		struct pol p;
 		uint64_t faults;
 
 		env_open(&e, 12);
-		pol_open(&p, "prefetch_ahead");
+		set_param(PARAM("builtin_prefetch"), runs[r].builtin_ahead);
+		pol_open(&p, runs[r].pol);
 		*(uint32_t *)pol_rodata(&p, "ahead") = runs[r].ahead;
 		pol_load(&p);
 		GT_ASSERT(pol_attach(&p) == 0, "attach");
 		faults = sweep(&e, 0, 12);
 		s = obj_stats(&e);
-		gt_log("ahead %u: %llu device faults, %llu prefetched, %llu used", runs[r].ahead,
-		       (unsigned long long)faults, (unsigned long long)s.prefetch_issued,
-		       (unsigned long long)s.prefetch_used);
+		gt_log("%s ahead %u: %llu device faults, %llu prefetched, %llu used", runs[r].pol,
+		       runs[r].ahead, (unsigned long long)faults,
+		       (unsigned long long)s.prefetch_issued, (unsigned long long)s.prefetch_used);
 		GT_ASSERT(faults == runs[r].faults, "faults %llu", (unsigned long long)faults);
 		GT_ASSERT(s.prefetch_issued == runs[r].issued && s.prefetch_used == runs[r].issued,
 			  "prefetch issued %llu used %llu", (unsigned long long)s.prefetch_issued,

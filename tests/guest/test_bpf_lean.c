@@ -4,9 +4,10 @@
  * calls. It may read the core's LRU lists (gmem_lru_list()) instead of
  * keeping a copy of them through a hook call per arrival and per access,
  * and its fault hook may request the fault's prefetch itself
- * (GMEM_OPS_FAULT_PREFETCH) instead of a second call. The set-up is
- * test_bpf's (gmem_bpf_test.h): 64 KiB blocks, one device with 16 blocks
- * of HBM, data checked by content.
+ * (GMEM_OPS_FAULT_PREFETCH) instead of a second call; that prefetch is
+ * tested beside the prefetch hook's, in test_bpf's prefetch_reduces_faults.
+ * The set-up is test_bpf's (gmem_bpf_test.h): 64 KiB blocks, one device
+ * with 16 blocks of HBM, data checked by content.
  */
 #include "gtest.h"
 #include "gmem_test_util.h"
@@ -140,51 +141,6 @@ GT_TEST(lru_walk_sees_own_tenant_only)
 	GT_ASSERT(munmap(o.mem, o.nr_blocks * BS) == 0, "munmap");
 	env_close(&e);
 	GT_EXPECT(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
-}
-
-/*
- * Sequential read of 12 blocks, with the built-in read-ahead turned up to 8
- * blocks. fault_prefetch requests from its fault hook: 3 ahead faults on
- * 0, 4 and 8 only (9 prefetched, all used); 0 ahead faults 12 times, as the
- * flag keeps the built-in read-ahead off for the policy.
- */
-GT_TEST(fault_hook_prefetches)
-{
-	static const struct { uint32_t ahead; uint64_t faults, issued; } runs[] = {
-		{ 0, 12, 0 }, { 3, 3, 9 },
-	};
-	unsigned int r;
-
-	for (r = 0; r < 2; r++) {
-		struct gmem_stats s;
-		struct env e;
-		struct pol p;
-		uint64_t faults;
-
-		env_open(&e, 12);
-		GT_ASSERT(gmt_set_fault_batch(1) == 0, "fault_batch 1");
-		set_param(PARAM("builtin_prefetch"), 8);
-		pol_open(&p, "fault_prefetch");
-		*(uint32_t *)pol_rodata(&p, "ahead") = runs[r].ahead;
-		pol_load(&p);
-		GT_ASSERT(pol_attach(&p) == 0, "attach");
-		faults = sweep(&e, 0, 12);
-		s = obj_stats(&e);
-		gt_log("ahead %u: %llu device faults, %llu prefetched, %llu used, last ret %lld",
-		       runs[r].ahead, (unsigned long long)faults,
-		       (unsigned long long)s.prefetch_issued, (unsigned long long)s.prefetch_used,
-		       (long long)pol_bss(&p, "last_ret"));
-		GT_EXPECT(faults == runs[r].faults, "faults %llu", (unsigned long long)faults);
-		GT_EXPECT(s.prefetch_issued == runs[r].issued && s.prefetch_used == runs[r].issued,
-			  "prefetch issued %llu used %llu", (unsigned long long)s.prefetch_issued,
-			  (unsigned long long)s.prefetch_used);
-		GT_EXPECT(pol_bss(&p, "requested") == (int64_t)runs[r].issued, "policy's count %lld",
-			  (long long)pol_bss(&p, "requested"));
-		GT_EXPECT(status(e.gfd).fallbacks == 0, "fallbacks");
-		check_data(&e);
-		pol_close(&p);
-		env_close(&e);
-	}
 }
 
 /*

@@ -191,6 +191,16 @@ static struct gmem_stats device_reads(int fd, int sfd, char *p, size_t bs, const
 	return gm_info(fd, p).stats;
 }
 
+/* A new mapping of @nr blocks of @bs bytes, written by the CPU. */
+static char *map_written(int fd, size_t nr, size_t bs)
+{
+	char *p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	memset(p, 1, nr * bs);
+	return p;
+}
+
 /* device_reads() on a new mapping of @nr blocks, which it unmaps again. */
 static struct gmem_stats fresh_device_reads(int fd, int sfd, size_t nr, const int *order,
 					    size_t n)
@@ -199,9 +209,7 @@ static struct gmem_stats fresh_device_reads(int fd, int sfd, size_t nr, const in
 	struct gmem_stats s;
 	char *p;
 
-	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(p, 1, nr * bs);
+	p = map_written(fd, nr, bs);
 	s = device_reads(fd, sfd, p, bs, order, n);
 	GT_ASSERT(munmap(p, nr * bs) == 0, "munmap");
 	return s;
@@ -294,9 +302,7 @@ GT_TEST(read_ahead_stale_run_does_not_continue)
 		order[n++] = i;			/* X */
 	for (i = 0; i < 32; i++)
 		order[n++] = 12 + i;		/* the long run elsewhere */
-	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(p, 1, nr * bs);
+	p = map_written(fd, nr, bs);
 	before = device_reads(fd, sfd, p, bs, order, n);
 	for (i = 0; i < 4; i++)
 		order[i] = 6 + i;
@@ -330,9 +336,7 @@ GT_TEST(read_ahead_block_dropped_unused_was_not_used)
 	char *p;
 
 	sfd = sim_open_or_skip();
-	p = mmap(NULL, nr * bs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	GT_ASSERT(p != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(p, 1, nr * bs);
+	p = map_written(fd, nr, bs);
 	before = device_reads(fd, sfd, p, bs, first, 1);
 	GT_ASSERT(before.dev_faults == 1 && before.prefetch_issued == 1,
 		  "block 0: %llu faults, %llu read ahead", (unsigned long long)before.dev_faults,
