@@ -457,20 +457,27 @@ static struct gm_bpf_policy *gm_hook_get(struct gm_hook_call *call, struct gm_ob
 }
 
 /*
- * A decision hook (fault, prefetch, evict) of @obj's policy. With no
- * policy in charge of @obj the built-in decides "unattended": counted once a first
- * policy was attached since module load, so that a gap between two
- * policies (unload, then load) shows in the status while a replace, which
- * has none, keeps the count still. Caller holds rcu_read_lock().
+ * A decision hook (fault, prefetch, evict) of @pol, the policy of the
+ * object decided for. With no policy in charge (@pol NULL) the built-in
+ * decides "unattended": counted once a first policy was attached since
+ * module load, so that a gap between two policies (unload, then load) shows
+ * in the status while a replace, which has none, keeps the count still.
+ * Caller holds rcu_read_lock().
  */
-static struct gm_bpf_policy *gm_decision_get(struct gm_hook_call *call, struct gm_object *obj,
-					     size_t hook_off, const char *hook)
+static struct gm_bpf_policy *gm_decision_setup(struct gm_bpf_policy *pol,
+					       struct gm_hook_call *call,
+					       size_t hook_off, const char *hook)
 {
-	struct gm_bpf_policy *pol = gm_obj_policy(obj);
-
 	if (!pol && atomic64_read(&gm_bstat.loads))
 		atomic64_inc(&gm_bstat.unattended);
 	return gm_hook_setup(pol, call, hook_off, hook);
+}
+
+/* gm_decision_setup() for @obj's policy. */
+static struct gm_bpf_policy *gm_decision_get(struct gm_hook_call *call, struct gm_object *obj,
+					     size_t hook_off, const char *hook)
+{
+	return gm_decision_setup(gm_obj_policy(obj), call, hook_off, hook);
 }
 
 #define GM_HOOK(name)	offsetof(struct gmem_ops, name), #name
@@ -540,7 +547,7 @@ bool gm_bpf_prefetch(struct gm_fault_req *req)
 		rcu_read_unlock();
 		return true;
 	}
-	pol = gm_decision_get(&call, req->blk->obj, GM_HOOK(prefetch));
+	pol = gm_decision_setup(pol, &call, GM_HOOK(prefetch));
 	if (pol) {
 		call.fault = req;
 		gm_hook_about(&call, req->blk);
