@@ -6,7 +6,8 @@
  * kfuncs take and return ids and values, never kernel pointers: blocks are
  * named by GMEM_BLK_ID(obj, idx), lists by the positive id
  * bpf_gmem_list_create() returned, or the negative id of one of the core's
- * LRU lists (enum gmem_lru_class: read-only, see gm_lru_walk()). Each kfunc acts only when called from a
+ * LRU lists (enum gmem_lru_class: read-only, see gm_lru_walk()). Each
+ * kfunc acts only when called from a
  * gmem_ops hook the current task is running (gm_bpf_call()); from anywhere
  * else it returns -EPERM (or 0 for the list walkers) and changes nothing.
  * The verifier already refuses them to programs of other struct_ops types

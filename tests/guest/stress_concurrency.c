@@ -185,9 +185,14 @@ static void *cycler(void *arg)
 	return NULL;
 }
 
-/* prefetch_ahead prefetches from the accessed hook too (shadow_run.h). */
+/*
+ * prefetch_ahead prefetches from the accessed hook too (shadow_run.h);
+ * builtin_twin walks the core's LRU lists under their device lock while
+ * other devices' faults change them, and prefetches from its fault hook.
+ */
 static const char *const swap_candidates[] = {
 	"lru_cold", "stride_prefetch", "uvm_like", "prefetch_ahead", "example_fifo", "mru",
+	"builtin_twin",
 };
 
 #include "shadow_run.h"
@@ -225,7 +230,7 @@ static int child(double secs, int idx)
 /* TRACE jobs deliver their faults in batches: gm_dev_fault_batch() under load. */
 GT_TEST(stress_shadow_copy)
 {
-	shadow_run(STRESS_SECS, 4, stress_env("GMEM_STRESS_FAULT_BATCH", 4));
+	shadow_run(STRESS_SECS, 5, stress_env("GMEM_STRESS_FAULT_BATCH", 4));
 }
 
 GT_TEST(summary)
