@@ -69,7 +69,6 @@ static const struct ra ra_zero = {
 	.seen_start = { [0 ... RA_STARTS - 1] = RA_NONE },
 };
 
-
 /* gm_ra_used(): the device used what stream @st's last fault read ahead. */
 static __always_inline bool tw_ra_used(const struct gmem_fault_ctx *fc, const struct ra_stream *st)
 {
