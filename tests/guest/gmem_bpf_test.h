@@ -53,13 +53,16 @@ static inline void params(unsigned int max_rejects, unsigned int watchdog_ms, un
 	set_param(PARAM("builtin_prefetch"), prefetch);
 }
 
-/* A mapping of @nr blocks holding the test pattern, written by the CPU. */
-static inline void env_open_dup(struct env *e, size_t nr, int read_dup)
+/*
+ * A mapping of @nr blocks holding the test pattern, written by the CPU, on
+ * a device with @hbm_mb MiB of HBM (1: HBM_BLOCKS blocks).
+ */
+static inline void env_open_sized(struct env *e, size_t nr, int read_dup, unsigned int hbm_mb)
 {
 	struct gmem_dev_info di;
 	struct gmem_obj_info oi;
 
-	GT_ASSERT(gmt_setup(BS, 1, 1) == 0, "module reload failed");
+	GT_ASSERT(gmt_setup(BS, hbm_mb, 1) == 0, "module reload failed");
 	params(64, 1000, 0);
 	if (read_dup >= 0)	/* sampled at mmap() */
 		set_param(PARAM("read_dup"), read_dup);
@@ -70,7 +73,7 @@ static inline void env_open_dup(struct env *e, size_t nr, int read_dup)
 	e->dev = gmt_sim_gmem_id(0);
 	GT_ASSERT(e->dev >= 0, "gmem id of gmem_sim0: %d", e->dev);
 	GT_ASSERT(gmt_dev_info(e->gfd, e->dev, &di) == 0, "dev info");
-	GT_ASSERT(di.hbm_bytes / di.block_size == HBM_BLOCKS, "hbm %llu bytes, block %llu",
+	GT_ASSERT(di.hbm_bytes / di.block_size == HBM_BLOCKS * hbm_mb, "hbm %llu bytes, block %llu",
 		  (unsigned long long)di.hbm_bytes, (unsigned long long)di.block_size);
 	e->nr_blocks = nr;
 	e->mem = gmt_map(e->gfd, nr * BS);
@@ -78,6 +81,12 @@ static inline void env_open_dup(struct env *e, size_t nr, int read_dup)
 	gmt_fill_pat((uint32_t *)e->mem, nr * BS / 4, SEED);
 	GT_ASSERT(gmt_obj_info(e->gfd, e->mem, &oi) == 0, "obj info");
 	e->obj = oi.id;
+}
+
+/* ... on HBM_BLOCKS blocks of HBM, with gmem.read_dup=@read_dup (-1: the default). */
+static inline void env_open_dup(struct env *e, size_t nr, int read_dup)
+{
+	env_open_sized(e, nr, read_dup, 1);
 }
 
 /* ... with the module's default read copies (gmem.read_dup=1). */

@@ -95,6 +95,30 @@ GT_TEST(lru_lists_readable)
 	env_close(&e);
 }
 
+/* Our object of @nr blocks, created in cgroup @dir, on @e's device. */
+static void env_in_cgroup(struct env *o, const struct env *e, size_t nr, const char *dir)
+{
+	*o = *e;
+	o->nr_blocks = nr;
+	gmt_cg_enter(dir);
+	o->mem = gmt_map(e->gfd, nr * BS);
+	gmt_cg_enter(NULL);
+	GT_ASSERT(o->mem, "mmap: %s", strerror(errno));
+	gmt_fill_pat((uint32_t *)o->mem, nr * BS / 4, SEED);
+}
+
+/* lru_walk attached to cgroup @cgid. */
+static void lru_walk_for(struct pol *p, uint64_t cgid)
+{
+	int err;
+
+	pol_open(p, "lru_walk");
+	*(uint64_t *)ops_member(p, "cgroup_id") = cgid;
+	pol_load(p);
+	err = pol_attach(p);
+	GT_ASSERT(!err, "attach: %s", strerror(-err));
+}
+
 /*
  * A policy attached to a cgroup walks only its tenant's blocks. Another
  * object, created outside the cgroup, holds the first 12 blocks of HBM,
@@ -108,23 +132,12 @@ GT_TEST(lru_walk_sees_own_tenant_only)
 	uint64_t cgid;
 	struct env e, o;
 	struct pol p;
-	int err;
 
 	env_open(&e, 12);
 	GT_ASSERT(gmt_set_fault_batch(1) == 0, "fault_batch 1");
 	cgid = gmt_cg_make(dir, sizeof(dir), "lru");
-	o = e;
-	o.nr_blocks = 8;
-	gmt_cg_enter(dir);
-	o.mem = gmt_map(e.gfd, o.nr_blocks * BS);
-	gmt_cg_enter(NULL);
-	GT_ASSERT(o.mem, "mmap: %s", strerror(errno));
-	gmt_fill_pat((uint32_t *)o.mem, o.nr_blocks * BS / 4, SEED);
-	pol_open(&p, "lru_walk");
-	*(uint64_t *)ops_member(&p, "cgroup_id") = cgid;
-	pol_load(&p);
-	err = pol_attach(&p);
-	GT_ASSERT(!err, "attach to %s: %s", dir, strerror(-err));
+	env_in_cgroup(&o, &e, 8, dir);
+	lru_walk_for(&p, cgid);
 	GT_ASSERT(sweep(&e, 0, 12) == 12, "the other object's faults");
 	GT_ASSERT(sweep(&o, 0, 4) == 4, "our faults");
 	GT_ASSERT(pol_bss(&p, "evict_calls") == 0, "evicted before HBM was full");
@@ -135,6 +148,47 @@ GT_TEST(lru_walk_sees_own_tenant_only)
 	GT_EXPECT(pol_bss(&p, "nr_normal") == 4, "NORMAL list length %lld",
 		  (long long)pol_bss(&p, "nr_normal"));
 	expect_walk(&p, "normal", ours_order, 4);
+	check_data(&o);
+	check_data(&e);
+	pol_stop(&p);
+	GT_ASSERT(munmap(o.mem, o.nr_blocks * BS) == 0, "munmap");
+	env_close(&e);
+	GT_EXPECT(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+}
+
+/*
+ * One walker call passes over at most 64 blocks the policy does not decide
+ * for, so that it holds the device lock for a bounded time. HBM of 128
+ * blocks: another object's 100 at the head of NORMAL, then our 28; our
+ * next fault evicts, and the cgroup policy's walk ends at once (list_first
+ * finds none of ours among the first 64). The built-in policy picks the
+ * victim, counted as a fallback. Unbounded, the walk showed our 28.
+ */
+GT_TEST(lru_walk_skips_boundedly)
+{
+	uint64_t cgid, fallbacks;
+	char dir[96];
+	struct env e, o;
+	struct pol p;
+
+	env_open_sized(&e, 100, -1, 8);
+	GT_ASSERT(gmt_set_fault_batch(1) == 0, "fault_batch 1");
+	cgid = gmt_cg_make(dir, sizeof(dir), "lru-skip");
+	env_in_cgroup(&o, &e, 29, dir);
+	lru_walk_for(&p, cgid);
+	GT_ASSERT(sweep(&e, 0, 64) == 64 && sweep(&e, 64, 100) == 36, "the other object's faults");
+	GT_ASSERT(sweep(&o, 0, 28) == 28, "our faults");
+	GT_ASSERT(pol_bss(&p, "evict_calls") == 0, "evicted before HBM was full");
+	fallbacks = status(e.gfd).fallbacks;
+	GT_ASSERT(sweep(&o, 28, 29) == 1, "our evicting fault");
+	gt_log("evict calls %lld, NORMAL %lld blocks, fallbacks %llu",
+	       (long long)pol_bss(&p, "evict_calls"), (long long)pol_bss(&p, "nr_normal"),
+	       (unsigned long long)(status(e.gfd).fallbacks - fallbacks));
+	GT_ASSERT(pol_bss(&p, "evict_calls") == 1, "evict calls");
+	GT_EXPECT(pol_bss(&p, "nr_normal") == 0, "NORMAL walk showed %lld blocks",
+		  (long long)pol_bss(&p, "nr_normal"));
+	GT_EXPECT(status(e.gfd).fallbacks == fallbacks + 1, "fallbacks %llu",
+		  (unsigned long long)(status(e.gfd).fallbacks - fallbacks));
 	check_data(&o);
 	check_data(&e);
 	pol_stop(&p);
