@@ -9,7 +9,8 @@
 #   HOOK policy=builtin_twin runs=N same=1 c_mean_ms= bpf_mean_ms= ratio_mean=
 #        c_min_ms= bpf_min_ms= ratio_min= hook_calls= hook_ns_per_call=
 # Meant for `vmtest/run.sh --icount` (`make bench-hook`), where guest time
-# counts executed instructions, so the ratio does not depend on the host's load.
+# counts executed instructions, so the ratio depends far less on the host's
+# load than plain TCG's (a busy host still moved single runs by up to 2.5%).
 set -e
 RUNS=${BENCH_HOOK_RUNS:-5}
 TWIN=${BENCH_HOOK_POLICY:-builtin_twin}
