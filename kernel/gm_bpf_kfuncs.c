@@ -227,11 +227,15 @@ static s32 gm_prefetch_request(struct gm_fault_req *req, u64 blk_id, u32 nr)
 #define GM_LRU_SKIP	64
 
 /* Hooks run in a device fault or hint, which hold gm_devs_rwsem for read. */
+static struct gm_devstate *gm_dev_of(u32 dev)
+{
+	return dev < GMEM_MAX_DEVICES ? READ_ONCE(gm_devs[dev]) : NULL;
+}
+
+/* gm_dev_of() for a kfunc that has not checked its caller yet. */
 static struct gm_devstate *gm_kfunc_dev(u32 dev)
 {
-	if (!gm_bpf_caller() || dev >= GMEM_MAX_DEVICES)
-		return NULL;
-	return READ_ONCE(gm_devs[dev]);
+	return gm_bpf_caller() ? gm_dev_of(dev) : NULL;
 }
 
 /* The device and class of LRU list id @list (< 0), or NULL. */
@@ -243,7 +247,7 @@ static struct gm_devstate *gm_lru_list_of(s64 list, enum gm_lru_list *cls)
 		return NULL;
 	n = -list - 1;
 	*cls = n % GMEM_LRU_CLASSES;
-	return gm_kfunc_dev(n / GMEM_LRU_CLASSES);
+	return gm_dev_of(n / GMEM_LRU_CLASSES);
 }
 
 /* Does @call's policy decide for @blk (a live block of its tenant)? RCU held. */

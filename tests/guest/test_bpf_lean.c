@@ -107,6 +107,17 @@ static void env_in_cgroup(struct env *o, const struct env *e, size_t nr, const c
 	gmt_fill_pat((uint32_t *)o->mem, nr * BS / 4, SEED);
 }
 
+/* Check both objects' data, detach, unmap ours, close @e, remove @dir. */
+static void cgroup_run_close(struct env *e, struct env *o, struct pol *p, const char *dir)
+{
+	check_data(o);
+	check_data(e);
+	pol_stop(p);
+	GT_ASSERT(munmap(o->mem, o->nr_blocks * BS) == 0, "munmap");
+	env_close(e);
+	GT_EXPECT(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+}
+
 /* lru_walk attached to cgroup @cgid. */
 static void lru_walk_for(struct pol *p, uint64_t cgid)
 {
@@ -148,12 +159,7 @@ GT_TEST(lru_walk_sees_own_tenant_only)
 	GT_EXPECT(pol_bss(&p, "nr_normal") == 4, "NORMAL list length %lld",
 		  (long long)pol_bss(&p, "nr_normal"));
 	expect_walk(&p, "normal", ours_order, 4);
-	check_data(&o);
-	check_data(&e);
-	pol_stop(&p);
-	GT_ASSERT(munmap(o.mem, o.nr_blocks * BS) == 0, "munmap");
-	env_close(&e);
-	GT_EXPECT(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+	cgroup_run_close(&e, &o, &p, dir);
 }
 
 /*
@@ -189,12 +195,7 @@ GT_TEST(lru_walk_skips_boundedly)
 		  (long long)pol_bss(&p, "nr_normal"));
 	GT_EXPECT(status(e.gfd).fallbacks == fallbacks + 1, "fallbacks %llu",
 		  (unsigned long long)(status(e.gfd).fallbacks - fallbacks));
-	check_data(&o);
-	check_data(&e);
-	pol_stop(&p);
-	GT_ASSERT(munmap(o.mem, o.nr_blocks * BS) == 0, "munmap");
-	env_close(&e);
-	GT_EXPECT(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+	cgroup_run_close(&e, &o, &p, dir);
 }
 
 /*
