@@ -11,6 +11,9 @@
  *        The hint returns once the write-backs are queued on the device's
  *        copy engines (gmem_sim.async_copies): the time runs until the
  *        object's `inflight` counter is back to 0, when every byte is home.
+ *   hint h2d: GMEM_ADV_WILLNEED of the range, now on the host, to the
+ *        device: the same copies in as h2d without a device fault per block,
+ *        timed until nothing is in flight, as d2h.
  *   memcpy: the same number of bytes between two pre-faulted anonymous buffers.
  *   kernel reference (ref_h2d/ref_d2h): the simulated device's sysfs copy_ref,
  *        the kernel copy primitive of the migration ops (memcpy_from_page /
@@ -127,6 +130,18 @@ static int obj_stats(int gfd, char *base, struct gmem_stats *st)
 	return err;
 }
 
+/* Give the hint @adv and wait until none of its copies is in flight. */
+static int advise_and_drain(int gfd, char *base, struct gmem_advise *adv, const char *what,
+			    struct gmem_stats *after)
+{
+	int err = ioctl_err(gfd, GMEM_IOC_ADVISE, adv, what);
+
+	/* Sleeping between polls: a busy loop would take CPU from the copies. */
+	while (!err && !(err = obj_stats(gfd, base, after)) && after->inflight)
+		usleep(50);
+	return err;
+}
+
 static int measure(int gfd, int sfd, const struct bench_env *env, char *base,
 		   uint64_t blocks, struct bench_bw *out)
 {
@@ -134,8 +149,9 @@ static int measure(int gfd, int sfd, const struct bench_env *env, char *base,
 		.addr = (uintptr_t)base, .len = blocks * env->block_size,
 		.advice = GMEM_ADV_DONTNEED,
 	};
-	struct gmem_stats s0, s1, s2;
-	double t0, t1, t2;
+	struct gmem_advise willneed = dontneed;
+	struct gmem_stats s0, s1, s2, s3;
+	double t0, t1, t2, t3;
 	int err;
 
 	memset(base, 0xa5, out->bytes);
@@ -148,22 +164,28 @@ static int measure(int gfd, int sfd, const struct bench_env *env, char *base,
 	if (!err)
 		err = obj_stats(gfd, base, &s1);
 	if (!err)
-		err = ioctl_err(gfd, GMEM_IOC_ADVISE, &dontneed, "ADVISE DONTNEED");
-	/* Sleeping between polls: a busy loop would take CPU from the copies. */
-	while (!err && !(err = obj_stats(gfd, base, &s2)) && s2.inflight)
-		usleep(50);
+		err = advise_and_drain(gfd, base, &dontneed, "ADVISE DONTNEED", &s2);
 	t2 = now_s();
+	willneed.advice = GMEM_ADV_WILLNEED;
+	willneed.dev = env->dev_id;
+	if (!err)
+		err = advise_and_drain(gfd, base, &willneed, "ADVISE WILLNEED", &s3);
+	t3 = now_s();
 	if (err)
 		return err;
 	out->h2d_s = t1 - t0;
 	out->d2h_s = t2 - t1;
+	out->hint_h2d_s = t3 - t2;
 	out->h2d_blocks = s1.h2d_blocks - s0.h2d_blocks;
 	out->d2h_blocks = s2.d2h_blocks - s1.d2h_blocks;
+	out->hint_h2d_blocks = s3.h2d_blocks - s2.h2d_blocks;
 	/* Anything but one copy per block each way would make the rates meaningless. */
-	if (out->h2d_blocks != blocks || out->d2h_blocks != blocks) {
-		fprintf(stderr, "gmem-bench: bandwidth run moved %llu in / %llu out, expected %llu\n",
-			(unsigned long long)out->h2d_blocks, (unsigned long long)out->d2h_blocks,
-			(unsigned long long)blocks);
+	if (out->h2d_blocks != blocks || out->d2h_blocks != blocks ||
+	    out->hint_h2d_blocks != blocks) {
+		fprintf(stderr, "gmem-bench: bandwidth run moved %llu in / %llu out / %llu in by"
+			" hint, expected %llu\n", (unsigned long long)out->h2d_blocks,
+			(unsigned long long)out->d2h_blocks,
+			(unsigned long long)out->hint_h2d_blocks, (unsigned long long)blocks);
 		return -EIO;
 	}
 	return time_memcpy(out->bytes, &out->memcpy_s);

@@ -78,7 +78,8 @@ void bench_trace_free(struct bench_trace *t);
 struct bench_bw {
 	uint64_t bytes;
 	double h2d_s, d2h_s, memcpy_s;
-	uint64_t h2d_blocks, d2h_blocks;
+	double hint_h2d_s;		/* the same copies in by GMEM_ADV_WILLNEED */
+	uint64_t h2d_blocks, d2h_blocks, hint_h2d_blocks;
 	/*
 	 * The kernel's own copy primitive on the same number of bytes
 	 * (/sys/class/misc/gmem_simN/copy_ref: memcpy_from_page/memcpy_to_page

@@ -171,7 +171,8 @@ Test(report, markdown_and_plot_files, .init = setup, .fini = teardown)
 	bench("seq", 0, 1, 2, "uvm_like", 200, 200, 3, 100, NAN);
 	add("BENCH label=matrix workload=seq stride=0 oversub=2.00 tenants=1 policy=lru_cold "
 	    "h2d_bytes=100 d2h_bytes=100 model_us=50 checksum=cd");
-	add("BW label=bw bytes=1000 block_size=4096 h2d_gbps=1 d2h_gbps=2 memcpy_gbps=4");
+	add("BW label=bw bytes=1000 block_size=4096 h2d_gbps=1 d2h_gbps=2 memcpy_gbps=4"
+	    " h2d_vs_kref=0.07 hint_h2d_vs_kref=0.2 d2h_vs_kref=0.25");
 	f = open_memstream(&buf, &len);
 	cr_assert_not_null(f);
 	cr_assert_eq(rpt_write_markdown(rp, f, "plot.svg"), 0);
@@ -179,7 +180,8 @@ Test(report, markdown_and_plot_files, .init = setup, .fini = teardown)
 	cr_expect_not_null(strstr(buf, "| seq | 2 | 1.00 (0.50) | 2.00 (1.00) | 1.00 (0.50) |"),
 			   "%s", buf);
 	cr_expect_not_null(strstr(buf, "accel tcg"));
-	cr_expect_not_null(strstr(buf, "| 0.250 | 0.500 |"), "bandwidth ratios");
+	cr_expect_not_null(strstr(buf, "| 4096 | 0.070 | 0.200 | 0.250 | 1.000 | 2.000 | 4.000 |"),
+			  "bandwidth ratios");
 	/* lru_cold computed different data: the report must say so. */
 	cr_expect_not_null(strstr(buf, "MISMATCH: seq at 2x: lru_cold has cd, expected ab"));
 	/* min_bytes without min_dirty_evictions: MIN priced every eviction. */
