@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gmem_sim internals shared by sim_main.c (devices, HBM, MMU ops, device
- * page tables, files), sim_jobs.c (jobs and the simple device kernels),
- * sim_compute.c (the GEMM kernel) and sim_clock.c (the device clock).
+ * gmem_sim internals shared by sim_main.c (devices, HBM, MMU ops, address
+ * spaces, files), sim_pt.c (the device page tables), sim_jobs.c (jobs and
+ * the simple device kernels), sim_compute.c (the GEMM kernel), sim_dma.c
+ * (the copy engines) and sim_clock.c (the device clock).
  *
  * Locking (order: the core's block lock -> sdev->as_lock -> as->pt_lock ->
  * sdev->clk.lock):
@@ -56,6 +57,7 @@ struct sim_clock {
 	struct task_struct *runner[GMEM_SIM_MAX_STREAMS];
 	u64 chan_free[SIM_MAX_DMA];		/* when each DMA channel is idle */
 	u64 *blk_ready;				/* per HBM block: its last copy ends */
+	u64 blk_copy_ns;			/* one block over one channel */
 	u64 compute_ns, stall_ns, fault_ns, copy_ns, copies, remote_bytes;
 	u64 idle_copy_ns;			/* the clocks moved by copies while idle */
 	unsigned int running;			/* jobs on the streams */
@@ -90,11 +92,24 @@ struct sim_as {
 	struct rcu_head rcu;
 	struct mutex pt_lock;
 	/*
-	 * va >> sim_blk_shift -> an HBM entry (sim_pte_hbm()) or a kmalloc()ed
-	 * array of sim_blk_pages host pages mapped over the bus (writable).
+	 * The page table (sim_pt.c), under pt_lock: va >> sim_blk_shift -> an
+	 * HBM entry (sim_pte_hbm()) or a kmalloc()ed array of sim_blk_pages host
+	 * pages mapped over the bus (writable). @pt holds the leaf tables,
+	 * @pt_last the last one used (index @pt_last_idx).
 	 */
 	struct xarray pt;
+	struct sim_pt_leaf *pt_last;
+	unsigned long pt_last_idx;
 };
+
+/* Entries per leaf of a device page table: a page of pointers. */
+#define SIM_PT_LEAF_SHIFT	(PAGE_SHIFT - 3)
+#define SIM_PT_LEAF		(1UL << SIM_PT_LEAF_SHIFT)
+
+void sim_pt_init(struct sim_as *as);
+void *sim_pt_lookup(struct sim_as *as, unsigned long va);
+int sim_pt_set(struct sim_as *as, unsigned long va, void *entry);
+void sim_pt_destroy(struct sim_as *as);
 
 /*
  * An HBM page-table entry is an xarray value: the HBM block index above a

@@ -77,10 +77,17 @@ int sim_clock_params_check(void)
 	return 0;
 }
 
+/* Time to move @bytes over one channel, rounded up so no copy is free. */
+static u64 sim_link_ns(u64 bytes)
+{
+	return div_u64(bytes * 1000 + link_mbps - 1, link_mbps);
+}
+
 int sim_clock_init(struct sim_clock *clk, u64 hbm_blocks)
 {
 	memset(clk, 0, sizeof(*clk));
 	spin_lock_init(&clk->lock);
+	clk->blk_copy_ns = sim_link_ns(sim_blk_size);
 	clk->blk_ready = kvcalloc(hbm_blocks, sizeof(*clk->blk_ready), GFP_KERNEL);
 	return clk->blk_ready ? 0 : -ENOMEM;
 }
@@ -90,17 +97,11 @@ void sim_clock_free(struct sim_clock *clk)
 	kvfree(clk->blk_ready);
 }
 
-/* Time to move @bytes over one channel, rounded up so no copy is free. */
-static u64 sim_link_ns(u64 bytes)
-{
-	return div_u64(bytes * 1000 + link_mbps - 1, link_mbps);
-}
-
-/* clk->lock held: run a transfer of @bytes requested at @req; returns its end. */
-static u64 sim_dma(struct sim_clock *clk, u64 req, u64 bytes)
+/* clk->lock held: run a transfer of @ns on a channel, requested at @req; returns its end. */
+static u64 sim_dma(struct sim_clock *clk, u64 req, u64 ns)
 {
 	unsigned int i, ch = 0;
-	u64 start, end, ns = sim_link_ns(bytes);
+	u64 start, end;
 
 	for (i = 1; i < sim_dma_channels; i++)
 		if (clk->chan_free[i] < clk->chan_free[ch])
@@ -128,6 +129,8 @@ static int sim_clock_current_stream(const struct sim_clock *clk)
 {
 	unsigned int s;
 
+	if (!clk->running)
+		return -1;
 	for (s = 0; s < GMEM_SIM_MAX_STREAMS; s++)
 		if (clk->runner[s] == current)
 			return s;
@@ -144,7 +147,7 @@ void sim_clock_copy(struct sim_clock *clk, u64 dblk)
 	spin_lock(&clk->lock);
 	stream = sim_clock_current_stream(clk);
 	req = stream >= 0 ? clk->now[stream] : sim_clock_latest(clk);
-	end = sim_dma(clk, max(req, clk->blk_ready[dblk]), sim_blk_size);
+	end = sim_dma(clk, max(req, clk->blk_ready[dblk]), clk->blk_copy_ns);
 	clk->blk_ready[dblk] = end;
 	clk->copies++;
 	if (!clk->running && end > req) {
@@ -200,7 +203,7 @@ void sim_clock_step(struct sim_clock *clk, u32 stream, void *entry, size_t len, 
 	if (xa_is_value(entry)) {
 		ready = clk->blk_ready[sim_pte_dblk(entry)];
 	} else {
-		ready = sim_dma(clk, *now, len);
+		ready = sim_dma(clk, *now, sim_link_ns(len));
 		clk->remote_bytes += len;
 	}
 	if (ready > *now) {

@@ -190,7 +190,7 @@ static int sim_step_once(struct sim_job *job, u64 va, size_t len, bool write,
 		if (READ_ONCE(job->sf->closing))
 			return -ECANCELED;
 		mutex_lock(&as->pt_lock);
-		entry = xa_load(&as->pt, va >> sim_blk_shift);
+		entry = sim_pt_lookup(as, va);
 		if (entry && !sim_pte_allows(entry, write))
 			entry = NULL;		/* protection fault */
 		copy = entry ? sim_entry_copy(sdev, entry) : NULL;
@@ -329,7 +329,7 @@ static int sim_trace_prefault(struct sim_job *job, u64 from, u64 to)
 
 		rec = &job->recs[r];
 		job->prefaulted[r - from] = false;
-		entry = xa_load(&as->pt, rec->addr >> sim_blk_shift);
+		entry = sim_pt_lookup(as, rec->addr);
 		if (entry && sim_pte_allows(entry, write))
 			continue;
 		job->batch[n].va = rec->addr;

@@ -164,12 +164,6 @@ static int sim_copy_from_dev(struct gm_dev *dev, u64 dblk, struct page **pages)
 
 /* ------------------------------------------------------- device page table */
 
-static void sim_pte_free(void *entry)
-{
-	if (entry && !xa_is_value(entry))
-		kfree(entry);
-}
-
 static void sim_as_put(struct sim_dev *sdev, struct sim_as *as);
 
 /*
@@ -197,7 +191,6 @@ static int sim_pt_update(struct sim_dev *sdev, struct mm_struct *mm,
 			 unsigned long va, void *entry)
 {
 	struct sim_as *as;
-	void *old;
 	int ret;
 
 	if (WARN_ON_ONCE(sim_blk_off(va)))
@@ -206,10 +199,7 @@ static int sim_pt_update(struct sim_dev *sdev, struct mm_struct *mm,
 	if (!as)
 		return entry ? -ENOENT : 0;
 	mutex_lock(&as->pt_lock);
-	old = xa_store(&as->pt, va >> sim_blk_shift, entry, GFP_KERNEL);
-	ret = xa_err(old);
-	if (!ret)
-		sim_pte_free(old);
+	ret = sim_pt_set(as, va, entry);
 	mutex_unlock(&as->pt_lock);
 	sim_as_put(sdev, as);
 	return ret;
@@ -315,7 +305,7 @@ static struct sim_as *sim_as_get(struct sim_dev *sdev, struct mm_struct *mm)
 		as->mm = mm;
 		refcount_set(&as->ref, 1);
 		mutex_init(&as->pt_lock);
-		xa_init(&as->pt);
+		sim_pt_init(as);
 		list_add_rcu(&as->node, &sdev->as_list);
 	}
 out:
@@ -331,9 +321,6 @@ out:
  */
 static void sim_as_put(struct sim_dev *sdev, struct sim_as *as)
 {
-	unsigned long idx;
-	void *entry;
-
 	if (!refcount_dec_and_test(&as->ref))
 		return;
 	mutex_lock(&sdev->as_lock);
@@ -341,9 +328,7 @@ static void sim_as_put(struct sim_dev *sdev, struct sim_as *as)
 	mutex_unlock(&sdev->as_lock);
 
 	/* Lookups that still see it fail to take a reference: nobody uses pt. */
-	xa_for_each(&as->pt, idx, entry)
-		sim_pte_free(entry);
-	xa_destroy(&as->pt);
+	sim_pt_destroy(as);
 	mmdrop(as->mm);
 	kfree_rcu(as, rcu);
 }
