@@ -20,12 +20,8 @@
  *
  * CPU mappings: WILLNEED and PIN zap the CPU PTEs of the blocks they move
  * ahead of the moves, GM_ZAP_BATCH blocks at a time, with one unmap per run
- * of adjacent blocks (gm_blks_zap_cpu()) rather than one unmap and TLB
- * flush per block. The batch's blocks are trylocked for the zap only and
- * unlocked before they move: a CPU fault in between maps a block again
- * under its lock and sets GM_BLK_CPU_MAPPED, and that block's own
- * migration zaps it again, so the early zap saves work and never decides
- * correctness.
+ * of adjacent blocks rather than one unmap and TLB flush per block (an
+ * early zap: gm_internal.h).
  *
  * Locking: the mapping is looked up under mmap_read_lock, which is dropped
  * before anything else (the object is held by a reference); gm_devs_rwsem
@@ -154,9 +150,6 @@ static int gm_advise_migrate_one(struct gm_block *blk, const struct gm_advise_op
 	return pin ? gm_blk_set_pin(blk, true, devid) : 0;
 }
 
-/* Blocks one early zap covers: bounded, as each holds a lock (lockdep's depth). */
-#define GM_ZAP_BATCH	16
-
 /* Will moving @blk to @devid (gm_advise_migrate_one()) zap its CPU PTEs? */
 static bool gm_advise_zaps(const struct gm_block *blk, u32 devid)
 {
@@ -174,23 +167,20 @@ static bool gm_advise_zaps(const struct gm_block *blk, u32 devid)
  */
 static void gm_advise_zap_ahead(struct gm_object *obj, u32 first, u32 n, u32 devid)
 {
-	struct gm_block *held[GM_ZAP_BATCH], *blk;
-	unsigned int nr = 0;
+	struct gm_zap_ahead za = {};
+	struct gm_block *blk;
 	u32 i;
 
-	for (i = first; i < first + n && nr < GM_ZAP_BATCH; i++) {
+	for (i = first; i < first + n; i++) {
 		blk = gm_obj_block(obj, i);
-		if (!blk || !(READ_ONCE(blk->flags) & GM_BLK_CPU_MAPPED) ||
-		    !mutex_trylock(&blk->lock))
+		if (!blk || !gm_zap_ahead_trylock(blk))
 			continue;
 		if (!READ_ONCE(obj->dead) && gm_advise_zaps(blk, devid))
-			held[nr++] = blk;
+			gm_zap_ahead_add(&za, blk);
 		else
 			mutex_unlock(&blk->lock);
 	}
-	gm_blks_zap_cpu(held, nr);
-	while (nr--)
-		mutex_unlock(&held[nr]->lock);
+	gm_zap_ahead_flush(&za);
 }
 
 static bool gm_advice_moves(u32 advice)

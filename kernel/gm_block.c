@@ -332,7 +332,8 @@ void gm_blks_zap_cpu(struct gm_block **blks, unsigned int n)
 		end = i + 1;
 		if (!(blks[i]->flags & GM_BLK_CPU_MAPPED))
 			continue;
-		while (end < n && blks[end]->idx == blks[end - 1]->idx + 1 &&
+		while (end < n && blks[end]->obj == blks[i]->obj &&
+		       blks[end]->idx == blks[end - 1]->idx + 1 &&
 		       (blks[end]->flags & GM_BLK_CPU_MAPPED)) {
 			lockdep_assert_held(&blks[end]->lock);
 			end++;
@@ -344,4 +345,31 @@ void gm_blks_zap_cpu(struct gm_block **blks, unsigned int n)
 		for (j = i; j < end; j++)
 			gm_blk_zapped(blks[j]);
 	}
+}
+
+/*
+ * Early zaps (gm_internal.h). Trylock @blk for one if it has CPU PTEs (a
+ * peek without the lock: one mapped meanwhile is zapped by its own move).
+ */
+bool gm_zap_ahead_trylock(struct gm_block *blk)
+{
+	return (READ_ONCE(blk->flags) & GM_BLK_CPU_MAPPED) && mutex_trylock(&blk->lock);
+}
+
+/* Zap the blocks collected and unlock them. */
+void gm_zap_ahead_flush(struct gm_zap_ahead *za)
+{
+	gm_blks_zap_cpu(za->held, za->nr);
+	while (za->nr)
+		mutex_unlock(&za->held[--za->nr]->lock);
+}
+
+/* Add @blk, locked by gm_zap_ahead_trylock(); zapped when the batch is full. */
+void gm_zap_ahead_add(struct gm_zap_ahead *za, struct gm_block *blk)
+{
+	if (za->nr && za->held[0]->obj != blk->obj)
+		gm_zap_ahead_flush(za);		/* one object per batch */
+	za->held[za->nr++] = blk;
+	if (za->nr == GM_ZAP_BATCH)
+		gm_zap_ahead_flush(za);
 }

@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gm_fault.c: the fault paths, top-down.
+ * gm_fault.c: the device fault paths, top-down (CPU faults: gm_cpu_fault.c).
  *
- *   CPU fault (->fault, ->page_mkwrite):
- *     lock the block (VM_FAULT_RETRY when contended, as TTM's
- *     ttm_bo_vm_reserve() does) -> bring it to the host -> map its pages.
  *   Device faults (gm_dev_fault_batch(), called by drivers; gm_dev_fault()
  *   is a batch of one): sort and merge the batch -> per block, in address
  *   order: look the object up and check the VMA's protection -> lock the
@@ -24,34 +21,22 @@
  * sequence is still the lookup's (gm_lookup_current()). So no device mapping
  * outlives a protection downgrade.
  *
- * Locking: mmap_lock (CPU faults) -> gm_devs_rwsem (read; device faults and
- * access reports, which may bring blocks to a device) -> blk->lock;
- * prefetched blocks (of a fault or of an access report, whose block stays
- * locked meanwhile) are trylocked and stay locked until all have moved so
- * that making room for one never evicts another. A task waits for a block lock killably; a CPU fault
- * drops mmap_lock before it waits.
+ * Locking: gm_devs_rwsem (read; device faults and access reports, which
+ * may bring blocks to a device) -> blk->lock; prefetched blocks (of a fault
+ * or of an access report, whose block stays locked meanwhile) are trylocked
+ * and stay locked until all have moved so that making room for one never
+ * evicts another, and a batch's early zap trylocks the blocks it zaps. A
+ * task waits for a block lock killably. The mapping is looked up under
+ * mmap_read_lock, dropped before any block lock is taken.
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
-#include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/sort.h>
 
 #include "gm_internal.h"
 #include "gm_policy.h"
 #include "gm_tracepoints.h"
-
-/*
- * Test only (test_reliability_protect): sleep this long in ->page_mkwrite
- * between dropping blk->lock and returning to the kernel, which upgrades the
- * PTE. That is the window in which a read copy could be made behind an
- * upgrade in flight; the folio lock held across it is what closes it, and a
- * wide window lets the test prove so. Capped at 10 ms; 0 (default) in use.
- */
-static unsigned int debug_mkwrite_delay_us;
-module_param(debug_mkwrite_delay_us, uint, 0644);
-MODULE_PARM_DESC(debug_mkwrite_delay_us,
-		 "Test only: widen the read-copy/page_mkwrite race window by this many us (max 10000, default 0)");
 
 /*
  * Test only (test_bpf prefetch_after_mprotect_maps_nothing): sleep this long
@@ -63,160 +48,6 @@ static unsigned int debug_prefetch_delay_us;
 module_param(debug_prefetch_delay_us, uint, 0644);
 MODULE_PARM_DESC(debug_prefetch_delay_us,
 		 "Test only: sleep this long before locking prefetch blocks (max 10000, default 0)");
-
-/* ------------------------------------------------------------ CPU faults */
-
-/*
- * Lock @blk for a CPU fault. Contended: drop mmap_lock, wait for the
- * holder (killably) and let the kernel retry the fault, so a migration in
- * progress never keeps mmap_lock held for writers such as munmap.
- * Returns 0 with the lock held, or what the fault handler must return.
- */
-static vm_fault_t gm_cpu_fault_lock(struct vm_fault *vmf, struct gm_block *blk)
-{
-	struct gm_object *obj = blk->obj;
-
-	if (mutex_trylock(&blk->lock))
-		return 0;
-	if (fault_flag_allow_retry_first(vmf->flags)) {
-		if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
-			kref_get(&obj->ref);
-			release_fault_lock(vmf);
-			if (!mutex_lock_killable(&blk->lock))
-				mutex_unlock(&blk->lock);
-			gm_obj_put(obj);
-		}
-		return VM_FAULT_RETRY;
-	}
-	if (mutex_lock_killable(&blk->lock))
-		return VM_FAULT_SIGBUS;	/* fatal signal: the task is exiting */
-	return 0;
-}
-
-static struct gm_block *gm_vmf_block(struct vm_fault *vmf)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct gm_object *obj = vma->vm_private_data;
-
-	return gm_obj_block_alloc(obj, (vmf->address - vma->vm_start) >> gm_blk_shift);
-}
-
-/*
- * Map every page of @blk that lies in @vma; pages already mapped are fine.
- * A write-back to them may still be in flight (the eviction or the
- * migration this fault just made queued it): it lands first. A read copy
- * (BOTH) is only read by its copy to the device, as by the CPU: no wait.
- */
-static int gm_blk_map_cpu(struct vm_area_struct *vma, struct gm_block *blk)
-{
-	unsigned long addr = vma->vm_start + ((unsigned long)blk->idx << gm_blk_shift);
-	unsigned long i, n = gm_blk_valid_pages(blk);
-	int ret;
-
-	if (blk->state != GMEM_BLK_BOTH) {
-		ret = gm_blk_copy_wait_killable(blk);
-		if (ret)
-			return ret;	/* a fatal signal: the task is exiting */
-		gm_blk_copy_wait(blk);
-	}
-	gm_blk_note_cpu_mapped(blk);
-	for (i = 0; i < n; i++, addr += PAGE_SIZE) {
-		ret = vm_insert_page(vma, addr, blk->pages[i]);
-		if (ret && ret != -EBUSY)
-			return ret;
-	}
-	return 0;
-}
-
-/*
- * Must a CPU fault take @blk off its device first? Yes for DEVICE, and for
- * a read copy unless it is a read of a CPU-shared copy (GM_DUP_SHARED):
- * device-only copies are never CPU-mapped, so GUP cannot pin their pages.
- */
-static bool gm_cpu_fault_leaves_dev(const struct gm_block *blk, const struct vm_fault *vmf)
-{
-	if (blk->state == GMEM_BLK_DEVICE)
-		return true;
-	if (blk->state != GMEM_BLK_BOTH)
-		return false;
-	return (vmf->flags & FAULT_FLAG_WRITE) || blk->obj->read_dup != GM_DUP_SHARED;
-}
-
-/*
- * CPU fault: bring the block to the host (first touch allocates zeroed pages;
- * a device-resident block is migrated back) and map all its pages. The PTEs
- * are installed under blk->lock, so a concurrent migration to a device, which
- * zaps them under the same lock, cannot leave a stale CPU mapping behind.
- * A REMOTE block stays where it is: its host pages are the data. So does a
- * CPU-shared read copy (BOTH, GM_DUP_SHARED) for a read: its pages are
- * mapped read-only (the VMA has write notification); a write drops the
- * device copy first, as does any access to a device-only copy.
- */
-vm_fault_t gm_vm_fault(struct vm_fault *vmf)
-{
-	struct gm_block *blk = gm_vmf_block(vmf);
-	vm_fault_t vret;
-	int ret = 0;
-
-	if (!blk)
-		return VM_FAULT_OOM;
-	vret = gm_cpu_fault_lock(vmf, blk);
-	if (vret)
-		return vret;
-	if (READ_ONCE(blk->obj->dead)) {
-		mutex_unlock(&blk->lock);
-		return VM_FAULT_SIGBUS;	/* a forked copy outlived the object */
-	}
-	gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
-	if (blk->state == GMEM_BLK_NONE)
-		ret = gm_blk_alloc_host(blk);
-	else if (gm_cpu_fault_leaves_dev(blk, vmf))
-		ret = gm_migrate_to_host(blk, GM_COPY_NOW);
-	if (!ret)
-		ret = gm_blk_map_cpu(vmf->vma, blk);
-	mutex_unlock(&blk->lock);
-	return ret ? vmf_error(ret) : VM_FAULT_NOPAGE;
-}
-
-/*
- * A CPU write hit a read-only PTE (read-copy objects only): end a read copy
- * by dropping the device's copy, then let the kernel make the PTE writable.
- * The page is locked before blk->lock is dropped and returned locked: the
- * kernel upgrades the PTE before it unlocks the page, and HOST -> BOTH
- * takes the page locks before it zaps (gm_migrate.c), so a read copy can
- * never be made between our check and the upgrade. A block that left the
- * host meanwhile has no PTE any more: the retry faults through gm_vm_fault().
- */
-vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf)
-{
-	struct gm_block *blk = gm_vmf_block(vmf);
-	vm_fault_t ret;
-
-	if (!blk)
-		return VM_FAULT_OOM;
-	ret = gm_cpu_fault_lock(vmf, blk);
-	if (ret)
-		return ret;
-	if (READ_ONCE(blk->obj->dead)) {
-		ret = VM_FAULT_SIGBUS;
-	} else if (blk->state == GMEM_BLK_BOTH) {
-		gm_stat_add(blk, GM_NO_DEV, cpu_faults, 1);
-		if (gm_migrate_to_host(blk, GM_COPY_NOW))
-			ret = VM_FAULT_SIGBUS;	/* a fatal signal in its copy wait */
-	} else if (blk->state != GMEM_BLK_HOST && blk->state != GMEM_BLK_REMOTE) {
-		ret = VM_FAULT_NOPAGE;
-	}
-	if (!ret) {
-		folio_lock(page_folio(vmf->page));
-		ret = VM_FAULT_LOCKED;
-	}
-	mutex_unlock(&blk->lock);
-	if (ret == VM_FAULT_LOCKED)
-		gm_debug_delay(&debug_mkwrite_delay_us, 10000);
-	return ret;
-}
-
-/* --------------------------------------------------------- device faults */
 
 static void gm_fault_req_init(struct gm_fault_req *req, struct gm_block *blk, u32 dev,
 			      unsigned long va, bool write, const struct gm_lookup *lk)
@@ -573,6 +404,18 @@ static int gm_fault_entry_cmp(const void *a, const void *b)
 	return x->va < y->va ? -1 : x->va > y->va;
 }
 
+/* Sort @ents by address; a device often hands them over in order already. */
+static void gm_fault_entries_sort(struct gm_fault_entry *ents, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 1; i < n; i++)
+		if (ents[i].va < ents[i - 1].va)
+			break;
+	if (i < n)
+		sort(ents, n, sizeof(*ents), gm_fault_entry_cmp, NULL);
+}
+
 /* Objects start block aligned, so the same block number is the same block. */
 static bool gm_fault_same_block(const struct gm_fault_entry *x, const struct gm_fault_entry *y)
 {
@@ -633,6 +476,59 @@ static int gm_fault_batch_block(struct gm_dev *dev, struct mm_struct *mm,
 	return ret == -EINTR || read_ret == -EINTR ? -EINTR : 0;
 }
 
+/*
+ * Will a fault of @devid (a write if @write) on @blk zap its CPU PTEs: a
+ * move to the device, or the claim of its read copy there? A guess, as the
+ * policy still decides: a block it maps over the bus instead was zapped for
+ * nothing, and the CPU's next access to it takes a minor fault.
+ */
+static bool gm_fault_zaps(const struct gm_block *blk, u32 devid, bool write)
+{
+	if (write && blk->state == GMEM_BLK_BOTH && blk->dev == devid)
+		return true;
+	return !gm_prefetch_skips(blk, devid);
+}
+
+/*
+ * Early zap (gm_internal.h) of the blocks the sorted batch @ents will move:
+ * one unmap per run of adjacent blocks instead of one per fault. At 4 KiB
+ * blocks the zap of one block, a page-table walk and a TLB flush, cost more
+ * than its copy (docs/benchmarks.md). An entry whose mapping the lookup
+ * refuses is left to its fault, which fails.
+ */
+static void gm_fault_batch_zap_ahead(u32 devid, struct mm_struct *mm,
+				     const struct gm_fault_entry *ents, unsigned int n)
+{
+	struct gm_zap_ahead za = {};
+	struct gm_block *blk;
+	struct gm_lookup lk;
+	unsigned int i = 0, end;
+	unsigned long obj_end;
+	bool write;
+
+	while (i < n) {
+		if (gm_obj_lookup(mm, ents[i].va, 1, GM_ACC_READ, &lk)) {
+			i++;
+			continue;
+		}
+		obj_end = lk.obj->start + ((unsigned long)lk.obj->nr_blocks << gm_blk_shift);
+		for (; i < n && ents[i].va < obj_end; i = end) {
+			write = ents[i].write;
+			for (end = i + 1; end < n && gm_fault_same_block(&ents[i], &ents[end]); end++)
+				write |= ents[end].write;
+			blk = gm_obj_block(lk.obj, (ents[i].va - lk.obj->start) >> gm_blk_shift);
+			if (!blk || !gm_zap_ahead_trylock(blk))
+				continue;
+			if (!READ_ONCE(lk.obj->dead) && gm_fault_zaps(blk, devid, write))
+				gm_zap_ahead_add(&za, blk);
+			else
+				mutex_unlock(&blk->lock);
+		}
+		gm_zap_ahead_flush(&za);
+		gm_obj_put(lk.obj);
+	}
+}
+
 int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault_entry *ents,
 		       unsigned int n)
 {
@@ -642,7 +538,7 @@ int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault
 
 	if (!n || n > GM_FAULT_BATCH_MAX)
 		return -EINVAL;
-	sort(ents, n, sizeof(*ents), gm_fault_entry_cmp, NULL);
+	gm_fault_entries_sort(ents, n);
 	for (i = 0; i < n; i++) {
 		ents[i].ret = -EINTR;		/* until serviced */
 		if (!i || !gm_fault_same_block(&ents[i - 1], &ents[i]))
@@ -658,8 +554,10 @@ int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault
 	}
 	batch.id = atomic64_inc_return(&gm_fault_batch_seq);
 	gm_fault_batch_count(dev->id, n, batch.nr);
-	if (batch.nr > 1)
+	if (batch.nr > 1) {
 		atomic64_set(&gm_devstate(dev->id)->batch_live, batch.id);
+		gm_fault_batch_zap_ahead(dev->id, mm, ents, n);
+	}
 	for (i = 0; i < n && !ret; i = end, batch.pos++) {
 		for (end = i + 1; end < n && gm_fault_same_block(&ents[i], &ents[end]); end++)
 			;

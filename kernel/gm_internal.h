@@ -3,7 +3,8 @@
  * Internals shared by the core's own files:
  *   gm_block.c    block metadata (lazy chunks), the block lock, state and
  *                 accounting, host pages
- *   gm_fault.c    the CPU and device fault paths, top-down
+ *   gm_cpu_fault.c the CPU fault paths, top-down
+ *   gm_fault.c    the device fault paths, top-down
  *   gm_migrate.c  every residency change of one block
  *   gm_copy.c     the copies a migration makes, queued on copy engines
  *   gm_evict.c    HBM allocation and eviction
@@ -154,6 +155,24 @@ int gm_blk_alloc_host(struct gm_block *blk);
 void gm_blk_free_host(struct gm_block *blk);
 void gm_blk_zap_cpu(struct gm_block *blk);
 void gm_blks_zap_cpu(struct gm_block **blks, unsigned int n);
+
+/*
+ * An early zap: the CPU PTEs of blocks a hint or a fault batch is about to
+ * move, zapped ahead of the moves in runs (one unmap per run of adjacent
+ * blocks) rather than one by one. The blocks are trylocked for the zap only
+ * and unlocked before they move: a CPU fault in between maps a block again
+ * under its lock and sets GM_BLK_CPU_MAPPED, and that block's own migration
+ * zaps it again, so an early zap saves work and never decides correctness.
+ * It holds at most GM_ZAP_BATCH block locks (lockdep's depth), all trylocked.
+ */
+#define GM_ZAP_BATCH	16
+struct gm_zap_ahead {
+	struct gm_block *held[GM_ZAP_BATCH];	/* one object's, ascending index */
+	unsigned int nr;
+};
+bool gm_zap_ahead_trylock(struct gm_block *blk);
+void gm_zap_ahead_add(struct gm_zap_ahead *za, struct gm_block *blk);
+void gm_zap_ahead_flush(struct gm_zap_ahead *za);
 void gm_blk_note_cpu_mapped(struct gm_block *blk);
 void gm_obj_free_chunks(struct gm_object *obj);
 /* Calls @fn on every allocated block of @obj in index order; stops on non-zero. */
@@ -188,7 +207,7 @@ void gm_lru_update_class(struct gm_block *blk);
 int gm_make_room(u32 dev, u32 nr, struct gm_block *busy, struct gm_tenant *own);
 bool gm_hbm_room_now(struct gm_devstate *ds);
 
-/* gm_fault.c */
+/* gm_cpu_fault.c */
 vm_fault_t gm_vm_fault(struct vm_fault *vmf);
 vm_fault_t gm_vm_page_mkwrite(struct vm_fault *vmf);
 

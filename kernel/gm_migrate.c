@@ -45,7 +45,7 @@
  * PTEs are gone, so GUP has to fault, which waits for blk->lock.
  *
  * Read copies and CPU writes (read_dup=2): a CPU write to a read-only PTE
- * of a read-copy object goes through ->page_mkwrite (gm_fault.c), which drops the device
+ * of a read-copy object goes through ->page_mkwrite (gm_cpu_fault.c), which drops the device
  * copy under blk->lock and returns the page locked; the kernel upgrades the
  * PTE before unlocking it. HOST -> BOTH takes the folio locks of the block
  * before it zaps the PTEs, so it waits for any such upgrade in flight and

@@ -8,7 +8,7 @@
  * expanded or moved, and fork does not copy it (VM_DONTCOPY; see
  * gm_vm_open() for a child that asked with MADV_DOFORK), so the VMA and the
  * object always describe the same range. CPU page tables are a cache of the
- * object: a CPU fault (gm_fault.c) makes the block host-resident and maps
+ * object: a CPU fault (gm_cpu_fault.c) makes the block host-resident and maps
  * all of its pages at once; moving a block to a device zaps them through
  * the file mapping, for which each object owns a window of file offsets
  * (vm_pgoff = obj->pgoff) like TTM buffer objects do.
