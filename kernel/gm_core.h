@@ -37,8 +37,9 @@
  *
  * The active BPF policy is published with RCU (gm_bpf.c): hooks run inside
  * an RCU read section with preemption off and hold no core lock beyond the
- * block lock of the caller. Statistics are atomic64 adds into the UAPI
- * struct (gm_stat_add()); readers see each counter torn-free.
+ * block lock of the caller. Statistics (gm_stat_add()) are atomic64 adds
+ * into an object's UAPI struct and per-CPU adds into the counters every CPU
+ * shares (struct gm_shared_stats); readers see each counter torn-free.
  */
 #ifndef _GM_CORE_H
 #define _GM_CORE_H
@@ -48,6 +49,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
@@ -86,6 +88,22 @@ enum gm_lru_list {
 };
 
 /*
+ * Counters many CPUs add to: a tenant's, a device's and the total. They are
+ * per CPU, as the mm's vmstat counters are, so that faults on different
+ * CPUs do not bounce one cache line between them; a read sums the copies
+ * (gm_shared_stats_read()), exact once the updates it should see are done.
+ * An object's counters stay atomic64 in its UAPI struct: an object is one
+ * process's, and per-CPU copies of each would cost nr_cpus times the memory.
+ */
+struct gm_shared_stats {
+	struct gmem_stats __percpu *cpu;
+	atomic64_t batch_max;		/* a maximum, which a sum cannot give */
+};
+int gm_shared_stats_init(struct gm_shared_stats *s);
+void gm_shared_stats_free(struct gm_shared_stats *s);
+void gm_shared_stats_read(struct gmem_stats *dst, const struct gm_shared_stats *s);
+
+/*
  * A tenant: the cgroup v2 directory an HBM limit and weight were set for
  * (gm_tenant.c). Objects hold a reference; the table holds one while the
  * cgroup exists.
@@ -103,7 +121,7 @@ struct gm_tenant {
 	atomic64_t pinned;		/* pinned blocks */
 	atomic64_t edquot;		/* allocations refused at the limit */
 	atomic64_t nr_objects;
-	struct gmem_stats stats;
+	struct gm_shared_stats stats;
 };
 
 /* One block of a vm_object: the logical page-table entry. */
@@ -214,7 +232,7 @@ struct gm_devstate {
 	 */
 	atomic64_t batch_live;
 	struct list_head lru[GM_LRU_NR];
-	struct gmem_stats stats;
+	struct gm_shared_stats stats;
 };
 
 extern struct gm_devstate *gm_devs[GMEM_MAX_DEVICES];	/* gm_devs_rwsem */
@@ -229,7 +247,7 @@ static inline u64 gm_dev_capacity(const struct gm_devstate *ds)
 
 	return limit ? limit : ds->dev->hbm_blocks;
 }
-extern struct gmem_stats gm_total;
+extern struct gm_shared_stats gm_total;
 extern atomic64_t gm_clock;		/* ticks once per device access/fault */
 
 /* Tenants (gm_tenant.c). */
@@ -271,15 +289,21 @@ int gm_migrate_to_dev(struct gm_block *blk, u32 dev, enum gm_copy_how how);	/* e
 int gm_migrate_to_host(struct gm_block *blk, enum gm_copy_how how);
 int gm_map_remote(struct gm_block *blk, u32 dev);
 
-/* Statistics: add @delta to one counter of the object, the device and the total. */
+/* Add @delta to the counter at @off of @s, on this CPU's copy (any context). */
+static inline void gm_shared_stat_add(struct gm_shared_stats *s, size_t off, s64 delta)
+{
+	this_cpu_add(*(u64 __percpu *)((void __percpu *)s->cpu + off), delta);
+}
+
+/* Statistics: add @delta to one counter of the object, its tenant, the device and the total. */
 static inline void gm_stat_add_off(struct gm_block *blk, u32 devid, size_t off, s64 delta)
 {
 	atomic64_add(delta, (atomic64_t *)((char *)&blk->obj->stats + off));
 	if (blk->obj->tenant)
-		atomic64_add(delta, (atomic64_t *)((char *)&blk->obj->tenant->stats + off));
+		gm_shared_stat_add(&blk->obj->tenant->stats, off, delta);
 	if (devid < GMEM_MAX_DEVICES && gm_devs[devid])
-		atomic64_add(delta, (atomic64_t *)((char *)&gm_devs[devid]->stats + off));
-	atomic64_add(delta, (atomic64_t *)((char *)&gm_total + off));
+		gm_shared_stat_add(&gm_devs[devid]->stats, off, delta);
+	gm_shared_stat_add(&gm_total, off, delta);
 }
 #define gm_stat_add(blk, devid, field, delta) \
 	gm_stat_add_off(blk, devid, offsetof(struct gmem_stats, field), delta)

@@ -65,6 +65,10 @@ int gm_dev_register(struct gm_dev *dev)
 	ds = kzalloc(sizeof(*ds), GFP_KERNEL);
 	if (!ds)
 		return -ENOMEM;
+	if (gm_shared_stats_init(&ds->stats)) {
+		kfree(ds);
+		return -ENOMEM;
+	}
 	ds->dev = dev;
 	spin_lock_init(&ds->lock);
 	for (id = 0; id < GM_LRU_NR; id++)
@@ -87,6 +91,7 @@ int gm_dev_register(struct gm_dev *dev)
 	}
 	up_write(&gm_devs_rwsem);
 	if (ret) {
+		gm_shared_stats_free(&ds->stats);
 		kfree(ds);
 		return ret;
 	}
@@ -197,6 +202,7 @@ void gm_dev_unregister(struct gm_dev *dev)
 	gm_devs[dev->id] = NULL;
 	dev->core = NULL;
 	up_write(&gm_devs_rwsem);
+	gm_shared_stats_free(&ds->stats);
 	kfree(ds);
 	pr_info("gmem: device %u (%s) unregistered\n", dev->id, dev->name);
 }
@@ -223,7 +229,7 @@ long gm_dev_info_ioctl(void __user *uarg)
 		info.flags = READ_ONCE(ds->limit_blocks) ? GMEM_DEV_F_LIMITED : 0;
 		info.hbm_used_bytes = READ_ONCE(ds->used_blocks) * gm_blk_size;
 		info.block_size = gm_blk_size;
-		gm_stats_read(&info.stats, &ds->stats);
+		gm_shared_stats_read(&info.stats, &ds->stats);
 	} else {
 		ret = -ENODEV;
 	}

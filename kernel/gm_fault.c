@@ -424,27 +424,26 @@ static bool gm_fault_same_block(const struct gm_fault_entry *x, const struct gm_
 
 static atomic64_t gm_fault_batch_seq;
 
-/* Raise the counter at @off of @stats to @val if it is lower (a maximum). */
-static void gm_stat_max(struct gmem_stats *stats, size_t off, u64 val)
+/* Raise @max to @val if it is lower. */
+static void gm_stat_max(atomic64_t *max, u64 val)
 {
-	atomic64_t *v = (atomic64_t *)((char *)stats + off);
-	s64 old = atomic64_read(v);
+	s64 old = atomic64_read(max);
 
-	while ((u64)old < val && !atomic64_try_cmpxchg(v, &old, val))
+	while ((u64)old < val && !atomic64_try_cmpxchg(max, &old, val))
 		;
 }
 
 /* A batch of @nr_faults faults in @nr_blocks blocks was delivered by @devid. */
 static void gm_fault_batch_count(u32 devid, unsigned int nr_faults, unsigned int nr_blocks)
 {
-	struct gmem_stats *sets[] = { &gm_devs[devid]->stats, &gm_total };
+	struct gm_shared_stats *sets[] = { &gm_devs[devid]->stats, &gm_total };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(sets); i++) {
-		atomic64_inc((atomic64_t *)&sets[i]->fault_batches);
-		atomic64_add(nr_faults, (atomic64_t *)&sets[i]->batch_faults);
-		atomic64_add(nr_faults - nr_blocks, (atomic64_t *)&sets[i]->batch_dups);
-		gm_stat_max(sets[i], offsetof(struct gmem_stats, batch_max), nr_faults);
+		this_cpu_inc(sets[i]->cpu->fault_batches);
+		this_cpu_add(sets[i]->cpu->batch_faults, nr_faults);
+		this_cpu_add(sets[i]->cpu->batch_dups, nr_faults - nr_blocks);
+		gm_stat_max(&sets[i]->batch_max, nr_faults);
 	}
 	trace_gmem_fault_batch(devid, nr_faults, nr_blocks);
 }

@@ -43,12 +43,21 @@ static LIST_HEAD(gm_tenants);
 static DEFINE_MUTEX(gm_tenant_mutex);
 atomic_long_t gm_live_tenants;
 
+static void gm_tenant_free_rcu(struct rcu_head *rcu)
+{
+	struct gm_tenant *t = container_of(rcu, struct gm_tenant, rcu);
+
+	gm_shared_stats_free(&t->stats);
+	kfree(t);
+}
+
+/* Table readers under RCU may still see @t: freed after a grace period. */
 static void gm_tenant_free(struct kref *ref)
 {
 	struct gm_tenant *t = container_of(ref, struct gm_tenant, ref);
 
 	atomic_long_dec(&gm_live_tenants);
-	kfree_rcu(t, rcu);
+	call_rcu(&t->rcu, gm_tenant_free_rcu);
 }
 
 void gm_tenant_put(struct gm_tenant *t)
@@ -194,6 +203,10 @@ static struct gm_tenant *gm_tenant_new(u64 cgid)
 
 	if (!t)
 		return NULL;
+	if (gm_shared_stats_init(&t->stats)) {
+		kfree(t);
+		return NULL;
+	}
 	kref_init(&t->ref);
 	t->cgid = cgid;
 	t->weight = GM_TENANT_WEIGHT_DEFAULT;
@@ -250,7 +263,7 @@ int gm_tenant_info(u64 cgid, struct gmem_tenant_info *ti)
 	ti->pinned = (u64)atomic64_read(&t->pinned) << gm_blk_shift;
 	ti->edquot = atomic64_read(&t->edquot);
 	ti->nr_objects = atomic64_read(&t->nr_objects);
-	gm_stats_read(&ti->stats, &t->stats);
+	gm_shared_stats_read(&ti->stats, &t->stats);
 out:
 	mutex_unlock(&gm_tenant_mutex);
 	return ret;
@@ -268,4 +281,5 @@ void gm_tenant_exit(void)
 		gm_tenant_put(t);
 	}
 	mutex_unlock(&gm_tenant_mutex);
+	rcu_barrier();		/* gm_tenant_free_rcu() is module code */
 }

@@ -27,7 +27,8 @@
 #include "gm_internal.h"
 #include "gm_policy.h"
 
-struct gmem_stats gm_total;
+static DEFINE_PER_CPU(struct gmem_stats, gm_total_cpu);
+struct gm_shared_stats gm_total = { .cpu = &gm_total_cpu };
 atomic64_t gm_clock;
 
 unsigned long gm_blk_size = SZ_2M;
@@ -40,11 +41,41 @@ atomic_long_t gm_live_host_pages;
 atomic_long_t gm_live_dev_blocks;
 struct dentry *gm_debugfs_dir;
 
+int gm_shared_stats_init(struct gm_shared_stats *s)
+{
+	s->cpu = alloc_percpu(struct gmem_stats);
+	atomic64_set(&s->batch_max, 0);
+	return s->cpu ? 0 : -ENOMEM;
+}
+
+void gm_shared_stats_free(struct gm_shared_stats *s)
+{
+	free_percpu(s->cpu);
+	s->cpu = NULL;
+}
+
+/* Sum the CPUs' copies of @s: each counter torn-free, as gm_stats_read(). */
+void gm_shared_stats_read(struct gmem_stats *dst, const struct gm_shared_stats *s)
+{
+	u64 *d = (u64 *)dst;
+	const u64 *c;
+	size_t i;
+	int cpu;
+
+	memset(dst, 0, sizeof(*dst));
+	for_each_possible_cpu(cpu) {
+		c = (const u64 *)per_cpu_ptr(s->cpu, cpu);
+		for (i = 0; i < sizeof(*dst) / sizeof(u64); i++)
+			d[i] += READ_ONCE(c[i]);
+	}
+	dst->batch_max = atomic64_read(&s->batch_max);
+}
+
 static long gm_global_stats_ioctl(void __user *uarg)
 {
 	struct gmem_stats st;
 
-	gm_stats_read(&st, &gm_total);
+	gm_shared_stats_read(&st, &gm_total);
 	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
