@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include "gtest.h"
 #include "gmem_test_util.h"
+#include "test_reliability_cg.h"
 
 #define BS	(2 * GMT_MiB)
 
@@ -472,7 +473,7 @@ GT_TEST(page_table_spans_leaves)
 	const size_t len = 6 * GMT_MiB, n = len / 4, fill_from = GMT_MiB / 4 + 3;
 	const size_t fill_n = 4 * GMT_MiB / 4;
 	uint32_t *w, *ref = malloc(len);
-	uint64_t h;
+	uint64_t h, leaves;
 	int gfd, sfd;
 	size_t i;
 
@@ -488,21 +489,82 @@ GT_TEST(page_table_spans_leaves)
 
 	GT_ASSERT(gmt_sim_checksum(sfd, w, len, &h) == 0, "checksum");
 	GT_ASSERT(h == gmt_fnv1a(ref, len, GMT_FNV_BASIS), "the device read other data");
+	leaves = sim_counter("pt_leaves");
+	GT_EXPECT(leaves >= 3 && leaves <= 4, "%llu page-table leaves for 1536 blocks",
+		  (unsigned long long)leaves);
 	GT_ASSERT(gmt_sim_fill(sfd, w + fill_from, fill_n * 4, 0xabcd1234) == 0, "fill");
 	for (i = fill_from; i < fill_from + fill_n; i++)
 		ref[i] = 0xabcd1234;
 	GT_ASSERT(gmt_advise(gfd, w, len, GMEM_ADV_DONTNEED, 0, 0) == 0, "DONTNEED: %s",
 		  strerror(errno));
 	GT_ASSERT(gmt_wait_copies(gfd) == 0, "write-backs never landed");
+	GT_EXPECT(sim_counter("pt_leaves") == 0, "%llu leaves left with nothing mapped",
+		  (unsigned long long)sim_counter("pt_leaves"));
 	GT_ASSERT(gmt_sim_checksum(sfd, w, len, &h) == 0, "checksum after DONTNEED");
 	GT_ASSERT(h == gmt_fnv1a(ref, len, GMT_FNV_BASIS), "the device read other data again");
 	for (i = 0; i < n && w[i] == ref[i]; i++)
 		;
 	GT_ASSERT(i == n, "word %zu: CPU %#x, expected %#x", i, w[i], ref[i]);
 	GT_ASSERT(munmap(w, len) == 0, "munmap");
+	GT_EXPECT(sim_counter("pt_leaves") == 0, "%llu leaves left after munmap",
+		  (unsigned long long)sim_counter("pt_leaves"));
 	close(sfd);
 	close(gfd);
 	free(ref);
+	GMT_ASSERT_NO_LEAK();
+}
+
+/*
+ * A device page-table leaf is charged to the memory cgroup of the mm it
+ * maps, as the mm's own page tables are, though a device worker maps it:
+ * 512 blocks 2 MiB apart (4 KiB blocks) take a leaf each, 2 MiB in all,
+ * and are freed when the blocks leave the device.
+ */
+GT_TEST(page_table_charged_to_the_mm)
+{
+	const size_t n = 512, stride = 2 * GMT_MiB, len = n * stride;
+	struct gmem_sim_access *acc = calloc(n, sizeof(*acc));
+	uint64_t leaves0, cur0, cur1, h;
+	struct cg c;
+	char *m;
+	int gfd, sfd;
+	size_t i;
+
+	GT_ASSERT(acc, "calloc");
+	GT_ASSERT(gmt_setup(4096, 8, 1) == 0, "module reload failed");
+	cg_create(&c, "gmem-sim-pt", 1ULL << 30);
+	cg_enter(&c);
+	gfd = gmt_open_gmem();
+	GT_ASSERT(gfd >= 0, "open /dev/gmem: %d", gfd);
+	sfd = gmt_sim_open(0);
+	GT_ASSERT(sfd >= 0, "open /dev/gmem_sim0: %d", sfd);
+	m = gmt_map(gfd, len);
+	GT_ASSERT(m, "mmap %zu: %s", len, strerror(errno));
+	/* The CPU first: host pages and block metadata are charged before. */
+	for (i = 0; i < n; i++) {
+		m[i * stride] = (char)i;
+		acc[i] = (struct gmem_sim_access){ .addr = (uintptr_t)m + i * stride, .len = 4 };
+	}
+	leaves0 = sim_counter("pt_leaves");
+	cur0 = cg_u64(&c, "memory.current");
+	GT_ASSERT(gmt_sim_run(sfd, GMEM_SIM_TRACE, acc, NULL, n, 0, &h) == 0, "TRACE");
+	cur1 = cg_u64(&c, "memory.current");
+	GT_EXPECT(sim_counter("pt_leaves") - leaves0 == n, "%llu leaves for %zu scattered blocks",
+		  (unsigned long long)(sim_counter("pt_leaves") - leaves0), n);
+	/* Half the leaves' 2 MiB: per-CPU charge batches may hide up to 512 KiB. */
+	GT_EXPECT(cur1 >= cur0 + n * 4096 / 2, "memory.current %llu -> %llu KiB: leaves not charged",
+		  (unsigned long long)cur0 >> 10, (unsigned long long)cur1 >> 10);
+	GT_ASSERT(gmt_advise(gfd, m, len, GMEM_ADV_DONTNEED, 0, 0) == 0, "DONTNEED: %s",
+		  strerror(errno));
+	GT_ASSERT(gmt_wait_copies(gfd) == 0, "write-backs never landed");
+	GT_EXPECT(sim_counter("pt_leaves") == leaves0, "%llu leaves left with nothing mapped",
+		  (unsigned long long)(sim_counter("pt_leaves") - leaves0));
+	GT_ASSERT(munmap(m, len) == 0, "munmap");
+	close(sfd);
+	close(gfd);
+	free(acc);
+	GT_ASSERT(gmt_write_str(CG_ROOT "/cgroup.procs", "0") == 0, "leave the cgroup");
+	cg_destroy(&c);
 	GMT_ASSERT_NO_LEAK();
 }
 

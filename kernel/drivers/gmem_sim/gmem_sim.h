@@ -81,11 +81,13 @@ struct sim_dev {
 	struct mutex as_lock;
 	struct list_head as_list;
 	atomic64_t jobs_done, faults, model_ns, invalidates;
+	atomic64_t pt_leaves;			/* device page-table leaves (sim_pt.c) */
 	struct sim_clock clk;
 };
 
 /* The device's view of one mm: its page table. */
 struct sim_as {
+	struct sim_dev *sdev;
 	struct list_head node;			/* on sdev->as_list (RCU) */
 	struct mm_struct *mm;			/* mmgrab()ed */
 	refcount_t ref;				/* open files, and MMU ops at work */

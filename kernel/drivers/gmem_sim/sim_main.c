@@ -19,8 +19,9 @@
  *
  * sysfs (/sys/class/misc/gmem_simN/): gmem_id (the core's device id),
  * hbm_used_blocks, jobs_done, faults, model_ns (sum of step compute),
- * invalidates, clock (the device clock, sim_clock.c; also GMEM_SIM_IOC_CLOCK),
- * copy_ref (root: times the kernel copy primitive alone, for gmem-bench bw).
+ * invalidates, pt_leaves (device page-table pages, sim_pt.c), clock (the
+ * device clock, sim_clock.c; also GMEM_SIM_IOC_CLOCK), copy_ref (root: times
+ * the kernel copy primitive alone, for gmem-bench bw).
  *
  * Copies go to the copy engines of sim_dma.c unless gmem_sim.async_copies=0.
  *
@@ -302,6 +303,7 @@ static struct sim_as *sim_as_get(struct sim_dev *sdev, struct mm_struct *mm)
 		if (!as)
 			goto out;
 		mmgrab(mm);
+		as->sdev = sdev;
 		as->mm = mm;
 		refcount_set(&as->ref, 1);
 		mutex_init(&as->pt_lock);
@@ -441,6 +443,7 @@ SIM_COUNTER_ATTR(jobs_done);
 SIM_COUNTER_ATTR(faults);
 SIM_COUNTER_ATTR(model_ns);
 SIM_COUNTER_ATTR(invalidates);
+SIM_COUNTER_ATTR(pt_leaves);
 
 static ssize_t clock_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -520,6 +523,7 @@ static struct attribute *sim_attrs[] = {
 	&dev_attr_faults.attr,
 	&dev_attr_model_ns.attr,
 	&dev_attr_invalidates.attr,
+	&dev_attr_pt_leaves.attr,
 	&dev_attr_clock.attr,
 	&dev_attr_copy_ref.attr,
 	NULL,
