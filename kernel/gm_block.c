@@ -20,7 +20,7 @@
  *     so every host page is in exactly one RSS counter.
  *
  * Locking: blk->lock protects every field but lru/lru_list (ds->lock) and
- * plist/plist_id (gm_plist_lock). obj->chunk_lock serializes chunk
+ * plist/plist_id (blk->plist_lock, gm_bpf_kfuncs.c). obj->chunk_lock serializes chunk
  * allocation; lookups are lockless (xarray + RCU).
  */
 #include <linux/memcontrol.h>
@@ -62,6 +62,7 @@ static void gm_chunk_init(struct gm_object *obj, struct gm_chunk *chunk, u32 fir
 		INIT_LIST_HEAD(&blk->lru);
 		INIT_LIST_HEAD(&blk->plist);
 		blk->plist_id = -1;
+		spin_lock_init(&blk->plist_lock);
 	}
 }
 

@@ -679,6 +679,7 @@ void gm_bpf_policy_init(struct gm_bpf_policy *pol)
 {
 	INIT_LIST_HEAD(&pol->node);
 	INIT_LIST_HEAD(&pol->lists);
+	spin_lock_init(&pol->plist_lock);
 	INIT_WORK(&pol->eject_work, gm_eject_workfn);
 }
 

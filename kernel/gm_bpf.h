@@ -144,9 +144,10 @@ struct gm_bpf_policy {
 	bool ejected;			/* no longer in charge; gm_eject_lock */
 	u64 since_ns;			/* CLOCK_REALTIME of attach */
 	struct list_head node;		/* on gm_bpf_policies, gm_policy_mutex */
-	struct list_head lists;		/* its struct gm_plist, gm_plist_lock */
-	u32 nr_lists;			/* gm_plist_lock */
-	/* Its lists by id % GMEM_LISTS_MAX, found without the xarray; gm_plist_lock. */
+	spinlock_t plist_lock;		/* its lists (gm_bpf_kfuncs.c) */
+	struct list_head lists;		/* its struct gm_plist, plist_lock */
+	u32 nr_lists;			/* plist_lock */
+	/* Its lists by id % GMEM_LISTS_MAX, found without the xarray; plist_lock. */
 	struct gm_plist *plist_hint[GMEM_LISTS_MAX];
 	struct work_struct eject_work;	/* finishes an ejection from a hook */
 	atomic64_t reject_start_ns;	/* invalid-decision window */

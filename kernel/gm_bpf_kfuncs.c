@@ -24,16 +24,23 @@
  *
  * Concurrency: hooks run concurrently on different CPUs. The kfuncs read
  * block fields without the block's lock (a decision is validated again when
- * it is carried out, gm_evict.c), and the lists are protected by
- * gm_plist_lock, a spinlock every list kfunc takes for its own duration:
- * each kfunc call is atomic, a sequence of calls is not. Blocks are looked
+ * it is carried out, gm_evict.c). Two spinlocks guard the lists, each kfunc
+ * taking them for its own duration: each kfunc call is atomic, a sequence
+ * of calls is not. A policy's lists (their heads, lengths and the links of
+ * the blocks on them) are under its pol->plist_lock, so policies do not
+ * contend with each other; which list a block is on (plist_id, and moving
+ * between lists) is under the block's blk->plist_lock, which the core takes
+ * alone when a block arrives on or leaves a device (every migration), never
+ * a lock shared by all. Blocks are looked
  * up by id under RCU (hooks run inside an RCU read section), once per hook
  * call while its kfuncs keep naming the same block (gm_call_block(): the
  * hook call remembers the last one, and starts with the block it is about).
  * BPF programs run non-sleepable, hence GFP_NOWAIT allocations.
  *
- * Lock order: gm_plist_lock and a device's ds->lock are each taken alone,
- * never one inside the other.
+ * Lock order: blk->plist_lock -> pol->plist_lock, with at most one of each
+ * held (moving a block from another policy's list unlinks it there first);
+ * gm_plist_destroy_all() holds a policy's lock and trylocks blocks. A
+ * device's ds->lock is taken alone, never with either.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -52,10 +59,10 @@ struct gm_plist {
 	struct list_head head;		/* gm_block.plist, first = head */
 	struct gm_bpf_policy *owner;
 	struct list_head node;		/* on owner->lists */
+	struct rcu_head rcu;
 };
 
-static DEFINE_SPINLOCK(gm_plist_lock);
-static DEFINE_XARRAY_ALLOC1(gm_plists);	/* id -> struct gm_plist */
+static DEFINE_XARRAY_ALLOC1(gm_plists);	/* id -> struct gm_plist (RCU lookups) */
 
 static bool gm_blk_listed(const struct gm_block *blk)
 {
@@ -66,7 +73,7 @@ static struct gm_plist *gm_plist_get(struct gm_bpf_policy *pol, s64 id)
 {
 	struct gm_plist **hint, *pl;
 
-	lockdep_assert_held(&gm_plist_lock);
+	lockdep_assert_held(&pol->plist_lock);
 	if (id <= 0 || id > INT_MAX)
 		return NULL;
 	hint = &pol->plist_hint[id % GMEM_LISTS_MAX];
@@ -79,8 +86,11 @@ static struct gm_plist *gm_plist_get(struct gm_bpf_policy *pol, s64 id)
 	return pl;
 }
 
+/* Both locks held: @blk (on no list) goes on @pl. */
 static void gm_plist_link(struct gm_plist *pl, struct gm_block *blk, bool tail)
 {
+	lockdep_assert_held(&blk->plist_lock);
+	lockdep_assert_held(&pl->owner->plist_lock);
 	if (tail)
 		list_add_tail(&blk->plist, &pl->head);
 	else
@@ -89,16 +99,33 @@ static void gm_plist_link(struct gm_plist *pl, struct gm_block *blk, bool tail)
 	pl->len++;
 }
 
+/* The list @blk is on (blk->plist_lock held, @blk listed): alive while it is. */
+static struct gm_plist *gm_blk_plist(const struct gm_block *blk)
+{
+	struct gm_plist *pl;
+
+	rcu_read_lock();	/* for the xarray's nodes */
+	pl = xa_load(&gm_plists, blk->plist_id);
+	rcu_read_unlock();
+	return pl;
+}
+
+/* blk->plist_lock held: off its list, if any, taking that list's owner's lock; then @new_id. */
 static void __gm_plist_unlink(struct gm_block *blk, int new_id)
 {
 	struct gm_plist *pl;
 
-	lockdep_assert_held(&gm_plist_lock);
+	lockdep_assert_held(&blk->plist_lock);
 	if (gm_blk_listed(blk)) {
-		pl = xa_load(&gm_plists, blk->plist_id);
-		if (!WARN_ON_ONCE(!pl))
+		pl = gm_blk_plist(blk);
+		if (!WARN_ON_ONCE(!pl)) {
+			spin_lock(&pl->owner->plist_lock);
 			pl->len--;
-		list_del_init(&blk->plist);
+			list_del_init(&blk->plist);
+			spin_unlock(&pl->owner->plist_lock);
+		} else {
+			list_del_init(&blk->plist);
+		}
 	}
 	blk->plist_id = new_id;
 }
@@ -106,39 +133,59 @@ static void __gm_plist_unlink(struct gm_block *blk, int new_id)
 /* @blk arrived on a device: policies may list it from now on. */
 void gm_plist_arrive(struct gm_block *blk)
 {
-	spin_lock(&gm_plist_lock);
+	spin_lock(&blk->plist_lock);
 	if (blk->plist_id < 0)
 		blk->plist_id = 0;
-	spin_unlock(&gm_plist_lock);
+	spin_unlock(&blk->plist_lock);
 }
 
 /* @blk is leaving its device: off any list, and not listable until it returns. */
 void gm_plist_unlink(struct gm_block *blk)
 {
-	spin_lock(&gm_plist_lock);
+	spin_lock(&blk->plist_lock);
 	__gm_plist_unlink(blk, -1);
-	spin_unlock(&gm_plist_lock);
+	spin_unlock(&blk->plist_lock);
+}
+
+/*
+ * Take the first block off @pl, @pol's lock held. The block's lock comes
+ * first in the lock order, so it is only trylocked: false when its holder
+ * (the core taking it off, which then waits for @pol's lock) has it.
+ */
+static bool gm_plist_pop(struct gm_bpf_policy *pol, struct gm_plist *pl)
+{
+	struct gm_block *blk = list_first_entry(&pl->head, struct gm_block, plist);
+
+	if (!spin_trylock(&blk->plist_lock))
+		return false;
+	list_del_init(&blk->plist);
+	pl->len--;
+	blk->plist_id = 0;
+	spin_unlock(&blk->plist_lock);
+	return true;
 }
 
 /* No hook of @pol runs any more (gm_bpf.c waited for a grace period). */
 void gm_plist_destroy_all(struct gm_bpf_policy *pol)
 {
 	struct gm_plist *pl, *tmp;
-	struct gm_block *blk, *next;
 
-	spin_lock(&gm_plist_lock);
+	spin_lock(&pol->plist_lock);
 	list_for_each_entry_safe(pl, tmp, &pol->lists, node) {
-		list_for_each_entry_safe(blk, next, &pl->head, plist) {
-			list_del_init(&blk->plist);
-			blk->plist_id = 0;
+		while (!list_empty(&pl->head)) {
+			if (gm_plist_pop(pol, pl))
+				continue;
+			spin_unlock(&pol->plist_lock);
+			cpu_relax();
+			spin_lock(&pol->plist_lock);
 		}
 		xa_erase(&gm_plists, pl->id);
 		list_del(&pl->node);
-		kfree(pl);
+		kfree_rcu(pl, rcu);
 	}
 	pol->nr_lists = 0;
 	memset(pol->plist_hint, 0, sizeof(pol->plist_hint));
-	spin_unlock(&gm_plist_lock);
+	spin_unlock(&pol->plist_lock);
 }
 
 /*
@@ -409,7 +456,7 @@ __bpf_kfunc s64 bpf_gmem_list_create(void)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&pl->head);
 	pl->owner = pol;
-	spin_lock(&gm_plist_lock);
+	spin_lock(&pol->plist_lock);
 	err = pol->nr_lists >= GMEM_LISTS_MAX ? -ENOSPC :
 	      xa_alloc(&gm_plists, &id, pl, xa_limit_31b, GFP_NOWAIT | __GFP_NOWARN);
 	if (!err) {
@@ -417,7 +464,7 @@ __bpf_kfunc s64 bpf_gmem_list_create(void)
 		list_add_tail(&pl->node, &pol->lists);
 		pol->nr_lists++;
 	}
-	spin_unlock(&gm_plist_lock);
+	spin_unlock(&pol->plist_lock);
 	if (err) {
 		kfree(pl);
 		return err;
@@ -426,23 +473,52 @@ __bpf_kfunc s64 bpf_gmem_list_create(void)
 }
 
 /*
- * Common part of add and move, gm_plist_lock held: both ids valid, the
- * block listable (resident: plist_id >= 0).
+ * @list of the caller's policy, or NULL (counted). Valid for the rest of the
+ * hook call: a policy's lists go only when none of its hooks can run.
  */
-static int gm_list_prepare(struct gm_hook_call *call, s64 list, u64 blk_id,
-			   struct gm_plist **plp, struct gm_block **blkp)
+static struct gm_plist *gm_call_plist(struct gm_hook_call *call, s64 list)
 {
-	*plp = gm_plist_get(call->pol, list);
-	if (!*plp) {
+	struct gm_plist *pl;
+
+	spin_lock(&call->pol->plist_lock);
+	pl = gm_plist_get(call->pol, list);
+	spin_unlock(&call->pol->plist_lock);
+	if (!pl)
 		gm_policy_reject(GMEM_REJ_BAD_ID);
-		return -ENOENT;
+	return pl;
+}
+
+/*
+ * blk->plist_lock held: put @blk, resident, on @pl, from whichever list
+ * holds it now (or within @pl, an LRU's touch: its length stays).
+ */
+static void gm_plist_put(struct gm_plist *pl, struct gm_block *blk, bool tail)
+{
+	struct gm_bpf_policy *pol = pl->owner;
+	struct gm_plist *cur = NULL;
+
+	if (gm_blk_listed(blk)) {
+		cur = gm_blk_plist(blk);
+		/* Another policy's list (before a swap): unlinked under its lock alone. */
+		if (cur != pl && (!cur || cur->owner != pol)) {
+			__gm_plist_unlink(blk, 0);
+			cur = NULL;
+		}
 	}
-	*blkp = gm_decided_block(call, blk_id);
-	if (!*blkp)
-		return -ENOENT;
-	if ((*blkp)->plist_id < 0)
-		return -EINVAL;
-	return 0;
+	spin_lock(&pol->plist_lock);
+	if (cur == pl) {
+		if (tail)
+			list_move_tail(&blk->plist, &pl->head);
+		else
+			list_move(&blk->plist, &pl->head);
+	} else {
+		if (cur) {		/* another list of @pol, whose lock is held */
+			cur->len--;
+			list_del_init(&blk->plist);
+		}
+		gm_plist_link(pl, blk, tail);
+	}
+	spin_unlock(&pol->plist_lock);
 }
 
 /* add (@move false) or move (@move true) @blk_id to @list. */
@@ -451,25 +527,24 @@ static int gm_list_put(s64 list, u64 blk_id, bool tail, bool move)
 	struct gm_hook_call *call = gm_bpf_call();
 	struct gm_plist *pl;
 	struct gm_block *blk;
-	int err;
+	int err = 0;
 
 	if (!call || list < 0)
 		return -EPERM;	/* the core's LRU lists are read-only */
-	spin_lock(&gm_plist_lock);
-	err = gm_list_prepare(call, list, blk_id, &pl, &blk);
-	if (!err && !move && gm_blk_listed(blk))
+	pl = gm_call_plist(call, list);
+	if (!pl)
+		return -ENOENT;
+	blk = gm_decided_block(call, blk_id);
+	if (!blk)
+		return -ENOENT;
+	spin_lock(&blk->plist_lock);
+	if (blk->plist_id < 0)
+		err = -EINVAL;
+	else if (!move && gm_blk_listed(blk))
 		err = -EEXIST;
-	if (!err && blk->plist_id == pl->id) {
-		/* Within its list (an LRU's touch): its length stays. */
-		if (tail)
-			list_move_tail(&blk->plist, &pl->head);
-		else
-			list_move(&blk->plist, &pl->head);
-	} else if (!err) {
-		__gm_plist_unlink(blk, 0);
-		gm_plist_link(pl, blk, tail);
-	}
-	spin_unlock(&gm_plist_lock);
+	else
+		gm_plist_put(pl, blk, tail);
+	spin_unlock(&blk->plist_lock);
 	return err;
 }
 
@@ -510,12 +585,12 @@ __bpf_kfunc int bpf_gmem_list_del(u64 blk_id)
 	blk = gm_decided_block(call, blk_id);
 	if (!blk)
 		return -ENOENT;
-	spin_lock(&gm_plist_lock);
+	spin_lock(&blk->plist_lock);
 	if (gm_blk_listed(blk)) {
 		__gm_plist_unlink(blk, 0);
 		err = 0;
 	}
-	spin_unlock(&gm_plist_lock);
+	spin_unlock(&blk->plist_lock);
 	return err;
 }
 
@@ -540,11 +615,11 @@ __bpf_kfunc u64 bpf_gmem_list_first(s64 list)
 		ds = gm_lru_list_of(list, &cls);
 		return ds ? gm_lru_first(call, ds, cls) : 0;
 	}
-	spin_lock(&gm_plist_lock);
+	spin_lock(&call->pol->plist_lock);
 	pl = gm_plist_get(call->pol, list);
 	if (pl && !list_empty(&pl->head))
 		id = gm_blk_id(list_first_entry(&pl->head, struct gm_block, plist));
-	spin_unlock(&gm_plist_lock);
+	spin_unlock(&call->pol->plist_lock);
 	return id;
 }
 
@@ -571,11 +646,12 @@ __bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
 		ds = gm_lru_list_of(list, &cls);
 		return ds ? gm_lru_next(call, ds, cls, blk) : 0;
 	}
-	spin_lock(&gm_plist_lock);
+	/* plist_id changes to or from pl->id only under pl's owner's lock. */
+	spin_lock(&call->pol->plist_lock);
 	pl = gm_plist_get(call->pol, list);
 	if (pl && blk->plist_id == pl->id && !list_is_last(&blk->plist, &pl->head))
 		id = gm_blk_id(list_next_entry(blk, plist));
-	spin_unlock(&gm_plist_lock);
+	spin_unlock(&call->pol->plist_lock);
 	return id;
 }
 
@@ -593,10 +669,10 @@ __bpf_kfunc s64 bpf_gmem_list_len(s64 list)
 		return -EPERM;
 	if (list < 0)
 		return -EOPNOTSUPP;
-	spin_lock(&gm_plist_lock);
+	spin_lock(&pol->plist_lock);
 	pl = gm_plist_get(pol, list);
 	len = pl ? pl->len : -ENOENT;
-	spin_unlock(&gm_plist_lock);
+	spin_unlock(&pol->plist_lock);
 	return len;
 }
 

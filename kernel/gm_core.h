@@ -29,7 +29,8 @@
  *   ds->lock             (spinlock) one device's LRU lists and HBM counters;
  *                        never held across anything that sleeps. Victims are
  *                        picked under it and trylocked (gm_evict.c).
- *   gm_plist_lock        (spinlock) the BPF policies' block lists.
+ *   blk->plist_lock      (spinlock) which BPF policy list a block is on,
+ *     -> pol->plist_lock (spinlock) that policy's lists (gm_bpf_kfuncs.c).
  *
  * Tenants (gm_tenant.c): the table is written under gm_tenant_mutex (taken
  * under no other gmem lock) and read under RCU; a tenant's usage and
@@ -140,8 +141,9 @@ struct gm_block {
 	u64 dblk;			/* HBM block when DEVICE or BOTH */
 	u64 last_access;		/* gm_clock at the last device access */
 	struct list_head lru;		/* on ds->lru[] while DEVICE/BOTH, tail = newest */
-	struct list_head plist;		/* on a policy list (gm_plist), gm_plist_lock */
-	int plist_id;			/* which policy list, -1 if none */
+	struct list_head plist;		/* on a policy list (gm_plist) */
+	int plist_id;			/* which policy list, -1 if none; plist_lock */
+	spinlock_t plist_lock;		/* plist_id and which list @plist is on */
 	/* The last asynchronous copy of the block (gm_copy.c). */
 	struct dma_fence *copy;		/* until reaped by gm_blk_copy_wait() */
 	struct dma_fence_cb copy_cb;	/* clears @inflight when it signals */
