@@ -20,8 +20,8 @@
  *     so every host page is in exactly one RSS counter.
  *
  * Locking: blk->lock protects every field but lru/lru_list (ds->lock) and
- * plist/plist_id (blk->plist_lock, gm_bpf_kfuncs.c). obj->chunk_lock serializes chunk
- * allocation; lookups are lockless (xarray + RCU).
+ * plist/plist_id (blk->plist_lock, gm_bpf_kfuncs.c). obj->chunk_lock
+ * serializes chunk allocation; lookups are lockless (xarray + RCU).
  */
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
