@@ -3,8 +3,9 @@
  * gm_fault.c: the device fault paths, top-down (CPU faults: gm_cpu_fault.c).
  *
  *   Device faults (gm_dev_fault_batch(), called by drivers; gm_dev_fault()
- *   is a batch of one): sort and merge the batch -> per block, in address
- *   order: look the object up and check the VMA's protection -> lock the
+ *   is a batch of one): sort and merge the batch -> zap ahead the CPU PTEs
+ *   of what it moves -> per block, in address order: look the object up
+ *   (once per object of the batch) and check the VMA's protection -> lock the
  *   block -> ask the policy where it goes -> migrate (evicting as needed) or
  *   map it over the bus -> map it on the device -> prefetch what the policy
  *   asks.
@@ -263,6 +264,7 @@ struct gm_fault_batch {
 	/* The entries merged into the first of this block's: their accesses */
 	const struct gm_fault_entry *dups;
 	u32 nr_dups;
+	struct gm_lookup *lk;		/* the last object looked up (gm_fault_lookup()) */
 };
 
 static void gm_access_locked(struct gm_devstate *ds, struct gm_block *blk, unsigned long va,
@@ -349,32 +351,66 @@ static int gm_fault_locked(struct gm_devstate *ds, struct gm_block *blk, unsigne
 	return gm_fault_place(&req, ds, gm_policy_fault(&req));
 }
 
-/* Look up, lock and serve one device fault; -EAGAIN when protection changed. */
+static void gm_fault_lookup_drop(struct gm_lookup *lk)
+{
+	if (lk->obj)
+		gm_obj_put(lk->obj);
+	lk->obj = NULL;
+}
+
+/*
+ * The object @va is in, with its protection, into @lk: looked up unless
+ * @lk holds it already, so a batch takes mmap_lock once per object rather
+ * than per block. Reusing it is safe because a gmem VMA always covers its
+ * whole object (splits are refused), ->mprotect bumps prot_seq and munmap
+ * marks the object dead, both seen under the block's lock. Returns 1 for
+ * a reused lookup, 0 for a new one, or the lookup's error.
+ */
+static int gm_fault_lookup(struct mm_struct *mm, unsigned long va, bool write,
+			   struct gm_lookup *lk)
+{
+	int ret;
+
+	if (lk->obj && va - lk->obj->start < lk->obj->size) {
+		if (!lk->may_read || (write && !lk->may_write))
+			return -EFAULT;		/* as gm_obj_lookup() refuses it */
+		return 1;
+	}
+	gm_fault_lookup_drop(lk);
+	ret = gm_obj_lookup(mm, va, 1, write ? GM_ACC_READ | GM_ACC_WRITE : GM_ACC_READ, lk);
+	if (ret)
+		lk->obj = NULL;		/* it may name an object it holds no reference on */
+	return ret;
+}
+
+/*
+ * Look up, lock and serve one device fault; -EAGAIN when the protection
+ * changed, or the object a reused lookup named was unmapped, since the
+ * lookup (the caller drops it and looks up again).
+ */
 static int gm_dev_fault_once(struct gm_dev *dev, struct mm_struct *mm, unsigned long va,
 			     bool write, const struct gm_fault_batch *batch)
 {
-	struct gm_lookup lk;
+	struct gm_lookup *lk = batch->lk;
 	struct gm_block *blk;
-	int ret;
+	int reused, ret;
 
-	ret = gm_obj_lookup(mm, va, 1, write ? GM_ACC_READ | GM_ACC_WRITE : GM_ACC_READ, &lk);
-	if (ret)
-		return ret;
-	blk = gm_obj_block_alloc(lk.obj, (va - lk.obj->start) >> gm_blk_shift);
+	reused = gm_fault_lookup(mm, va, write, lk);
+	if (reused < 0)
+		return reused;
+	blk = gm_obj_block_alloc(lk->obj, (va - lk->obj->start) >> gm_blk_shift);
 	ret = blk ? mutex_lock_killable(&blk->lock) : -ENOMEM;
 	if (ret)
-		goto out;
-	if (READ_ONCE(lk.obj->dead))
-		ret = -EFAULT;
-	else if (!gm_lookup_current(&lk))
+		return ret;
+	if (READ_ONCE(lk->obj->dead))
+		ret = reused ? -EAGAIN : -EFAULT;
+	else if (!gm_lookup_current(lk))
 		ret = -EAGAIN;
 	else
-		ret = gm_fault_locked(dev->core, blk, va, write, &lk, batch);
+		ret = gm_fault_locked(dev->core, blk, va, write, lk, batch);
 	if (!ret)
 		gm_fault_trace_dups(blk, dev->id, write, batch);
 	mutex_unlock(&blk->lock);
-out:
-	gm_obj_put(lk.obj);
 	return ret;
 }
 
@@ -392,6 +428,8 @@ static int gm_dev_fault_block(struct gm_dev *dev, struct mm_struct *mm, unsigned
 	gm_policy_op_begin(&op);
 	do {
 		ret = gm_dev_fault_once(dev, mm, va, write, batch);
+		if (ret == -EAGAIN)
+			gm_fault_lookup_drop(batch->lk);
 	} while (ret == -EAGAIN && !fatal_signal_pending(current));
 	gm_policy_op_end(&op);
 	return ret == -EAGAIN ? -EINTR : ret;
@@ -531,7 +569,8 @@ static void gm_fault_batch_zap_ahead(u32 devid, struct mm_struct *mm,
 int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault_entry *ents,
 		       unsigned int n)
 {
-	struct gm_fault_batch batch = {};
+	struct gm_lookup lk = {};
+	struct gm_fault_batch batch = { .lk = &lk };
 	unsigned int i, end;
 	int ret = 0;
 
@@ -569,6 +608,7 @@ int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault
 	}
 	if (batch.nr > 1)	/* unless a later batch took over meanwhile */
 		atomic64_cmpxchg(&gm_devstate(dev->id)->batch_live, batch.id, 0);
+	gm_fault_lookup_drop(&lk);
 	up_read(&gm_devs_rwsem);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include "test_reliability_cg.h"
 
 #define BS	(2 * GMT_MiB)
+#define RA_KNOB	"/sys/module/gmem/parameters/builtin_prefetch"
 
 struct env {
 	int gfd, sfd;
@@ -23,6 +24,8 @@ static void env_open(struct env *e, size_t len)
 	/* A failed alloc_failure_injection run may have left it set. */
 	GT_ASSERT(gmt_write_str("/sys/module/gmem_sim/parameters/fail_alloc_every", "0") == 0,
 		  "reset fail_alloc_every");
+	/* So may a failed batch_reused_lookup_refuses_write the read-ahead. */
+	GT_ASSERT(gmt_write_str(RA_KNOB, "1") == 0, "reset builtin_prefetch");
 	e->gfd = gmt_open_gmem();
 	GT_ASSERT(e->gfd >= 0, "open /dev/gmem: %d", e->gfd);
 	e->sfd = gmt_sim_open(0);
@@ -129,6 +132,42 @@ GT_TEST(trace_replay)
 		  (unsigned long long)h);
 	GT_ASSERT(memcmp(e.mem, shadow, 2 * BS) == 0, "TRACE writes differ on the CPU");
 	free(shadow);
+	env_close_no_leak(&e);
+}
+
+/*
+ * One fault batch over two objects, the second read-only: a batch looks
+ * each object up once (gm_fault.c) and must still refuse, from the lookup
+ * it reuses, a write fault on the read-only one. The block the device only
+ * tried to write stays on the host, and the job fails with EFAULT.
+ */
+GT_TEST(batch_reused_lookup_refuses_write)
+{
+	struct gmem_sim_access recs[3];
+	struct gmem_obj_info oi;
+	struct env e;
+	char *b;
+	int ret;
+
+	env_open(&e, 2 * BS);
+	/* No read-ahead: it would bring the second block in with the first. */
+	GT_ASSERT(gmt_write_str(RA_KNOB, "0") == 0, "builtin_prefetch=0");
+	b = gmt_map(e.gfd, 2 * BS);
+	GT_ASSERT(b, "mmap: %s", strerror(errno));
+	memset(e.mem, 1, 2 * BS);
+	memset(b, 2, 2 * BS);
+	GT_ASSERT(mprotect(b, 2 * BS, PROT_READ) == 0, "mprotect: %s", strerror(errno));
+	recs[0] = (struct gmem_sim_access){ (uintptr_t)e.mem, 4, 0 };
+	recs[1] = (struct gmem_sim_access){ (uintptr_t)b, 4, 0 };	/* fills the lookup */
+	recs[2] = (struct gmem_sim_access){ (uintptr_t)b + BS, 4, 1 };	/* reuses it */
+	ret = gmt_sim_run(e.sfd, GMEM_SIM_TRACE, recs, NULL, 3, 0, NULL);
+	GT_EXPECT(ret == -EFAULT, "a write to a read-only mapping: %d", ret);
+	GT_ASSERT(gmt_obj_info(e.gfd, b, &oi) == 0, "OBJ_INFO: %s", strerror(errno));
+	GT_EXPECT(oi.stats.h2d_blocks == 1, "%llu blocks of the read-only object moved, "
+		  "only the one read may", (unsigned long long)oi.stats.h2d_blocks);
+	GT_EXPECT(b[BS] == 2, "the read-only object changed");
+	GT_ASSERT(gmt_write_str(RA_KNOB, "1") == 0, "builtin_prefetch=1");
+	GT_ASSERT(munmap(b, 2 * BS) == 0, "munmap");
 	env_close_no_leak(&e);
 }
 
