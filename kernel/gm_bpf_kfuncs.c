@@ -594,9 +594,31 @@ __bpf_kfunc int bpf_gmem_list_del(u64 blk_id)
 	return err;
 }
 
+/*
+ * pol->plist_lock held: the id of the first block from @pos to the end of
+ * @pl whose object is not being destroyed, passing over at most GM_LRU_SKIP
+ * that are; 0 when there is none. A dying object's blocks stay listed until
+ * gm_policy_obj_dying() reaches them, and a policy can neither name them
+ * (gm_decided_block()) nor walk on from one, so a walk that returned one
+ * would end there, before the live blocks behind it.
+ */
+static u64 gm_plist_live_from(struct gm_plist *pl, struct list_head *pos)
+{
+	unsigned int skipped = 0;
+	struct gm_block *blk;
+
+	for (; pos != &pl->head && skipped <= GM_LRU_SKIP; pos = pos->next, skipped++) {
+		blk = list_entry(pos, struct gm_block, plist);
+		if (!READ_ONCE(blk->obj->dead))
+			return gm_blk_id(blk);
+	}
+	return 0;
+}
+
 /**
  * bpf_gmem_list_first - the block at the head of @list
  *
+ * Blocks of an object being destroyed are passed over (gm_plist_live_from()).
  * @list may be one of the core's LRU lists (gmem_lru_list()): its least
  * recently used block the caller decides for (gm_lru_walk()).
  * Return: its block id, or 0 (empty, unknown list, or not callable here).
@@ -617,8 +639,8 @@ __bpf_kfunc u64 bpf_gmem_list_first(s64 list)
 	}
 	spin_lock(&call->pol->plist_lock);
 	pl = gm_plist_get(call->pol, list);
-	if (pl && !list_empty(&pl->head))
-		id = gm_blk_id(list_first_entry(&pl->head, struct gm_block, plist));
+	if (pl)
+		id = gm_plist_live_from(pl, pl->head.next);
 	spin_unlock(&call->pol->plist_lock);
 	return id;
 }
@@ -626,6 +648,7 @@ __bpf_kfunc u64 bpf_gmem_list_first(s64 list)
 /**
  * bpf_gmem_list_next - the block after @blk_id on @list
  *
+ * Blocks of an object being destroyed are passed over, as by list_first.
  * Return: its block id, or 0 at the end, or when @blk_id is not on @list.
  */
 __bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
@@ -649,8 +672,8 @@ __bpf_kfunc u64 bpf_gmem_list_next(s64 list, u64 blk_id)
 	/* plist_id changes to or from pl->id only under pl's owner's lock. */
 	spin_lock(&call->pol->plist_lock);
 	pl = gm_plist_get(call->pol, list);
-	if (pl && blk->plist_id == pl->id && !list_is_last(&blk->plist, &pl->head))
-		id = gm_blk_id(list_next_entry(blk, plist));
+	if (pl && blk->plist_id == pl->id)
+		id = gm_plist_live_from(pl, blk->plist.next);
 	spin_unlock(&call->pol->plist_lock);
 	return id;
 }

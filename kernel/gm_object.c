@@ -295,6 +295,17 @@ static int gm_obj_publish(struct gm_object *obj)
 	return ret;
 }
 
+/*
+ * Test only (test_bpf_lifecycle munmap_leaves_the_policy_its_victims):
+ * sleep this long in an object's destroy between marking it dead and taking
+ * its blocks off the policy lists, the window in which a list walk meets
+ * them. Capped at 100 ms; 0 (default) in use.
+ */
+static unsigned int debug_destroy_delay_us;
+module_param(debug_destroy_delay_us, uint, 0644);
+MODULE_PARM_DESC(debug_destroy_delay_us,
+		 "Test only: sleep this many us in a destroy before unlisting its blocks (max 100000, default 0)");
+
 static int gm_blk_release_one(struct gm_block *blk, void *arg)
 {
 	mutex_lock(&blk->lock);
@@ -310,6 +321,7 @@ static int gm_blk_release_one(struct gm_block *blk, void *arg)
 static void gm_obj_destroy(struct gm_object *obj)
 {
 	WRITE_ONCE(obj->dead, true);
+	gm_debug_delay(&debug_destroy_delay_us, 100000);
 	gm_policy_obj_dying(obj);
 	/* Revoke what forked copies of the VMA still map (see gm_vm_open()). */
 	unmap_mapping_pages(obj->mapping, obj->pgoff, (pgoff_t)obj->nr_blocks * GM_BLK_PAGES,

@@ -237,11 +237,11 @@ static int gm_plist_unlink_one(struct gm_block *blk, void *arg)
 /*
  * @obj is being destroyed: its blocks leave the policy's lists now, not one
  * by one as the destroy frees them. Until freed they are no victims
- * (gm_evict_req_add()) nor blocks a policy can decide on, and a list walk
- * stops at one (bpf_gmem_list_next() of a dying block is the end), so a
- * policy would find nothing behind them and the built-in policy would
- * evict in its place. A block that a fault already under way brings in
- * meanwhile may be listed again; freeing it unlinks it (gm_policy_evicted()).
+ * (gm_evict_req_add()) nor blocks a policy can decide on; list walks pass
+ * over them meanwhile (gm_plist_live_from(), boundedly), and a long list
+ * of them would still cost every walk its bound. A block that a fault
+ * already under way brings in meanwhile may be listed again; freeing it
+ * unlinks it (gm_policy_evicted()).
  */
 void gm_policy_obj_dying(struct gm_object *obj)
 {

@@ -21,7 +21,11 @@
  * then 8 of ours. Stream 0 faults more of ours and holds its first victim,
  * the list's head, 20 ms (gmem.debug_evict_delay_us); a thread unmaps
  * meanwhile, and the destroy waits for that victim while stream 1 starts
- * to evict.
+ * to evict. The destroy also waits 30 ms between marking the object dead
+ * and taking its blocks off the lists (gmem.debug_destroy_delay_us), so
+ * that stream 1's walks meet the dying blocks on the list every round: a
+ * walk used to return the first of them (on a loaded host, one fallback in
+ * a clean-clone CI run), and now passes over them.
  */
 static void *munmap_thread(void *arg)
 {
@@ -58,6 +62,7 @@ GT_TEST(munmap_leaves_the_policy_its_victims)
 		GT_ASSERT(gmt_sim_fill(e.sfd, big, HBM_BLOCKS * BS, round) == 0, "fill HBM");
 		GT_ASSERT(sweep(&e, 0, ours) == ours, "our blocks behind the last 8 of big");
 		set_param(PARAM("debug_evict_delay_us"), 20000);
+		set_param(PARAM("debug_destroy_delay_us"), 30000);
 		for (s = 0; s < 2; s++) {
 			GT_ASSERT(gmt_sim_launch(e.sfd, GMEM_SIM_TRACE, GMEM_SIM_F_STREAM(s), recs[s],
 						 NULL, nrec, 0, &seq[s]) == 0, "launch %u", s);
@@ -70,6 +75,7 @@ GT_TEST(munmap_leaves_the_policy_its_victims)
 		for (s = 0; s < 2; s++)
 			GT_ASSERT(gmt_sim_wait(e.sfd, seq[s], &w) == 0, "trace %u", s);
 		set_param(PARAM("debug_evict_delay_us"), 0);
+		set_param(PARAM("debug_destroy_delay_us"), 0);
 	}
 	st = status(e.gfd);
 	fallbacks = st.fallbacks - st0.fallbacks;
