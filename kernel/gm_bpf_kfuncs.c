@@ -607,7 +607,7 @@ static u64 gm_plist_live_from(struct gm_plist *pl, struct list_head *pos)
 	unsigned int skipped = 0;
 	struct gm_block *blk;
 
-	for (; pos != &pl->head && skipped <= GM_LRU_SKIP; pos = pos->next, skipped++) {
+	for (; pos != &pl->head && skipped < GM_LRU_SKIP; pos = pos->next, skipped++) {
 		blk = list_entry(pos, struct gm_block, plist);
 		if (!READ_ONCE(blk->obj->dead))
 			return gm_blk_id(blk);
