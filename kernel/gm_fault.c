@@ -530,39 +530,39 @@ static bool gm_fault_zaps(const struct gm_block *blk, u32 devid, bool write)
  * Early zap (gm_internal.h) of the blocks the sorted batch @ents will move:
  * one unmap per run of adjacent blocks instead of one per fault. At 4 KiB
  * blocks the zap of one block, a page-table walk and a TLB flush, cost more
- * than its copy (docs/benchmarks.md). An entry whose mapping the lookup
- * refuses is left to its fault, which fails.
+ * than its copy (docs/benchmarks.md). Objects are looked up into @lk, the
+ * batch's lookup, which the faults then reuse; an entry whose mapping the
+ * lookup refuses is left to its fault, which fails.
  */
 static void gm_fault_batch_zap_ahead(u32 devid, struct mm_struct *mm,
-				     const struct gm_fault_entry *ents, unsigned int n)
+				     const struct gm_fault_entry *ents, unsigned int n,
+				     struct gm_lookup *lk)
 {
 	struct gm_zap_ahead za = {};
+	struct gm_object *obj;
 	struct gm_block *blk;
-	struct gm_lookup lk;
 	unsigned int i = 0, end;
-	unsigned long obj_end;
 	bool write;
 
 	while (i < n) {
-		if (gm_obj_lookup(mm, ents[i].va, 1, GM_ACC_READ, &lk)) {
+		if (gm_fault_lookup(mm, ents[i].va, false, lk) < 0) {
 			i++;
 			continue;
 		}
-		obj_end = lk.obj->start + ((unsigned long)lk.obj->nr_blocks << gm_blk_shift);
-		for (; i < n && ents[i].va < obj_end; i = end) {
+		obj = lk->obj;
+		for (; i < n && ents[i].va - obj->start < obj->size; i = end) {
 			write = ents[i].write;
 			for (end = i + 1; end < n && gm_fault_same_block(&ents[i], &ents[end]); end++)
 				write |= ents[end].write;
-			blk = gm_obj_block(lk.obj, (ents[i].va - lk.obj->start) >> gm_blk_shift);
+			blk = gm_obj_block(obj, (ents[i].va - obj->start) >> gm_blk_shift);
 			if (!blk || !gm_zap_ahead_trylock(blk))
 				continue;
-			if (!READ_ONCE(lk.obj->dead) && gm_fault_zaps(blk, devid, write))
+			if (!READ_ONCE(obj->dead) && gm_fault_zaps(blk, devid, write))
 				gm_zap_ahead_add(&za, blk);
 			else
 				mutex_unlock(&blk->lock);
 		}
 		gm_zap_ahead_flush(&za);
-		gm_obj_put(lk.obj);
 	}
 }
 
@@ -594,7 +594,7 @@ int gm_dev_fault_batch(struct gm_dev *dev, struct mm_struct *mm, struct gm_fault
 	gm_fault_batch_count(dev->id, n, batch.nr);
 	if (batch.nr > 1) {
 		atomic64_set(&gm_devstate(dev->id)->batch_live, batch.id);
-		gm_fault_batch_zap_ahead(dev->id, mm, ents, n);
+		gm_fault_batch_zap_ahead(dev->id, mm, ents, n, &lk);
 	}
 	for (i = 0; i < n && !ret; i = end, batch.pos++) {
 		for (end = i + 1; end < n && gm_fault_same_block(&ents[i], &ents[end]); end++)
