@@ -363,15 +363,18 @@ static void gm_fault_lookup_drop(struct gm_lookup *lk)
  * @lk holds it already, so a batch takes mmap_lock once per object rather
  * than per block. Reusing it is safe because a gmem VMA always covers its
  * whole object (splits are refused), ->mprotect bumps prot_seq and munmap
- * marks the object dead, both seen under the block's lock. Returns 1 for
- * a reused lookup, 0 for a new one, or the lookup's error.
+ * marks the object dead, both checked again under the block's lock. A
+ * lookup older than the last ->mprotect is not reused at all, so that its
+ * access check below is the VMA's current one (a write an mprotect has
+ * just allowed is not refused on old flags). Returns 1 for a reused
+ * lookup, 0 for a new one, or the lookup's error.
  */
 static int gm_fault_lookup(struct mm_struct *mm, unsigned long va, bool write,
 			   struct gm_lookup *lk)
 {
 	int ret;
 
-	if (lk->obj && va - lk->obj->start < lk->obj->size) {
+	if (lk->obj && va - lk->obj->start < lk->obj->size && gm_lookup_current(lk)) {
 		if (!lk->may_read || (write && !lk->may_write))
 			return -EFAULT;		/* as gm_obj_lookup() refuses it */
 		return 1;
