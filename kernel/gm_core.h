@@ -30,7 +30,8 @@
  *                        never held across anything that sleeps. Victims are
  *                        picked under it and trylocked (gm_evict.c).
  *   blk->plist_lock      (spinlock) which BPF policy list a block is on,
- *     -> pol->plist_lock (spinlock) that policy's lists (gm_bpf_kfuncs.c).
+ *     -> pol->plist_lock (spinlock) that policy's lists (gm_bpf_kfuncs.c);
+ *                        under blk->lock or no lock, never with ds->lock.
  *
  * Tenants (gm_tenant.c): the table is written under gm_tenant_mutex (taken
  * under no other gmem lock) and read under RCU; a tenant's usage and

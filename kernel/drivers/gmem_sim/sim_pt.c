@@ -24,8 +24,9 @@
  * mm's memory cgroup as its CPU page tables are. sysfs pt_leaves counts
  * them per device.
  *
- * Locking: as->pt_lock held for every function here but sim_pt_destroy(),
- * which runs when nothing can look the address space up any more.
+ * Locking: as->pt_lock held for every function here but sim_pt_init() and
+ * sim_pt_destroy(), which run before and after anything can look the
+ * address space up.
  */
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
