@@ -49,6 +49,7 @@ run gmemctl load example_fifo --pin
 expect "busy_names_active_policy" 7 "another policy, 'fifo', is already loaded: run 'gmemctl unload' first"
 
 # The objects table shows a live object of a running program.
+rm -f /tmp/hold.out	# a stale one would say "holding" before this holder starts
 gmem-example-layers --hold 2 2 >/tmp/hold.out 2>&1 &
 holder=$!
 if wait_for /tmp/hold.out 60 "^holding"; then
@@ -226,6 +227,7 @@ fi
 # object mapped (a bench run may be over within a frame on a fast core), and
 # bench runs repeat until the frames are taken (they are waited for, not
 # killed, so the modules unload cleanly afterwards).
+rm -f /tmp/top_hold.out
 gmem-example-layers --hold 2 2 >/tmp/top_hold.out 2>&1 &
 holder=$!
 for i in $(seq 100); do grep -q '^holding' /tmp/top_hold.out && break; sleep 0.2; done

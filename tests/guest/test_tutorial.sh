@@ -93,6 +93,9 @@ check fifo_globals_in_bss $?
 # ---------------------------------------------------------------- observing
 # (docs/inspecting.md, still under FIFO) A program that keeps its unified
 # memory: one arena object holding two 2 MiB layers and an accumulator.
+# A stale file (test_gmemctl.sh uses the name too) would say "holding" before
+# this holder has even started: the redirection truncates it only in the child.
+rm -f /tmp/hold.out
 gmem-example-layers --hold 2 2 >/tmp/hold.out 2>&1 &
 holder=$!
 wait_for /tmp/hold.out "^holding"
